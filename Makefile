@@ -1,0 +1,42 @@
+# Every target sets up what it needs: the project's own virtualenv (.venv) with the pinned dev tools
+# from requirements-dev.txt and this package installed in editable mode.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: venv generate check-generated lint pytest test clean
+
+venv: $(STAMP)
+
+$(STAMP): requirements-dev.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is required")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	@touch $@
+
+## generate: delete generated/ and regenerate it from openapi.yaml
+generate: $(STAMP)
+	scripts/generate.sh generated
+
+## check-generated: fail, naming the files, if generated/ is not what openapi.yaml produces
+check-generated: $(STAMP)
+	scripts/check-generated.sh
+
+## lint: ruff on overlay/ and tests/, mypy --strict on overlay/
+lint: $(STAMP)
+	$(BIN)/ruff check overlay tests
+	$(BIN)/ruff format --check overlay tests
+	$(BIN)/mypy --strict overlay/openrouter_video
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest
+
+## test: everything CI runs
+test: $(STAMP) check-generated lint pytest
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache

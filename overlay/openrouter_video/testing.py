@@ -1,0 +1,472 @@
+"""A fake OpenRouter Video API on 127.0.0.1, for this project's tests and for yours.
+
+Example::
+
+    from openrouter_video import VideoClient
+    from openrouter_video.testing import FakeOpenRouter, Cut
+
+    with FakeOpenRouter() as fake:
+        fake.add_video("job-1", b"...mp4 bytes...")
+        fake.enqueue(Cut(at=1000))                 # the next download is cut after 1000 bytes
+        with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+            client.download("job-1", "out.mp4")
+        fake.requests                              # what the server received
+
+The server implements ``GET /videos/{jobId}/content`` from openapi.yaml: it checks the bearer key
+(401 with the spec's error shape otherwise), answers 404 for an unknown job or output index, 400 for
+a malformed ``index``, and serves ``Range: bytes=N-`` requests with 206 and ``Content-Range``,
+honouring ``If-Range``. Each video has a strong ETag and a Last-Modified date.
+
+Faults are queued with :meth:`FakeOpenRouter.enqueue` (or the shorthand methods) and each one is
+used up by the next content request: :class:`Status` (any status, JSON or HTML body, Retry-After),
+:class:`Cut` (close the connection after a given byte of the file), :class:`Stall` (stop sending for
+a while) and :class:`Redirect`. Two switches stay on until turned off:
+:attr:`~FakeOpenRouter.ignore_range` (answer every request with a full 200) and
+:attr:`~FakeOpenRouter.wrong_content_range` (answer a range request with a 206 whose Content-Range
+starts elsewhere).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import socket
+import struct
+import threading
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+__all__ = [
+    "Cut",
+    "FakeOpenRouter",
+    "FakeVideo",
+    "Fault",
+    "RecordedRequest",
+    "Redirect",
+    "Stall",
+    "Status",
+]
+
+_API_PREFIX = "/api/v1"
+_HTML_PAGE = (
+    "<!DOCTYPE html><html><head><title>{status} {reason}</title></head>"
+    "<body><center><h1>{status} {reason}</h1></center><hr><center>nginx</center></body></html>"
+)
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the fake server received.
+
+    Attributes:
+        method: The HTTP method, e.g. ``"GET"``.
+        path: The request path exactly as sent (still percent-encoded), without the query.
+        query: The decoded query parameters, each name mapped to the list of its values.
+        headers: The request headers, names in lower case.
+        body: The request body.
+    """
+
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: dict[str, str]
+    body: bytes = b""
+
+
+@dataclass
+class FakeVideo:
+    """A video the fake server holds: its bytes, media type and validators."""
+
+    data: bytes
+    content_type: str = "video/mp4"
+    etag: str = ""
+    last_modified: str = "Tue, 24 Nov 2026 00:00:00 GMT"
+
+    def __post_init__(self) -> None:
+        if not self.etag:
+            self.etag = '"' + hashlib.sha256(self.data).hexdigest()[:32] + '"'
+
+
+class Fault:
+    """Base class of the scripted behaviours queued with :meth:`FakeOpenRouter.enqueue`."""
+
+
+@dataclass(frozen=True)
+class Status(Fault):
+    """Answer with ``status`` instead of the video.
+
+    Args:
+        status: The HTTP status code.
+        body: The body. ``None`` means the spec's JSON error shape (or, with ``html=True``, an HTML
+            error page such as a proxy would send).
+        retry_after: The value of a ``Retry-After`` header (seconds, or an HTTP date), if any.
+        html: Send an HTML page rather than JSON.
+        content_type: Override the Content-Type.
+        headers: Extra response headers.
+    """
+
+    status: int
+    body: bytes | None = None
+    retry_after: str | int | None = None
+    html: bool = False
+    content_type: str | None = None
+    headers: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Cut(Fault):
+    """Serve the video but close the connection once byte offset ``at`` of the file is reached.
+
+    With ``reset=True`` the connection is reset (RST) rather than closed.
+    """
+
+    at: int
+    reset: bool = False
+
+
+@dataclass(frozen=True)
+class Stall(Fault):
+    """Serve the video but stop sending for ``seconds`` once byte offset ``at`` is reached."""
+
+    at: int
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Redirect(Fault):
+    """Answer with a redirect to ``location`` (absolute URL or path)."""
+
+    location: str
+    status: int = 302
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    fake: FakeOpenRouter
+
+
+class FakeOpenRouter:
+    """A loopback HTTP server that behaves like OpenRouter's Video Generation API.
+
+    Use it as a context manager (or call :meth:`start` and :meth:`stop`). It listens on 127.0.0.1
+    on a free port and serves from a background thread.
+
+    Attributes:
+        api_key: The bearer key the server accepts; pass it to the client.
+        requests: Every request received, in order (:class:`RecordedRequest`).
+        ignore_range: When true, ``Range`` is ignored and every answer is a full 200.
+        wrong_content_range: When true, a range request gets a 206 whose Content-Range starts one
+            byte after the requested offset.
+    """
+
+    def __init__(self, api_key: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+        self.api_key = api_key if api_key is not None else "sk-or-fake-" + secrets.token_hex(8)
+        self.requests: list[RecordedRequest] = []
+        self.ignore_range = False
+        self.wrong_content_range = False
+        self._videos: dict[tuple[str, int], FakeVideo] = {}
+        self._faults: deque[Fault] = deque()
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._host = host
+        self._port = port
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def start(self) -> FakeOpenRouter:
+        """Bind and start serving in a background thread; returns ``self``."""
+        server = _Server((self._host, self._port), _Handler)
+        server.fake = self
+        self._server = server
+        self._stop.clear()
+        self._thread = threading.Thread(
+            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close the socket. Stalled responses are woken up and dropped."""
+        self._stop.set()
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+
+    def __enter__(self) -> FakeOpenRouter:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The port the server listens on."""
+        if self._server is None:
+            raise RuntimeError("FakeOpenRouter is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def origin(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{self._host}:{self.port}"
+
+    @property
+    def base_url(self) -> str:
+        """The API base URL to give the client, ``http://127.0.0.1:PORT/api/v1``."""
+        return self.origin + _API_PREFIX
+
+    # -- content ---------------------------------------------------------------------------------
+    def add_video(
+        self,
+        job_id: str,
+        data: bytes,
+        *,
+        index: int = 0,
+        content_type: str = "video/mp4",
+        etag: str | None = None,
+    ) -> FakeVideo:
+        """Store ``data`` as output ``index`` of ``job_id``; replaces (and re-tags) an old one."""
+        video = FakeVideo(data=data, content_type=content_type, etag=etag or "")
+        with self._lock:
+            self._videos[(job_id, index)] = video
+        return video
+
+    def video(self, job_id: str, index: int = 0) -> FakeVideo:
+        """The stored video for ``job_id`` and ``index``."""
+        return self._videos[(job_id, index)]
+
+    # -- faults ----------------------------------------------------------------------------------
+    def enqueue(self, *faults: Fault) -> None:
+        """Queue faults; each is used by one subsequent content request, in order."""
+        with self._lock:
+            self._faults.extend(faults)
+
+    def fail(
+        self,
+        status: int,
+        *,
+        times: int = 1,
+        retry_after: str | int | None = None,
+        html: bool = False,
+    ) -> None:
+        """Answer the next ``times`` content requests with ``status``."""
+        self.enqueue(*(Status(status, retry_after=retry_after, html=html) for _ in range(times)))
+
+    def cut_at(self, *offsets: int) -> None:
+        """Cut the next content responses at these file offsets, one offset per request."""
+        self.enqueue(*(Cut(at) for at in offsets))
+
+    def stall(self, at: int, seconds: float) -> None:
+        """Stall the next content response at file offset ``at`` for ``seconds``."""
+        self.enqueue(Stall(at, seconds))
+
+    def html_error(self, status: int = 502) -> None:
+        """Answer the next content request with a proxy-style HTML error page."""
+        self.enqueue(Status(status, html=True))
+
+    @property
+    def pending_faults(self) -> int:
+        """How many queued faults have not been used yet."""
+        return len(self._faults)
+
+    def _next_fault(self) -> Fault | None:
+        with self._lock:
+            return self._faults.popleft() if self._faults else None
+
+    def _record(self, request: RecordedRequest) -> None:
+        with self._lock:
+            self.requests.append(request)
+
+
+def error_body(status: int, message: str) -> bytes:
+    """The spec's JSON error shape, ``{"error": {"code": status, "message": message}}``."""
+    return json.dumps({"error": {"code": status, "message": message}}).encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the default stderr access log."""
+
+    # -- plumbing --------------------------------------------------------------------------------
+    @property
+    def fake(self) -> FakeOpenRouter:
+        return self.server.fake
+
+    def _send(
+        self,
+        status: int,
+        body: bytes,
+        content_type: str = "application/json",
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+
+    def _error(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
+        self._send(status, error_body(status, message), headers=headers)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_HEAD(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        split = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        self.fake._record(
+            RecordedRequest(
+                method=self.command,
+                path=split.path,
+                query=parse_qs(split.query, keep_blank_values=True),
+                headers={k.lower(): v for k, v in self.headers.items()},
+                body=body,
+            )
+        )
+        if not split.path.startswith(_API_PREFIX + "/"):
+            self._error(404, f"No route for {split.path}")
+            return
+        segments = split.path[len(_API_PREFIX) + 1 :].split("/")
+        if self.headers.get("Authorization") != f"Bearer {self.fake.api_key}":
+            message = (
+                "Missing Authentication header"
+                if "Authorization" not in self.headers
+                else "Invalid API key"
+            )
+            self._error(401, message)
+            return
+        if len(segments) == 3 and segments[0] == "videos" and segments[2] == "content":
+            if self.command not in ("GET", "HEAD"):
+                self._error(405, f"Method {self.command} not allowed")
+                return
+            self._content(unquote(segments[1]), parse_qs(split.query, keep_blank_values=True))
+            return
+        self._error(404, f"No route for {split.path}")
+
+    # -- GET /videos/{jobId}/content ------------------------------------------------------------
+    def _content(self, job_id: str, query: dict[str, list[str]]) -> None:
+        raw_index = query.get("index", ["0"])[-1]
+        try:
+            index = int(raw_index)
+        except ValueError:
+            self._error(400, f"index must be an integer, got {raw_index!r}")
+            return
+        if index < 0:
+            self._error(400, "index must be >= 0")
+            return
+        video = self.fake._videos.get((job_id, index))
+        if video is None:
+            self._error(404, f"Video output {index} of job {job_id} not found")
+            return
+        fault = self.fake._next_fault()
+        if isinstance(fault, Status):
+            self._status_fault(fault)
+            return
+        if isinstance(fault, Redirect):
+            self.send_response(fault.status)
+            self.send_header("Location", fault.location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        self._serve_video(video, fault)
+
+    def _status_fault(self, fault: Status) -> None:
+        headers = dict(fault.headers)
+        if fault.retry_after is not None:
+            headers["Retry-After"] = str(fault.retry_after)
+        if fault.html:
+            reason = self.responses.get(fault.status, ("Error",))[0]
+            body = fault.body or _HTML_PAGE.format(status=fault.status, reason=reason).encode()
+            content_type = fault.content_type or "text/html; charset=utf-8"
+        else:
+            body = (
+                fault.body
+                if fault.body is not None
+                else error_body(fault.status, self.responses.get(fault.status, ("Error",))[0])
+            )
+            content_type = fault.content_type or "application/json"
+        self._send(fault.status, body, content_type, headers)
+
+    def _requested_start(self, video: FakeVideo) -> int | None:
+        """The start offset of a satisfiable ``Range: bytes=N-`` request, honouring If-Range."""
+        value = self.headers.get("Range")
+        if value is None or self.fake.ignore_range:
+            return None
+        if_range = self.headers.get("If-Range")
+        if if_range is not None and if_range not in (video.etag, video.last_modified):
+            return None
+        unit, _, spec = value.partition("=")
+        start_text, _, end_text = spec.partition("-")
+        if unit.strip() != "bytes" or not start_text.isdigit() or end_text not in ("",):
+            return None
+        start = int(start_text)
+        return start if start < len(video.data) else None
+
+    def _serve_video(self, video: FakeVideo, fault: Fault | None) -> None:
+        data = video.data
+        total = len(data)
+        start = self._requested_start(video)
+        self.send_response(200 if start is None else 206)
+        self.send_header("Content-Type", video.content_type)
+        self.send_header("ETag", video.etag)
+        self.send_header("Last-Modified", video.last_modified)
+        self.send_header("Accept-Ranges", "bytes")
+        if start is None:
+            start = 0
+        else:
+            shown = start + 1 if self.fake.wrong_content_range else start
+            self.send_header("Content-Range", f"bytes {shown}-{total - 1}/{total}")
+        self.send_header("Content-Length", str(total - start))
+        self.end_headers()
+        if self.command == "HEAD":
+            return
+        stop = total
+        if isinstance(fault, Cut | Stall):
+            stop = max(start, min(total, fault.at))
+        self._write(memoryview(data)[start:stop])
+        if isinstance(fault, Stall):
+            if self.fake._stop.wait(fault.seconds):
+                self.close_connection = True
+                return
+            self._write(memoryview(data)[stop:total])
+        elif isinstance(fault, Cut) and stop < total:
+            self.close_connection = True
+            if fault.reset:
+                self.connection.setsockopt(
+                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
+                )
+            else:
+                self.connection.shutdown(socket.SHUT_WR)
+
+    def _write(self, view: memoryview) -> None:
+        try:
+            self.wfile.write(view)
+        except OSError:
+            self.close_connection = True

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Regenerate the client from openapi.yaml into OUT_DIR (default: generated).
+#
+# The output is byte-for-byte reproducible: the environment is reset (fixed PATH with only the project's
+# .venv and the system directories, fixed hash seed and locale, no user configuration), the generator
+# and ruff are the pinned ones from .venv, and ruff reads only generated/pyproject.toml.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+out=${1:-"$root/generated"}
+venv_bin=${VENV_BIN:-"$root/.venv/bin"}
+[ -x "$venv_bin/openapi-python-client" ] || { echo "generate: $venv_bin/openapi-python-client missing; run 'make venv'" >&2; exit 1; }
+rm -rf -- "$out"
+mkdir -p -- "$(dirname -- "$out")"
+cd "$root"
+env -i PATH="$venv_bin:/usr/bin:/bin" PYTHONHASHSEED=0 LC_ALL=C.UTF-8 LANG=C.UTF-8 HOME="$(mktemp -d)" \
+    "$venv_bin/openapi-python-client" generate \
+    --path openapi.yaml --config generator-config.yml --meta pdm \
+    --output-path "$out" --fail-on-warning >/dev/null

@@ -1,0 +1,29 @@
+"""Shared fixtures: a real loopback server (the package's FakeOpenRouter) and small payloads."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from openrouter_video.testing import FakeOpenRouter
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeOpenRouter]:
+    with FakeOpenRouter() as server:
+        yield server
+
+
+@pytest.fixture
+def payload() -> bytes:
+    """256 KiB of incompressible bytes (small, but many transport chunks)."""
+    return os.urandom(256 * 1024)
+
+
+@pytest.fixture
+def anyio_backend() -> str:
+    return "asyncio"
