@@ -44,9 +44,7 @@ def test_200_returns_the_bytes(fake: FakeOpenRouter, payload: bytes) -> None:
         (502, BadGatewayResponse),
     ],
 )
-def test_documented_errors_parse_into_their_models(
-    fake: FakeOpenRouter, status: int, model: type
-) -> None:
+def test_documented_errors_parse_into_their_models(fake: FakeOpenRouter, status: int, model: type) -> None:
     fake.add_video("job-1", b"video")
     key, job, index = fake.api_key, "job-1", 0
     if status == 400:

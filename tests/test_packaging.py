@@ -27,15 +27,11 @@ def _copy_project(dest: Path) -> Path:
     for name in ("openapi.yaml", "generator-config.yml"):
         shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "scripts", dest / "scripts")
-    shutil.copytree(
-        ROOT / "generated", dest / "generated", ignore=shutil.ignore_patterns("__pycache__")
-    )
+    shutil.copytree(ROOT / "generated", dest / "generated", ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 
 
-def _run(
-    script: Path, *args: str, env: dict[str, str] | None = None
-) -> subprocess.CompletedProcess[str]:
+def _run(script: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     full_env = {**os.environ, "VENV_BIN": str(VENV_BIN), **(env or {})}
     return subprocess.run(
         ["bash", str(script), *args], capture_output=True, text=True, env=full_env, timeout=120
@@ -110,9 +106,7 @@ def test_runtime_dependencies_stay_within_what_the_generated_code_declares() -> 
     }
     theirs = [
         Requirement(r)
-        for r in tomllib.loads((ROOT / "generated/pyproject.toml").read_text())["project"][
-            "dependencies"
-        ]
+        for r in tomllib.loads((ROOT / "generated/pyproject.toml").read_text())["project"]["dependencies"]
     ]
     assert set(ours) == {r.name for r in theirs} | {"python-dateutil"}
     probes = [

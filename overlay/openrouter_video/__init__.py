@@ -1,13 +1,55 @@
 """openrouter-video: get generated videos out of OpenRouter's Video Generation API reliably.
 
+Quick start::
+
+    from openrouter_video import VideoClient
+
+    with VideoClient() as client:                  # key from $OPENROUTER_API_KEY
+        result = client.download("job-abc123", "out.mp4", checksum="sha256")
+        print(result.path, result.size, result.sha256)
+
+:class:`VideoClient` and :class:`AsyncVideoClient` stream the video to a temporary file beside the
+destination (bounded memory), resume cut downloads with HTTP range requests, retry 408/429/5xx and
+connection failures per :class:`RetryPolicy`, and rename the file into place only when complete.
+Errors are in :mod:`openrouter_video.errors`; a fake server for tests is in
+:mod:`openrouter_video.testing`.
+
 The generated low-level client lives in :mod:`openrouter_video_api` (never edited by hand); this
-package is the hand-written layer on top of it.
+package is the hand-written layer on top of it and re-exports its client classes.
 """
 
 from openrouter_video_api import AuthenticatedClient, Client
-from openrouter_video_api.api.video_generation import list_videos_content
 
+from . import errors
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
+from ._files import safe_filename
+from ._retry import RetryPolicy
+from ._transport import RetryTransport
+from .client import (
+    ApiClient,
+    AsyncVideoClient,
+    AsyncVideoStream,
+    DownloadResult,
+    ProgressCallback,
+    VideoClient,
+    VideoStream,
+)
+from .errors import (
+    APIConnectionError,
+    APIStatusError,
+    APITimeoutError,
+    AuthenticationError,
+    BadGatewayError,
+    BadRequestError,
+    ConfigurationError,
+    IncompleteDownloadError,
+    InternalServerError,
+    NotFoundError,
+    OpenRouterVideoError,
+    PermissionDeniedError,
+    RateLimitError,
+    UnexpectedContentError,
+)
 
 __version__ = "0.1.0"
 
@@ -15,8 +57,32 @@ __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "ApiClient",
+    "AsyncVideoClient",
+    "AsyncVideoStream",
     "AuthenticatedClient",
+    "AuthenticationError",
+    "BadGatewayError",
+    "BadRequestError",
     "Client",
+    "ConfigurationError",
+    "DownloadResult",
+    "IncompleteDownloadError",
+    "InternalServerError",
+    "NotFoundError",
+    "OpenRouterVideoError",
+    "PermissionDeniedError",
+    "ProgressCallback",
+    "RateLimitError",
+    "RetryPolicy",
+    "RetryTransport",
+    "UnexpectedContentError",
+    "VideoClient",
+    "VideoStream",
     "__version__",
-    "list_videos_content",
+    "errors",
+    "safe_filename",
 ]

@@ -356,9 +356,7 @@ class _Handler(BaseHTTPRequestHandler):
         segments = split.path[len(_API_PREFIX) + 1 :].split("/")
         if self.headers.get("Authorization") != f"Bearer {self.fake.api_key}":
             message = (
-                "Missing Authentication header"
-                if "Authorization" not in self.headers
-                else "Invalid API key"
+                "Missing Authentication header" if "Authorization" not in self.headers else "Invalid API key"
             )
             self._error(401, message)
             return
@@ -459,9 +457,7 @@ class _Handler(BaseHTTPRequestHandler):
         elif isinstance(fault, Cut) and stop < total:
             self.close_connection = True
             if fault.reset:
-                self.connection.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                )
+                self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             else:
                 self.connection.shutdown(socket.SHUT_WR)
 

@@ -1,0 +1,85 @@
+"""The retry policy and the decisions built on it (no I/O here)."""
+
+from __future__ import annotations
+
+import email.utils
+import logging
+import random
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+logger = logging.getLogger("openrouter_video")
+
+#: Statuses retried by default.
+RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How failed requests are retried.
+
+    Attributes:
+        max_attempts: Requests allowed in a row that bring no new bytes (the first one included).
+            A resumed download that made progress starts the count again.
+        initial_delay: Backoff before the first retry, in seconds; it doubles each time.
+        max_delay: Upper bound of the exponential backoff, in seconds.
+        max_retry_after: The longest ``Retry-After`` that is waited for, in seconds; a longer one
+            raises the error at once.
+        retry_statuses: Statuses that are retried (400, 401, 403 and 404 never are).
+        sleep: The sleep function, e.g. a fake for tests. It may be a coroutine function for the
+            async client. ``None`` means :func:`time.sleep` / :func:`asyncio.sleep`.
+        jitter: Returns a float in [0, 1) that scales each backoff ("full jitter").
+
+    The delay before retry *n* (n >= 1) is ``uniform(0, min(max_delay, initial_delay * 2**(n-1)))``,
+    unless the server sent ``Retry-After`` (seconds or an HTTP date), which is then used as is.
+    """
+
+    max_attempts: int = 5
+    initial_delay: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 120.0
+    retry_statuses: frozenset[int] = RETRY_STATUSES
+    sleep: Callable[[float], object] | None = field(default=None, compare=False)
+    jitter: Callable[[], float] = field(default=random.random, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+    def backoff(self, failures: int) -> float:
+        """The jittered exponential delay after ``failures`` consecutive failures (>= 1)."""
+        cap = min(self.max_delay, self.initial_delay * 2.0 ** (failures - 1))
+        return cap * self.jitter()
+
+    def delay(self, failures: int, retry_after: float | None) -> float | None:
+        """The delay before the next attempt, or ``None`` when the error must be raised now."""
+        if failures >= self.max_attempts:
+            return None
+        if retry_after is not None:
+            return None if retry_after > self.max_retry_after else retry_after
+        return self.backoff(failures)
+
+
+def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
+    """``Retry-After`` in seconds (from delta-seconds or an HTTP date), or ``None``."""
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None:
+        return None
+    return max(0.0, when.timestamp() - (time.time() if now is None else now))
+
+
+def log_retry(what: str, reason: str, attempt: int, delay: float) -> None:
+    """Log one retry on the ``openrouter_video`` logger."""
+    logger.warning("%s: %s; retrying in %.2fs (attempt %d)", what, reason, delay, attempt + 1)

@@ -1,0 +1,393 @@
+"""The high-level clients: :class:`VideoClient` (sync) and :class:`AsyncVideoClient` (async).
+
+Both build their requests with the generated ``openrouter_video_api`` endpoint functions and parse
+error bodies with its models; the generated :class:`~openrouter_video_api.AuthenticatedClient` stays
+reachable as ``client.api`` for direct calls, which go through the same retrying transport.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import aclosing
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import httpx
+from openrouter_video_api import AuthenticatedClient
+from openrouter_video_api.api.video_generation import list_videos_content
+
+from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
+from ._core import DownloadCore
+from ._drivers import AsyncDriver, SyncDriver
+from ._files import AtomicFile, resolve_destination
+from ._retry import RetryPolicy
+from ._transport import RetryTransport
+from .errors import ConfigurationError
+
+__all__ = [
+    "ApiClient",
+    "AsyncVideoClient",
+    "AsyncVideoStream",
+    "DownloadResult",
+    "ProgressCallback",
+    "VideoClient",
+    "VideoStream",
+]
+
+#: ``on_progress(done, total)``: bytes written so far and the size (``None`` when unknown).
+ProgressCallback = Callable[[int, int | None], None]
+
+#: Redirects followed before giving up.
+MAX_REDIRECTS = 5
+
+
+class ApiClient(AuthenticatedClient):
+    """The generated :class:`AuthenticatedClient`, with a repr that never shows the API key."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r}, token='***')"
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """What :meth:`VideoClient.download` wrote.
+
+    Attributes:
+        path: The file written.
+        size: Its size in bytes.
+        content_type: The response's media type, e.g. ``"video/mp4"``.
+        attempts: HTTP requests made, retries and resumes included.
+        resumes: Range requests that continued a cut download.
+        sha256: Hex SHA-256 of the file, computed while streaming, when ``checksum="sha256"``.
+    """
+
+    path: Path
+    size: int
+    content_type: str | None
+    attempts: int
+    resumes: int
+    sha256: str | None = None
+
+
+class _Progress:
+    """Calls ``callback(done, total)`` at most every ``interval`` seconds, and once at the end."""
+
+    def __init__(self, callback: ProgressCallback | None, interval: float = 0.1) -> None:
+        self.callback = callback
+        self.interval = interval
+        self._next = 0.0
+
+    def update(self, done: int, total: int | None, *, force: bool = False) -> None:
+        if self.callback is None:
+            return
+        now = time.monotonic()
+        if force or now >= self._next:
+            self._next = now + self.interval
+            self.callback(done, total)
+
+
+class _DownloadJob:
+    """Consumes a driver's chunks into an :class:`AtomicFile` (shared by sync and async)."""
+
+    def __init__(self, core: DownloadCore, sink: AtomicFile, on_progress: ProgressCallback | None):
+        self.core = core
+        self.sink = sink
+        self.progress = _Progress(on_progress)
+
+    def feed(self, chunk: bytes | None) -> None:
+        if chunk is None:
+            self.sink.reset()
+            self.progress.update(0, self.core.total, force=True)
+            return
+        self.sink.write(chunk)
+        self.progress.update(self.sink.size, self.core.total)
+
+    def finish(self) -> DownloadResult:
+        self.sink.commit(self.core.total)
+        self.progress.update(self.sink.size, self.core.total, force=True)
+        return DownloadResult(
+            path=self.sink.path,
+            size=self.sink.size,
+            content_type=self.core.content_type,
+            attempts=self.core.attempts,
+            resumes=self.core.resumes,
+            sha256=self.sink.sha256,
+        )
+
+
+class _ClientBase:
+    """Configuration shared by :class:`VideoClient` and :class:`AsyncVideoClient`."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout = 60.0,
+        *,
+        httpx_args: dict[str, Any] | None = None,
+    ) -> None:
+        key = api_key or os.environ.get(API_KEY_ENV)
+        if not key:
+            raise ConfigurationError(
+                f"no OpenRouter API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
+            )
+        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        args: dict[str, Any] = {
+            "transport": RetryTransport(self.retry),
+            "max_redirects": MAX_REDIRECTS,
+        }
+        args.update(httpx_args or {})
+        #: The generated client (``openrouter_video_api``) for direct calls; same key, retries, timeout.
+        self.api = ApiClient(
+            base_url=self.base_url,
+            token=key,
+            timeout=self.timeout,
+            follow_redirects=True,
+            httpx_args=args,
+        )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    def _core(self, job_id: str, index: int, *, can_restart: bool) -> tuple[DownloadCore, dict[str, Any]]:
+        request = list_videos_content._get_kwargs(job_id, index=index)
+        core = DownloadCore(
+            self.retry,
+            what=f"GET /videos/{job_id}/content?index={index}",
+            parse_model=lambda response: (
+                list_videos_content._build_response(client=self.api, response=response).parsed
+            ),
+            can_restart=can_restart,
+        )
+        return core, request
+
+    @staticmethod
+    def _sink(
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        overwrite: bool,
+        checksum: Literal["sha256"] | None,
+    ) -> AtomicFile:
+        if checksum not in (None, "sha256"):
+            raise ValueError(f"checksum must be None or 'sha256', not {checksum!r}")
+        path = resolve_destination(dest, job_id, index, overwrite)
+        return AtomicFile(path, overwrite=overwrite, sha256=checksum == "sha256")
+
+
+class VideoStream:
+    """An open video response (from :meth:`VideoClient.stream`) that resumes transparently.
+
+    Attributes:
+        content_type: The media type of the video.
+        total: Its size in bytes, when the server told it.
+    """
+
+    def __init__(self, driver: SyncDriver) -> None:
+        self._driver = driver
+        self._core = driver.core
+
+    @property
+    def content_type(self) -> str | None:
+        return self._core.content_type
+
+    @property
+    def total(self) -> int | None:
+        return self._core.total
+
+    @property
+    def attempts(self) -> int:
+        """Requests made so far."""
+        return self._core.attempts
+
+    @property
+    def resumes(self) -> int:
+        """Resumed range requests so far."""
+        return self._core.resumes
+
+    def iter_bytes(self) -> Iterator[bytes]:
+        """The video's bytes, in the transport's chunks; a cut is resumed where it stopped.
+
+        Raises :class:`~openrouter_video.errors.IncompleteDownloadError` when the server cannot
+        continue the same content (bytes already yielded cannot be taken back).
+        """
+        for chunk in self._driver.chunks():
+            if chunk is not None:  # a restart is impossible here: the core fails instead
+                yield chunk
+
+    def __enter__(self) -> VideoStream:
+        self._driver.open()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self._driver.close()
+
+
+class AsyncVideoStream:
+    """The async twin of :class:`VideoStream` (from :meth:`AsyncVideoClient.stream`)."""
+
+    def __init__(self, driver: AsyncDriver) -> None:
+        self._driver = driver
+        self._core = driver.core
+
+    @property
+    def content_type(self) -> str | None:
+        return self._core.content_type
+
+    @property
+    def total(self) -> int | None:
+        return self._core.total
+
+    @property
+    def attempts(self) -> int:
+        """Requests made so far."""
+        return self._core.attempts
+
+    @property
+    def resumes(self) -> int:
+        """Resumed range requests so far."""
+        return self._core.resumes
+
+    async def aiter_bytes(self) -> AsyncIterator[bytes]:
+        """The video's bytes, in the transport's chunks; a cut is resumed where it stopped."""
+        async with aclosing(self._driver.chunks()) as chunks:
+            async for chunk in chunks:
+                if chunk is not None:
+                    yield chunk
+
+    async def __aenter__(self) -> AsyncVideoStream:
+        await self._driver.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self._driver.close()
+
+
+class VideoClient(_ClientBase):
+    """Downloads generated videos from OpenRouter, resuming and retrying; use it as a context manager.
+
+    Args:
+        api_key: The OpenRouter API key; defaults to ``$OPENROUTER_API_KEY``. Without either,
+            :class:`~openrouter_video.errors.ConfigurationError` is raised.
+        base_url: The API root; defaults to ``$OPENROUTER_BASE_URL``, then the server in
+            openapi.yaml (``https://openrouter.ai/api/v1``).
+        retry: The :class:`RetryPolicy`.
+        timeout: Seconds allowed to connect and between bytes (or an :class:`httpx.Timeout`); a
+            stalled body times out and is resumed.
+        httpx_args: Extra arguments for the underlying :class:`httpx.Client`.
+    """
+
+    def download(
+        self,
+        job_id: str,
+        dest: str | os.PathLike[str],
+        *,
+        index: int = 0,
+        overwrite: bool = False,
+        on_progress: ProgressCallback | None = None,
+        checksum: Literal["sha256"] | None = None,
+    ) -> DownloadResult:
+        """Download output ``index`` of job ``job_id`` to ``dest`` atomically.
+
+        ``dest`` is a file path or an existing directory (the file is then ``<job_id>.mp4``, or
+        ``<job_id>-<index>.mp4``). The body streams into a temporary file beside the destination,
+        which replaces it only when complete; on any failure the destination is untouched and the
+        temporary file removed. Raises :class:`FileExistsError` / :class:`FileNotFoundError` before
+        any request, and the :mod:`openrouter_video.errors` exceptions after retries.
+        """
+        core, request = self._core(job_id, index, can_restart=True)
+        with self._sink(job_id, dest, index, overwrite, checksum) as sink:
+            job = _DownloadJob(core, sink, on_progress)
+            driver = SyncDriver(self.api.get_httpx_client(), request, core, self.retry.sleep)
+            try:
+                for chunk in driver.chunks():
+                    job.feed(chunk)
+            finally:
+                driver.close()
+            return job.finish()
+
+    def stream(self, job_id: str, *, index: int = 0) -> VideoStream:
+        """Open output ``index`` of ``job_id`` for streaming; use as ``with client.stream(...) as v``."""
+        core, request = self._core(job_id, index, can_restart=False)
+        return VideoStream(SyncDriver(self.api.get_httpx_client(), request, core, self.retry.sleep))
+
+    def close(self) -> None:
+        """Close the connections."""
+        self.api.get_httpx_client().close()
+
+    def __enter__(self) -> VideoClient:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+
+class AsyncVideoClient(_ClientBase):
+    """The async twin of :class:`VideoClient`: same arguments, same behaviour, awaitable methods."""
+
+    async def download(
+        self,
+        job_id: str,
+        dest: str | os.PathLike[str],
+        *,
+        index: int = 0,
+        overwrite: bool = False,
+        on_progress: ProgressCallback | None = None,
+        checksum: Literal["sha256"] | None = None,
+    ) -> DownloadResult:
+        """Download output ``index`` of ``job_id`` to ``dest``; see :meth:`VideoClient.download`."""
+        core, request = self._core(job_id, index, can_restart=True)
+        with self._sink(job_id, dest, index, overwrite, checksum) as sink:
+            job = _DownloadJob(core, sink, on_progress)
+            driver = AsyncDriver(self.api.get_async_httpx_client(), request, core, self.retry.sleep)
+            try:
+                async with aclosing(driver.chunks()) as chunks:
+                    async for chunk in chunks:
+                        job.feed(chunk)
+            finally:
+                await driver.close()
+            return job.finish()
+
+    def stream(self, job_id: str, *, index: int = 0) -> AsyncVideoStream:
+        """Open output ``index`` of ``job_id``; use as ``async with client.stream(...) as v``."""
+        core, request = self._core(job_id, index, can_restart=False)
+        return AsyncVideoStream(
+            AsyncDriver(self.api.get_async_httpx_client(), request, core, self.retry.sleep)
+        )
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        await self.api.get_async_httpx_client().aclose()
+
+    async def __aenter__(self) -> AsyncVideoClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

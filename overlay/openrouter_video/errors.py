@@ -1,0 +1,174 @@
+"""The exceptions raised by :mod:`openrouter_video`.
+
+Every exception derives from :class:`OpenRouterVideoError`, apart from :class:`FileExistsError` and
+:class:`FileNotFoundError` for a destination that exists (without ``overwrite``) or whose directory is
+missing; those are raised before any request is made.
+
+HTTP errors are :class:`APIStatusError` subclasses chosen by status code:
+
+=======================  ==============
+class                    status
+=======================  ==============
+BadRequestError          400
+AuthenticationError      401
+PermissionDeniedError    403
+NotFoundError            404
+RateLimitError           429
+BadGatewayError          502
+InternalServerError      any other 5xx
+APIStatusError           anything else
+=======================  ==============
+
+The API key never appears in a message or a repr.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+__all__ = [
+    "APIConnectionError",
+    "APIStatusError",
+    "APITimeoutError",
+    "AuthenticationError",
+    "BadGatewayError",
+    "BadRequestError",
+    "ConfigurationError",
+    "IncompleteDownloadError",
+    "InternalServerError",
+    "NotFoundError",
+    "OpenRouterVideoError",
+    "PermissionDeniedError",
+    "RateLimitError",
+    "UnexpectedContentError",
+    "status_error_class",
+]
+
+
+class OpenRouterVideoError(Exception):
+    """Base class of every error this package raises."""
+
+
+class ConfigurationError(OpenRouterVideoError, ValueError):
+    """The client is missing configuration, e.g. no API key (``OPENROUTER_API_KEY``)."""
+
+
+class APIStatusError(OpenRouterVideoError):
+    """The API answered with an error status (after any retries).
+
+    Attributes:
+        status_code: The HTTP status, e.g. ``404``.
+        code: The ``error.code`` from the body (usually the status), or ``None``.
+        message: The server's message: ``error.message`` from a JSON body, the title or text of an
+            HTML/text body, or the HTTP reason phrase for an empty one.
+        metadata: ``error.metadata`` from the body, or ``None``.
+        user_id: ``user_id`` from the body, or ``None``.
+        retry_after: The ``Retry-After`` delay in seconds, when the server sent one.
+        body: The (possibly truncated) raw body.
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        message: str,
+        *,
+        code: int | None = None,
+        metadata: Mapping[str, Any] | None = None,
+        user_id: str | None = None,
+        retry_after: float | None = None,
+        body: bytes = b"",
+    ) -> None:
+        super().__init__(f"HTTP {status_code}: {message}")
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.metadata = dict(metadata) if metadata is not None else None
+        self.user_id = user_id
+        self.retry_after = retry_after
+        self.body = body
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(status_code={self.status_code}, message={self.message!r})"
+
+
+class BadRequestError(APIStatusError):
+    """HTTP 400: the request was invalid (e.g. a negative ``index``)."""
+
+
+class AuthenticationError(APIStatusError):
+    """HTTP 401: the API key is missing or wrong."""
+
+
+class PermissionDeniedError(APIStatusError):
+    """HTTP 403: the key may not access this resource."""
+
+
+class NotFoundError(APIStatusError):
+    """HTTP 404: no such job, or no such output index."""
+
+
+class RateLimitError(APIStatusError):
+    """HTTP 429: too many requests (raised once retries are used up or Retry-After is too long)."""
+
+
+class BadGatewayError(APIStatusError):
+    """HTTP 502: the upstream provider (or a proxy) failed."""
+
+
+class InternalServerError(APIStatusError):
+    """Any 5xx other than 502."""
+
+
+_BY_STATUS: dict[int, type[APIStatusError]] = {
+    400: BadRequestError,
+    401: AuthenticationError,
+    403: PermissionDeniedError,
+    404: NotFoundError,
+    429: RateLimitError,
+    502: BadGatewayError,
+}
+
+
+def status_error_class(status_code: int) -> type[APIStatusError]:
+    """The :class:`APIStatusError` subclass for ``status_code``."""
+    if status_code in _BY_STATUS:
+        return _BY_STATUS[status_code]
+    if 500 <= status_code <= 599:
+        return InternalServerError
+    return APIStatusError
+
+
+class APIConnectionError(OpenRouterVideoError):
+    """The server could not be reached or the connection failed (after any retries)."""
+
+
+class APITimeoutError(APIConnectionError):
+    """Connecting, or waiting for data, took longer than the timeout (after any retries)."""
+
+
+class IncompleteDownloadError(OpenRouterVideoError):
+    """The body could not be completed (retries used up, or content that cannot be resumed).
+
+    Attributes:
+        received: Bytes of the current content received so far.
+        expected: Bytes announced by the server, or ``None`` when unknown.
+    """
+
+    def __init__(self, message: str, *, received: int = 0, expected: int | None = None) -> None:
+        super().__init__(message)
+        self.received = received
+        self.expected = expected
+
+
+class UnexpectedContentError(OpenRouterVideoError):
+    """A success response whose body is not video (JSON, HTML or text, e.g. from a proxy).
+
+    Nothing is written. ``content_type`` is the response's media type and ``snippet`` the start of
+    its body.
+    """
+
+    def __init__(self, message: str, *, content_type: str | None, snippet: str) -> None:
+        super().__init__(message)
+        self.content_type = content_type
+        self.snippet = snippet
