@@ -373,16 +373,15 @@ class DownloadCore:
             reason = f"body ended early at {got}"
         else:
             reason = f"{type(exc).__name__} at {got}: {exc}"
-        error = connection_error(exc, self.what) if exc is not None else None
         if exc is not None and not is_retryable_exception(exc):
-            return Fail(error or self._incomplete(reason))
+            return Fail(connection_error(exc, self.what))
         if self._validator is None or self.total is None:
             return self._restart(f"{reason} (nothing to resume against)")
         if progressed:
             # A resume that brought new bytes is free: no backoff, not counted as a failure.
             self._failures = 0
             return Retry(0.0, f"{reason}; resuming")
-        return self._failed(reason, error)
+        return self._failed(reason, None)  # raises IncompleteDownloadError once attempts run out
 
     def on_request_error(self, exc: Exception) -> Retry | Fail:
         """Sending the request or reading its response headers failed with ``exc``."""

@@ -35,7 +35,7 @@ import socket
 import struct
 import threading
 from collections import deque
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
@@ -161,13 +161,26 @@ class FakeOpenRouter:
     Attributes:
         api_key: The bearer key the server accepts; pass it to the client.
         requests: Every request received, in order (:class:`RecordedRequest`).
+        require_auth: When false, any (or no) Authorization is accepted, like a CDN serving a
+            signed URL.
+        on_request: Called with each request before it is answered (e.g. to change a video
+            between attempts).
         ignore_range: When true, ``Range`` is ignored and every answer is a full 200.
         wrong_content_range: When true, a range request gets a 206 whose Content-Range starts one
             byte after the requested offset.
     """
 
-    def __init__(self, api_key: str | None = None, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        api_key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        require_auth: bool = True,
+    ) -> None:
         self.api_key = api_key if api_key is not None else "sk-or-fake-" + secrets.token_hex(8)
+        self.require_auth = require_auth
+        self.on_request: Callable[[RecordedRequest], None] | None = None
         self.requests: list[RecordedRequest] = []
         self.ignore_range = False
         self.wrong_content_range = False
@@ -290,6 +303,8 @@ class FakeOpenRouter:
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
             self.requests.append(request)
+        if self.on_request is not None:
+            self.on_request(request)
 
 
 def error_body(status: int, message: str) -> bytes:
@@ -354,7 +369,7 @@ class _Handler(BaseHTTPRequestHandler):
             self._error(404, f"No route for {split.path}")
             return
         segments = split.path[len(_API_PREFIX) + 1 :].split("/")
-        if self.headers.get("Authorization") != f"Bearer {self.fake.api_key}":
+        if self.fake.require_auth and self.headers.get("Authorization") != f"Bearer {self.fake.api_key}":
             message = (
                 "Missing Authentication header" if "Authorization" not in self.headers else "Invalid API key"
             )
