@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv generate check-generated lint pytest test clean
+.PHONY: venv generate check-generated lint pytest test demo clean
 
 venv: $(STAMP)
 
@@ -15,7 +15,7 @@ $(STAMP): requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e .
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[cli]"
 	@touch $@
 
 ## generate: delete generated/ and regenerate it from openapi.yaml
@@ -38,5 +38,9 @@ pytest: $(STAMP)
 ## test: everything CI runs
 test: $(STAMP) check-generated lint pytest
 
+## demo: download a real MP4 through the CLI from an embedded local stand-in of the API
+demo: $(STAMP)
+	$(BIN)/python scripts/demo.py
+
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache demo-output

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,9 +12,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeOpenRouter]:
-    with FakeOpenRouter() as server:
-        yield server
+def fake(openrouter_fake: FakeOpenRouter) -> FakeOpenRouter:
+    """The package's own pytest-plugin fixture (registered through the pytest11 entry point)."""
+    return openrouter_fake
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 logger = logging.getLogger("openrouter_video")
+logger.addHandler(logging.NullHandler())  # a library configures no output of its own
 
 #: Statuses retried by default.
 RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})

@@ -33,6 +33,7 @@ import json
 import secrets
 import socket
 import struct
+import sys
 import threading
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -151,6 +152,11 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     fake: FakeOpenRouter
 
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up mid-response is normal here; anything else is printed."""
+        if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
+            super().handle_error(request, client_address)
+
 
 class FakeOpenRouter:
     """A loopback HTTP server that behaves like OpenRouter's Video Generation API.
@@ -168,6 +174,7 @@ class FakeOpenRouter:
         ignore_range: When true, ``Range`` is ignored and every answer is a full 200.
         wrong_content_range: When true, a range request gets a 206 whose Content-Range starts one
             byte after the requested offset.
+        rate: When set, video bodies are sent at about this many bytes per second (a slow link).
     """
 
     def __init__(
@@ -184,6 +191,7 @@ class FakeOpenRouter:
         self.requests: list[RecordedRequest] = []
         self.ignore_range = False
         self.wrong_content_range = False
+        self.rate: float | None = None
         self._videos: dict[tuple[str, int], FakeVideo] = {}
         self._faults: deque[Fault] = deque()
         self._lock = threading.Lock()
@@ -477,7 +485,12 @@ class _Handler(BaseHTTPRequestHandler):
                 self.connection.shutdown(socket.SHUT_WR)
 
     def _write(self, view: memoryview) -> None:
+        rate = self.fake.rate
+        step = max(1, int(rate / 20) if rate else len(view))
         try:
-            self.wfile.write(view)
+            for start in range(0, len(view), step):
+                self.wfile.write(view[start : start + step])
+                if rate and self.fake._stop.wait(step / rate):
+                    break
         except OSError:
             self.close_connection = True

@@ -1,0 +1,252 @@
+"""The installed `openrouter-video` console script, run as a real process against the fake server."""
+
+from __future__ import annotations
+
+import fcntl
+import hashlib
+import json
+import os
+import pty
+import signal
+import struct
+import subprocess
+import sys
+import termios
+import time
+from pathlib import Path
+
+import pytest
+from openrouter_video.testing import FakeOpenRouter, Stall
+
+CLI = str(Path(sys.executable).parent / "openrouter-video")
+
+
+def run_cli(
+    fake: FakeOpenRouter | None,
+    *args: str,
+    cwd: Path,
+    key: str | None = "fake",
+    base_url: str | None = None,
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENROUTER_")}
+    if key is not None:
+        env["OPENROUTER_API_KEY"] = fake.api_key if (fake is not None and key == "fake") else key
+    url = base_url or (fake.base_url if fake is not None else None)
+    extra = ["--base-url", url] if url and args and args[0] == "download" else []
+    return subprocess.run([CLI, *args, *extra], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
+
+
+def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("error: ")
+    assert "Traceback" not in result.stderr
+    for needle in needles:
+        assert needle in lines[0]
+
+
+def test_download_json_default_path_and_sha256(fake: FakeOpenRouter, payload: bytes, tmp_path: Path) -> None:
+    fake.add_video("job-1", payload)
+    result = run_cli(fake, "download", "job-1", "--json", "--sha256", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record == {
+        "path": "job-1.mp4",
+        "size": len(payload),
+        "content_type": "video/mp4",
+        "attempts": 1,
+        "resumes": 0,
+        "sha256": hashlib.sha256(payload).hexdigest(),
+    }
+    assert (tmp_path / "job-1.mp4").read_bytes() == payload
+    assert result.stderr == ""  # not a terminal: no progress bar
+    assert fake.requests[0].headers["authorization"] == f"Bearer {fake.api_key}"
+
+
+def test_index_names_the_file_and_json_omits_sha256_unless_asked(
+    fake: FakeOpenRouter, payload: bytes, tmp_path: Path
+) -> None:
+    fake.add_video("job-1", payload, index=3)
+    result = run_cli(fake, "download", "job-1", "--index", "3", "--json", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["path"] == "job-1-3.mp4" and "sha256" not in record
+    assert fake.requests[0].query["index"] == ["3"]
+
+
+def test_output_may_be_a_file_or_an_existing_directory(
+    fake: FakeOpenRouter, payload: bytes, tmp_path: Path
+) -> None:
+    fake.add_video("job-1", payload)
+    (tmp_path / "videos").mkdir()
+    assert run_cli(fake, "download", "job-1", "-o", "videos", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "videos" / "job-1.mp4").read_bytes() == payload
+    plain = run_cli(fake, "download", "job-1", "-o", "named.mp4", cwd=tmp_path)
+    assert plain.returncode == 0
+    assert plain.stdout == f"saved named.mp4 ({len(payload)} bytes, video/mp4)\n"
+    assert (tmp_path / "named.mp4").read_bytes() == payload
+
+
+def test_refuses_to_overwrite_unless_told(fake: FakeOpenRouter, payload: bytes, tmp_path: Path) -> None:
+    fake.add_video("job-1", payload)
+    (tmp_path / "job-1.mp4").write_bytes(b"keep me")
+    result = run_cli(fake, "download", "job-1", cwd=tmp_path)
+    assert result.returncode == 1
+    assert_one_line_error(result, "exists", "--overwrite")
+    assert (tmp_path / "job-1.mp4").read_bytes() == b"keep me" and fake.requests == []
+    result = run_cli(fake, "download", "job-1", "--overwrite", "--quiet", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
+    assert (tmp_path / "job-1.mp4").read_bytes() == payload
+
+
+def test_hostile_job_id_cannot_escape_the_directory(
+    fake: FakeOpenRouter, payload: bytes, tmp_path: Path
+) -> None:
+    work = tmp_path / "a" / "b"
+    work.mkdir(parents=True)
+    fake.add_video("../../x", payload)
+    result = run_cli(fake, "download", "../../x", "--json", cwd=work)
+    assert result.returncode == 0, result.stderr
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert len(written) == 1 and written[0].parent == work
+    assert written[0].read_bytes() == payload
+
+
+def test_missing_key_is_a_one_line_error_and_no_request(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    result = run_cli(fake, "download", "job-1", cwd=tmp_path, key=None)
+    assert result.returncode == 2
+    assert_one_line_error(result, "OPENROUTER_API_KEY")
+    assert fake.requests == []
+
+
+def test_usage_errors_exit_2(tmp_path: Path) -> None:
+    assert run_cli(None, "download", cwd=tmp_path).returncode == 2
+    assert run_cli(None, "download", "job-1", "--index", "-1", cwd=tmp_path).returncode == 2
+    assert run_cli(None, "frobnicate", cwd=tmp_path).returncode == 2
+
+
+def test_api_error_is_one_line_with_status_and_message_and_never_the_key(
+    fake: FakeOpenRouter, tmp_path: Path
+) -> None:
+    result = run_cli(fake, "download", "no-such-job", cwd=tmp_path)
+    assert result.returncode == 1
+    assert_one_line_error(result, "HTTP 404", "no-such-job not found")
+    wrong = "sk-or-v1-" + "9" * 32
+    result = run_cli(fake, "download", "job-1", cwd=tmp_path, key=wrong)
+    assert result.returncode == 1
+    assert_one_line_error(result, "HTTP 401", "Invalid API key")
+    assert wrong not in result.stderr + result.stdout
+    assert len(fake.requests) == 2
+
+
+def test_network_failure_exits_1(tmp_path: Path) -> None:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    result = run_cli(
+        None,
+        "download",
+        "job-1",
+        "--max-attempts",
+        "1",
+        cwd=tmp_path,
+        key="k",
+        base_url=f"http://127.0.0.1:{port}/api/v1",
+    )
+    assert result.returncode == 1
+    assert_one_line_error(result, "ConnectError")
+
+
+def test_python_dash_m_runs_the_same_cli(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "openrouter_video", "download", "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0 and "--sha256" in result.stdout and "--overwrite" in result.stdout
+
+
+def test_sigint_mid_download_exits_130_and_leaves_nothing(
+    fake: FakeOpenRouter, payload: bytes, tmp_path: Path
+) -> None:
+    fake.add_video("job-1", payload)
+    fake.enqueue(Stall(at=100_000, seconds=30))
+    env = {**os.environ, "OPENROUTER_API_KEY": fake.api_key}
+    proc = subprocess.Popen(
+        [CLI, "download", "job-1", "--base-url", fake.base_url],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and not list(tmp_path.glob(".*.part")):
+        time.sleep(0.02)
+    part = list(tmp_path.glob(".*.part"))
+    assert part, "the download never started"
+    while time.monotonic() < deadline and part[0].stat().st_size < 100_000:
+        time.sleep(0.02)  # mid-body: 100 000 bytes written, then the server stalls
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines() == ["error: interrupted; nothing was written"]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_progress_bar_on_a_terminal_shows_bytes_percent_rate_and_eta(
+    fake: FakeOpenRouter, payload: bytes, tmp_path: Path
+) -> None:
+    fake.add_video("job-1", payload)
+    fake.rate = len(payload) * 2  # about half a second
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    env = {**os.environ, "OPENROUTER_API_KEY": fake.api_key}
+    proc = subprocess.Popen(
+        [CLI, "download", "job-1", "--base-url", fake.base_url],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        output += data
+    proc.wait(timeout=30)
+    os.close(master)
+    text = output.decode("utf-8", "replace")
+    assert proc.returncode == 0
+    assert "100%" in text and "B/s" in text and "256k/256k" in text
+    assert "<00:00" in text  # the ETA column
+
+
+@pytest.mark.parametrize("flag", ["--quiet", None])
+def test_no_progress_bar_when_quiet_or_not_a_terminal(
+    fake: FakeOpenRouter, payload: bytes, tmp_path: Path, flag: str | None
+) -> None:
+    fake.add_video("job-1", payload)
+    args = ["download", "job-1"] + ([flag] if flag else [])
+    result = run_cli(fake, *args, cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+
+
+def test_make_demo_script_downloads_a_playable_mp4(tmp_path: Path) -> None:
+    root = Path(__file__).resolve().parent.parent
+    result = subprocess.run(
+        [sys.executable, str(root / "scripts" / "demo.py")], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stderr
+    sample = (root / "demo" / "sample.mp4").read_bytes()
+    assert sample[4:8] == b"ftyp"
+    assert f"sha256 {hashlib.sha256(sample).hexdigest()}" in result.stdout
+    assert f"size   {len(sample)} bytes" in result.stdout
