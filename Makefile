@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv generate check-generated lint pytest test demo clean
+.PHONY: venv generate check-generated lint pytest contract test demo clean
 
 venv: $(STAMP)
 
@@ -32,8 +32,20 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check overlay tests
 	$(BIN)/mypy --strict overlay/openrouter_video
 
-pytest: $(STAMP)
+PRISM_STAMP := node_modules/.installed
+
+# Prism (pinned in package.json / package-lock.json) for the contract tests.
+$(PRISM_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+## pytest: the whole suite (unit, fault, CLI and contract tests)
+pytest: $(STAMP) $(PRISM_STAMP)
 	$(BIN)/python -m pytest
+
+## contract: only the contract tests against Prism
+contract: $(STAMP) $(PRISM_STAMP)
+	$(BIN)/python -m pytest tests/contract
 
 ## test: everything CI runs
 test: $(STAMP) check-generated lint pytest
@@ -43,4 +55,4 @@ demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
 clean:
-	rm -rf $(VENV) build dist .pytest_cache .mypy_cache .ruff_cache demo-output
+	rm -rf $(VENV) node_modules build dist .pytest_cache .mypy_cache .ruff_cache demo-output

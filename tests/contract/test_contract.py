@@ -1,0 +1,247 @@
+"""Contract tests: the client against Prism, an implementation of openapi.yaml that nobody here wrote.
+
+The cases are derived from the spec itself: every operation and every documented status. Each is
+called through the generated client and through the overlay (sync and async), with Prism's
+`Prefer: code=N`, and must map to the right model or exception. Prism runs with `--errors`, so a
+request that violates the spec fails the call, and every response is also checked for an
+`sl-violations` header. After a regeneration, a new operation or status is covered without a new test;
+an operation the overlay does not cover fails `test_every_operation_has_overlay_coverage`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import re
+from collections.abc import Callable
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import httpx
+import openrouter_video_api.models as models
+import pytest
+import yaml
+from openrouter_video import (
+    APIStatusError,
+    AsyncVideoClient,
+    AuthenticationError,
+    NotFoundError,
+    RetryPolicy,
+    VideoClient,
+)
+from openrouter_video.errors import status_error_class
+from openrouter_video.testing import FakeOpenRouter
+from openrouter_video_api import Client
+from openrouter_video_api.types import File
+
+from .conftest import SPEC
+
+SPEC_DOC = yaml.safe_load(SPEC.read_text())
+METHODS = {"get", "put", "post", "delete", "patch", "head", "options"}
+OPERATIONS = [
+    {"path": path, "method": method, **op}
+    for path, item in SPEC_DOC["paths"].items()
+    for method, op in item.items()
+    if method in METHODS
+]
+CASES = [
+    pytest.param(op, int(status), id=f"{op['operationId']}-{status}")
+    for op in OPERATIONS
+    for status in op["responses"]
+]
+
+
+def snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", name).replace(" ", "_").replace("-", "_").lower()
+
+
+def generated_module(op: dict[str, Any]) -> ModuleType:
+    tag = snake(op.get("tags", ["default"])[0])
+    return importlib.import_module(f"openrouter_video_api.api.{tag}.{snake(op['operationId'])}")
+
+
+def example_params(op: dict[str, Any]) -> dict[str, Any]:
+    """The operation's parameters filled from the spec's examples (or defaults)."""
+    params: dict[str, Any] = {}
+    for param in op.get("parameters", []):
+        schema = param.get("schema", {})
+        value = schema.get("example", param.get("example", schema.get("default")))
+        if value is not None:
+            params[param["name"]] = value
+    return params
+
+
+def response_doc(op: dict[str, Any], status: int) -> dict[str, Any]:
+    return op["responses"][str(status)]
+
+
+def expected_model(op: dict[str, Any], status: int) -> type:
+    content = response_doc(op, status).get("content", {})
+    for media in content.values():
+        schema = media.get("schema", {})
+        if "$ref" in schema:
+            return getattr(models, schema["$ref"].rsplit("/", 1)[1])
+        if schema.get("format") == "binary":
+            return File
+    raise AssertionError(f"no schema for {op['operationId']} {status}")
+
+
+def example_message(op: dict[str, Any], status: int) -> str | None:
+    for media in response_doc(op, status).get("content", {}).values():
+        example = media.get("example")
+        if isinstance(example, dict) and isinstance(example.get("error"), dict):
+            return str(example["error"]["message"])
+    return None
+
+
+class Violations:
+    """Collects `sl-violations` headers from every response (sync and async event hooks)."""
+
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+        self.statuses: list[int] = []
+
+    def record(self, response: httpx.Response) -> None:
+        self.statuses.append(response.status_code)
+        if "sl-violations" in response.headers:
+            self.seen.append(response.headers["sl-violations"])
+
+    async def arecord(self, response: httpx.Response) -> None:
+        self.record(response)
+
+    def hooks(self, mode: str) -> dict[str, Any]:
+        return {"event_hooks": {"response": [self.record if mode == "sync" else self.arecord]}}
+
+
+NO_RETRY_WAIT = RetryPolicy(max_attempts=2, sleep=lambda _: None)
+
+# How the overlay covers each operation: operationId -> call(client, params, tmp_path) for sync and
+# async. A new operation in openapi.yaml must be added here (the coverage test fails until it is).
+OVERLAY_CALLS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    "listVideosContent": (
+        lambda client, p, tmp: client.download(p["jobId"], tmp / "v.mp4", index=p.get("index", 0)),
+        lambda client, p, tmp: client.download(p["jobId"], tmp / "v.mp4", index=p.get("index", 0)),
+    ),
+}
+
+
+def test_every_operation_has_overlay_coverage() -> None:
+    missing = {op["operationId"] for op in OPERATIONS} - set(OVERLAY_CALLS)
+    assert not missing, f"operations in openapi.yaml with no overlay contract coverage: {missing}"
+    assert CASES, "no contract cases derived from the spec"
+
+
+@pytest.mark.parametrize(("op", "status"), CASES)
+def test_generated_client_against_prism(prism_mock: str, op: dict[str, Any], status: int) -> None:
+    violations = Violations()
+    module = generated_module(op)
+    params = {snake(k): v for k, v in example_params(op).items()}
+    with VideoClient(
+        api_key="sk-or-contract",
+        base_url=prism_mock,
+        retry=NO_RETRY_WAIT,
+        httpx_args=violations.hooks("sync"),
+    ) as client:
+        api = client.api.with_headers({"Prefer": f"code={status}"})
+        response = module.sync_detailed(client=api, **params)
+    assert response.status_code == status
+    assert isinstance(response.parsed, expected_model(op, status))
+    if isinstance(response.parsed, File):
+        assert response.parsed.payload.read() == response.content and response.content
+    else:
+        assert response.parsed.error.code == status
+    assert violations.seen == []
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+@pytest.mark.parametrize(("op", "status"), CASES)
+def test_overlay_against_prism(
+    prism_mock: str, op: dict[str, Any], status: int, mode: str, tmp_path: Path
+) -> None:
+    violations = Violations()
+    config: dict[str, Any] = {
+        "api_key": "sk-or-contract",
+        "base_url": prism_mock,
+        "retry": NO_RETRY_WAIT,
+        "httpx_args": violations.hooks(mode),
+    }
+    sync_call, async_call = OVERLAY_CALLS[op["operationId"]]
+    params = example_params(op)
+
+    def run() -> Any:
+        if mode == "sync":
+            with VideoClient(**config) as client:
+                client.api = client.api.with_headers({"Prefer": f"code={status}"})
+                return sync_call(client, params, tmp_path)
+
+        async def arun() -> Any:
+            async with AsyncVideoClient(**config) as client:
+                client.api = client.api.with_headers({"Prefer": f"code={status}"})
+                return await async_call(client, params, tmp_path)
+
+        return asyncio.run(arun())
+
+    if 200 <= status < 300:
+        result = run()
+        assert result is not None
+    else:
+        with pytest.raises(APIStatusError) as caught:
+            run()
+        assert type(caught.value) is status_error_class(status)
+        assert caught.value.status_code == status
+        assert caught.value.message == example_message(op, status)
+    assert violations.statuses and set(violations.statuses) == {status}
+    assert violations.seen == []
+
+
+# -- the check bites: requests that break the spec are reported by Prism ---------------------------
+def test_negative_index_is_a_violation(prism_mock: str, tmp_path: Path) -> None:
+    violations = Violations()
+    with VideoClient(
+        api_key="sk-or-contract",
+        base_url=prism_mock,
+        retry=NO_RETRY_WAIT,
+        httpx_args=violations.hooks("sync"),
+    ) as client:
+        with pytest.raises(APIStatusError) as caught:
+            client.download("job-abc123", tmp_path / "v.mp4", index=-1)
+    assert caught.value.status_code == 400  # Prism answers the documented 400 for a violation
+    assert len(violations.seen) == 1 and "index must be >= 0" in violations.seen[0]
+
+
+def test_missing_authorization_is_a_violation(prism_mock: str) -> None:
+    module = generated_module(OPERATIONS[0])
+    with Client(base_url=prism_mock) as unauthenticated:
+        response = module.sync_detailed(
+            client=unauthenticated, **{snake(k): v for k, v in example_params(OPERATIONS[0]).items()}
+        )
+    assert response.status_code == 401
+    assert "Invalid security scheme" in response.headers["sl-violations"]
+
+
+# -- prism proxy in front of the fake server: the fake's answers conform to the spec ---------------
+def test_download_through_prism_proxy_conforms(
+    prism_proxy: str, session_fake: FakeOpenRouter, tmp_path: Path
+) -> None:
+    # Prism's proxy decodes bodies as UTF-8 (stoplightio/prism#2349), so the payload is ASCII here.
+    payload = bytes(range(32, 127)) * 1000
+    session_fake.add_video("job-abc123", payload)
+    violations = Violations()
+    with VideoClient(
+        api_key=session_fake.api_key,
+        base_url=prism_proxy,
+        retry=NO_RETRY_WAIT,
+        httpx_args=violations.hooks("sync"),
+    ) as client:
+        result = client.download("job-abc123", tmp_path / "v.mp4")
+        assert (tmp_path / "v.mp4").read_bytes() == payload and result.size == len(payload)
+        with pytest.raises(NotFoundError):
+            client.download("job-unknown", tmp_path / "w.mp4")
+    with VideoClient(
+        api_key="sk-or-wrong", base_url=prism_proxy, retry=NO_RETRY_WAIT, httpx_args=violations.hooks("sync")
+    ) as client:
+        with pytest.raises(AuthenticationError):
+            client.download("job-abc123", tmp_path / "x.mp4")
+    assert violations.statuses == [200, 404, 401]
+    assert violations.seen == []
