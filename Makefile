@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv generate check-generated lint pytest contract test demo clean
+.PHONY: venv generate check-generated lint pytest contract test demo bench bench-large clean
 
 venv: $(STAMP)
 
@@ -53,6 +53,14 @@ test: $(STAMP) check-generated lint pytest
 ## demo: download a real MP4 through the CLI from an embedded local stand-in of the API
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
+
+## bench: throughput and memory against curl and plain httpx (64 MiB and 1 GiB); updates README
+bench: $(STAMP)
+	$(BIN)/python bench/run.py --sizes 64M,1G --readme README.md --command "make bench"
+
+## bench-large: the same with 4 GiB as well
+bench-large: $(STAMP)
+	$(BIN)/python bench/run.py --sizes 64M,1G,4G --readme README.md --command "make bench-large"
 
 clean:
 	rm -rf $(VENV) node_modules build dist .pytest_cache .mypy_cache .ruff_cache demo-output

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import os
+import queue
 import re
 import secrets
+import threading
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Final
 
 from .errors import IncompleteDownloadError
 
@@ -49,56 +51,116 @@ def resolve_destination(dest: str | os.PathLike[str], job_id: str, index: int, o
     return path
 
 
+_STOP: Final = object()
+#: Chunks the writer thread may lag behind (about 8 MiB with httpx's 64 KiB chunks).
+MAX_QUEUED_CHUNKS: Final = 128
+
+
 class AtomicFile:
     """A temporary file beside ``path`` that replaces ``path`` only once complete.
 
-    :meth:`commit` checks the size and renames; :meth:`abort` (also called on any exception when
-    used as a context manager, KeyboardInterrupt included) deletes the temporary file and leaves
-    ``path`` untouched. The temporary file is created with mode 0666 minus the umask, like any
-    new file, and named ``.<name>.<random>.part``.
+    Writing happens on a writer thread fed through a bounded queue, so that disk writes and SHA-256
+    hashing overlap with reading the network instead of taking turns with it, and memory stays
+    bounded (at most :data:`MAX_QUEUED_CHUNKS` chunks in flight). :meth:`offer` never blocks (the
+    async client uses it and hops to a thread only when the writer is behind); :meth:`put` blocks.
+    ``None`` in the stream of chunks means "discard everything written so far" (a restart).
+
+    :meth:`commit` waits for the writer, checks the size and renames; :meth:`abort` (also called on
+    any exception when used as a context manager, KeyboardInterrupt included) stops the writer,
+    deletes the temporary file and leaves ``path`` untouched. The temporary file is created with mode
+    0666 minus the umask, like any new file, and named ``.<name>.<random>.part``.
     """
 
     def __init__(self, path: Path, *, overwrite: bool, sha256: bool = False) -> None:
         self.path = path
         self.overwrite = overwrite
-        self.want_sha256 = sha256
+        #: Bytes accepted so far (since the last restart).
         self.size = 0
+        self._written = 0
         self._hash = hashlib.sha256() if sha256 else None
+        self._error: BaseException | None = None
+        self._cancelled = False
         self.tmp_path = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-        fd = os.open(self.tmp_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-        self._file: BinaryIO | None = os.fdopen(fd, "wb")
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
+        self._file: BinaryIO | None = os.fdopen(os.open(self.tmp_path, flags, 0o666), "wb")
+        self._queue: queue.Queue[object] = queue.Queue(maxsize=MAX_QUEUED_CHUNKS)
+        self._thread: threading.Thread | None = threading.Thread(
+            target=self._run, name=f"openrouter-video-writer:{path.name}", daemon=True
+        )
+        self._thread.start()
 
-    def write(self, chunk: bytes) -> None:
-        """Append ``chunk``."""
-        assert self._file is not None
-        self._file.write(chunk)
-        self.size += len(chunk)
-        if self._hash is not None:
-            self._hash.update(chunk)
+    # -- producer side ---------------------------------------------------------------------------------
+    def offer(self, chunk: bytes | None) -> bool:
+        """Queue ``chunk`` (``None``: restart) without blocking; False if the queue is full."""
+        self._raise_writer_error()
+        try:
+            self._queue.put_nowait(chunk)
+        except queue.Full:
+            return False
+        self._count(chunk)
+        return True
 
-    def reset(self) -> None:
-        """Discard everything written (the download restarts from byte 0)."""
-        assert self._file is not None
-        self._file.seek(0)
-        self._file.truncate()
-        self.size = 0
-        if self._hash is not None:
-            self._hash = hashlib.sha256()
+    def put(self, chunk: bytes | None) -> None:
+        """Queue ``chunk`` (``None``: restart), waiting while the writer is behind."""
+        self._raise_writer_error()
+        self._queue.put(chunk)
+        self._count(chunk)
+
+    def _count(self, chunk: bytes | None) -> None:
+        self.size = 0 if chunk is None else self.size + len(chunk)
+
+    def _raise_writer_error(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+    # -- writer thread ---------------------------------------------------------------------------------
+    def _run(self) -> None:
+        file, get = self._file, self._queue.get
+        assert file is not None
+        while True:
+            item = get()
+            if item is _STOP:
+                return
+            if self._error is not None or self._cancelled:
+                continue  # keep draining so that the producer never blocks
+            try:
+                if item is None:
+                    file.seek(0)
+                    file.truncate()
+                    self._written = 0
+                    if self._hash is not None:
+                        self._hash = hashlib.sha256()
+                    continue
+                assert isinstance(item, bytes | bytearray | memoryview)
+                file.write(item)
+                self._written += len(item)
+                if self._hash is not None:
+                    self._hash.update(item)
+            except BaseException as exc:
+                self._error = exc
+
+    def _stop_writer(self) -> None:
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join()
+            self._thread = None
 
     @property
     def sha256(self) -> str | None:
-        """Hex SHA-256 of what was written, when asked for."""
+        """Hex SHA-256 of what was written, when asked for (complete after :meth:`commit`)."""
         return self._hash.hexdigest() if self._hash is not None else None
 
     def commit(self, expected: int | None) -> None:
-        """Check the size against ``expected`` and move the file into place."""
+        """Wait for the writer, check the size against ``expected``, move the file into place."""
+        self._stop_writer()
+        self._raise_writer_error()
         assert self._file is not None
         self._file.close()
         self._file = None
-        if expected is not None and self.size != expected:
+        if self._written != self.size or (expected is not None and self._written != expected):
             raise IncompleteDownloadError(
-                f"wrote {self.size} bytes, expected {expected}",
-                received=self.size,
+                f"wrote {self._written} bytes, expected {expected if expected is not None else self.size}",
+                received=self._written,
                 expected=expected,
             )
         if self.overwrite:
@@ -118,7 +180,9 @@ class AtomicFile:
         os.unlink(self.tmp_path)
 
     def abort(self) -> None:
-        """Close and delete the temporary file."""
+        """Stop the writer, close and delete the temporary file."""
+        self._cancelled = True
+        self._stop_writer()
         if self._file is not None:
             try:
                 self._file.close()

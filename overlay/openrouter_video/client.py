@@ -7,6 +7,7 @@ reachable as ``client.api`` for direct calls, which go through the same retrying
 
 from __future__ import annotations
 
+import asyncio
 import os
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -91,22 +92,31 @@ class _Progress:
 
 
 class _DownloadJob:
-    """Consumes a driver's chunks into an :class:`AtomicFile` (shared by sync and async)."""
+    """Consumes a driver's chunks into an :class:`AtomicFile` (shared by sync and async).
+
+    ``None`` from the driver means "restart": the file is emptied and progress goes back to 0.
+    """
 
     def __init__(self, core: DownloadCore, sink: AtomicFile, on_progress: ProgressCallback | None):
         self.core = core
         self.sink = sink
         self.progress = _Progress(on_progress)
 
+    def offer(self, chunk: bytes | None) -> bool:
+        """Hand ``chunk`` to the writer without blocking; False if it is behind (then call feed)."""
+        if not self.sink.offer(chunk):
+            return False
+        self.progress.update(self.sink.size, self.core.total, force=chunk is None)
+        return True
+
     def feed(self, chunk: bytes | None) -> None:
-        if chunk is None:
-            self.sink.reset()
-            self.progress.update(0, self.core.total, force=True)
-            return
-        self.sink.write(chunk)
-        self.progress.update(self.sink.size, self.core.total)
+        """Hand ``chunk`` to the writer, waiting while it is behind."""
+        if not self.sink.offer(chunk):
+            self.sink.put(chunk)
+        self.progress.update(self.sink.size, self.core.total, force=chunk is None)
 
     def finish(self) -> DownloadResult:
+        """Wait for the writer, check the size and move the file into place."""
         self.sink.commit(self.core.total)
         self.progress.update(self.sink.size, self.core.total, force=True)
         return DownloadResult(
@@ -365,10 +375,11 @@ class AsyncVideoClient(_ClientBase):
             try:
                 async with aclosing(driver.chunks()) as chunks:
                     async for chunk in chunks:
-                        job.feed(chunk)
+                        if not job.offer(chunk):  # the disk is behind: wait for it off the loop
+                            await asyncio.to_thread(job.feed, chunk)
             finally:
                 await driver.close()
-            return job.finish()
+            return await asyncio.to_thread(job.finish)
 
     def stream(self, job_id: str, *, index: int = 0) -> AsyncVideoStream:
         """Open output ``index`` of ``job_id``; use as ``async with client.stream(...) as v``."""
