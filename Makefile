@@ -28,8 +28,8 @@ check-generated: $(STAMP)
 
 ## lint: ruff on overlay/ and tests/, mypy --strict on overlay/
 lint: $(STAMP)
-	$(BIN)/ruff check overlay tests
-	$(BIN)/ruff format --check overlay tests
+	$(BIN)/ruff check overlay tests bench scripts
+	$(BIN)/ruff format --check overlay tests bench scripts
 	$(BIN)/mypy --strict overlay/openrouter_video
 
 PRISM_STAMP := node_modules/.installed

@@ -8,8 +8,9 @@ import queue
 import re
 import secrets
 import threading
+from collections.abc import Callable
 from pathlib import Path
-from typing import BinaryIO, Final
+from typing import Final
 
 from .errors import IncompleteDownloadError
 
@@ -52,23 +53,72 @@ def resolve_destination(dest: str | os.PathLike[str], job_id: str, index: int, o
 
 
 _STOP: Final = object()
-#: Chunks the writer thread may lag behind (about 8 MiB with httpx's 64 KiB chunks).
-MAX_QUEUED_CHUNKS: Final = 128
+_RESTART: Final = object()
+#: Chunks are handed to the writer in batches of about this many bytes (one queue operation and one
+#: ``writev`` per batch instead of per 64 KiB chunk).
+BATCH_BYTES: Final = 1024 * 1024
+#: Batches a stage may lag behind: with the batch being filled, at most about 10 MiB in flight.
+MAX_QUEUED_BATCHES: Final = 4
+
+
+class _Stage:
+    """A worker thread behind a bounded queue that processes batches, then passes them on.
+
+    Errors are kept in :attr:`error` (the producer re-raises them); after an error, or once
+    cancelled, the stage keeps draining its queue so that nobody upstream ever blocks.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        process: Callable[[list[bytes]], None],
+        restart: Callable[[], None],
+        downstream: _Stage | None = None,
+    ) -> None:
+        self.process, self.restart, self.downstream = process, restart, downstream
+        self.queue: queue.Queue[object] = queue.Queue(maxsize=MAX_QUEUED_BATCHES)
+        self.error: BaseException | None = None
+        self.cancelled = False
+        self.thread = threading.Thread(target=self._run, name=name, daemon=True)
+        self.thread.start()
+
+    def _run(self) -> None:
+        get, downstream = self.queue.get, self.downstream
+        while True:
+            item = get()
+            if item is not _STOP and self.error is None and not self.cancelled:
+                try:
+                    if item is _RESTART:
+                        self.restart()
+                    else:
+                        self.process(item)  # type: ignore[arg-type]
+                except BaseException as exc:
+                    self.error = exc
+            if downstream is not None:
+                downstream.queue.put(item)
+            if item is _STOP:
+                return
+
+    def join(self) -> None:
+        self.thread.join()
+        if self.downstream is not None:
+            self.downstream.join()
 
 
 class AtomicFile:
     """A temporary file beside ``path`` that replaces ``path`` only once complete.
 
-    Writing happens on a writer thread fed through a bounded queue, so that disk writes and SHA-256
-    hashing overlap with reading the network instead of taking turns with it, and memory stays
-    bounded (at most :data:`MAX_QUEUED_CHUNKS` chunks in flight). :meth:`offer` never blocks (the
-    async client uses it and hops to a thread only when the writer is behind); :meth:`put` blocks.
-    ``None`` in the stream of chunks means "discard everything written so far" (a restart).
+    The producer (the network loop) only appends chunks to a batch. Full batches (about
+    :data:`BATCH_BYTES`) go through bounded queues to a writer thread (``writev``) and, with
+    ``sha256=True``, on to a hashing thread, so that disk writes, hashing and network reads overlap
+    instead of taking turns, with memory bounded to a few batches. :meth:`add` never blocks (the
+    async client uses it, and waits off the event loop with :meth:`flush` only when the disk is
+    behind). :meth:`restart` discards everything written so far.
 
-    :meth:`commit` waits for the writer, checks the size and renames; :meth:`abort` (also called on
-    any exception when used as a context manager, KeyboardInterrupt included) stops the writer,
-    deletes the temporary file and leaves ``path`` untouched. The temporary file is created with mode
-    0666 minus the umask, like any new file, and named ``.<name>.<random>.part``.
+    :meth:`commit` waits for the threads, checks the size and renames; :meth:`abort` (also called on
+    any exception when used as a context manager, KeyboardInterrupt included) stops them, deletes the
+    temporary file and leaves ``path`` untouched. The temporary file is created with mode 0666 minus
+    the umask, like any new file, and named ``.<name>.<random>.part``.
     """
 
     def __init__(self, path: Path, *, overwrite: bool, sha256: bool = False) -> None:
@@ -76,75 +126,94 @@ class AtomicFile:
         self.overwrite = overwrite
         #: Bytes accepted so far (since the last restart).
         self.size = 0
+        self._batch: list[bytes] = []
+        self._batch_bytes = 0
         self._written = 0
         self._hash = hashlib.sha256() if sha256 else None
-        self._error: BaseException | None = None
-        self._cancelled = False
         self.tmp_path = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        self._file: BinaryIO | None = os.fdopen(os.open(self.tmp_path, flags, 0o666), "wb")
-        self._queue: queue.Queue[object] = queue.Queue(maxsize=MAX_QUEUED_CHUNKS)
-        self._thread: threading.Thread | None = threading.Thread(
-            target=self._run, name=f"openrouter-video-writer:{path.name}", daemon=True
+        self._fd: int | None = os.open(self.tmp_path, flags, 0o666)
+        hasher = (
+            _Stage(f"openrouter-video-sha256:{path.name}", self._hash_batch, self._hash_restart)
+            if sha256
+            else None
         )
-        self._thread.start()
+        self._head = _Stage(
+            f"openrouter-video-writer:{path.name}", self._write_batch, self._write_restart, hasher
+        )
+        self._stages = [self._head] + ([hasher] if hasher else [])
+        self._running = True
 
-    # -- producer side ---------------------------------------------------------------------------------
-    def offer(self, chunk: bytes | None) -> bool:
-        """Queue ``chunk`` (``None``: restart) without blocking; False if the queue is full."""
-        self._raise_writer_error()
-        try:
-            self._queue.put_nowait(chunk)
-        except queue.Full:
+    # -- producer side (the network loop) --------------------------------------------------------------
+    def add(self, chunk: bytes) -> bool:
+        """Append ``chunk``; False when a full batch is waiting for the writer (call :meth:`flush`)."""
+        self._batch.append(chunk)
+        self._batch_bytes += len(chunk)
+        self.size += len(chunk)
+        return self._batch_bytes < BATCH_BYTES or self._send(block=False)
+
+    def flush(self) -> None:
+        """Hand the current batch to the writer, waiting while it is behind."""
+        self._send(block=True)
+
+    def restart(self) -> None:
+        """Discard everything written so far (the download starts again from byte 0)."""
+        self._batch, self._batch_bytes, self.size = [], 0, 0
+        self._put(_RESTART, block=True)
+
+    def _send(self, *, block: bool) -> bool:
+        if not self._batch:
+            return True
+        if not self._put(self._batch, block=block):
             return False
-        self._count(chunk)
+        self._batch, self._batch_bytes = [], 0
         return True
 
-    def put(self, chunk: bytes | None) -> None:
-        """Queue ``chunk`` (``None``: restart), waiting while the writer is behind."""
-        self._raise_writer_error()
-        self._queue.put(chunk)
-        self._count(chunk)
+    def _put(self, item: object, *, block: bool) -> bool:
+        for stage in self._stages:
+            if stage.error is not None:
+                raise stage.error
+        try:
+            self._head.queue.put(item, block=block)
+        except queue.Full:
+            return False
+        return True
 
-    def _count(self, chunk: bytes | None) -> None:
-        self.size = 0 if chunk is None else self.size + len(chunk)
+    # -- worker threads --------------------------------------------------------------------------------
+    def _write_batch(self, batch: list[bytes]) -> None:
+        assert self._fd is not None
+        total = sum(map(len, batch))
+        done = os.writev(self._fd, batch)
+        if done < total:  # a short write: finish the rest chunk by chunk
+            rest = memoryview(b"".join(batch))[done:]
+            while rest:
+                rest = rest[os.write(self._fd, rest) :]
+        self._written += total
 
-    def _raise_writer_error(self) -> None:
-        if self._error is not None:
-            raise self._error
+    def _write_restart(self) -> None:
+        assert self._fd is not None
+        os.lseek(self._fd, 0, os.SEEK_SET)
+        os.ftruncate(self._fd, 0)
+        self._written = 0
 
-    # -- writer thread ---------------------------------------------------------------------------------
-    def _run(self) -> None:
-        file, get = self._file, self._queue.get
-        assert file is not None
-        while True:
-            item = get()
-            if item is _STOP:
-                return
-            if self._error is not None or self._cancelled:
-                continue  # keep draining so that the producer never blocks
-            try:
-                if item is None:
-                    file.seek(0)
-                    file.truncate()
-                    self._written = 0
-                    if self._hash is not None:
-                        self._hash = hashlib.sha256()
-                    continue
-                assert isinstance(item, bytes | bytearray | memoryview)
-                file.write(item)
-                self._written += len(item)
-                if self._hash is not None:
-                    self._hash.update(item)
-            except BaseException as exc:
-                self._error = exc
+    def _hash_batch(self, batch: list[bytes]) -> None:
+        assert self._hash is not None
+        for chunk in batch:
+            self._hash.update(chunk)
 
-    def _stop_writer(self) -> None:
-        if self._thread is not None:
-            self._queue.put(_STOP)
-            self._thread.join()
-            self._thread = None
+    def _hash_restart(self) -> None:
+        self._hash = hashlib.sha256()
 
+    def _stop(self, *, cancel: bool) -> None:
+        if not self._running:
+            return
+        self._running = False
+        for stage in self._stages:
+            stage.cancelled = cancel
+        self._head.queue.put(_STOP)
+        self._head.join()
+
+    # -- completion ------------------------------------------------------------------------------------
     @property
     def sha256(self) -> str | None:
         """Hex SHA-256 of what was written, when asked for (complete after :meth:`commit`)."""
@@ -152,11 +221,14 @@ class AtomicFile:
 
     def commit(self, expected: int | None) -> None:
         """Wait for the writer, check the size against ``expected``, move the file into place."""
-        self._stop_writer()
-        self._raise_writer_error()
-        assert self._file is not None
-        self._file.close()
-        self._file = None
+        self.flush()
+        self._stop(cancel=False)
+        for stage in self._stages:
+            if stage.error is not None:
+                raise stage.error
+        assert self._fd is not None
+        os.close(self._fd)
+        self._fd = None
         if self._written != self.size or (expected is not None and self._written != expected):
             raise IncompleteDownloadError(
                 f"wrote {self._written} bytes, expected {expected if expected is not None else self.size}",
@@ -180,15 +252,14 @@ class AtomicFile:
         os.unlink(self.tmp_path)
 
     def abort(self) -> None:
-        """Stop the writer, close and delete the temporary file."""
-        self._cancelled = True
-        self._stop_writer()
-        if self._file is not None:
+        """Stop the threads, close and delete the temporary file."""
+        self._stop(cancel=True)
+        if self._fd is not None:
             try:
-                self._file.close()
+                os.close(self._fd)
             except OSError:
                 pass
-            self._file = None
+            self._fd = None
         try:
             os.unlink(self.tmp_path)
         except FileNotFoundError:

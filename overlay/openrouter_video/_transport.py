@@ -20,6 +20,7 @@ from types import TracebackType
 
 import httpx
 
+from ._aio import async_http_transport
 from ._core import is_retryable_exception
 from ._drivers import NO_TRANSPORT_RETRY
 from ._retry import RetryPolicy, log_retry, parse_retry_after
@@ -62,7 +63,8 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
     Args:
         policy: The retry policy (its ``sleep`` is used for the waits).
         transport: The sync transport to wrap (default: a new :class:`httpx.HTTPTransport`).
-        async_transport: The async one (default: a new :class:`httpx.AsyncHTTPTransport`).
+        async_transport: The async one (default: an :class:`httpx.AsyncHTTPTransport` on the lean
+            asyncio backend of ``_aio.py``).
     """
 
     def __init__(
@@ -99,7 +101,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._async_transport is None:
-            self._async_transport = httpx.AsyncHTTPTransport()
+            self._async_transport = async_http_transport()
         if request.extensions.get(NO_TRANSPORT_RETRY):
             return await self._async_transport.handle_async_request(request)
         attempts = _Attempts(self.policy, request)

@@ -102,18 +102,27 @@ class _DownloadJob:
         self.sink = sink
         self.progress = _Progress(on_progress)
 
-    def offer(self, chunk: bytes | None) -> bool:
-        """Hand ``chunk`` to the writer without blocking; False if it is behind (then call feed)."""
-        if not self.sink.offer(chunk):
-            return False
-        self.progress.update(self.sink.size, self.core.total, force=chunk is None)
-        return True
+    def offer(self, chunk: bytes) -> bool:
+        """Take ``chunk`` without blocking; False if the writer is behind (then call :meth:`wait`)."""
+        accepted = self.sink.add(chunk)
+        self.progress.update(self.sink.size, self.core.total)
+        return accepted
+
+    def wait(self) -> None:
+        """After :meth:`offer` returned False: wait until the writer has taken the full batch."""
+        self.sink.flush()
+
+    def restart(self) -> None:
+        """Discard what was written; progress goes back to 0."""
+        self.sink.restart()
+        self.progress.update(0, self.core.total, force=True)
 
     def feed(self, chunk: bytes | None) -> None:
-        """Hand ``chunk`` to the writer, waiting while it is behind."""
-        if not self.sink.offer(chunk):
-            self.sink.put(chunk)
-        self.progress.update(self.sink.size, self.core.total, force=chunk is None)
+        """Take ``chunk`` (``None``: restart), waiting while the writer is behind."""
+        if chunk is None:
+            self.restart()
+        elif not self.offer(chunk):
+            self.wait()
 
     def finish(self) -> DownloadResult:
         """Wait for the writer, check the size and move the file into place."""
@@ -375,8 +384,10 @@ class AsyncVideoClient(_ClientBase):
             try:
                 async with aclosing(driver.chunks()) as chunks:
                     async for chunk in chunks:
-                        if not job.offer(chunk):  # the disk is behind: wait for it off the loop
-                            await asyncio.to_thread(job.feed, chunk)
+                        if chunk is None:
+                            await asyncio.to_thread(job.restart)
+                        elif not job.offer(chunk):  # the disk is behind: wait for it off the loop
+                            await asyncio.to_thread(job.wait)
             finally:
                 await driver.close()
             return await asyncio.to_thread(job.finish)
