@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import json
 import re
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from html import unescape
@@ -200,9 +201,25 @@ def connection_error(exc: Exception, what: str) -> OpenRouterVideoError:
     return APIConnectionError(f"{what}: {type(exc).__name__}: {detail}")
 
 
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
 def is_retryable_exception(exc: Exception) -> bool:
-    """Connection failures, resets and timeouts are retried; too many redirects, bad URLs are not."""
-    return isinstance(exc, httpx.TransportError) and not isinstance(exc, httpx.UnsupportedProtocol)
+    """Connection failures, resets and timeouts are retried; too many redirects, bad URLs and a
+    certificate that fails verification are not."""
+    return (
+        isinstance(exc, httpx.TransportError)
+        and not isinstance(exc, httpx.UnsupportedProtocol)
+        and not _caused_by(exc, ssl.SSLCertVerificationError)
+    )
 
 
 class DownloadCore:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import ssl
 import time
 from types import TracebackType
 
@@ -62,6 +63,8 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     Args:
         policy: The retry policy (its ``sleep`` is used for the waits).
+        verify: TLS verification for the default inner transports, as for httpx: True, a CA bundle
+            path, an :class:`ssl.SSLContext`, or False.
         transport: The sync transport to wrap (default: a new :class:`httpx.HTTPTransport`).
         async_transport: The async one (default: an :class:`httpx.AsyncHTTPTransport` on the lean
             asyncio backend of ``_aio.py``).
@@ -71,16 +74,18 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self,
         policy: RetryPolicy | None = None,
         *,
+        verify: ssl.SSLContext | str | bool = True,
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.policy = policy or RetryPolicy()
+        self.verify = verify
         self._transport = transport
         self._async_transport = async_transport
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         if self._transport is None:
-            self._transport = httpx.HTTPTransport()
+            self._transport = httpx.HTTPTransport(verify=self.verify)
         if request.extensions.get(NO_TRANSPORT_RETRY):
             return self._transport.handle_request(request)
         attempts = _Attempts(self.policy, request)
@@ -101,7 +106,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._async_transport is None:
-            self._async_transport = async_http_transport()
+            self._async_transport = async_http_transport(self.verify)
         if request.extensions.get(NO_TRANSPORT_RETRY):
             return await self._async_transport.handle_async_request(request)
         attempts = _Attempts(self.policy, request)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import ssl
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import aclosing
@@ -148,6 +149,7 @@ class _ClientBase:
         retry: RetryPolicy | None = None,
         timeout: float | httpx.Timeout = 60.0,
         *,
+        verify: ssl.SSLContext | str | bool = True,
         httpx_args: dict[str, Any] | None = None,
     ) -> None:
         key = api_key or os.environ.get(API_KEY_ENV)
@@ -159,7 +161,7 @@ class _ClientBase:
         self.retry = retry or RetryPolicy()
         self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         args: dict[str, Any] = {
-            "transport": RetryTransport(self.retry),
+            "transport": RetryTransport(self.retry, verify=verify),
             "max_redirects": MAX_REDIRECTS,
         }
         args.update(httpx_args or {})
@@ -168,6 +170,7 @@ class _ClientBase:
             base_url=self.base_url,
             token=key,
             timeout=self.timeout,
+            verify_ssl=verify,
             follow_redirects=True,
             httpx_args=args,
         )
@@ -310,6 +313,8 @@ class VideoClient(_ClientBase):
         retry: The :class:`RetryPolicy`.
         timeout: Seconds allowed to connect and between bytes (or an :class:`httpx.Timeout`); a
             stalled body times out and is resumed.
+        verify: TLS verification, as for httpx: True (the system's CAs), a CA bundle path, an
+            :class:`ssl.SSLContext`, or False.
         httpx_args: Extra arguments for the underlying :class:`httpx.Client`.
     """
 

@@ -32,6 +32,7 @@ import hashlib
 import json
 import secrets
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -169,6 +170,7 @@ class FakeOpenRouter:
         requests: Every request received, in order (:class:`RecordedRequest`).
         require_auth: When false, any (or no) Authorization is accepted, like a CDN serving a
             signed URL.
+        ssl_context: A server-side :class:`ssl.SSLContext` to serve HTTPS instead of HTTP.
         on_request: Called with each request before it is answered (e.g. to change a video
             between attempts).
         ignore_range: When true, ``Range`` is ignored and every answer is a full 200.
@@ -184,9 +186,11 @@ class FakeOpenRouter:
         port: int = 0,
         *,
         require_auth: bool = True,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         self.api_key = api_key if api_key is not None else "sk-or-fake-" + secrets.token_hex(8)
         self.require_auth = require_auth
+        self.ssl_context = ssl_context
         self.on_request: Callable[[RecordedRequest], None] | None = None
         self.requests: list[RecordedRequest] = []
         self.ignore_range = False
@@ -206,6 +210,8 @@ class FakeOpenRouter:
         """Bind and start serving in a background thread; returns ``self``."""
         server = _Server((self._host, self._port), _Handler)
         server.fake = self
+        if self.ssl_context is not None:
+            server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
         self._server = server
         self._stop.clear()
         self._thread = threading.Thread(
@@ -242,8 +248,9 @@ class FakeOpenRouter:
 
     @property
     def origin(self) -> str:
-        """``http://127.0.0.1:PORT``."""
-        return f"http://{self._host}:{self.port}"
+        """``http://127.0.0.1:PORT`` (``https://`` when serving TLS)."""
+        scheme = "https" if self.ssl_context is not None else "http"
+        return f"{scheme}://{self._host}:{self.port}"
 
     @property
     def base_url(self) -> str:
