@@ -193,15 +193,18 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--sizes", default="64M,1G", help="comma-separated sizes (default 64M,1G)")
-    parser.add_argument("--rounds", type=int, default=3, help="rounds per size (default 3)")
+    parser.add_argument("--rounds", type=int, default=5, help="rounds per size (default 5)")
     parser.add_argument("--startup-runs", type=int, default=10)
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
     parser.add_argument("--readme", type=Path, help="also paste the table into this README")
     parser.add_argument("--workdir", type=Path, help="where payloads and outputs go (default: a temp dir)")
     parser.add_argument("--command", default="make bench", help="the command shown in the report")
+    parser.add_argument("--only", help="comma-separated contenders to run (default: all), for profiling")
     args = parser.parse_args(argv)
     sizes = [parse_size(s) for s in args.sizes.split(",")]
     names = [n for n in CONTENDERS if n != "curl" or shutil.which("curl")]
+    if args.only:
+        names = [n for n in names if n in args.only.split(",")]
 
     work = Path(tempfile.mkdtemp(prefix="openrouter-video-bench-", dir=args.workdir))
     results: dict[tuple[int, str, str], Samples] = {}
@@ -241,11 +244,14 @@ def main(argv: list[str] | None = None) -> int:
                 payload.unlink()
         help_time = startup([str(BIN / "openrouter-video"), "--help"], args.startup_runs)
         import_time = startup([sys.executable, "-c", "import openrouter_video"], args.startup_runs)
+        client_time = startup(
+            [sys.executable, "-c", "from openrouter_video import VideoClient"], args.startup_runs
+        )
         bare_time = startup([sys.executable, "-c", "pass"], args.startup_runs)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
-    report = render(args, sizes, names, results, notes, help_time, import_time, bare_time)
+    report = render(args, sizes, names, results, notes, (help_time, import_time, client_time, bare_time))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(report)
     print(report)
@@ -264,10 +270,10 @@ def render(
     names: list[str],
     results: dict[tuple[int, str, str], Samples],
     notes: list[str],
-    help_time: float,
-    import_time: float,
-    bare_time: float,
+    startup_times: tuple[float, float, float, float],
 ) -> str:
+    help_time, import_time, client_time, bare_time = startup_times
+
     def median(size: int, name: str, sink: str) -> float | None:
         samples = results.get((size, name, sink))
         return statistics.median(samples.throughput) if samples else None
@@ -312,7 +318,8 @@ def render(
         lines.append("")
     lines += [
         f"Start-up: `openrouter-video --help` {help_time * 1000:.0f} ms; `import openrouter_video` "
-        f"{import_time * 1000:.0f} ms (a bare `python -c pass`: {bare_time * 1000:.0f} ms).",
+        f"{import_time * 1000:.0f} ms (the clients load on first use: `from openrouter_video import "
+        f"VideoClient` {client_time * 1000:.0f} ms; a bare `python -c pass`: {bare_time * 1000:.0f} ms).",
         "",
         "| target | measured | holds |",
         "| --- | --- | --- |",

@@ -18,22 +18,15 @@ The generated low-level client lives in :mod:`openrouter_video_api` (never edite
 package is the hand-written layer on top of it and re-exports its client classes.
 """
 
-from openrouter_video_api import AuthenticatedClient, Client
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
 
 from . import errors
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._files import safe_filename
 from ._retry import RetryPolicy
-from ._transport import RetryTransport
-from .client import (
-    ApiClient,
-    AsyncVideoClient,
-    AsyncVideoStream,
-    DownloadResult,
-    ProgressCallback,
-    VideoClient,
-    VideoStream,
-)
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -51,7 +44,51 @@ from .errors import (
     UnexpectedContentError,
 )
 
+if TYPE_CHECKING:
+    from openrouter_video_api import AuthenticatedClient, Client
+
+    from ._transport import RetryTransport
+    from .client import (
+        ApiClient,
+        AsyncVideoClient,
+        AsyncVideoStream,
+        DownloadResult,
+        ProgressCallback,
+        VideoClient,
+        VideoStream,
+    )
+
 __version__ = "0.1.0"
+
+# The clients pull in httpx and the generated package (~150 ms); they are imported on first use so
+# that `import openrouter_video` and `openrouter-video --help` stay fast.
+_LAZY = {
+    "ApiClient": ".client",
+    "AsyncVideoClient": ".client",
+    "AsyncVideoStream": ".client",
+    "DownloadResult": ".client",
+    "ProgressCallback": ".client",
+    "VideoClient": ".client",
+    "VideoStream": ".client",
+    "RetryTransport": "._transport",
+    "AuthenticatedClient": "openrouter_video_api",
+    "Client": "openrouter_video_api",
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name not in _LAZY:
+        raise AttributeError(f"module 'openrouter_video' has no attribute {name!r}")
+    target = _LAZY[name]
+    module = importlib.import_module(target, __name__ if target.startswith(".") else None)
+    value = getattr(module, name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "API_KEY_ENV",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import time
@@ -72,6 +71,8 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
         return max(0.0, float(value))
     except ValueError:
         pass
+    import email.utils  # only needed for the rare HTTP-date form (it costs ~10 ms to import)
+
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):

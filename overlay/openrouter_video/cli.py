@@ -21,12 +21,14 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from ._config import API_KEY_ENV, BASE_URL_ENV
 from ._retry import RetryPolicy
-from .client import DownloadResult, ProgressCallback, VideoClient
 from .errors import OpenRouterVideoError
+
+if TYPE_CHECKING:
+    from .client import DownloadResult, ProgressCallback
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
 
@@ -187,6 +189,8 @@ def _error(message: str) -> None:
 
 
 def _download(args: argparse.Namespace) -> int:
+    from .client import VideoClient  # httpx and the generated client: not needed for --help
+
     key = os.environ.get(API_KEY_ENV)
     if not key:
         _error(f"{API_KEY_ENV} is not set; export your OpenRouter API key in it")
