@@ -39,8 +39,8 @@ CONTENDERS: dict[str, tuple[str, bool]] = {
     "httpx": ("plain `httpx.stream` + `iter_raw()`", True),
     "generated": ("generated `sync_detailed` (buffers the body)", True),
     "video_client": ("`VideoClient.download`", True),
-    "video_client_sha256": ('`VideoClient.download(checksum="sha256")`', False),
     "async_video_client": ("`AsyncVideoClient.download`", True),
+    "video_client_sha256": ('`VideoClient.download(checksum="sha256")`', False),
     "cli": ("`openrouter-video download` (wall time, incl. start-up)", False),
 }
 

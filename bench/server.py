@@ -3,7 +3,8 @@
 Usage: python bench/server.py FILE  -> prints "PORT" on stdout once listening, serves until killed.
 
 It answers any GET whose path ends in /content with the file (Content-Length, ETag, video/mp4), so the
-same URL serves curl, plain httpx, the generated client, VideoClient and the CLI. Each connection gets
+same URL serves curl, plain httpx, the generated client, VideoClient and the CLI; the job id "warmup"
+gets only the first KiB (the contenders' warm-up request). Each connection gets
 a thread; the body goes out with socket.sendfile (zero-copy), so the server is not the bottleneck.
 """
 
@@ -13,6 +14,9 @@ import os
 import socket
 import sys
 import threading
+
+#: The job id "warmup" gets only this many bytes: the contenders' warm-up request.
+WARMUP_BYTES = 1024
 
 
 def handle(conn: socket.socket, path: str, size: int) -> None:
@@ -30,14 +34,15 @@ def handle(conn: socket.socket, path: str, size: int) -> None:
             if not target.split("?", 1)[0].endswith("/content"):
                 conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
                 continue
+            length = WARMUP_BYTES if "/warmup/" in target else size
             conn.sendall(
                 (
                     "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\n"
-                    f'Content-Length: {size}\r\nETag: "bench-{size}"\r\nAccept-Ranges: bytes\r\n\r\n'
+                    f'Content-Length: {length}\r\nETag: "bench-{length}"\r\nAccept-Ranges: bytes\r\n\r\n'
                 ).encode()
             )
             with open(path, "rb") as body:
-                conn.sendfile(body)
+                conn.sendfile(body, count=length)
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
+import anyio  # noqa: F401 - httpcore's async locks need it; imported with the client, not mid-request
 import httpcore
 import httpx
 

@@ -21,7 +21,6 @@ from types import TracebackType
 
 import httpx
 
-from ._aio import async_http_transport
 from ._core import is_retryable_exception
 from ._drivers import NO_TRANSPORT_RETRY
 from ._retry import RetryPolicy, log_retry, parse_retry_after
@@ -106,6 +105,8 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         if self._async_transport is None:
+            from ._aio import async_http_transport
+
             self._async_transport = async_http_transport(self.verify)
         if request.extensions.get(NO_TRANSPORT_RETRY):
             return await self._async_transport.handle_async_request(request)
