@@ -39,9 +39,13 @@ from .errors import (
     InternalServerError,
     NotFoundError,
     OpenRouterVideoError,
+    PaymentRequiredError,
     PermissionDeniedError,
     RateLimitError,
     UnexpectedContentError,
+    VideoJobFailedError,
+    VideoJobTimeoutError,
+    WebhookVerificationError,
 )
 
 if TYPE_CHECKING:
@@ -57,6 +61,7 @@ if TYPE_CHECKING:
         VideoClient,
         VideoStream,
     )
+    from .jobs import VideoJob, VideoModelInfo
 
 __version__ = "0.1.0"
 
@@ -71,6 +76,8 @@ _LAZY = {
     "VideoClient": ".client",
     "VideoStream": ".client",
     "RetryTransport": "._transport",
+    "VideoJob": ".jobs",
+    "VideoModelInfo": ".jobs",
     "AuthenticatedClient": "openrouter_video_api",
     "Client": "openrouter_video_api",
 }
@@ -111,6 +118,7 @@ __all__ = [
     "InternalServerError",
     "NotFoundError",
     "OpenRouterVideoError",
+    "PaymentRequiredError",
     "PermissionDeniedError",
     "ProgressCallback",
     "RateLimitError",
@@ -118,7 +126,12 @@ __all__ = [
     "RetryTransport",
     "UnexpectedContentError",
     "VideoClient",
+    "VideoJob",
+    "VideoJobFailedError",
+    "VideoJobTimeoutError",
+    "VideoModelInfo",
     "VideoStream",
+    "WebhookVerificationError",
     "__version__",
     "errors",
     "safe_filename",

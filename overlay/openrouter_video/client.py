@@ -8,6 +8,7 @@ reachable as ``client.api`` for direct calls, which go through the same retrying
 from __future__ import annotations
 
 import asyncio
+import inspect
 import os
 import ssl
 import time
@@ -22,16 +23,20 @@ import httpx
 from openrouter_video_api import AuthenticatedClient
 from openrouter_video_api.api.video_generation import list_videos_content
 
+from . import jobs
 from ._aio import async_http_transport
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from ._core import DownloadCore
+from ._core import DownloadCore, connection_error
 from ._drivers import AsyncDriver, SyncDriver
 from ._files import AtomicFile, resolve_destination
 from ._retry import RetryPolicy
 from ._transport import RetryTransport
-from .errors import ConfigurationError
+from .errors import ConfigurationError, RateLimitError
+from .jobs import JobWaiter, VideoJob, VideoModelInfo
 
 __all__ = [
+    "DEFAULT_POLL_INTERVAL",
+    "DEFAULT_WAIT_TIMEOUT",
     "ApiClient",
     "AsyncVideoClient",
     "AsyncVideoStream",
@@ -46,6 +51,10 @@ ProgressCallback = Callable[[int, int | None], None]
 
 #: Redirects followed before giving up.
 MAX_REDIRECTS = 5
+#: Seconds between status polls in ``wait``.
+DEFAULT_POLL_INTERVAL = 5.0
+#: Seconds ``wait`` waits for a job before :class:`~openrouter_video.errors.VideoJobTimeoutError`.
+DEFAULT_WAIT_TIMEOUT = 1800.0
 
 
 class ApiClient(AuthenticatedClient):
@@ -195,6 +204,20 @@ class _ClientBase:
             can_restart=can_restart,
         )
         return core, request
+
+    def _poll_call(self, waiter: JobWaiter) -> jobs.Call:
+        call = jobs.get_call(self.api, waiter.job.id)
+        url = waiter.poll_url()
+        if url is not None:  # follow the job's own polling_url (same origin only)
+            call.request = {"method": "get", "url": url}
+        return call
+
+    @staticmethod
+    def _output_dir(dest_dir: str | os.PathLike[str]) -> Path:
+        path = Path(dest_dir)
+        if not path.is_dir():  # checked before a paid job is submitted
+            raise NotADirectoryError(f"not an existing directory: {path}")
+        return path
 
     @staticmethod
     def _sink(
@@ -363,6 +386,98 @@ class VideoClient(_ClientBase):
         core, request = self._core(job_id, index, can_restart=False)
         return VideoStream(SyncDriver(self.api.get_httpx_client(), request, core, self.retry.sleep))
 
+    # -- the whole flow: submit, wait, download ----------------------------------------------------------
+    def _call(self, call: jobs.Call) -> Any:
+        try:
+            response = self.api.get_httpx_client().request(**call.request)
+        except httpx.RequestError as exc:
+            raise connection_error(exc, call.what) from exc
+        return call.result(response)
+
+    def generate(self, model: str, prompt: str | None = None, **options: Any) -> VideoJob:
+        """Submit a video generation job (``POST /videos``, answered 202) and return it.
+
+        ``options`` are the request's other fields, passed through as the spec allows: duration,
+        resolution, aspect_ratio, size, frame_images, input_references, generate_audio, seed,
+        callback_url, provider, ... This creates a paid job, so it is never retried once the request
+        may have reached the server: only a failure to connect and 429 responses are retried.
+        """
+        return self._call(jobs.create_call(self.api, model, prompt, options))  # type: ignore[no-any-return]
+
+    def get_job(self, job_id: str) -> VideoJob:
+        """The job's current state (``GET /videos/{jobId}``)."""
+        return self._call(jobs.get_call(self.api, job_id))  # type: ignore[no-any-return]
+
+    def list_models(self) -> list[VideoModelInfo]:
+        """The video generation models (``GET /videos/models``)."""
+        return self._call(jobs.models_call(self.api))  # type: ignore[no-any-return]
+
+    def wait(
+        self,
+        job: VideoJob | str,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_status: Callable[[VideoJob], None] | None = None,
+    ) -> VideoJob:
+        """Poll until the job completes and return it.
+
+        Follows the job's ``polling_url`` (relative or absolute, on the API's origin only), calls
+        ``on_status(job)`` when the status changes, waits out a 429's Retry-After, and keeps waiting
+        through statuses it does not know. Raises
+        :class:`~openrouter_video.errors.VideoJobFailedError` when the job ends ``failed``,
+        ``cancelled`` or ``expired``, and :class:`~openrouter_video.errors.VideoJobTimeoutError`
+        after ``timeout`` seconds.
+        """
+        waiter = JobWaiter(
+            job, self.base_url, poll_interval=poll_interval, timeout=timeout, on_status=on_status
+        )
+        sleep = self.retry.sleep or time.sleep
+        while True:
+            try:
+                polled: VideoJob = self._call(self._poll_call(waiter))
+            except RateLimitError as exc:
+                delay = waiter.on_rate_limited(exc)
+            else:
+                next_delay = waiter.on_job(polled)
+                if next_delay is None:
+                    return polled
+                delay = next_delay
+            sleep(delay)
+
+    def generate_and_download(
+        self,
+        dest_dir: str | os.PathLike[str],
+        *,
+        model: str,
+        prompt: str | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_status: Callable[[VideoJob], None] | None = None,
+        on_progress: ProgressCallback | None = None,
+        overwrite: bool = False,
+        checksum: Literal["sha256"] | None = None,
+        **options: Any,
+    ) -> list[DownloadResult]:
+        """Submit a job, wait for it, and download every output into the existing ``dest_dir``.
+
+        Output *i* (0 <= i < ``len(job.unsigned_urls)``, at least one) goes to ``<job_id>.mp4`` /
+        ``<job_id>-<i>.mp4`` with the resumable :meth:`download`.
+        """
+        directory = self._output_dir(dest_dir)
+        done = self.wait(
+            self.generate(model, prompt, **options),
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_status=on_status,
+        )
+        return [
+            self.download(
+                done.id, directory, index=i, overwrite=overwrite, on_progress=on_progress, checksum=checksum
+            )
+            for i in range(max(1, done.outputs))
+        ]
+
     def close(self) -> None:
         """Close the connections."""
         self.api.get_httpx_client().close()
@@ -421,6 +536,82 @@ class AsyncVideoClient(_ClientBase):
         return AsyncVideoStream(
             AsyncDriver(self.api.get_async_httpx_client(), request, core, self.retry.sleep)
         )
+
+    # -- the whole flow: submit, wait, download ----------------------------------------------------------
+    async def _call(self, call: jobs.Call) -> Any:
+        try:
+            response = await self.api.get_async_httpx_client().request(**call.request)
+        except httpx.RequestError as exc:
+            raise connection_error(exc, call.what) from exc
+        return call.result(response)
+
+    async def generate(self, model: str, prompt: str | None = None, **options: Any) -> VideoJob:
+        """Submit a video generation job; see :meth:`VideoClient.generate` (never retried once sent)."""
+        return await self._call(jobs.create_call(self.api, model, prompt, options))  # type: ignore[no-any-return]
+
+    async def get_job(self, job_id: str) -> VideoJob:
+        """The job's current state (``GET /videos/{jobId}``)."""
+        return await self._call(jobs.get_call(self.api, job_id))  # type: ignore[no-any-return]
+
+    async def list_models(self) -> list[VideoModelInfo]:
+        """The video generation models (``GET /videos/models``)."""
+        return await self._call(jobs.models_call(self.api))  # type: ignore[no-any-return]
+
+    async def wait(
+        self,
+        job: VideoJob | str,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_status: Callable[[VideoJob], None] | None = None,
+    ) -> VideoJob:
+        """Poll until the job completes; see :meth:`VideoClient.wait`."""
+        waiter = JobWaiter(
+            job, self.base_url, poll_interval=poll_interval, timeout=timeout, on_status=on_status
+        )
+        sleep = self.retry.sleep or asyncio.sleep
+        while True:
+            try:
+                polled: VideoJob = await self._call(self._poll_call(waiter))
+            except RateLimitError as exc:
+                delay = waiter.on_rate_limited(exc)
+            else:
+                next_delay = waiter.on_job(polled)
+                if next_delay is None:
+                    return polled
+                delay = next_delay
+            result = sleep(delay)
+            if inspect.isawaitable(result):
+                await result
+
+    async def generate_and_download(
+        self,
+        dest_dir: str | os.PathLike[str],
+        *,
+        model: str,
+        prompt: str | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_status: Callable[[VideoJob], None] | None = None,
+        on_progress: ProgressCallback | None = None,
+        overwrite: bool = False,
+        checksum: Literal["sha256"] | None = None,
+        **options: Any,
+    ) -> list[DownloadResult]:
+        """Submit, wait, download every output; see :meth:`VideoClient.generate_and_download`."""
+        directory = self._output_dir(dest_dir)
+        done = await self.wait(
+            await self.generate(model, prompt, **options),
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_status=on_status,
+        )
+        return [
+            await self.download(
+                done.id, directory, index=i, overwrite=overwrite, on_progress=on_progress, checksum=checksum
+            )
+            for i in range(max(1, done.outputs))
+        ]
 
     async def aclose(self) -> None:
         """Close the connections."""

@@ -11,6 +11,7 @@ class                    status
 =======================  ==============
 BadRequestError          400
 AuthenticationError      401
+PaymentRequiredError     402
 PermissionDeniedError    403
 NotFoundError            404
 RateLimitError           429
@@ -39,9 +40,13 @@ __all__ = [
     "InternalServerError",
     "NotFoundError",
     "OpenRouterVideoError",
+    "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
     "UnexpectedContentError",
+    "VideoJobFailedError",
+    "VideoJobTimeoutError",
+    "WebhookVerificationError",
     "status_error_class",
 ]
 
@@ -100,6 +105,10 @@ class AuthenticationError(APIStatusError):
     """HTTP 401: the API key is missing or wrong."""
 
 
+class PaymentRequiredError(APIStatusError):
+    """HTTP 402: insufficient credits or quota (e.g. when submitting a job)."""
+
+
 class PermissionDeniedError(APIStatusError):
     """HTTP 403: the key may not access this resource."""
 
@@ -123,6 +132,7 @@ class InternalServerError(APIStatusError):
 _BY_STATUS: dict[int, type[APIStatusError]] = {
     400: BadRequestError,
     401: AuthenticationError,
+    402: PaymentRequiredError,
     403: PermissionDeniedError,
     404: NotFoundError,
     429: RateLimitError,
@@ -172,3 +182,36 @@ class UnexpectedContentError(OpenRouterVideoError):
         super().__init__(message)
         self.content_type = content_type
         self.snippet = snippet
+
+
+class VideoJobFailedError(OpenRouterVideoError):
+    """The video job ended ``failed``, ``cancelled`` or ``expired``.
+
+    Attributes:
+        job: The last :class:`~openrouter_video.VideoJob` seen.
+        error: The server's ``error`` text, if any.
+    """
+
+    def __init__(self, job: Any) -> None:
+        self.job = job
+        self.error: str | None = job.error
+        detail = f": {job.error}" if job.error else ""
+        super().__init__(f"video job {job.id} {job.status}{detail}")
+
+
+class VideoJobTimeoutError(OpenRouterVideoError):
+    """The video job did not complete within the ``timeout`` given to ``wait``.
+
+    Attributes:
+        job: The last :class:`~openrouter_video.VideoJob` seen.
+        timeout: The timeout, in seconds.
+    """
+
+    def __init__(self, job: Any, timeout: float) -> None:
+        self.job = job
+        self.timeout = timeout
+        super().__init__(f"video job {job.id} still {job.status} after {timeout:g} s")
+
+
+class WebhookVerificationError(OpenRouterVideoError):
+    """A webhook's ``X-OpenRouter-Signature`` is missing, malformed, stale or does not match."""

@@ -37,15 +37,18 @@ import struct
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
-from urllib.parse import parse_qs, unquote, urlsplit
+from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 __all__ = [
+    "DEFAULT_MODEL",
+    "ROUTES",
     "Cut",
+    "FakeJob",
     "FakeOpenRouter",
     "FakeVideo",
     "Fault",
@@ -93,6 +96,52 @@ class FakeVideo:
     def __post_init__(self) -> None:
         if not self.etag:
             self.etag = '"' + hashlib.sha256(self.data).hexdigest()[:32] + '"'
+
+
+@dataclass
+class FakeJob:
+    """A video job on the fake server (see :meth:`FakeOpenRouter.script_job`).
+
+    Attributes:
+        id: The job id.
+        statuses: What successive polls answer; the last one stays.
+        outputs: The videos of the completed job.
+        error: The error text of a failed job.
+        polls: How many times ``GET /videos/{jobId}`` was answered.
+        request: The JSON body ``POST /videos`` received.
+    """
+
+    id: str
+    statuses: list[str]
+    outputs: list[bytes]
+    error: str | None = None
+    absolute_polling_url: bool = False
+    polls: int = 0
+    request: dict[str, Any] = field(default_factory=dict)
+
+
+#: The routes faults can be queued for.
+ROUTES = frozenset({"content", "create", "job", "models"})
+
+#: The model ``GET /videos/models`` lists by default (every field the spec requires).
+DEFAULT_MODEL: dict[str, Any] = {
+    "id": "google/veo-3.1",
+    "canonical_slug": "google/veo-3.1",
+    "name": "Veo 3.1",
+    "description": "Google video generation model",
+    "created": 1700000000,
+    "supported_resolutions": ["720p", "1080p"],
+    "supported_aspect_ratios": ["16:9", "9:16"],
+    "supported_sizes": None,
+    "supported_durations": [4, 6, 8],
+    "supported_frame_images": ["first_frame", "last_frame"],
+    "upscale_factor": None,
+    "creativity": None,
+    "generate_audio": True,
+    "seed": None,
+    "allowed_passthrough_parameters": [],
+    "pricing_skus": {"generate": "0.50"},
+}
 
 
 class Fault:
@@ -197,7 +246,15 @@ class FakeOpenRouter:
         self.wrong_content_range = False
         self.rate: float | None = None
         self._videos: dict[tuple[str, int], FakeVideo] = {}
-        self._faults: deque[Fault] = deque()
+        self._faults: dict[str, deque[Fault]] = {route: deque() for route in ROUTES}
+        #: Jobs created through ``POST /videos``, by id.
+        self.jobs: dict[str, FakeJob] = {}
+        #: What a job's output is when no script says otherwise.
+        self.default_output = b"\x00\x00\x00\x18ftypmp42fake video"
+        #: The models ``GET /videos/models`` lists.
+        self.models: list[dict[str, Any]] = [dict(DEFAULT_MODEL)]
+        self._job_scripts: deque[FakeJob] = deque()
+        self._job_counter = 0
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._host = host
@@ -278,10 +335,17 @@ class FakeOpenRouter:
         return self._videos[(job_id, index)]
 
     # -- faults ----------------------------------------------------------------------------------
-    def enqueue(self, *faults: Fault) -> None:
-        """Queue faults; each is used by one subsequent content request, in order."""
+    def enqueue(self, *faults: Fault, route: str = "content") -> None:
+        """Queue faults; each is used by one subsequent request to ``route``, in order.
+
+        Routes: ``"content"`` (``GET /videos/{jobId}/content``, the default), ``"create"``
+        (``POST /videos``), ``"job"`` (``GET /videos/{jobId}``) and ``"models"``
+        (``GET /videos/models``). :class:`Cut` and :class:`Stall` apply to content only.
+        """
+        if route not in ROUTES:
+            raise ValueError(f"route must be one of {sorted(ROUTES)}, not {route!r}")
         with self._lock:
-            self._faults.extend(faults)
+            self._faults[route].extend(faults)
 
     def fail(
         self,
@@ -290,9 +354,10 @@ class FakeOpenRouter:
         times: int = 1,
         retry_after: str | int | None = None,
         html: bool = False,
+        route: str = "content",
     ) -> None:
-        """Answer the next ``times`` content requests with ``status``."""
-        self.enqueue(*(Status(status, retry_after=retry_after, html=html) for _ in range(times)))
+        """Answer the next ``times`` requests to ``route`` with ``status``."""
+        self.enqueue(*(Status(status, retry_after=retry_after, html=html) for _ in range(times)), route=route)
 
     def cut_at(self, *offsets: int) -> None:
         """Cut the next content responses at these file offsets, one offset per request."""
@@ -308,12 +373,89 @@ class FakeOpenRouter:
 
     @property
     def pending_faults(self) -> int:
-        """How many queued faults have not been used yet."""
-        return len(self._faults)
+        """How many queued faults (all routes) have not been used yet."""
+        return sum(len(queue) for queue in self._faults.values())
 
-    def _next_fault(self) -> Fault | None:
+    def _next_fault(self, route: str = "content") -> Fault | None:
         with self._lock:
-            return self._faults.popleft() if self._faults else None
+            queue = self._faults[route]
+            return queue.popleft() if queue else None
+
+    # -- jobs ------------------------------------------------------------------------------------
+    def script_job(
+        self,
+        *,
+        outputs: Sequence[bytes] | None = None,
+        statuses: Sequence[str] = ("pending", "in_progress", "completed"),
+        error: str | None = None,
+        job_id: str | None = None,
+        polling_url: str = "relative",
+    ) -> None:
+        """Script the next job that ``POST /videos`` creates.
+
+        Args:
+            outputs: The videos of the completed job (default: ``[default_output]``).
+            statuses: What successive polls of ``GET /videos/{jobId}`` answer; the last one stays.
+                The ``POST`` itself answers with the first. Any string goes, e.g. a status the
+                client does not know, or ``"failed"`` to end the job with ``error``.
+            error: The ``error`` text of a failed job.
+            job_id: The id to give the job (default ``job-<n>``).
+            polling_url: ``"relative"`` (``/api/v1/videos/<id>``, as the API sends) or
+                ``"absolute"`` (with this server's origin).
+        """
+        with self._lock:
+            self._job_scripts.append(
+                FakeJob(
+                    id=job_id or "",
+                    statuses=list(statuses),
+                    outputs=list(outputs) if outputs is not None else [self.default_output],
+                    error=error,
+                    absolute_polling_url=polling_url == "absolute",
+                )
+            )
+
+    def job(self, job_id: str) -> FakeJob:
+        """A job created through ``POST /videos``."""
+        return self.jobs[job_id]
+
+    def _create_job(self, request: dict[str, Any]) -> FakeJob:
+        with self._lock:
+            job = (
+                self._job_scripts.popleft()
+                if self._job_scripts
+                else FakeJob(
+                    id="", statuses=["pending", "in_progress", "completed"], outputs=[self.default_output]
+                )
+            )
+            self._job_counter += 1
+            job.id = job.id or f"job-{self._job_counter}"
+            job.request = request
+            self.jobs[job.id] = job
+        return job
+
+    def _job_json(self, job: FakeJob, *, advance: bool) -> dict[str, Any]:
+        with self._lock:
+            status = job.statuses[min(job.polls, len(job.statuses) - 1)]
+            if advance:
+                job.polls += 1
+        path = f"{_API_PREFIX}/videos/{quote(job.id, safe='')}"
+        body: dict[str, Any] = {
+            "id": job.id,
+            "generation_id": f"gen-{job.id}",
+            "polling_url": (self.origin + path) if job.absolute_polling_url else path,
+            "status": status,
+        }
+        if status == "completed":
+            for index, data in enumerate(job.outputs):
+                if (job.id, index) not in self._videos:
+                    self.add_video(job.id, data, index=index)
+            body["unsigned_urls"] = [
+                f"{self.origin}{path}/content?index={index}" for index in range(len(job.outputs))
+            ]
+            body["usage"] = {"cost": 0.5, "is_byok": False}
+        elif status == "failed":
+            body["error"] = job.error or "generation failed"
+        return body
 
     def _record(self, request: RecordedRequest) -> None:
         with self._lock:
@@ -390,16 +532,70 @@ class _Handler(BaseHTTPRequestHandler):
             )
             self._error(401, message)
             return
-        if len(segments) == 3 and segments[0] == "videos" and segments[2] == "content":
-            if self.command not in ("GET", "HEAD"):
-                self._error(405, f"Method {self.command} not allowed")
-                return
-            self._content(unquote(segments[1]), parse_qs(split.query, keep_blank_values=True))
+        route, job_id = self._route(segments)
+        if route is None:
+            self._error(404, f"No route for {self.command} {split.path}")
             return
-        self._error(404, f"No route for {split.path}")
+        fault = self.fake._next_fault(route)
+        if isinstance(fault, Status):
+            self._status_fault(fault)
+            return
+        if isinstance(fault, Redirect):
+            self._redirect(fault)
+            return
+        if route == "content":
+            self._content(job_id, parse_qs(split.query, keep_blank_values=True), fault)
+        elif route == "create":
+            self._create(body)
+        elif route == "job":
+            self._job(job_id)
+        else:
+            self._send(200, json.dumps({"data": self.fake.models}).encode())
+
+    def _route(self, segments: list[str]) -> tuple[str | None, str]:
+        method = "GET" if self.command == "HEAD" else self.command
+        if segments == ["videos"] and method == "POST":
+            return "create", ""
+        if segments == ["videos", "models"] and method == "GET":
+            return "models", ""
+        if len(segments) == 2 and segments[0] == "videos" and method == "GET":
+            return "job", unquote(segments[1])
+        if len(segments) == 3 and segments[0] == "videos" and segments[2] == "content" and method == "GET":
+            return "content", unquote(segments[1])
+        return None, ""
+
+    def _redirect(self, fault: Redirect) -> None:
+        self.send_response(fault.status)
+        self.send_header("Location", fault.location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    # -- POST /videos and GET /videos/{jobId} ----------------------------------------------------
+    def _create(self, body: bytes) -> None:
+        try:
+            request = json.loads(body or b"null")
+        except ValueError:
+            self._error(400, "Request body must be JSON")
+            return
+        if not isinstance(request, dict) or not isinstance(request.get("model"), str):
+            self._error(400, "model is required")
+            return
+        known = {m.get("id") for m in self.fake.models}
+        if request["model"] not in known:
+            self._error(404, f"Model {request['model']} not found")
+            return
+        job = self.fake._create_job(request)
+        self._send(202, json.dumps(self.fake._job_json(job, advance=False)).encode())
+
+    def _job(self, job_id: str) -> None:
+        job = self.fake.jobs.get(job_id)
+        if job is None:
+            self._error(404, f"Job {job_id} not found")
+            return
+        self._send(200, json.dumps(self.fake._job_json(job, advance=True)).encode())
 
     # -- GET /videos/{jobId}/content ------------------------------------------------------------
-    def _content(self, job_id: str, query: dict[str, list[str]]) -> None:
+    def _content(self, job_id: str, query: dict[str, list[str]], fault: Fault | None) -> None:
         raw_index = query.get("index", ["0"])[-1]
         try:
             index = int(raw_index)
@@ -412,16 +608,6 @@ class _Handler(BaseHTTPRequestHandler):
         video = self.fake._videos.get((job_id, index))
         if video is None:
             self._error(404, f"Video output {index} of job {job_id} not found")
-            return
-        fault = self.fake._next_fault()
-        if isinstance(fault, Status):
-            self._status_fault(fault)
-            return
-        if isinstance(fault, Redirect):
-            self.send_response(fault.status)
-            self.send_header("Location", fault.location)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
             return
         self._serve_video(video, fault)
 

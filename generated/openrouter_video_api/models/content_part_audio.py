@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from attrs import define as _attrs_define
+from attrs import field as _attrs_field
+
+from ..models.content_part_audio_type import ContentPartAudioType
+
+if TYPE_CHECKING:
+    from ..models.content_part_audio_audio_url import ContentPartAudioAudioUrl
+
+
+T = TypeVar("T", bound="ContentPartAudio")
+
+
+@_attrs_define
+class ContentPartAudio:
+    """
+    Example:
+        {'audio_url': {'url': 'https://example.com/audio.mp3'}, 'type': 'audio_url'}
+
+    Attributes:
+        audio_url (ContentPartAudioAudioUrl):
+        type_ (ContentPartAudioType):
+    """
+
+    audio_url: ContentPartAudioAudioUrl
+    type_: ContentPartAudioType
+    additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        audio_url = self.audio_url.to_dict()
+
+        type_ = self.type_.value
+
+        field_dict: dict[str, Any] = {}
+        field_dict.update(self.additional_properties)
+        field_dict.update(
+            {
+                "audio_url": audio_url,
+                "type": type_,
+            }
+        )
+
+        return field_dict
+
+    @classmethod
+    def from_dict(cls: type[T], src_dict: Mapping[str, Any]) -> T:
+        from ..models.content_part_audio_audio_url import ContentPartAudioAudioUrl  # noqa: PLC0415
+
+        d = dict(src_dict)
+        audio_url = ContentPartAudioAudioUrl.from_dict(d.pop("audio_url"))
+
+        type_ = ContentPartAudioType(d.pop("type"))
+
+        content_part_audio = cls(
+            audio_url=audio_url,
+            type_=type_,
+        )
+
+        content_part_audio.additional_properties = d
+        return content_part_audio
+
+    @property
+    def additional_keys(self) -> list[str]:
+        return list(self.additional_properties.keys())
+
+    def __getitem__(self, key: str) -> Any:
+        return self.additional_properties[key]
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        self.additional_properties[key] = value
+
+    def __delitem__(self, key: str) -> None:
+        del self.additional_properties[key]
+
+    def __contains__(self, key: str) -> bool:
+        return key in self.additional_properties

@@ -1,0 +1,238 @@
+"""Video jobs: what ``generate``, ``get_job``, ``wait`` and ``list_models`` return, and the decisions
+behind them, shared by the sync and async clients (no I/O here).
+
+Requests are built by the generated endpoint modules (their ``_get_kwargs``) and error bodies parsed
+with their models. Job bodies are read tolerantly into :class:`VideoJob`: a status this version does
+not know (the API may add one) is kept as a string rather than failing, as the generated enum would.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from types import ModuleType
+from typing import Any, Final
+
+import httpx
+from openrouter_video_api.api.video_generation import create_videos, get_videos, list_videos_models
+from openrouter_video_api.models import VideoGenerationRequest
+
+from ._core import build_status_error
+from .errors import RateLimitError, UnexpectedContentError, VideoJobFailedError, VideoJobTimeoutError
+
+logger = logging.getLogger("openrouter_video")
+
+#: The job completed; its outputs can be downloaded.
+COMPLETED: Final = "completed"
+#: Statuses that end a job without outputs.
+FAILED_STATUSES: Final = frozenset({"failed", "cancelled", "expired"})
+#: Statuses this version knows; anything else is treated as "still running".
+KNOWN_STATUSES: Final = frozenset({"pending", "in_progress", COMPLETED, *FAILED_STATUSES})
+
+
+@dataclass(frozen=True)
+class VideoJob:
+    """A video generation job, as ``POST /videos`` and ``GET /videos/{jobId}`` describe it.
+
+    Attributes:
+        id: The job id (what :meth:`VideoClient.download` takes).
+        status: ``pending``, ``in_progress``, ``completed``, ``failed``, ``cancelled``,
+            ``expired``, or a newer status kept as is.
+        polling_url: Where the status can be polled (relative to the API's origin, or absolute).
+        generation_id: The generation id, once processed.
+        unsigned_urls: The outputs' URLs once completed; output *i* is downloaded with ``index=i``.
+        error: The server's error text for a failed job.
+        usage: Usage and cost (``cost``, ``is_byok``) once completed.
+        raw: The whole JSON object.
+    """
+
+    id: str
+    status: str
+    polling_url: str = ""
+    generation_id: str | None = None
+    unsigned_urls: tuple[str, ...] = ()
+    error: str | None = None
+    usage: Mapping[str, Any] | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Any) -> VideoJob:
+        """Read a job body; only ``id`` and ``status`` are required."""
+        if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            raise UnexpectedContentError(
+                f"expected a video job, got {str(data)[:200]}",
+                content_type="application/json",
+                snippet=str(data)[:200],
+            )
+        urls = data.get("unsigned_urls") or ()
+        usage = data.get("usage")
+        return cls(
+            id=data["id"],
+            status=str(data.get("status", "")),
+            polling_url=str(data.get("polling_url") or ""),
+            generation_id=data.get("generation_id"),
+            unsigned_urls=tuple(str(u) for u in urls),
+            error=data.get("error"),
+            usage=usage if isinstance(usage, dict) else None,
+            raw=data,
+        )
+
+    @property
+    def outputs(self) -> int:
+        """How many outputs the job has (``len(unsigned_urls)``)."""
+        return len(self.unsigned_urls)
+
+
+@dataclass(frozen=True)
+class VideoModelInfo:
+    """A video generation model from ``GET /videos/models`` (read tolerantly; ``raw`` has it all)."""
+
+    id: str
+    name: str
+    description: str | None = None
+    supported_durations: tuple[int, ...] = ()
+    supported_resolutions: tuple[str, ...] = ()
+    supported_aspect_ratios: tuple[str, ...] = ()
+    generate_audio: bool | None = None
+    pricing_skus: Mapping[str, Any] | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> VideoModelInfo:
+        return cls(
+            id=str(data.get("id", "")),
+            name=str(data.get("name") or data.get("id", "")),
+            description=data.get("description"),
+            supported_durations=tuple(data.get("supported_durations") or ()),
+            supported_resolutions=tuple(data.get("supported_resolutions") or ()),
+            supported_aspect_ratios=tuple(data.get("supported_aspect_ratios") or ()),
+            generate_audio=data.get("generate_audio"),
+            pricing_skus=data.get("pricing_skus"),
+            raw=dict(data),
+        )
+
+
+class Call:
+    """One JSON operation: the generated request kwargs, and the reading of its response."""
+
+    def __init__(
+        self,
+        module: ModuleType,
+        ok: Callable[[Any], Any],
+        api: Any,
+        **params: Any,
+    ) -> None:
+        self.module = module
+        self.ok = ok
+        self.api = api
+        self.request: dict[str, Any] = module._get_kwargs(**params)
+        self.what = f"{self.request['method'].upper()} {self.request['url']}"
+
+    def result(self, response: httpx.Response) -> Any:
+        """The parsed result of a 2xx response; raises the right error for anything else."""
+        if 200 <= response.status_code < 300:
+            try:
+                return self.ok(response.json())
+            except ValueError:
+                raise UnexpectedContentError(
+                    f"{self.what}: expected JSON, got {response.headers.get('content-type')}",
+                    content_type=response.headers.get("content-type"),
+                    snippet=response.text[:200],
+                ) from None
+        raise build_status_error(
+            response.status_code,
+            response.headers,
+            response.content,
+            lambda r: self.module._build_response(client=self.api, response=r).parsed,
+        )
+
+
+def create_call(api: Any, model: str, prompt: str | None, options: Mapping[str, Any]) -> Call:
+    """``POST /videos`` with the request body built by the generated model from ``options``."""
+    body = {"model": model, **({"prompt": prompt} if prompt is not None else {}), **options}
+    return Call(create_videos, VideoJob.from_json, api, body=VideoGenerationRequest.from_dict(body))
+
+
+def get_call(api: Any, job_id: str) -> Call:
+    """``GET /videos/{jobId}``."""
+    return Call(get_videos, VideoJob.from_json, api, job_id=job_id)
+
+
+def models_call(api: Any) -> Call:
+    """``GET /videos/models``."""
+    return Call(
+        list_videos_models,
+        lambda data: [VideoModelInfo.from_json(m) for m in (data or {}).get("data", [])],
+        api,
+    )
+
+
+class JobWaiter:
+    """The decisions of ``wait``: what to poll, when to stop, how long to sleep.
+
+    Args:
+        job: A :class:`VideoJob` or a job id.
+        base_url: The API base URL; a ``polling_url`` is resolved against it and followed only if it
+            stays on the API's origin (so the key never goes elsewhere); otherwise the job is polled
+            by id.
+        poll_interval: Seconds between polls.
+        timeout: Seconds before :class:`VideoJobTimeoutError`.
+        on_status: Called with the job each time its status changes.
+        clock: The time source (monotonic seconds).
+    """
+
+    def __init__(
+        self,
+        job: VideoJob | str,
+        base_url: str,
+        *,
+        poll_interval: float,
+        timeout: float,
+        on_status: Callable[[VideoJob], None] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.job = job if isinstance(job, VideoJob) else VideoJob(id=job, status="")
+        self.base = httpx.URL(base_url if base_url.endswith("/") else base_url + "/")
+        self.poll_interval = poll_interval
+        self.timeout = timeout
+        self.on_status = on_status
+        self.clock = clock
+        self.deadline = clock() + timeout
+        self._last_status: str | None = None
+
+    def poll_url(self) -> str | None:
+        """The absolute URL to poll, or ``None`` to poll ``GET /videos/{jobId}`` by id."""
+        if not self.job.polling_url:
+            return None
+        url = self.base.join(self.job.polling_url)
+        same_origin = (url.scheme, url.host, url.port) == (self.base.scheme, self.base.host, self.base.port)
+        return str(url) if same_origin else None
+
+    def on_job(self, job: VideoJob) -> float | None:
+        """Record a polled job: ``None`` when completed, else the delay before the next poll."""
+        self.job = job
+        if job.status != self._last_status:
+            self._last_status = job.status
+            if job.status not in KNOWN_STATUSES:
+                logger.warning(
+                    "video job %s has status %r, unknown to this version; still waiting", job.id, job.status
+                )
+            if self.on_status is not None:
+                self.on_status(job)
+        if job.status == COMPLETED:
+            return None
+        if job.status in FAILED_STATUSES:
+            raise VideoJobFailedError(job)
+        return self._next_delay(self.poll_interval)
+
+    def on_rate_limited(self, error: RateLimitError) -> float:
+        """A poll was rate limited after the transport's retries: wait its Retry-After and go on."""
+        return self._next_delay(max(self.poll_interval, error.retry_after or 0.0), error)
+
+    def _next_delay(self, wanted: float, error: Exception | None = None) -> float:
+        remaining = self.deadline - self.clock()
+        if remaining <= 0:
+            raise VideoJobTimeoutError(self.job, self.timeout) from error
+        return min(wanted, remaining)
