@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+import json
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -72,6 +73,23 @@ def example_params(op: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def example_body(op: dict[str, Any]) -> dict[str, Any] | None:
+    """The request body's example, if the operation has a body."""
+    for media in op.get("requestBody", {}).get("content", {}).values():
+        return dict(media["example"])
+    return None
+
+
+def generated_params(op: dict[str, Any]) -> dict[str, Any]:
+    """Keyword arguments for the generated endpoint function: parameters, and the body as its model."""
+    params = {snake(k): v for k, v in example_params(op).items()}
+    body = example_body(op)
+    if body is not None:
+        schema = next(iter(op["requestBody"]["content"].values()))["schema"]
+        params["body"] = getattr(models, schema["$ref"].rsplit("/", 1)[1]).from_dict(body)
+    return params
+
+
 def response_doc(op: dict[str, Any], status: int) -> dict[str, Any]:
     return op["responses"][str(status)]
 
@@ -116,13 +134,34 @@ class Violations:
 
 NO_RETRY_WAIT = RetryPolicy(max_attempts=2, sleep=lambda _: None)
 
-# How the overlay covers each operation: operationId -> call(client, params, tmp_path) for sync and
-# async. A new operation in openapi.yaml must be added here (the coverage test fails until it is).
-OVERLAY_CALLS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
-    "listVideosContent": (
-        lambda client, p, tmp: client.download(p["jobId"], tmp / "v.mp4", index=p.get("index", 0)),
-        lambda client, p, tmp: client.download(p["jobId"], tmp / "v.mp4", index=p.get("index", 0)),
-    ),
+
+def _download(client: Any, p: dict[str, Any], tmp: Path) -> Any:
+    return client.download(p["jobId"], tmp / "v.mp4", index=p.get("index", 0))
+
+
+def _generate(client: Any, p: dict[str, Any], tmp: Path) -> Any:
+    body = dict(p["body"])
+    return client.generate(body.pop("model"), body.pop("prompt", None), **body)
+
+
+# How the overlay covers each operation: operationId -> call(client, params, tmp_path), the same for
+# the sync and the async client (the async one returns an awaitable). `params` are the example
+# parameters plus the example body as "body". A new operation in openapi.yaml must be added here
+# (test_every_operation_has_overlay_coverage fails until it is).
+OVERLAY_CALLS: dict[str, Callable[..., Any]] = {
+    "listVideosContent": _download,
+    "createVideos": _generate,
+    "getVideos": lambda client, p, tmp: client.get_job(p["jobId"]),
+    "listVideosModels": lambda client, p, tmp: client.list_models(),
+}
+
+# Cases where the spec's own example contradicts its schema, so the generated parser cannot read
+# what Prism sends. Strict: once the spec is fixed, the XPASS fails and the entry must go.
+SPEC_DEFECTS = {
+    (
+        "listVideosModels",
+        200,
+    ): "the example omits `creativity` and `upscale_factor`, which VideoModel requires",
 }
 
 
@@ -133,10 +172,15 @@ def test_every_operation_has_overlay_coverage() -> None:
 
 
 @pytest.mark.parametrize(("op", "status"), CASES)
-def test_generated_client_against_prism(prism_mock: str, op: dict[str, Any], status: int) -> None:
+def test_generated_client_against_prism(
+    prism_mock: str, op: dict[str, Any], status: int, request: pytest.FixtureRequest
+) -> None:
+    defect = SPEC_DEFECTS.get((op["operationId"], status))
+    if defect:
+        request.applymarker(pytest.mark.xfail(reason=f"spec defect: {defect}", strict=True))
     violations = Violations()
     module = generated_module(op)
-    params = {snake(k): v for k, v in example_params(op).items()}
+    params = generated_params(op)
     with VideoClient(
         api_key="sk-or-contract",
         base_url=prism_mock,
@@ -149,6 +193,8 @@ def test_generated_client_against_prism(prism_mock: str, op: dict[str, Any], sta
     assert isinstance(response.parsed, expected_model(op, status))
     if isinstance(response.parsed, File):
         assert response.parsed.payload.read() == response.content and response.content
+    elif 200 <= status < 300:
+        assert response.parsed.to_dict() == json.loads(response.content)  # it reads all of the example
     else:
         assert response.parsed.error.code == status
     assert violations.seen == []
@@ -157,8 +203,16 @@ def test_generated_client_against_prism(prism_mock: str, op: dict[str, Any], sta
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize(("op", "status"), CASES)
 def test_overlay_against_prism(
-    prism_mock: str, op: dict[str, Any], status: int, mode: str, tmp_path: Path
+    prism_mock: str,
+    op: dict[str, Any],
+    status: int,
+    mode: str,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
 ) -> None:
+    defect = SPEC_DEFECTS.get((op["operationId"], status))
+    if defect:
+        request.applymarker(pytest.mark.xfail(reason=f"spec defect: {defect}", strict=True))
     violations = Violations()
     config: dict[str, Any] = {
         "api_key": "sk-or-contract",
@@ -166,19 +220,21 @@ def test_overlay_against_prism(
         "retry": NO_RETRY_WAIT,
         "httpx_args": violations.hooks(mode),
     }
-    sync_call, async_call = OVERLAY_CALLS[op["operationId"]]
+    call = OVERLAY_CALLS[op["operationId"]]
     params = example_params(op)
+    if example_body(op) is not None:
+        params["body"] = example_body(op)
 
     def run() -> Any:
         if mode == "sync":
             with VideoClient(**config) as client:
                 client.api = client.api.with_headers({"Prefer": f"code={status}"})
-                return sync_call(client, params, tmp_path)
+                return call(client, params, tmp_path)
 
         async def arun() -> Any:
             async with AsyncVideoClient(**config) as client:
                 client.api = client.api.with_headers({"Prefer": f"code={status}"})
-                return await async_call(client, params, tmp_path)
+                return await call(client, params, tmp_path)
 
         return asyncio.run(arun())
 
@@ -213,9 +269,7 @@ def test_negative_index_is_a_violation(prism_mock: str, tmp_path: Path) -> None:
 def test_missing_authorization_is_a_violation(prism_mock: str) -> None:
     module = generated_module(OPERATIONS[0])
     with Client(base_url=prism_mock) as unauthenticated:
-        response = module.sync_detailed(
-            client=unauthenticated, **{snake(k): v for k, v in example_params(OPERATIONS[0]).items()}
-        )
+        response = module.sync_detailed(client=unauthenticated, **generated_params(OPERATIONS[0]))
     assert response.status_code == 401
     assert "Invalid security scheme" in response.headers["sl-violations"]
 
@@ -245,3 +299,45 @@ def test_download_through_prism_proxy_conforms(
             client.download("job-abc123", tmp_path / "x.mp4")
     assert violations.statuses == [200, 404, 401]
     assert violations.seen == []
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_whole_flow_through_prism_proxy_conforms(
+    prism_proxy: str, session_fake: FakeOpenRouter, tmp_path: Path, mode: str
+) -> None:
+    """Models, submit, poll and download through Prism: the fake's job, model and error bodies
+    conform to the spec. The fake gives an absolute polling_url on its own origin, which is not the
+    proxy's, so the client polls by id (the key never goes to another origin)."""
+    outputs = [bytes(range(48, 58)) * 100, bytes(range(65, 91)) * 100]  # ASCII: see above
+    session_fake.script_job(
+        outputs=outputs, statuses=["pending", "in_progress", "completed"], polling_url="absolute"
+    )
+    violations = Violations()
+    config: dict[str, Any] = {
+        "api_key": session_fake.api_key,
+        "base_url": prism_proxy,
+        "retry": NO_RETRY_WAIT,
+        "httpx_args": violations.hooks(mode),
+    }
+
+    def flow(client: Any) -> Any:
+        return client.generate_and_download(
+            tmp_path, model="google/veo-3.1", prompt="a test", duration=8, poll_interval=0.01
+        )
+
+    if mode == "sync":
+        with VideoClient(**config) as client:
+            models_seen = client.list_models()
+            results = flow(client)
+    else:
+
+        async def run() -> tuple[Any, Any]:
+            async with AsyncVideoClient(**config) as client:
+                return await client.list_models(), await flow(client)
+
+        models_seen, results = asyncio.run(run())
+    assert [m.id for m in models_seen] == ["google/veo-3.1"]
+    assert [r.path.read_bytes() for r in results] == outputs
+    assert violations.seen == []
+    job_id = results[0].path.name.removesuffix(".mp4")
+    assert session_fake.job(job_id).polls == 3  # pending, in_progress, completed: polled by id
