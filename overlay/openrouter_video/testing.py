@@ -115,7 +115,7 @@ class FakeJob:
     statuses: list[str]
     outputs: list[bytes]
     error: str | None = None
-    absolute_polling_url: bool = False
+    polling_url: str = "relative"
     polls: int = 0
     request: dict[str, Any] = field(default_factory=dict)
 
@@ -400,8 +400,8 @@ class FakeOpenRouter:
                 client does not know, or ``"failed"`` to end the job with ``error``.
             error: The ``error`` text of a failed job.
             job_id: The id to give the job (default ``job-<n>``).
-            polling_url: ``"relative"`` (``/api/v1/videos/<id>``, as the API sends) or
-                ``"absolute"`` (with this server's origin).
+            polling_url: ``"relative"`` (``/api/v1/videos/<id>``, as the API sends),
+                ``"absolute"`` (with this server's origin), or an explicit URL to send as is.
         """
         with self._lock:
             self._job_scripts.append(
@@ -410,7 +410,7 @@ class FakeOpenRouter:
                     statuses=list(statuses),
                     outputs=list(outputs) if outputs is not None else [self.default_output],
                     error=error,
-                    absolute_polling_url=polling_url == "absolute",
+                    polling_url=polling_url,
                 )
             )
 
@@ -442,7 +442,9 @@ class FakeOpenRouter:
         body: dict[str, Any] = {
             "id": job.id,
             "generation_id": f"gen-{job.id}",
-            "polling_url": (self.origin + path) if job.absolute_polling_url else path,
+            "polling_url": {"relative": path, "absolute": self.origin + path}.get(
+                job.polling_url, job.polling_url
+            ),
             "status": status,
         }
         if status == "completed":

@@ -1,0 +1,239 @@
+"""The whole flow against the fake server, sync and async: submit, wait, download; POST safety."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+from pathlib import Path
+from typing import Any
+
+import pytest
+from openrouter_video import (
+    APIConnectionError,
+    AsyncVideoClient,
+    InternalServerError,
+    NotFoundError,
+    PaymentRequiredError,
+    RateLimitError,
+    RetryPolicy,
+    VideoClient,
+    VideoJob,
+    VideoJobFailedError,
+    VideoJobTimeoutError,
+)
+from openrouter_video.testing import FakeOpenRouter, Status
+
+MODEL = "google/veo-3.1"
+
+
+class Flow:
+    """Runs one client method, sync or async, recording the sleeps the client asked for."""
+
+    def __init__(self, mode: str, fake: FakeOpenRouter) -> None:
+        self.mode, self.fake = mode, fake
+        self.sleeps: list[float] = []
+
+    def __call__(self, method: str, *args: Any, base_url: str | None = None, **kwargs: Any) -> Any:
+        config: dict[str, Any] = {
+            "api_key": self.fake.api_key,
+            "base_url": base_url or self.fake.base_url,
+            "retry": RetryPolicy(sleep=self.sleeps.append, jitter=lambda: 1.0),
+        }
+        if self.mode == "sync":
+            with VideoClient(**config) as client:
+                return getattr(client, method)(*args, **kwargs)
+
+        async def run() -> Any:
+            async with AsyncVideoClient(**config) as client:
+                return await getattr(client, method)(*args, **kwargs)
+
+        return asyncio.run(run())
+
+
+@pytest.fixture(params=["sync", "async"])
+def flow(request: pytest.FixtureRequest, fake: FakeOpenRouter) -> Flow:
+    return Flow(request.param, fake)
+
+
+def posts(fake: FakeOpenRouter) -> list[Any]:
+    return [r for r in fake.requests if r.method == "POST"]
+
+
+def test_generate_and_download_every_output(flow: Flow, tmp_path: Path) -> None:
+    outputs = [b"first output" * 100, b"second output" * 100]
+    flow.fake.script_job(outputs=outputs, job_id="job-xyz")
+    seen: list[str] = []
+    results = flow(
+        "generate_and_download",
+        tmp_path,
+        model=MODEL,
+        prompt="a cat on a skateboard",
+        duration=8,
+        resolution="720p",
+        aspect_ratio="16:9",
+        generate_audio=True,
+        seed=7,
+        poll_interval=0.5,
+        on_status=lambda job: seen.append(job.status),
+        checksum="sha256",
+    )
+    assert [r.path.name for r in results] == ["job-xyz.mp4", "job-xyz-1.mp4"]
+    assert [r.path.read_bytes() for r in results] == outputs
+    assert seen == ["pending", "in_progress", "completed"]
+    (post,) = posts(flow.fake)
+    assert json.loads(post.body) == {
+        "model": MODEL,
+        "prompt": "a cat on a skateboard",
+        "duration": 8,
+        "resolution": "720p",
+        "aspect_ratio": "16:9",
+        "generate_audio": True,
+        "seed": 7,
+    }
+    assert post.headers["content-type"] == "application/json"
+    assert flow.sleeps == [0.5, 0.5]  # between the three polls
+    assert [r.query.get("index") for r in flow.fake.requests if r.path.endswith("/content")] == [["0"], ["1"]]
+
+
+def test_generate_returns_the_pending_job(flow: Flow) -> None:
+    job = flow("generate", MODEL, "a prompt")
+    assert isinstance(job, VideoJob)
+    assert (job.status, job.polling_url) == ("pending", f"/api/v1/videos/{job.id}")
+    assert flow("get_job", job.id).status == "pending"
+
+
+@pytest.mark.parametrize("form", ["relative", "absolute"])
+def test_wait_follows_relative_and_absolute_polling_urls(flow: Flow, form: str) -> None:
+    path = "/api/v1/videos/job-p?poll-token=abc"
+    flow.fake.script_job(job_id="job-p", polling_url=path if form == "relative" else flow.fake.origin + path)
+    job = flow("generate", MODEL, "p")
+    done = flow("wait", job, poll_interval=0.01)
+    assert done.status == "completed" and done.outputs == 1
+    polls = [r for r in flow.fake.requests if r.method == "GET"]
+    assert len(polls) == 3 and all(r.query == {"poll-token": ["abc"]} for r in polls)
+
+
+def test_polling_url_on_another_origin_is_not_followed(flow: Flow) -> None:
+    with FakeOpenRouter() as elsewhere:
+        flow.fake.script_job(job_id="job-o", polling_url=elsewhere.base_url + "/videos/job-o")
+        done = flow("wait", flow("generate", MODEL, "p"), poll_interval=0.01)
+        assert done.status == "completed"
+        assert elsewhere.requests == []  # the key never went there; the job was polled by id
+    assert [r.path for r in flow.fake.requests if r.method == "GET"] == ["/api/v1/videos/job-o"] * 3
+
+
+def test_wait_by_id_string(flow: Flow) -> None:
+    job = flow("generate", MODEL, "p")
+    assert flow("wait", job.id, poll_interval=0.01).status == "completed"
+
+
+@pytest.mark.parametrize("status", ["failed", "cancelled", "expired"])
+def test_wait_raises_on_a_failed_job(flow: Flow, status: str) -> None:
+    flow.fake.script_job(statuses=["pending", status], error="content policy violation")
+    job = flow("generate", MODEL, "p")
+    with pytest.raises(VideoJobFailedError) as caught:
+        flow("wait", job, poll_interval=0.01)
+    assert caught.value.job.status == status and caught.value.job.id == job.id
+    if status == "failed":
+        assert caught.value.error == "content policy violation"
+        assert str(caught.value) == f"video job {job.id} failed: content policy violation"
+
+
+def test_wait_times_out(flow: Flow) -> None:
+    flow.fake.script_job(statuses=["pending"])
+    job = flow("generate", MODEL, "p")
+    with pytest.raises(VideoJobTimeoutError) as caught:
+        flow("wait", job, poll_interval=0.02, timeout=0.0)
+    assert caught.value.job.status == "pending" and caught.value.timeout == 0.0
+    assert len([r for r in flow.fake.requests if r.method == "GET"]) == 1
+
+
+def test_unknown_status_does_not_crash_wait(flow: Flow, caplog: pytest.LogCaptureFixture) -> None:
+    flow.fake.script_job(statuses=["pending", "rendering_frames", "completed"])
+    seen: list[str] = []
+    done = flow(
+        "wait", flow("generate", MODEL, "p"), poll_interval=0.01, on_status=lambda j: seen.append(j.status)
+    )
+    assert done.status == "completed" and seen == ["pending", "rendering_frames", "completed"]
+    assert any("rendering_frames" in r.getMessage() for r in caplog.records)
+
+
+def test_wait_honours_retry_after_on_429(flow: Flow) -> None:
+    job = flow("generate", MODEL, "p")
+    flow.fake.enqueue(Status(429, retry_after=3), route="job")
+    flow.sleeps.clear()
+    assert flow("wait", job, poll_interval=0.01).status == "completed"
+    assert flow.sleeps[0] == 3.0
+
+
+def test_wait_waits_out_a_429_beyond_the_transport_retries(flow: Flow) -> None:
+    job = flow("generate", MODEL, "p")
+    flow.fake.enqueue(*(Status(429, retry_after=2) for _ in range(5)), route="job")  # max_attempts
+    flow.sleeps.clear()
+    assert flow("wait", job, poll_interval=0.01).status == "completed"
+    assert flow.sleeps[:5] == [2.0, 2.0, 2.0, 2.0, 2.0]  # 4 in the transport, then wait's own
+
+
+# -- POST safety -----------------------------------------------------------------------------------
+def test_503_on_post_sends_exactly_one_request(flow: Flow) -> None:
+    flow.fake.enqueue(Status(503, retry_after=1), route="create")
+    with pytest.raises(InternalServerError) as caught:
+        flow("generate", MODEL, "p")
+    assert caught.value.status_code == 503
+    assert len(posts(flow.fake)) == 1 and flow.sleeps == [] and flow.fake.jobs == {}
+
+
+def test_500_on_post_is_not_retried_either(flow: Flow) -> None:
+    flow.fake.enqueue(Status(500), route="create")
+    with pytest.raises(InternalServerError):
+        flow("generate", MODEL, "p")
+    assert len(posts(flow.fake)) == 1
+
+
+def test_429_on_post_is_retried_after_retry_after(flow: Flow) -> None:
+    flow.fake.enqueue(Status(429, retry_after=2), route="create")
+    job = flow("generate", MODEL, "p")
+    assert job.status == "pending"
+    assert len(posts(flow.fake)) == 2 and flow.sleeps == [2.0] and len(flow.fake.jobs) == 1
+
+
+def test_429_on_post_gives_up_after_max_attempts(flow: Flow) -> None:
+    flow.fake.enqueue(*(Status(429) for _ in range(5)), route="create")
+    with pytest.raises(RateLimitError):
+        flow("generate", MODEL, "p")
+    assert len(posts(flow.fake)) == 5
+
+
+def test_connection_refused_on_post_is_retried(flow: Flow) -> None:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    with pytest.raises(APIConnectionError):
+        flow("generate", MODEL, "p", base_url=f"http://127.0.0.1:{port}/api/v1")
+    assert flow.sleeps == [0.5, 1.0, 2.0, 4.0]  # nothing was sent, so retrying is safe
+
+
+def test_402_and_unknown_model(flow: Flow) -> None:
+    flow.fake.enqueue(
+        Status(402, body=b'{"error": {"code": 402, "message": "Insufficient credits"}}'), route="create"
+    )
+    with pytest.raises(PaymentRequiredError, match="Insufficient credits"):
+        flow("generate", MODEL, "p")
+    with pytest.raises(NotFoundError, match="no/such-model"):
+        flow("generate", "no/such-model", "p")
+    assert len(posts(flow.fake)) == 2
+
+
+def test_list_models(flow: Flow) -> None:
+    (model,) = flow("list_models")
+    assert model.id == MODEL and model.name == "Veo 3.1" and 8 in model.supported_durations
+    assert model.raw["canonical_slug"] == MODEL
+
+
+def test_generate_and_download_refuses_a_missing_directory_before_submitting(
+    flow: Flow, tmp_path: Path
+) -> None:
+    with pytest.raises(NotADirectoryError):
+        flow("generate_and_download", tmp_path / "missing", model=MODEL, prompt="p")
+    assert flow.fake.requests == []
