@@ -32,7 +32,11 @@ def run_cli(
     if key is not None:
         env["OPENROUTER_API_KEY"] = fake.api_key if (fake is not None and key == "fake") else key
     url = base_url or (fake.base_url if fake is not None else None)
-    extra = ["--base-url", url] if url and args and args[0] == "download" else []
+    extra = (
+        ["--base-url", url]
+        if url and args and args[0] in ("download", "generate", "status", "models")
+        else []
+    )
     return subprocess.run([CLI, *args, *extra], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
 
 
@@ -193,7 +197,7 @@ def test_sigint_mid_download_exits_130_and_leaves_nothing(
     proc.send_signal(signal.SIGINT)
     _, stderr = proc.communicate(timeout=20)
     assert proc.returncode == 130, stderr
-    assert stderr.strip().splitlines() == ["error: interrupted; nothing was written"]
+    assert stderr.strip().splitlines() == ["error: interrupted; no partial file was left behind"]
     assert list(tmp_path.iterdir()) == []
 
 
@@ -250,3 +254,144 @@ def test_make_demo_script_downloads_a_playable_mp4(tmp_path: Path) -> None:
     assert sample[4:8] == b"ftyp"
     assert f"sha256 {hashlib.sha256(sample).hexdigest()}" in result.stdout
     assert f"size   {len(sample)} bytes" in result.stdout
+
+
+# -- generate, status, models ----------------------------------------------------------------------
+def test_generate_waits_and_downloads_every_output_as_json(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    outputs = [b"one" * 1000, b"two" * 1000]
+    fake.script_job(outputs=outputs, job_id="job-gen")
+    (tmp_path / "out").mkdir()
+    result = run_cli(
+        fake,
+        "generate",
+        "--model",
+        "google/veo-3.1",
+        "--prompt",
+        "a red fox",
+        "--duration",
+        "8",
+        "--resolution",
+        "720p",
+        "--aspect-ratio",
+        "16:9",
+        "-o",
+        "out",
+        "--poll-interval",
+        "0.05",
+        "--json",
+        "--sha256",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    record = json.loads(result.stdout)
+    assert record["job"]["id"] == "job-gen" and record["job"]["status"] == "completed"
+    assert [f["path"] for f in record["files"]] == ["out/job-gen.mp4", "out/job-gen-1.mp4"]
+    assert [f["sha256"] for f in record["files"]] == [hashlib.sha256(o).hexdigest() for o in outputs]
+    assert [(tmp_path / f["path"]).read_bytes() for f in record["files"]] == outputs
+    assert json.loads(fake.requests[0].body) == {
+        "model": "google/veo-3.1",
+        "prompt": "a red fox",
+        "duration": 8,
+        "resolution": "720p",
+        "aspect_ratio": "16:9",
+    }
+
+
+def test_generate_failed_job_is_a_one_line_error(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    fake.script_job(statuses=["pending", "failed"], error="prompt rejected by moderation")
+    result = run_cli(
+        fake,
+        "generate",
+        "--model",
+        "google/veo-3.1",
+        "--prompt",
+        "x",
+        "--poll-interval",
+        "0.05",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 1
+    assert_one_line_error(result, "failed", "prompt rejected by moderation")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_generate_503_on_submit_is_not_resubmitted(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    from openrouter_video.testing import Status
+
+    fake.enqueue(Status(503), route="create")
+    result = run_cli(fake, "generate", "--model", "google/veo-3.1", "--prompt", "x", cwd=tmp_path)
+    assert result.returncode == 1
+    assert_one_line_error(result, "HTTP 503")
+    assert [r.method for r in fake.requests] == ["POST"]
+
+
+def test_generate_shows_a_spinner_then_progress_on_a_terminal(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    fake.script_job(outputs=[b"x" * 200_000], statuses=["pending", "in_progress", "completed"])
+    fake.rate = 400_000
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 30, 120, 0, 0))
+    env = {**os.environ, "OPENROUTER_API_KEY": fake.api_key}
+    proc = subprocess.Popen(
+        [
+            CLI,
+            "generate",
+            "--model",
+            "google/veo-3.1",
+            "--prompt",
+            "p",
+            "--poll-interval",
+            "0.3",
+            "--base-url",
+            fake.base_url,
+        ],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+    )
+    os.close(slave)
+    output = b""
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:
+            break
+        if not data:
+            break
+        output += data
+    proc.wait(timeout=30)
+    os.close(master)
+    text = output.decode("utf-8", "replace")
+    assert proc.returncode == 0
+    assert "job-1 pending" in text and "job-1 in_progress" in text and "job-1 completed" in text
+    assert any(frame in text for frame in "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏")
+    assert "100%" in text and "B/s" in text
+
+
+def test_status_plain_and_json(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    fake.script_job(job_id="job-s", outputs=[b"a", b"b"], statuses=["completed"])
+    with VideoClientForTest(fake) as client:
+        client.generate("google/veo-3.1", "p")
+    result = run_cli(fake, "status", "job-s", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout == "job-s: completed (2 outputs)\n"
+    result = run_cli(fake, "status", "job-s", "--json", cwd=tmp_path)
+    assert json.loads(result.stdout)["unsigned_urls"][1].endswith("/videos/job-s/content?index=1")
+    missing = run_cli(fake, "status", "job-nope", cwd=tmp_path)
+    assert missing.returncode == 1
+    assert_one_line_error(missing, "HTTP 404", "job-nope")
+
+
+def test_models_table_and_json(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    result = run_cli(fake, "models", cwd=tmp_path)
+    assert result.returncode == 0
+    header, row = result.stdout.splitlines()
+    assert header.split() == ["MODEL", "NAME", "DURATIONS", "(s)", "RESOLUTIONS", "ASPECT", "RATIOS"]
+    assert row.split() == ["google/veo-3.1", "Veo", "3.1", "4,6,8", "720p,1080p", "16:9,9:16"]
+    listed = json.loads(run_cli(fake, "models", "--json", cwd=tmp_path).stdout)
+    assert listed[0]["canonical_slug"] == "google/veo-3.1"
+
+
+def VideoClientForTest(fake: FakeOpenRouter):  # type: ignore[no-untyped-def]
+    from openrouter_video import VideoClient
+
+    return VideoClient(api_key=fake.api_key, base_url=fake.base_url)

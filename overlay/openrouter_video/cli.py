@@ -2,15 +2,20 @@
 
 ::
 
-    openrouter-video download JOB_ID [-o PATH] [--index N] [--overwrite] [--max-attempts N]
-                                     [--timeout SECONDS] [--base-url URL] [--sha256] [--quiet] [--json]
+    openrouter-video download JOB_ID [-o PATH] [--index N] [--overwrite] [--sha256] [--json] [--quiet]
+    openrouter-video generate --model M --prompt P [--duration S] [--resolution R] [--aspect-ratio A]
+                              [-o DIR] [--poll-interval S] [--wait-timeout S] [--json] [--quiet]
+    openrouter-video status JOB_ID [--json]
+    openrouter-video models [--json]
 
-The API key is read only from ``OPENROUTER_API_KEY`` and never printed. Exit codes: 0 on success,
-1 on any failure (an API error after retries, network, integrity, destination exists), 2 on a usage
-error (including a missing key), 130 on Ctrl-C. A failure prints one line, ``error: ...``, on stderr.
+Every command also takes ``--base-url``, ``--timeout`` and ``--max-attempts``. The API key is read
+only from ``OPENROUTER_API_KEY`` and never printed. Exit codes: 0 on success, 1 on any failure (an
+API error after retries, network, integrity, destination exists, a failed job), 2 on a usage error
+(including a missing key), 130 on Ctrl-C. A failure prints one line, ``error: ...``, on stderr.
 
-The progress bar (on stderr, only when it is a terminal) uses tqdm, from the ``cli`` extra
-(``pip install 'openrouter-video[cli]'``); without tqdm the command works and shows no bar.
+The progress bar and the status spinner (on stderr, only when it is a terminal) use tqdm, from the
+``cli`` extra (``pip install 'openrouter-video[cli]'``); without tqdm the commands work and show
+neither.
 """
 
 from __future__ import annotations
@@ -20,7 +25,9 @@ import json
 import logging
 import os
 import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._config import API_KEY_ENV, BASE_URL_ENV
@@ -28,9 +35,15 @@ from ._retry import RetryPolicy
 from .errors import OpenRouterVideoError
 
 if TYPE_CHECKING:
-    from .client import DownloadResult, ProgressCallback
+    from .client import DownloadResult, VideoClient
+    from .jobs import VideoJob
 
 EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_INTERRUPTED = 0, 1, 2, 130
+_SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
+
+
+class _UsageError(Exception):
+    """A usage problem found after parsing (e.g. no API key): exit code 2."""
 
 
 class _Bar:
@@ -66,68 +79,63 @@ class _Bar:
         self._bar.close()
 
 
-def _progress(args: argparse.Namespace, stream: TextIO) -> _Bar | None:
-    if args.quiet or not stream.isatty():
-        return None
+class _Spinner:
+    """A one-line tqdm status (spinner, job id, status, elapsed) animated while ``wait`` sleeps."""
+
+    def __init__(self, stream: TextIO) -> None:
+        from tqdm import tqdm
+
+        self._bar = tqdm(total=None, file=stream, bar_format="{desc} [{elapsed}]", leave=True)
+        self._status = "submitting"
+        self._frame = 0
+
+    def status(self, job: VideoJob) -> None:
+        self._status = f"{job.id} {job.status}"
+        self._draw()
+
+    def sleep(self, seconds: float) -> None:
+        """The sleep given to the client: it turns the spinner while it waits."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            self._draw()
+            time.sleep(min(0.1, left))
+
+    def _draw(self) -> None:
+        self._frame = (self._frame + 1) % len(_SPINNER)
+        self._bar.set_description_str(f"{_SPINNER[self._frame]} {self._status}")
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+def _interactive(args: argparse.Namespace) -> bool:
+    if getattr(args, "quiet", False) or not sys.stderr.isatty():
+        return False
     try:
-        return _Bar(stream, args.job_id)
+        import tqdm  # noqa: F401
     except ImportError:
-        return None
+        return False
+    return True
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="openrouter-video",
-        description="Download generated videos from OpenRouter's Video Generation API: streamed, "
-        "resumable, atomic.",
-        epilog=f"The API key is read from ${API_KEY_ENV} (there is no flag for it). "
-        "Exit codes: 0 ok, 1 failure, 2 usage error, 130 interrupted.",
-    )
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    download = commands.add_parser(
-        "download",
-        help="download a video job's output to a file",
-        description="Download output INDEX of JOB_ID. The file appears only once complete.",
-    )
-    download.add_argument("job_id", metavar="JOB_ID", help="the video generation job id")
-    download.add_argument(
-        "-o",
-        "--output",
-        metavar="PATH",
-        help="file to write, or an existing directory (default: ./<JOB_ID>.mp4, "
-        "or ./<JOB_ID>-<INDEX>.mp4 when --index > 0; the job id is made a safe file name)",
-    )
-    download.add_argument(
-        "--index", type=_non_negative, default=0, metavar="N", help="output index (default 0)"
-    )
-    download.add_argument("--overwrite", action="store_true", help="replace an existing file")
-    download.add_argument(
-        "--max-attempts",
-        type=_positive,
-        default=RetryPolicy().max_attempts,
-        metavar="N",
-        help="requests in a row without progress before giving up (default %(default)s)",
-    )
-    download.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=60.0,
-        metavar="SECONDS",
-        help="connect and read timeout; a stalled download is resumed (default %(default)s)",
-    )
-    download.add_argument(
-        "--base-url",
-        metavar="URL",
-        help=f"API root (default ${BASE_URL_ENV}, else https://openrouter.ai/api/v1)",
-    )
-    download.add_argument(
-        "--sha256", action="store_true", help="compute the file's SHA-256 while downloading"
-    )
-    download.add_argument("--quiet", "-q", action="store_true", help="no progress bar, no output on success")
-    download.add_argument("--json", action="store_true", help="print the result as one JSON object on stdout")
-    return parser
+def _show_retries(bar: _Bar | None) -> None:
+    """Print each retry of the ``openrouter_video`` logger as a ``note:`` line on stderr."""
+
+    class Notes(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            line = f"note: {record.getMessage()}"
+            if bar is not None:
+                bar.write(line)
+            else:
+                sys.stderr.write(line + "\n")
+
+    logger = logging.getLogger("openrouter_video")
+    logger.handlers = [h for h in logger.handlers if not isinstance(h, Notes)]
+    logger.addHandler(Notes(logging.WARNING))
+    logger.propagate = False
 
 
+# -- arguments -------------------------------------------------------------------------------------------
 def _non_negative(text: str) -> int:
     value = int(text)
     if value < 0:
@@ -149,38 +157,263 @@ def _positive_float(text: str) -> float:
     return value
 
 
-def _report(args: argparse.Namespace, result: DownloadResult, out: TextIO) -> None:
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"API root (default ${BASE_URL_ENV}, else https://openrouter.ai/api/v1)",
+    )
+    parser.add_argument(
+        "--timeout",
+        type=_positive_float,
+        default=60.0,
+        metavar="SECONDS",
+        help="connect and read timeout; a stalled download is resumed (default %(default)s)",
+    )
+    parser.add_argument(
+        "--max-attempts",
+        type=_positive,
+        default=RetryPolicy().max_attempts,
+        metavar="N",
+        help="requests in a row without progress before giving up (default %(default)s)",
+    )
+    parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--overwrite", action="store_true", help="replace existing files")
+    parser.add_argument("--sha256", action="store_true", help="compute each file's SHA-256 while downloading")
+    parser.add_argument("--quiet", "-q", action="store_true", help="no progress, no output on success")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="openrouter-video",
+        description="Generate videos with OpenRouter's Video Generation API and download them: "
+        "streamed, resumable, atomic.",
+        epilog=f"The API key is read from ${API_KEY_ENV} (there is no flag for it). "
+        "Exit codes: 0 ok, 1 failure, 2 usage error, 130 interrupted.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    download = commands.add_parser(
+        "download",
+        help="download a video job's output to a file",
+        description="Download output INDEX of JOB_ID. The file appears only once complete.",
+    )
+    download.add_argument("job_id", metavar="JOB_ID", help="the video generation job id")
+    download.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        help="file to write, or an existing directory (default: ./<JOB_ID>.mp4, "
+        "or ./<JOB_ID>-<INDEX>.mp4 when --index > 0; the job id is made a safe file name)",
+    )
+    download.add_argument(
+        "--index", type=_non_negative, default=0, metavar="N", help="output index (default 0)"
+    )
+    _output_options(download)
+    _common(download)
+
+    generate = commands.add_parser(
+        "generate",
+        help="submit a job, wait for it, download every output",
+        description="Submit a video generation job (never resubmitted automatically: it is paid), "
+        "wait for it with a status spinner, then download every output into DIR.",
+    )
+    generate.add_argument("--model", required=True, help="the video model, e.g. google/veo-3.1")
+    generate.add_argument("--prompt", help="what the video shows")
+    generate.add_argument("--duration", type=_positive, metavar="SECONDS", help="length of the video")
+    generate.add_argument("--resolution", help="e.g. 720p, 1080p")
+    generate.add_argument("--aspect-ratio", help="e.g. 16:9")
+    generate.add_argument(
+        "-o",
+        "--output",
+        metavar="DIR",
+        default=os.curdir,
+        help="existing directory for the files (default .)",
+    )
+    generate.add_argument(
+        "--poll-interval", type=_positive_float, default=5.0, metavar="SECONDS", help="default %(default)s"
+    )
+    generate.add_argument(
+        "--wait-timeout",
+        type=_positive_float,
+        default=1800.0,
+        metavar="SECONDS",
+        help="give up waiting for the job after this long (default %(default)s)",
+    )
+    _output_options(generate)
+    _common(generate)
+
+    status = commands.add_parser("status", help="show a job's status", description="Show JOB_ID's status.")
+    status.add_argument("job_id", metavar="JOB_ID")
+    _common(status)
+
+    models = commands.add_parser("models", help="list the video models", description="List the video models.")
+    _common(models)
+    return parser
+
+
+# -- commands --------------------------------------------------------------------------------------------
+def _client(args: argparse.Namespace, sleep: Any = None) -> VideoClient:
+    from .client import VideoClient  # httpx and the generated client: not needed for --help
+
+    key = os.environ.get(API_KEY_ENV)
+    if not key:
+        raise _UsageError(f"{API_KEY_ENV} is not set; export your OpenRouter API key in it")
+    return VideoClient(
+        api_key=key,
+        base_url=args.base_url,
+        retry=RetryPolicy(max_attempts=args.max_attempts, sleep=sleep),
+        timeout=args.timeout,
+    )
+
+
+def _file_record(result: DownloadResult, with_sha256: bool) -> dict[str, Any]:
+    record: dict[str, Any] = {
+        "path": str(result.path),
+        "size": result.size,
+        "content_type": result.content_type,
+        "attempts": result.attempts,
+        "resumes": result.resumes,
+    }
+    if with_sha256:
+        record["sha256"] = result.sha256
+    return record
+
+
+def _print_saved(result: DownloadResult, out: TextIO) -> None:
+    out.write(f"saved {result.path} ({result.size} bytes, {result.content_type or 'unknown type'})\n")
+    if result.sha256:
+        out.write(f"sha256 {result.sha256}\n")
+
+
+def _download(args: argparse.Namespace) -> int:
+    bar = _Bar(sys.stderr, args.job_id) if _interactive(args) else None
+    if not args.quiet:
+        _show_retries(bar)
+    try:
+        with _client(args) as client:
+            result = client.download(
+                args.job_id,
+                args.output or os.curdir,
+                index=args.index,
+                overwrite=args.overwrite,
+                on_progress=bar,
+                checksum="sha256" if args.sha256 else None,
+            )
+    finally:
+        if bar is not None:
+            bar.close()
     if args.json:
-        record: dict[str, Any] = {
-            "path": str(result.path),
-            "size": result.size,
-            "content_type": result.content_type,
-            "attempts": result.attempts,
-            "resumes": result.resumes,
-        }
-        if args.sha256:
-            record["sha256"] = result.sha256
-        out.write(json.dumps(record) + "\n")
+        sys.stdout.write(json.dumps(_file_record(result, args.sha256)) + "\n")
     elif not args.quiet:
-        out.write(f"saved {result.path} ({result.size} bytes, {result.content_type or 'unknown type'})\n")
-        if result.sha256:
-            out.write(f"sha256 {result.sha256}\n")
+        _print_saved(result, sys.stdout)
+    return EXIT_OK
 
 
-def _show_retries(bar: _Bar | None) -> None:
-    """Print each retry of the ``openrouter_video`` logger as a ``note:`` line on stderr."""
+def _job_record(job: VideoJob) -> dict[str, Any]:
+    return dict(job.raw) if job.raw else {"id": job.id, "status": job.status}
 
-    class Notes(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            line = f"note: {record.getMessage()}"
-            if bar is not None:
-                bar.write(line)
-            else:
-                sys.stderr.write(line + "\n")
 
-    logger = logging.getLogger("openrouter_video")
-    logger.addHandler(Notes(logging.WARNING))
-    logger.propagate = False
+def _generate(args: argparse.Namespace) -> int:
+    directory = Path(args.output)
+    if not directory.is_dir():
+        raise _UsageError(f"-o must be an existing directory: {directory}")
+    options = {
+        key: value
+        for key, value in (
+            ("duration", args.duration),
+            ("resolution", args.resolution),
+            ("aspect_ratio", args.aspect_ratio),
+        )
+        if value is not None
+    }
+    spinner = _Spinner(sys.stderr) if _interactive(args) else None
+    if not args.quiet:
+        _show_retries(None)
+    with _client(args, sleep=spinner.sleep if spinner else None) as client:
+        try:
+            job = client.generate(args.model, args.prompt, **options)
+            if spinner is not None:
+                spinner.status(job)
+            job = client.wait(
+                job,
+                poll_interval=args.poll_interval,
+                timeout=args.wait_timeout,
+                on_status=spinner.status if spinner else None,
+            )
+        finally:
+            if spinner is not None:
+                spinner.close()
+        results = []
+        for index in range(max(1, job.outputs)):
+            bar = _Bar(sys.stderr, f"{job.id} [{index}]") if _interactive(args) else None
+            try:
+                results.append(
+                    client.download(
+                        job.id,
+                        directory,
+                        index=index,
+                        overwrite=args.overwrite,
+                        on_progress=bar,
+                        checksum="sha256" if args.sha256 else None,
+                    )
+                )
+            finally:
+                if bar is not None:
+                    bar.close()
+    if args.json:
+        record = {"job": _job_record(job), "files": [_file_record(r, args.sha256) for r in results]}
+        sys.stdout.write(json.dumps(record) + "\n")
+    elif not args.quiet:
+        for result in results:
+            _print_saved(result, sys.stdout)
+    return EXIT_OK
+
+
+def _status(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        job = client.get_job(args.job_id)
+    if args.json:
+        sys.stdout.write(json.dumps(_job_record(job)) + "\n")
+        return EXIT_OK
+    line = f"{job.id}: {job.status}"
+    if job.outputs:
+        line += f" ({job.outputs} output{'s' if job.outputs != 1 else ''})"
+    if job.error:
+        line += f": {job.error}"
+    sys.stdout.write(line + "\n")
+    return EXIT_OK
+
+
+def _models(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        models = client.list_models()
+    if args.json:
+        sys.stdout.write(json.dumps([dict(m.raw) for m in models]) + "\n")
+        return EXIT_OK
+    rows = [("MODEL", "NAME", "DURATIONS (s)", "RESOLUTIONS", "ASPECT RATIOS")]
+    for m in models:
+        rows.append(
+            (
+                m.id,
+                m.name,
+                ",".join(str(d) for d in m.supported_durations) or "-",
+                ",".join(m.supported_resolutions) or "-",
+                ",".join(m.supported_aspect_ratios) or "-",
+            )
+        )
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        sys.stdout.write(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() + "\n"
+        )
+    return EXIT_OK
+
+
+_COMMANDS = {"download": _download, "generate": _generate, "status": _status, "models": _models}
 
 
 def _error(message: str) -> None:
@@ -188,47 +421,17 @@ def _error(message: str) -> None:
     sys.stderr.write(f"error: {first_line}\n")
 
 
-def _download(args: argparse.Namespace) -> int:
-    from .client import VideoClient  # httpx and the generated client: not needed for --help
-
-    key = os.environ.get(API_KEY_ENV)
-    if not key:
-        _error(f"{API_KEY_ENV} is not set; export your OpenRouter API key in it")
-        return EXIT_USAGE
-    bar = _progress(args, sys.stderr)
-    on_progress: ProgressCallback | None = bar
-    if not args.quiet:
-        _show_retries(bar)
-    try:
-        with VideoClient(
-            api_key=key,
-            base_url=args.base_url,
-            retry=RetryPolicy(max_attempts=args.max_attempts),
-            timeout=args.timeout,
-        ) as client:
-            result = client.download(
-                args.job_id,
-                args.output or os.curdir,
-                index=args.index,
-                overwrite=args.overwrite,
-                on_progress=on_progress,
-                checksum="sha256" if args.sha256 else None,
-            )
-    finally:
-        if bar is not None:
-            bar.close()
-    _report(args, result, sys.stdout)
-    return EXIT_OK
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)  # exits with 2 on a usage error
     try:
-        return _download(args)
+        return _COMMANDS[args.command](args)
     except KeyboardInterrupt:
-        _error("interrupted; nothing was written")
+        _error("interrupted; no partial file was left behind")
         return EXIT_INTERRUPTED
+    except _UsageError as exc:
+        _error(str(exc))
+        return EXIT_USAGE
     except FileExistsError as exc:
         _error(f"{exc.args[0] if exc.args else exc}".replace("pass overwrite=True", "use --overwrite"))
         return EXIT_FAILURE
