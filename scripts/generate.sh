@@ -3,7 +3,8 @@
 #
 # The output is byte-for-byte reproducible: the environment is reset (fixed PATH with only the project's
 # .venv and the system directories, fixed hash seed and locale, no user configuration), the generator
-# and ruff are the pinned ones from .venv, and ruff reads only generated/pyproject.toml.
+# and ruff are the pinned ones from .venv, and ruff reads only generated/pyproject.toml. Templates in
+# templates/ override the generator's own of the same name (models/__init__.py: lazy imports).
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 out=${1:-"$root/generated"}
@@ -14,5 +15,5 @@ mkdir -p -- "$(dirname -- "$out")"
 cd "$root"
 env -i PATH="$venv_bin:/usr/bin:/bin" PYTHONHASHSEED=0 LC_ALL=C.UTF-8 LANG=C.UTF-8 HOME="$(mktemp -d)" \
     "$venv_bin/openapi-python-client" generate \
-    --path openapi.yaml --config generator-config.yml --meta pdm \
+    --path openapi.yaml --config generator-config.yml --meta pdm --custom-template-path templates \
     --output-path "$out" --fail-on-warning >/dev/null

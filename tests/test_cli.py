@@ -395,3 +395,25 @@ def VideoClientForTest(fake: FakeOpenRouter):  # type: ignore[no-untyped-def]
     from openrouter_video import VideoClient
 
     return VideoClient(api_key=fake.api_key, base_url=fake.base_url)
+
+
+def test_retries_are_one_note_each_on_stderr(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    from openrouter_video.testing import Cut
+
+    fake.script_job(outputs=[b"v" * 100_000, b"w" * 100_000])
+    fake.enqueue(Cut(at=10_000), Cut(at=20_000))  # one cut in each output's download
+    result = run_cli(
+        fake,
+        "generate",
+        "--model",
+        "google/veo-3.1",
+        "--prompt",
+        "p",
+        "--poll-interval",
+        "0.05",
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr
+    notes = result.stderr.splitlines()
+    assert len(notes) == 2 and all(n.startswith("note: ") and "resuming" in n for n in notes)
+    assert result.stdout.count("saved ") == 2

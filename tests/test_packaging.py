@@ -27,6 +27,7 @@ def _copy_project(dest: Path) -> Path:
     for name in ("openapi.yaml", "generator-config.yml"):
         shutil.copy2(ROOT / name, dest / name)
     shutil.copytree(ROOT / "scripts", dest / "scripts")
+    shutil.copytree(ROOT / "templates", dest / "templates")
     shutil.copytree(ROOT / "generated", dest / "generated", ignore=shutil.ignore_patterns("__pycache__"))
     return dest
 

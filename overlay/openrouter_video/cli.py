@@ -118,20 +118,26 @@ def _interactive(args: argparse.Namespace) -> bool:
     return True
 
 
+class _Notes(logging.Handler):
+    """Prints each retry of the ``openrouter_video`` logger as a ``note:`` line on stderr."""
+
+    def __init__(self, bar: _Bar | None) -> None:
+        super().__init__(logging.WARNING)
+        self.bar = bar
+
+    def emit(self, record: logging.LogRecord) -> None:
+        line = f"note: {record.getMessage()}"
+        if self.bar is not None:
+            self.bar.write(line)  # above the progress bar
+        else:
+            sys.stderr.write(line + "\n")
+
+
 def _show_retries(bar: _Bar | None) -> None:
-    """Print each retry of the ``openrouter_video`` logger as a ``note:`` line on stderr."""
-
-    class Notes(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            line = f"note: {record.getMessage()}"
-            if bar is not None:
-                bar.write(line)
-            else:
-                sys.stderr.write(line + "\n")
-
+    """Route the library's retry warnings to stderr (above ``bar``, if one is drawn)."""
     logger = logging.getLogger("openrouter_video")
-    logger.handlers = [h for h in logger.handlers if not isinstance(h, Notes)]
-    logger.addHandler(Notes(logging.WARNING))
+    logger.handlers = [h for h in logger.handlers if not isinstance(h, _Notes)]
+    logger.addHandler(_Notes(bar))
     logger.propagate = False
 
 
@@ -289,23 +295,30 @@ def _print_saved(result: DownloadResult, out: TextIO) -> None:
         out.write(f"sha256 {result.sha256}\n")
 
 
-def _download(args: argparse.Namespace) -> int:
-    bar = _Bar(sys.stderr, args.job_id) if _interactive(args) else None
+def _download_one(
+    client: VideoClient, args: argparse.Namespace, job_id: str, dest: str | Path, index: int, label: str
+) -> DownloadResult:
+    """One download with a progress bar (on a terminal) and retries shown as notes."""
+    bar = _Bar(sys.stderr, label) if _interactive(args) else None
     if not args.quiet:
         _show_retries(bar)
     try:
-        with _client(args) as client:
-            result = client.download(
-                args.job_id,
-                args.output or os.curdir,
-                index=args.index,
-                overwrite=args.overwrite,
-                on_progress=bar,
-                checksum="sha256" if args.sha256 else None,
-            )
+        return client.download(
+            job_id,
+            dest,
+            index=index,
+            overwrite=args.overwrite,
+            on_progress=bar,
+            checksum="sha256" if args.sha256 else None,
+        )
     finally:
         if bar is not None:
             bar.close()
+
+
+def _download(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        result = _download_one(client, args, args.job_id, args.output or os.curdir, args.index, args.job_id)
     if args.json:
         sys.stdout.write(json.dumps(_file_record(result, args.sha256)) + "\n")
     elif not args.quiet:
@@ -347,23 +360,10 @@ def _generate(args: argparse.Namespace) -> int:
         finally:
             if spinner is not None:
                 spinner.close()
-        results = []
-        for index in range(max(1, job.outputs)):
-            bar = _Bar(sys.stderr, f"{job.id} [{index}]") if _interactive(args) else None
-            try:
-                results.append(
-                    client.download(
-                        job.id,
-                        directory,
-                        index=index,
-                        overwrite=args.overwrite,
-                        on_progress=bar,
-                        checksum="sha256" if args.sha256 else None,
-                    )
-                )
-            finally:
-                if bar is not None:
-                    bar.close()
+        results = [
+            _download_one(client, args, job.id, directory, index, f"{job.id} [{index}]")
+            for index in range(max(1, job.outputs))
+        ]
     if args.json:
         record = {"job": _job_record(job), "files": [_file_record(r, args.sha256) for r in results]}
         sys.stdout.write(json.dumps(record) + "\n")

@@ -233,24 +233,19 @@ class _ClientBase:
         return AtomicFile(path, overwrite=overwrite, sha256=checksum == "sha256")
 
 
-class VideoStream:
-    """An open video response (from :meth:`VideoClient.stream`) that resumes transparently.
+class _StreamState:
+    """What :class:`VideoStream` and :class:`AsyncVideoStream` report, read from the core."""
 
-    Attributes:
-        content_type: The media type of the video.
-        total: Its size in bytes, when the server told it.
-    """
-
-    def __init__(self, driver: SyncDriver) -> None:
-        self._driver = driver
-        self._core = driver.core
+    _core: DownloadCore
 
     @property
     def content_type(self) -> str | None:
+        """The media type of the video."""
         return self._core.content_type
 
     @property
     def total(self) -> int | None:
+        """Its size in bytes, when the server told it."""
         return self._core.total
 
     @property
@@ -262,6 +257,14 @@ class VideoStream:
     def resumes(self) -> int:
         """Resumed range requests so far."""
         return self._core.resumes
+
+
+class VideoStream(_StreamState):
+    """An open video response (from :meth:`VideoClient.stream`) that resumes transparently."""
+
+    def __init__(self, driver: SyncDriver) -> None:
+        self._driver = driver
+        self._core = driver.core
 
     def iter_bytes(self) -> Iterator[bytes]:
         """The video's bytes, in the transport's chunks; a cut is resumed where it stopped.
@@ -286,30 +289,12 @@ class VideoStream:
         self._driver.close()
 
 
-class AsyncVideoStream:
+class AsyncVideoStream(_StreamState):
     """The async twin of :class:`VideoStream` (from :meth:`AsyncVideoClient.stream`)."""
 
     def __init__(self, driver: AsyncDriver) -> None:
         self._driver = driver
         self._core = driver.core
-
-    @property
-    def content_type(self) -> str | None:
-        return self._core.content_type
-
-    @property
-    def total(self) -> int | None:
-        return self._core.total
-
-    @property
-    def attempts(self) -> int:
-        """Requests made so far."""
-        return self._core.attempts
-
-    @property
-    def resumes(self) -> int:
-        """Resumed range requests so far."""
-        return self._core.resumes
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         """The video's bytes, in the transport's chunks; a cut is resumed where it stopped."""

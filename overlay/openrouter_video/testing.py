@@ -12,18 +12,24 @@ Example::
             client.download("job-1", "out.mp4")
         fake.requests                              # what the server received
 
-The server implements ``GET /videos/{jobId}/content`` from openapi.yaml: it checks the bearer key
-(401 with the spec's error shape otherwise), answers 404 for an unknown job or output index, 400 for
-a malformed ``index``, and serves ``Range: bytes=N-`` requests with 206 and ``Content-Range``,
-honouring ``If-Range``. Each video has a strong ETag and a Last-Modified date.
+The server implements the four operations of openapi.yaml. It checks the bearer key (401 with the
+spec's error shape otherwise) and answers 404 for an unknown job, output index or model.
 
-Faults are queued with :meth:`FakeOpenRouter.enqueue` (or the shorthand methods) and each one is
-used up by the next content request: :class:`Status` (any status, JSON or HTML body, Retry-After),
-:class:`Cut` (close the connection after a given byte of the file), :class:`Stall` (stop sending for
-a while) and :class:`Redirect`. Two switches stay on until turned off:
-:attr:`~FakeOpenRouter.ignore_range` (answer every request with a full 200) and
-:attr:`~FakeOpenRouter.wrong_content_range` (answer a range request with a 206 whose Content-Range
-starts elsewhere).
+* ``POST /videos`` creates a job (202); ``GET /videos/{jobId}`` walks it through its statuses, one
+  per poll (``pending``, ``in_progress``, ``completed`` unless :meth:`FakeOpenRouter.script_job`
+  says otherwise); a completed job lists its ``unsigned_urls`` and serves its outputs.
+* ``GET /videos/models`` lists :attr:`FakeOpenRouter.models`.
+* ``GET /videos/{jobId}/content`` serves ``Range: bytes=N-`` requests with 206 and
+  ``Content-Range``, honouring ``If-Range``; 400 for a malformed ``index``. Each video has a strong
+  ETag and a Last-Modified date.
+
+Faults are queued per route with :meth:`FakeOpenRouter.enqueue` (or the shorthand methods) and each
+one is used up by the next request to that route: :class:`Status` (any status, JSON or HTML body,
+Retry-After), :class:`Cut` (close the connection after a given byte of the file), :class:`Stall`
+(stop sending for a while) and :class:`Redirect`. Switches stay on until turned off:
+:attr:`~FakeOpenRouter.ignore_range` (answer every request with a full 200),
+:attr:`~FakeOpenRouter.wrong_content_range` (a 206 whose Content-Range starts elsewhere) and
+:attr:`~FakeOpenRouter.rate` (a slow link).
 """
 
 from __future__ import annotations
