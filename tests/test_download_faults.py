@@ -474,3 +474,16 @@ def test_retries_are_logged_with_reason_status_and_delay_and_never_the_key(
     assert "HTTP 503" in retries[0] and "2.00s" in retries[0]
     assert "resuming" in retries[1]
     assert all(h.fake.api_key not in r.getMessage() for r in caplog.records)
+
+
+def test_sha256_covers_only_the_final_content_after_a_restart(
+    h: Harness, payload: bytes, tmp_path: Path
+) -> None:
+    import hashlib
+
+    h.fake.add_video("job-1", payload)
+    h.fake.ignore_range = True
+    h.fake.cut_at(150_000)  # the restart discards 150 000 bytes already written and hashed
+    result = h.download("job-1", tmp_path / "out.mp4", checksum="sha256")
+    assert result.sha256 == hashlib.sha256(payload).hexdigest()
+    assert (tmp_path / "out.mp4").read_bytes() == payload

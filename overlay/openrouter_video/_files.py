@@ -57,25 +57,21 @@ _RESTART: Final = object()
 #: Chunks are handed to the writer in batches of about this many bytes (one queue operation and one
 #: ``writev`` per batch instead of per 64 KiB chunk).
 BATCH_BYTES: Final = 1024 * 1024
-#: Batches a stage may lag behind: with the batch being filled, at most about 10 MiB in flight.
+#: Batches the writer may lag behind: with the batch being filled, at most about 5 MiB in flight.
 MAX_QUEUED_BATCHES: Final = 4
 
 
-class _Stage:
-    """A worker thread behind a bounded queue that processes batches, then passes them on.
+class _Writer:
+    """The writer thread: takes batches from a bounded queue and writes (and hashes) them.
 
     Errors are kept in :attr:`error` (the producer re-raises them); after an error, or once
-    cancelled, the stage keeps draining its queue so that nobody upstream ever blocks.
+    cancelled, it keeps draining its queue so that the producer never blocks.
     """
 
     def __init__(
-        self,
-        name: str,
-        process: Callable[[list[bytes]], None],
-        restart: Callable[[], None],
-        downstream: _Stage | None = None,
+        self, name: str, process: Callable[[list[bytes]], None], restart: Callable[[], None]
     ) -> None:
-        self.process, self.restart, self.downstream = process, restart, downstream
+        self.process, self.restart = process, restart
         self.queue: queue.Queue[object] = queue.Queue(maxsize=MAX_QUEUED_BATCHES)
         self.error: BaseException | None = None
         self.cancelled = False
@@ -83,40 +79,31 @@ class _Stage:
         self.thread.start()
 
     def _run(self) -> None:
-        get, downstream = self.queue.get, self.downstream
-        while True:
-            item = get()
-            if item is not _STOP and self.error is None and not self.cancelled:
-                try:
-                    if item is _RESTART:
-                        self.restart()
-                    else:
-                        self.process(item)  # type: ignore[arg-type]
-                except BaseException as exc:
-                    self.error = exc
-            if downstream is not None:
-                downstream.queue.put(item)
-            if item is _STOP:
-                return
-
-    def join(self) -> None:
-        self.thread.join()
-        if self.downstream is not None:
-            self.downstream.join()
+        get = self.queue.get
+        while (item := get()) is not _STOP:
+            if self.error is not None or self.cancelled:
+                continue
+            try:
+                if item is _RESTART:
+                    self.restart()
+                else:
+                    self.process(item)  # type: ignore[arg-type]
+            except BaseException as exc:
+                self.error = exc
 
 
 class AtomicFile:
     """A temporary file beside ``path`` that replaces ``path`` only once complete.
 
     The producer (the network loop) only appends chunks to a batch. Full batches (about
-    :data:`BATCH_BYTES`) go through bounded queues to a writer thread (``writev``) and, with
-    ``sha256=True``, on to a hashing thread, so that disk writes, hashing and network reads overlap
-    instead of taking turns, with memory bounded to a few batches. :meth:`add` never blocks (the
+    :data:`BATCH_BYTES`) go through a bounded queue to a writer thread, which writes them (and, with
+    ``sha256=True``, hashes them), so that disk writes and hashing overlap with network reads instead
+    of taking turns with them, with memory bounded to a few batches. :meth:`add` never blocks (the
     async client uses it, and waits off the event loop with :meth:`flush` only when the disk is
     behind). :meth:`restart` discards everything written so far.
 
-    :meth:`commit` waits for the threads, checks the size and renames; :meth:`abort` (also called on
-    any exception when used as a context manager, KeyboardInterrupt included) stops them, deletes the
+    :meth:`commit` waits for the writer, checks the size and renames; :meth:`abort` (also called on
+    any exception when used as a context manager, KeyboardInterrupt included) stops it, deletes the
     temporary file and leaves ``path`` untouched. The temporary file is created with mode 0666 minus
     the umask, like any new file, and named ``.<name>.<random>.part``.
     """
@@ -133,15 +120,11 @@ class AtomicFile:
         self.tmp_path = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
         self._fd: int | None = os.open(self.tmp_path, flags, 0o666)
-        hasher = (
-            _Stage(f"openrouter-video-sha256:{path.name}", self._hash_batch, self._hash_restart)
-            if sha256
-            else None
+        self._writer = _Writer(
+            f"openrouter-video-writer:{path.name}",
+            self._write_and_hash if sha256 else self._write_batch,
+            self._write_restart,
         )
-        self._head = _Stage(
-            f"openrouter-video-writer:{path.name}", self._write_batch, self._write_restart, hasher
-        )
-        self._stages = [self._head] + ([hasher] if hasher else [])
         self._running = True
 
     # -- producer side (the network loop) --------------------------------------------------------------
@@ -170,11 +153,10 @@ class AtomicFile:
         return True
 
     def _put(self, item: object, *, block: bool) -> bool:
-        for stage in self._stages:
-            if stage.error is not None:
-                raise stage.error
+        if self._writer.error is not None:
+            raise self._writer.error
         try:
-            self._head.queue.put(item, block=block)
+            self._writer.queue.put(item, block=block)
         except queue.Full:
             return False
         return True
@@ -190,27 +172,29 @@ class AtomicFile:
                 rest = rest[os.write(self._fd, rest) :]
         self._written += total
 
+    def _write_and_hash(self, batch: list[bytes]) -> None:
+        # One joined buffer: one write, and one hash update that releases the GIL once per batch
+        # (hashing on its own thread, chunk by chunk, measured 0.76x; this, 0.94x of no hashing).
+        data = b"".join(batch)
+        self._write_batch([data])
+        assert self._hash is not None
+        self._hash.update(data)
+
     def _write_restart(self) -> None:
         assert self._fd is not None
         os.lseek(self._fd, 0, os.SEEK_SET)
         os.ftruncate(self._fd, 0)
         self._written = 0
-
-    def _hash_batch(self, batch: list[bytes]) -> None:
-        assert self._hash is not None
-        self._hash.update(b"".join(batch))  # one GIL release per batch, not per chunk
-
-    def _hash_restart(self) -> None:
-        self._hash = hashlib.sha256()
+        if self._hash is not None:
+            self._hash = hashlib.sha256()
 
     def _stop(self, *, cancel: bool) -> None:
         if not self._running:
             return
         self._running = False
-        for stage in self._stages:
-            stage.cancelled = cancel
-        self._head.queue.put(_STOP)
-        self._head.join()
+        self._writer.cancelled = cancel
+        self._writer.queue.put(_STOP)
+        self._writer.thread.join()
 
     # -- completion ------------------------------------------------------------------------------------
     @property
@@ -222,9 +206,8 @@ class AtomicFile:
         """Wait for the writer, check the size against ``expected``, move the file into place."""
         self.flush()
         self._stop(cancel=False)
-        for stage in self._stages:
-            if stage.error is not None:
-                raise stage.error
+        if self._writer.error is not None:
+            raise self._writer.error
         assert self._fd is not None
         os.close(self._fd)
         self._fd = None
@@ -251,7 +234,7 @@ class AtomicFile:
         os.unlink(self.tmp_path)
 
     def abort(self) -> None:
-        """Stop the threads, close and delete the temporary file."""
+        """Stop the writer, close and delete the temporary file."""
         self._stop(cancel=True)
         if self._fd is not None:
             try:
