@@ -487,3 +487,25 @@ def test_sha256_covers_only_the_final_content_after_a_restart(
     result = h.download("job-1", tmp_path / "out.mp4", checksum="sha256")
     assert result.sha256 == hashlib.sha256(payload).hexdigest()
     assert (tmp_path / "out.mp4").read_bytes() == payload
+
+
+def test_progress_is_throttled_to_about_ten_calls_a_second(
+    h: Harness, payload: bytes, tmp_path: Path
+) -> None:
+    h.fake.add_video("job-1", payload)
+    h.fake.rate = len(payload) / 0.6  # about 0.6 s, in 60 writes of 4 KiB
+    started = time.monotonic()
+    h.download("job-1", tmp_path / "out.mp4")
+    elapsed = time.monotonic() - started
+    assert h.progress[-1] == (len(payload), len(payload))  # once at the end, complete
+    assert 2 <= len(h.progress) <= elapsed * 10 + 2
+
+
+def test_redirects_are_followed_up_to_a_small_limit(h: Harness, payload: bytes, tmp_path: Path) -> None:
+    h.fake.add_video("job-1", payload)
+    loop = h.fake.base_url + "/videos/job-1/content?index=0"
+    h.fake.enqueue(*(Redirect(loop) for _ in range(10)))
+    with pytest.raises(APIConnectionError, match="TooManyRedirects"):
+        h.download("job-1", tmp_path / "out.mp4")
+    assert len(h.fake.requests) == 6  # the request and 5 redirects, not retried
+    assert h.sleeps == [] and no_temp_files(tmp_path)

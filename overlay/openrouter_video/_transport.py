@@ -83,6 +83,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self._async_transport = async_transport
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Send ``request``, retrying per the policy (see the module's rules)."""
         if self._transport is None:
             self._transport = httpx.HTTPTransport(verify=self.verify)
         if request.extensions.get(NO_TRANSPORT_RETRY):
@@ -104,6 +105,7 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             (self.policy.sleep or time.sleep)(delay)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """The async twin of :meth:`handle_request`."""
         if self._async_transport is None:
             from ._aio import async_http_transport
 
@@ -129,10 +131,12 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 await result
 
     def close(self) -> None:
+        """Close the sync inner transport's connections."""
         if self._transport is not None:
             self._transport.close()
 
     async def aclose(self) -> None:
+        """Close the async inner transport's connections."""
         if self._async_transport is not None:
             await self._async_transport.aclose()
 
