@@ -509,3 +509,41 @@ def test_redirects_are_followed_up_to_a_small_limit(h: Harness, payload: bytes, 
         h.download("job-1", tmp_path / "out.mp4")
     assert len(h.fake.requests) == 6  # the request and 5 redirects, not retried
     assert h.sleeps == [] and no_temp_files(tmp_path)
+
+
+def test_a_writer_slower_than_the_network_applies_backpressure(
+    h: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A slow disk: the producer waits for the writer (the sync one blocks, the async one awaits a
+    wake-up from the writer thread) and memory stays bounded; nothing is lost or reordered."""
+    from openrouter_video import _files
+
+    payload = os.urandom(12 * 1024 * 1024)
+    h.fake.add_video("job-1", payload)
+    original = _files.AtomicFile._write_batch
+    waits: list[str] = []
+
+    def slow_write(self: _files.AtomicFile, batch: list[bytes]) -> None:
+        time.sleep(0.02)
+        original(self, batch)
+
+    original_flush, original_try = _files.AtomicFile.flush, _files.AtomicFile.try_flush
+
+    def counted_flush(self: _files.AtomicFile) -> None:
+        if self._batch_bytes >= _files.BATCH_BYTES:  # a full batch the writer had no room for
+            waits.append("flush")
+        original_flush(self)
+
+    def counted_try(self: _files.AtomicFile, on_room: Any) -> bool:
+        accepted = original_try(self, on_room)
+        if not accepted:
+            waits.append("await")
+        return accepted
+
+    monkeypatch.setattr(_files.AtomicFile, "_write_batch", slow_write)
+    monkeypatch.setattr(_files.AtomicFile, "flush", counted_flush)
+    monkeypatch.setattr(_files.AtomicFile, "try_flush", counted_try)
+    result = h.download("job-1", tmp_path / "out.mp4", checksum="sha256")
+    assert (tmp_path / "out.mp4").read_bytes() == payload
+    assert result.sha256 == __import__("hashlib").sha256(payload).hexdigest()
+    assert ("await" if h.mode == "async" else "flush") in waits

@@ -75,12 +75,17 @@ class _Writer:
         self.queue: queue.Queue[object] = queue.Queue(maxsize=MAX_QUEUED_BATCHES)
         self.error: BaseException | None = None
         self.cancelled = False
+        #: Called (once) from the writer thread as soon as it takes an item off the queue.
+        self.on_room: Callable[[], None] | None = None
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.thread.start()
 
     def _run(self) -> None:
         get = self.queue.get
         while (item := get()) is not _STOP:
+            if (on_room := self.on_room) is not None:
+                self.on_room = None
+                on_room()
             if self.error is not None or self.cancelled:
                 continue
             try:
@@ -138,6 +143,15 @@ class AtomicFile:
     def flush(self) -> None:
         """Hand the current batch to the writer, waiting while it is behind."""
         self._send(block=True)
+
+    def try_flush(self, on_room: Callable[[], None]) -> bool:
+        """Hand the current batch to the writer if it has room; else arrange for ``on_room`` to be
+        called from the writer thread once it has, and return False (the async client's wait)."""
+        self._writer.on_room = on_room
+        if self._send(block=False):
+            self._writer.on_room = None
+            return True
+        return False
 
     def restart(self) -> None:
         """Discard everything written so far (the download starts again from byte 0)."""

@@ -102,6 +102,11 @@ class _Progress:
             self.callback(done, total)
 
 
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
 class _DownloadJob:
     """Consumes a driver's chunks into an :class:`AtomicFile` (shared by sync and async).
 
@@ -122,6 +127,19 @@ class _DownloadJob:
     def wait(self) -> None:
         """After :meth:`offer` returned False: wait until the writer has taken the full batch."""
         self.sink.flush()
+
+    async def wait_async(self) -> None:
+        """:meth:`wait` without blocking the event loop: the writer thread wakes it up."""
+        loop = asyncio.get_running_loop()
+        while True:
+            room: asyncio.Future[None] = loop.create_future()
+
+            def wake(room: asyncio.Future[None] = room) -> None:
+                loop.call_soon_threadsafe(_resolve, room)
+
+            if self.sink.try_flush(wake):
+                return
+            await room
 
     def restart(self) -> None:
         """Discard what was written; progress goes back to 0."""
@@ -509,8 +527,8 @@ class AsyncVideoClient(_ClientBase):
                     async for chunk in chunks:
                         if chunk is None:
                             await asyncio.to_thread(job.restart)
-                        elif not job.offer(chunk):  # the disk is behind: wait for it off the loop
-                            await asyncio.to_thread(job.wait)
+                        elif not job.offer(chunk):  # the disk is behind: wait for the writer
+                            await job.wait_async()
             finally:
                 await driver.close()
             return await asyncio.to_thread(job.finish)
