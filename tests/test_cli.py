@@ -417,3 +417,14 @@ def test_retries_are_one_note_each_on_stderr(fake: FakeOpenRouter, tmp_path: Pat
     notes = result.stderr.splitlines()
     assert len(notes) == 2 and all(n.startswith("note: ") and "resuming" in n for n in notes)
     assert result.stdout.count("saved ") == 2
+
+
+def test_generate_with_a_value_the_spec_does_not_allow_is_a_usage_error(
+    fake: FakeOpenRouter, tmp_path: Path
+) -> None:
+    result = run_cli(
+        fake, "generate", "--model", "google/veo-3.1", "--prompt", "p", "--resolution", "999p", cwd=tmp_path
+    )
+    assert result.returncode == 2
+    assert_one_line_error(result, "invalid video generation request", "999p")
+    assert fake.requests == []  # nothing was submitted

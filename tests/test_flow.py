@@ -237,3 +237,11 @@ def test_generate_and_download_refuses_a_missing_directory_before_submitting(
     with pytest.raises(NotADirectoryError):
         flow("generate_and_download", tmp_path / "missing", model=MODEL, prompt="p")
     assert flow.fake.requests == []
+
+
+def test_a_request_the_spec_does_not_allow_is_refused_before_sending(flow: Flow) -> None:
+    from openrouter_video import InvalidRequestError
+
+    with pytest.raises(InvalidRequestError, match="999p"):
+        flow("generate", MODEL, "p", resolution="999p")
+    assert flow.fake.requests == []

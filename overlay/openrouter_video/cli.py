@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ._config import API_KEY_ENV, BASE_URL_ENV
 from ._retry import RetryPolicy
-from .errors import OpenRouterVideoError
+from .errors import InvalidRequestError, OpenRouterVideoError
 
 if TYPE_CHECKING:
     from .client import DownloadResult, VideoClient
@@ -429,7 +429,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         _error("interrupted; no partial file was left behind")
         return EXIT_INTERRUPTED
-    except _UsageError as exc:
+    except (_UsageError, InvalidRequestError) as exc:
         _error(str(exc))
         return EXIT_USAGE
     except FileExistsError as exc:
@@ -437,6 +437,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except (OpenRouterVideoError, OSError) as exc:
         _error(str(exc) or type(exc).__name__)
+        return EXIT_FAILURE
+    except Exception as exc:  # a bug: still one line, never a traceback (the key is never in it)
+        _error(f"unexpected {type(exc).__name__}: {exc}")
         return EXIT_FAILURE
 
 

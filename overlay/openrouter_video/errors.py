@@ -38,6 +38,7 @@ __all__ = [
     "ConfigurationError",
     "IncompleteDownloadError",
     "InternalServerError",
+    "InvalidRequestError",
     "NotFoundError",
     "OpenRouterVideoError",
     "PaymentRequiredError",
@@ -57,6 +58,10 @@ class OpenRouterVideoError(Exception):
 
 class ConfigurationError(OpenRouterVideoError, ValueError):
     """The client is missing configuration, e.g. no API key (``OPENROUTER_API_KEY``)."""
+
+
+class InvalidRequestError(OpenRouterVideoError, ValueError):
+    """The request does not fit the spec (e.g. an unknown ``resolution``); raised before sending."""
 
 
 class APIStatusError(OpenRouterVideoError):

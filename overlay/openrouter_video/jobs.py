@@ -20,7 +20,13 @@ from openrouter_video_api.api.video_generation import create_videos, get_videos,
 from openrouter_video_api.models import VideoGenerationRequest
 
 from ._core import build_status_error
-from .errors import RateLimitError, UnexpectedContentError, VideoJobFailedError, VideoJobTimeoutError
+from .errors import (
+    InvalidRequestError,
+    RateLimitError,
+    UnexpectedContentError,
+    VideoJobFailedError,
+    VideoJobTimeoutError,
+)
 
 logger = logging.getLogger("openrouter_video")
 
@@ -152,7 +158,11 @@ class Call:
 def create_call(api: Any, model: str, prompt: str | None, options: Mapping[str, Any]) -> Call:
     """``POST /videos`` with the request body built by the generated model from ``options``."""
     body = {"model": model, **({"prompt": prompt} if prompt is not None else {}), **options}
-    return Call(create_videos, VideoJob.from_json, api, body=VideoGenerationRequest.from_dict(body))
+    try:
+        request = VideoGenerationRequest.from_dict(body)
+    except (KeyError, TypeError, ValueError) as exc:  # e.g. an enum value the spec does not list
+        raise InvalidRequestError(f"invalid video generation request: {exc}") from None
+    return Call(create_videos, VideoJob.from_json, api, body=request)
 
 
 def get_call(api: Any, job_id: str) -> Call:
