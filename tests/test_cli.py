@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
+from openrouter_video import VideoClient
 from openrouter_video.testing import FakeOpenRouter, Stall
 
 CLI = str(Path(sys.executable).parent / "openrouter-video")
@@ -370,7 +371,7 @@ def test_generate_shows_a_spinner_then_progress_on_a_terminal(fake: FakeOpenRout
 
 def test_status_plain_and_json(fake: FakeOpenRouter, tmp_path: Path) -> None:
     fake.script_job(job_id="job-s", outputs=[b"a", b"b"], statuses=["completed"])
-    with VideoClientForTest(fake) as client:
+    with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
         client.generate("google/veo-3.1", "p")
     result = run_cli(fake, "status", "job-s", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout == "job-s: completed (2 outputs)\n"
@@ -389,12 +390,6 @@ def test_models_table_and_json(fake: FakeOpenRouter, tmp_path: Path) -> None:
     assert row.split() == ["google/veo-3.1", "Veo", "3.1", "4,6,8", "720p,1080p", "16:9,9:16"]
     listed = json.loads(run_cli(fake, "models", "--json", cwd=tmp_path).stdout)
     assert listed[0]["canonical_slug"] == "google/veo-3.1"
-
-
-def VideoClientForTest(fake: FakeOpenRouter):  # type: ignore[no-untyped-def]
-    from openrouter_video import VideoClient
-
-    return VideoClient(api_key=fake.api_key, base_url=fake.base_url)
 
 
 def test_retries_are_one_note_each_on_stderr(fake: FakeOpenRouter, tmp_path: Path) -> None:

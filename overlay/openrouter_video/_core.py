@@ -240,7 +240,6 @@ class DownloadCore:
         content_type: The media type of the video response.
         attempts: Requests sent.
         resumes: Range requests answered with a fitting 206.
-        restarts: Times bytes were discarded to start again from 0.
     """
 
     def __init__(
@@ -260,7 +259,6 @@ class DownloadCore:
         self.content_type: str | None = None
         self.attempts = 0
         self.resumes = 0
-        self.restarts = 0
         self._validator: str | None = None
         self._delivered = 0  # bytes the consumer holds (equals offset unless a restart is pending)
         self._high_water = 0
@@ -299,19 +297,17 @@ class DownloadCore:
                 )
             )
         if status == 206:
-            return self._on_partial(headers, content_type)
+            return self._on_partial(headers)
         if self._delivered > 0 and not self.can_restart:
             return self._restart("the server answered a range request with the whole content (200)")
         restart = self._delivered > 0
-        if restart:
-            self.restarts += 1
         self.offset = self._delivered = 0
         self.total = _content_length(headers)
         self._validator = _validator(headers)
         self.content_type = content_type
         return Stream(restart=restart)
 
-    def _on_partial(self, headers: Mapping[str, str], content_type: str | None) -> OnResponse:
+    def _on_partial(self, headers: Mapping[str, str]) -> OnResponse:
         parsed = parse_content_range(headers.get("content-range"))
         etag = headers.get("etag")
         fits = (

@@ -208,8 +208,8 @@ class _ClientBase:
 
     @staticmethod
     def _transport(policy: RetryPolicy, verify: ssl.SSLContext | str | bool) -> RetryTransport:
-        """The retrying transport; the subclass builds its own kind of inner transport up front."""
-        return RetryTransport(policy, verify=verify)
+        """The retrying transport; each client builds its own kind of inner transport up front."""
+        raise NotImplementedError
 
     def _core(self, job_id: str, index: int, *, can_restart: bool) -> tuple[DownloadCore, dict[str, Any]]:
         request = list_videos_content._get_kwargs(job_id, index=index)
