@@ -51,19 +51,21 @@ def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: st
 
 
 def test_download_json_default_path_and_sha256(fake: FakeOpenRouter, payload: bytes, tmp_path: Path) -> None:
-    fake.add_video("job-1", payload)
-    result = run_cli(fake, "download", "job-1", "--json", "--sha256", cwd=tmp_path)
+    fake.add_video("job-abc", payload)
+    result = run_cli(fake, "download", "job-abc", "--json", "--sha256", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record == {
-        "path": "job-1.mp4",
+        "path": "job-abc.mp4",
         "size": len(payload),
         "content_type": "video/mp4",
         "attempts": 1,
         "resumes": 0,
+        "verified": "content-length",
+        "resumed_from": 0,
         "sha256": hashlib.sha256(payload).hexdigest(),
     }
-    assert (tmp_path / "job-1.mp4").read_bytes() == payload
+    assert (tmp_path / "job-abc.mp4").read_bytes() == payload
     assert result.stderr == ""  # not a terminal: no progress bar
     assert fake.requests[0].headers["authorization"] == f"Bearer {fake.api_key}"
 
@@ -71,37 +73,37 @@ def test_download_json_default_path_and_sha256(fake: FakeOpenRouter, payload: by
 def test_index_names_the_file_and_json_omits_sha256_unless_asked(
     fake: FakeOpenRouter, payload: bytes, tmp_path: Path
 ) -> None:
-    fake.add_video("job-1", payload, index=3)
-    result = run_cli(fake, "download", "job-1", "--index", "3", "--json", cwd=tmp_path)
+    fake.add_video("job-abc", payload, index=3)
+    result = run_cli(fake, "download", "job-abc", "--index", "3", "--json", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
-    assert record["path"] == "job-1-3.mp4" and "sha256" not in record
+    assert record["path"] == "job-abc-3.mp4" and "sha256" not in record
     assert fake.requests[0].query["index"] == ["3"]
 
 
 def test_output_may_be_a_file_or_an_existing_directory(
     fake: FakeOpenRouter, payload: bytes, tmp_path: Path
 ) -> None:
-    fake.add_video("job-1", payload)
+    fake.add_video("job-abc", payload)
     (tmp_path / "videos").mkdir()
-    assert run_cli(fake, "download", "job-1", "-o", "videos", cwd=tmp_path).returncode == 0
-    assert (tmp_path / "videos" / "job-1.mp4").read_bytes() == payload
-    plain = run_cli(fake, "download", "job-1", "-o", "named.mp4", cwd=tmp_path)
+    assert run_cli(fake, "download", "job-abc", "-o", "videos", cwd=tmp_path).returncode == 0
+    assert (tmp_path / "videos" / "job-abc.mp4").read_bytes() == payload
+    plain = run_cli(fake, "download", "job-abc", "-o", "named.mp4", cwd=tmp_path)
     assert plain.returncode == 0
-    assert plain.stdout == f"saved named.mp4 ({len(payload)} bytes, video/mp4)\n"
+    assert plain.stdout == f"saved named.mp4 ({len(payload)} bytes, video/mp4, complete by content-length)\n"
     assert (tmp_path / "named.mp4").read_bytes() == payload
 
 
 def test_refuses_to_overwrite_unless_told(fake: FakeOpenRouter, payload: bytes, tmp_path: Path) -> None:
-    fake.add_video("job-1", payload)
-    (tmp_path / "job-1.mp4").write_bytes(b"keep me")
-    result = run_cli(fake, "download", "job-1", cwd=tmp_path)
+    fake.add_video("job-abc", payload)
+    (tmp_path / "job-abc.mp4").write_bytes(b"keep me")
+    result = run_cli(fake, "download", "job-abc", cwd=tmp_path)
     assert result.returncode == 1
     assert_one_line_error(result, "exists", "--overwrite")
-    assert (tmp_path / "job-1.mp4").read_bytes() == b"keep me" and fake.requests == []
-    result = run_cli(fake, "download", "job-1", "--overwrite", "--quiet", cwd=tmp_path)
+    assert (tmp_path / "job-abc.mp4").read_bytes() == b"keep me" and fake.requests == []
+    result = run_cli(fake, "download", "job-abc", "--overwrite", "--quiet", cwd=tmp_path)
     assert result.returncode == 0 and result.stdout == "" and result.stderr == ""
-    assert (tmp_path / "job-1.mp4").read_bytes() == payload
+    assert (tmp_path / "job-abc.mp4").read_bytes() == payload
 
 
 def test_hostile_job_id_cannot_escape_the_directory(
@@ -174,32 +176,68 @@ def test_python_dash_m_runs_the_same_cli(tmp_path: Path) -> None:
     assert result.returncode == 0 and "--sha256" in result.stdout and "--overwrite" in result.stdout
 
 
-def test_sigint_mid_download_exits_130_and_leaves_nothing(
-    fake: FakeOpenRouter, payload: bytes, tmp_path: Path
+@pytest.mark.parametrize(
+    ("signum", "code", "message"),
+    [
+        (signal.SIGINT, 130, "error: interrupted"),
+        (signal.SIGTERM, 143, "error: terminated by SIGTERM"),
+        (signal.SIGHUP, 129, "error: terminated by SIGHUP"),
+        (signal.SIGKILL, -signal.SIGKILL, None),
+    ],
+)
+def test_a_signal_mid_download_keeps_the_partial_and_the_same_command_resumes(
+    fake: FakeOpenRouter, tmp_path: Path, signum: int, code: int, message: str | None
 ) -> None:
-    fake.add_video("job-1", payload)
-    fake.enqueue(Stall(at=100_000, seconds=30))
+    mib = 1024 * 1024
+    payload = os.urandom(4 * mib)
+    fake.add_video("job-abc", payload)
+    fake.enqueue(Stall(at=3 * mib, seconds=30))
     env = {**os.environ, "OPENROUTER_API_KEY": fake.api_key}
+    command = [CLI, "download", "job-abc", "--base-url", fake.base_url]
     proc = subprocess.Popen(
-        [CLI, "download", "job-1", "--base-url", fake.base_url],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
+    part = tmp_path / ".job-abc.mp4.part"
     deadline = time.monotonic() + 20
-    while time.monotonic() < deadline and not list(tmp_path.glob(".*.part")):
-        time.sleep(0.02)
-    part = list(tmp_path.glob(".*.part"))
-    assert part, "the download never started"
-    time.sleep(0.3)  # mid-body: the server sent 100 000 bytes, then stalls for 30 s
+    while time.monotonic() < deadline and not (part.exists() and part.stat().st_size >= 2 * mib):
+        time.sleep(0.02)  # the writer thread has written at least two 1 MiB batches
+    assert part.exists() and part.stat().st_size >= 2 * mib, "the download never got going"
+    time.sleep(0.2)  # the server has sent 3 MiB and stalls
     assert proc.poll() is None and len(fake.requests) == 1
-    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signum)
     _, stderr = proc.communicate(timeout=20)
-    assert proc.returncode == 130, stderr
-    assert stderr.strip().splitlines() == ["error: interrupted; no partial file was left behind"]
-    assert list(tmp_path.iterdir()) == []
+    assert proc.returncode == code, stderr
+    kept = part.stat().st_size
+    if message is not None:
+        assert stderr.strip().splitlines() == [
+            message,
+            "note: kept the partial download .job-abc.mp4.part; run the same command again to resume",
+        ]
+        assert kept == 3 * mib  # everything received was kept
+    else:  # SIGKILL: what the writer thread had written (at most a few MiB in flight are lost)
+        assert 2 * mib <= kept <= 3 * mib
+    assert part.read_bytes() == payload[:kept]
+    # only the partial and its state file are left: no stray temporary file, no destination
+    assert sorted(p.name for p in tmp_path.iterdir()) == [".job-abc.mp4.part", ".job-abc.mp4.part.state"]
+    again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert f"resumed from byte {kept}" in again.stdout
+    assert fake.requests[-1].headers["range"] == f"bytes={kept - 64 * 1024}-"
+    assert (tmp_path / "job-abc.mp4").read_bytes() == payload
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["job-abc.mp4"]
+
+
+def test_clean_removes_partials_not_being_downloaded(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    (tmp_path / ".a.mp4.part").write_bytes(b"x" * 10)
+    (tmp_path / ".a.mp4.part.state").write_text("{}")
+    (tmp_path / ".orphan.mp4.part.state").write_text("{}")
+    (tmp_path / "keep.mp4").write_bytes(b"video")
+    young = run_cli(None, "clean", str(tmp_path), "--older-than", "3600", cwd=tmp_path)
+    assert young.returncode == 0 and young.stdout == "0 files removed\n"
+    result = run_cli(None, "clean", str(tmp_path), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "3 files removed"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["keep.mp4"]
 
 
 def test_progress_bar_on_a_terminal_shows_bytes_percent_rate_and_eta(

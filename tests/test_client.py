@@ -17,11 +17,15 @@ from openrouter_video import (
     RetryPolicy,
     VideoClient,
 )
+from openrouter_video._core import OVERLAP
 from openrouter_video.testing import Cut, FakeOpenRouter, Status
 from openrouter_video_api.api.video_generation import list_videos_content
 from openrouter_video_api.types import File
 
 NO_SLEEP = RetryPolicy(sleep=lambda _: None)
+
+#: The Range headers of a stream cut at 70 000 and 140 000 (each resume re-reads 64 KiB).
+RESUMED_TWICE = [None, f"bytes={70_000 - OVERLAP}-", f"bytes={140_000 - OVERLAP}-"]
 
 
 def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -60,7 +64,11 @@ def test_stream_resumes_transparently(fake: FakeOpenRouter, payload: bytes) -> N
             assert (video.content_type, video.total) == ("video/mp4", len(payload))
             got = b"".join(video.iter_bytes())
         assert got == payload and video.resumes == 2
-    assert [r.headers.get("range") for r in fake.requests] == [None, "bytes=70000-", "bytes=140000-"]
+    assert [r.headers.get("range") for r in fake.requests] == [
+        None,
+        f"bytes={70_000 - OVERLAP}-",
+        f"bytes={140_000 - OVERLAP}-",
+    ]
 
 
 def test_async_stream_resumes_transparently(fake: FakeOpenRouter, payload: bytes) -> None:
@@ -74,7 +82,11 @@ def test_async_stream_resumes_transparently(fake: FakeOpenRouter, payload: bytes
                 return b"".join([chunk async for chunk in video.aiter_bytes()])
 
     assert asyncio.run(run()) == payload
-    assert [r.headers.get("range") for r in fake.requests] == [None, "bytes=70000-", "bytes=140000-"]
+    assert [r.headers.get("range") for r in fake.requests] == [
+        None,
+        f"bytes={70_000 - OVERLAP}-",
+        f"bytes={140_000 - OVERLAP}-",
+    ]
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

@@ -7,8 +7,19 @@ import email.utils
 import httpx
 import pytest
 from openrouter_video import RetryPolicy, safe_filename
-from openrouter_video._core import DONE, DownloadCore, Retry, Stream, build_status_error, parse_content_range
+from openrouter_video._core import (
+    DONE,
+    OVERLAP,
+    Check,
+    DownloadCore,
+    Retry,
+    Stream,
+    Verdict,
+    build_status_error,
+    parse_content_range,
+)
 from openrouter_video._retry import parse_retry_after
+from openrouter_video._verify import BoxWalk
 from openrouter_video.errors import (
     APIStatusError,
     AuthenticationError,
@@ -115,28 +126,52 @@ def test_error_bodies_that_are_not_json() -> None:
 
 
 def test_core_resume_decisions() -> None:
+    data = bytes(range(256)) * 800  # 204 800 bytes
     core = DownloadCore(RetryPolicy(jitter=lambda: 1.0), what="t")
     assert "range" not in {k.lower() for k in core.request_headers()}
-    headers = {"content-length": "100", "etag": '"v1"', "content-type": "video/mp4"}
-    assert core.on_response(200, headers) == Stream(restart=False)
-    action = core.on_body_end(40, httpx.ReadError("cut"))
+    headers = {"content-length": str(len(data)), "etag": '"v1"', "content-type": "video/mp4"}
+    action = core.on_response(200, headers)
+    assert isinstance(action, Stream) and action.fresh and action.head is not None
+    action = core.on_body_end(100_000, httpx.ReadError("cut"), tail=data[:100_000])
     assert isinstance(action, Retry) and action.delay == 0.0 and "resuming" in action.reason
-    assert core.offset == 40
+    assert core.offset == 100_000
     sent = core.request_headers()
-    assert sent["Range"] == "bytes=40-" and sent["If-Range"] == '"v1"'
-    partial = {"content-range": "bytes 40-99/100", "etag": '"v1"', "content-type": "video/mp4"}
-    assert core.on_response(206, partial) == Stream(restart=False)
-    assert core.on_body_end(60, None) is DONE
-    assert (core.offset, core.resumes, core.attempts) == (100, 1, 2)
+    assert sent["Range"] == f"bytes={100_000 - OVERLAP}-" and sent["If-Range"] == '"v1"'
+    partial = {"content-range": f"bytes {100_000 - OVERLAP}-{len(data) - 1}/{len(data)}", "etag": '"v1"'}
+    action = core.on_response(206, partial)
+    assert isinstance(action, Stream) and not action.fresh and action.head is not None
+    head = action.head
+    assert head.feed(data[100_000 - OVERLAP : 100_000 + 10]) == data[100_000 : 100_000 + 10]
+    assert head.passed
+    assert isinstance(core.on_body_end(len(data) - 100_000, None, head, data[-OVERLAP:]), Check)
+    assert core.on_verdict(Verdict(BoxWalk("not-bmff"))) is DONE
+    assert core.verified == "content-range"
+    assert (core.offset, core.resumes, core.attempts) == (len(data), 1, 2)
 
 
 def test_core_restarts_on_changed_etag_in_206() -> None:
     core = DownloadCore(RetryPolicy(jitter=lambda: 1.0), what="t")
     core.request_headers()
     core.on_response(200, {"content-length": "100", "etag": '"v1"'})
-    core.on_body_end(40, None)  # ended early without an error
+    core.on_body_end(40, None, tail=b"x" * 40)  # ended early without an error
     core.request_headers()
-    action = core.on_response(206, {"content-range": "bytes 40-99/100", "etag": '"v2"'})
-    assert isinstance(action, Retry) and action.delay == 0.5
+    action = core.on_response(206, {"content-range": "bytes 0-99/100", "etag": '"v2"'})
+    assert isinstance(action, Retry) and action.delay == 1.0  # the second failure in a row
     assert "range" not in {k.lower() for k in core.request_headers()}
-    assert core.on_response(200, {"content-length": "120", "etag": '"v2"'}) == Stream(restart=True)
+    action = core.on_response(200, {"content-length": "120", "etag": '"v2"'})
+    assert isinstance(action, Stream) and action.fresh
+
+
+def test_core_overlap_mismatch_restarts_from_zero_even_without_validators() -> None:
+    core = DownloadCore(RetryPolicy(jitter=lambda: 1.0), what="t")
+    core.request_headers()
+    core.on_response(200, {"content-length": "200000"})
+    core.on_body_end(100_000, httpx.ReadError("cut"), tail=b"a" * 100_000)
+    sent = core.request_headers()
+    assert sent["Range"] == f"bytes={100_000 - OVERLAP}-" and "If-Range" not in sent
+    action = core.on_response(206, {"content-range": f"bytes {100_000 - OVERLAP}-199999/200000"})
+    assert isinstance(action, Stream) and action.head is not None
+    assert action.head.feed(b"a" * 1000 + b"b") == b"" and action.head.failed == "mismatch"
+    retry = core.on_body_end(0, None, action.head)
+    assert isinstance(retry, Retry) and "changed" in retry.reason
+    assert core.offset == 0 and "Range" not in core.request_headers()

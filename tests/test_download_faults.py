@@ -32,6 +32,7 @@ from openrouter_video import (
     UnexpectedContentError,
     VideoClient,
 )
+from openrouter_video._core import OVERLAP
 from openrouter_video.testing import Cut, FakeOpenRouter, RecordedRequest, Redirect, Stall, Status
 
 MODES = ["sync", "async"]
@@ -122,7 +123,7 @@ def test_into_a_directory_uses_a_safe_name(h: Harness, payload: bytes, tmp_path:
 
 
 # -- cuts and resume -------------------------------------------------------------------------------
-@pytest.mark.parametrize("offset", [1, 65_536, 100_000, 256 * 1024 - 1])
+@pytest.mark.parametrize("offset", [1000, 65_536, 100_000, 256 * 1024 - 1])
 def test_cut_mid_body_is_resumed_with_range_and_if_range(
     h: Harness, payload: bytes, tmp_path: Path, offset: int
 ) -> None:
@@ -132,11 +133,13 @@ def test_cut_mid_body_is_resumed_with_range_and_if_range(
     assert (tmp_path / "out.mp4").read_bytes() == payload
     first, second = content_requests(h.fake)
     assert "range" not in first.headers
-    assert second.headers["range"] == f"bytes={offset}-"
+    # every resume re-reads up to 64 KiB before the bytes kept, and checks them
+    assert second.headers["range"] == f"bytes={max(0, offset - OVERLAP)}-"
     assert second.headers["if-range"] == video.etag
     assert second.headers["accept-encoding"] == "identity"
-    assert (result.attempts, result.resumes) == (2, 1)
-    assert h.sleeps == []  # a resume that brought bytes waits for nothing
+    assert (result.attempts, result.resumes, result.verified) == (2, 1, "content-range")
+    # a resume after at least 64 KiB of progress waits for nothing; a smaller one backs off
+    assert h.sleeps == ([] if offset >= OVERLAP else [0.5])
 
 
 def test_connection_reset_mid_body_is_resumed(h: Harness, payload: bytes, tmp_path: Path) -> None:
@@ -144,20 +147,21 @@ def test_connection_reset_mid_body_is_resumed(h: Harness, payload: bytes, tmp_pa
     h.fake.enqueue(Cut(at=50_000, reset=True))
     result = h.download("job-1", tmp_path / "out.mp4")
     assert (tmp_path / "out.mp4").read_bytes() == payload
-    assert [r.headers.get("range") for r in content_requests(h.fake)] == [None, "bytes=50000-"]
+    assert [r.headers.get("range") for r in content_requests(h.fake)] == [None, "bytes=0-"]
     assert result.resumes == 1
 
 
-def test_many_small_cuts_in_a_row_do_not_use_up_the_attempts(
-    h: Harness, payload: bytes, tmp_path: Path
+def test_many_cuts_in_a_row_that_each_bring_64_KiB_do_not_use_up_the_attempts(
+    h: Harness, tmp_path: Path
 ) -> None:
+    payload = os.urandom(2 * 1024 * 1024)
     h.fake.add_video("job-1", payload)
-    offsets = list(range(10_000, 210_000, 10_000))  # 20 cuts, far more than max_attempts=3
+    offsets = list(range(70_000, 1_470_000, 70_000))  # 20 cuts, far more than max_attempts=3
     h.fake.cut_at(*offsets)
     result = h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=3))
     assert (tmp_path / "out.mp4").read_bytes() == payload
     ranges = [r.headers.get("range") for r in content_requests(h.fake)]
-    assert ranges == [None] + [f"bytes={o}-" for o in offsets]
+    assert ranges == [None] + [f"bytes={o - OVERLAP}-" for o in offsets]
     assert (result.attempts, result.resumes) == (21, 20)
     assert h.sleeps == []
 
@@ -166,14 +170,20 @@ def test_cuts_that_bring_nothing_count_and_end_in_an_error(
     h: Harness, payload: bytes, tmp_path: Path
 ) -> None:
     h.fake.add_video("job-1", payload)
-    h.fake.cut_at(1000, 1000, 1000, 1000)  # the first brings bytes, then three bring nothing
+    h.fake.cut_at(1000, 1000, 1000, 1000)  # less than 64 KiB, then nothing new: no progress
     with pytest.raises(IncompleteDownloadError) as caught:
         h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=3))
-    assert len(content_requests(h.fake)) == 4
+    assert len(content_requests(h.fake)) == 3
     assert caught.value.received == 1000 and caught.value.expected == len(payload)
-    assert h.sleeps == [0.5, 1.0]  # backoff only for the attempts that brought nothing
+    assert h.sleeps == [0.5, 1.0]
     assert not (tmp_path / "out.mp4").exists()
-    assert no_temp_files(tmp_path)
+    # the 1000 bytes are kept for the next call, which resumes from them
+    assert caught.value.partial_path == tmp_path / ".out.mp4.part"
+    assert caught.value.partial_path.read_bytes() == payload[:1000]
+    result = h.download("job-1", tmp_path / "out.mp4")
+    assert (tmp_path / "out.mp4").read_bytes() == payload and result.resumed_from == 1000
+    assert content_requests(h.fake)[-1].headers["range"] == "bytes=0-"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
 
 
 def test_server_that_ignores_range_restarts_from_zero(h: Harness, payload: bytes, tmp_path: Path) -> None:
@@ -183,7 +193,7 @@ def test_server_that_ignores_range_restarts_from_zero(h: Harness, payload: bytes
     result = h.download("job-1", tmp_path / "out.mp4")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     _, second = content_requests(h.fake)
-    assert second.headers["range"] == "bytes=100000-"
+    assert second.headers["range"] == f"bytes={100_000 - OVERLAP}-"
     assert result.resumes == 0 and result.attempts == 2
     # progress went back to 0 when the download restarted
     dones = [done for done, _ in h.progress]
@@ -200,7 +210,7 @@ def test_206_with_a_wrong_content_range_discards_and_restarts(
     result = h.download("job-1", tmp_path / "out.mp4")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     ranges = [r.headers.get("range") for r in content_requests(h.fake)]
-    assert ranges == [None, "bytes=100000-", None]
+    assert ranges == [None, f"bytes={100_000 - OVERLAP}-", None]
     assert result.resumes == 0
 
 
@@ -230,7 +240,7 @@ def test_stall_longer_than_the_read_timeout_is_resumed(h: Harness, payload: byte
     assert time.monotonic() - started < 4.0
     assert (tmp_path / "out.mp4").read_bytes() == payload
     ranges = [r.headers.get("range") for r in content_requests(h.fake)]
-    assert ranges == [None, "bytes=100000-"]
+    assert ranges == [None, f"bytes={100_000 - OVERLAP}-"]
     assert result.resumes == 1
 
 
@@ -401,21 +411,42 @@ def test_missing_destination_directory_is_refused_before_any_request(
     assert h.fake.requests == []
 
 
-def test_interrupt_mid_body_leaves_old_file_and_no_temp_file(
+def test_interrupt_mid_body_leaves_old_file_and_a_resumable_partial(
     h: Harness, payload: bytes, tmp_path: Path
 ) -> None:
     h.fake.add_video("job-1", payload)
+    h.fake.stall(at=150_000, seconds=0.3)  # the progress callback runs again when bytes follow
     dest = tmp_path / "out.mp4"
     dest.write_bytes(b"old video")
 
     def interrupt(done: int, total: int | None) -> None:
-        if done > 0:
+        if done > 100_000:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt) as caught:
+        h.download("job-1", dest, overwrite=True, on_progress=interrupt)
+    assert dest.read_bytes() == b"old video"
+    part = tmp_path / ".out.mp4.part"
+    assert caught.value.partial_path == part  # type: ignore[attr-defined]
+    kept = part.read_bytes()
+    assert len(kept) > 100_000 and payload.startswith(kept)
+    result = h.download("job-1", dest, overwrite=True, on_progress=None)
+    assert dest.read_bytes() == payload and result.resumed_from == len(kept)
+    assert content_requests(h.fake)[-1].headers["range"] == f"bytes={len(kept) - OVERLAP}-"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+
+
+def test_keep_partial_false_deletes_it_on_failure(h: Harness, payload: bytes, tmp_path: Path) -> None:
+    h.fake.add_video("job-1", payload)
+    h.fake.stall(at=150_000, seconds=0.3)
+
+    def interrupt(done: int, total: int | None) -> None:
+        if done > 100_000:
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        h.download("job-1", dest, overwrite=True, on_progress=interrupt)
-    assert dest.read_bytes() == b"old video"
-    assert no_temp_files(tmp_path)
+        h.download("job-1", tmp_path / "out.mp4", on_progress=interrupt, keep_partial=False)
+    assert list(tmp_path.iterdir()) == []
 
 
 WRITE_ERROR_SCRIPT = textwrap.dedent(
@@ -520,29 +551,29 @@ def test_a_writer_slower_than_the_network_applies_backpressure(
 
     payload = os.urandom(12 * 1024 * 1024)
     h.fake.add_video("job-1", payload)
-    original = _files.AtomicFile._write_batch
+    original = _files.PartialFile._handle
     waits: list[str] = []
 
-    def slow_write(self: _files.AtomicFile, batch: list[bytes]) -> None:
+    def slow_handle(self: _files.PartialFile, item: object) -> None:
         time.sleep(0.02)
-        original(self, batch)
+        original(self, item)
 
-    original_flush, original_try = _files.AtomicFile.flush, _files.AtomicFile.try_flush
+    original_flush, original_try = _files.PartialFile.flush, _files.PartialFile.try_flush
 
-    def counted_flush(self: _files.AtomicFile) -> None:
+    def counted_flush(self: _files.PartialFile) -> None:
         if self._batch_bytes >= _files.BATCH_BYTES:  # a full batch the writer had no room for
             waits.append("flush")
         original_flush(self)
 
-    def counted_try(self: _files.AtomicFile, on_room: Any) -> bool:
+    def counted_try(self: _files.PartialFile, on_room: Any) -> bool:
         accepted = original_try(self, on_room)
         if not accepted:
             waits.append("await")
         return accepted
 
-    monkeypatch.setattr(_files.AtomicFile, "_write_batch", slow_write)
-    monkeypatch.setattr(_files.AtomicFile, "flush", counted_flush)
-    monkeypatch.setattr(_files.AtomicFile, "try_flush", counted_try)
+    monkeypatch.setattr(_files.PartialFile, "_handle", slow_handle)
+    monkeypatch.setattr(_files.PartialFile, "flush", counted_flush)
+    monkeypatch.setattr(_files.PartialFile, "try_flush", counted_try)
     result = h.download("job-1", tmp_path / "out.mp4", checksum="sha256")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert result.sha256 == __import__("hashlib").sha256(payload).hexdigest()

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from openrouter_video import AsyncVideoClient, RetryPolicy, VideoClient
+from openrouter_video._core import OVERLAP
 from openrouter_video.testing import Cut, FakeOpenRouter
 from openrouter_video_api.api.video_generation import list_videos_content
 from openrouter_video_api.types import File
@@ -80,7 +81,7 @@ def test_download_over_https_resumes_a_cut(
         result = asyncio.run(run())
     assert dest.read_bytes() == payload
     assert result.resumes == 1  # type: ignore[attr-defined]
-    assert [r.headers.get("range") for r in tls_fake.requests] == [None, "bytes=123456-"]
+    assert [r.headers.get("range") for r in tls_fake.requests] == [None, f"bytes={123_456 - OVERLAP}-"]
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

@@ -1,22 +1,32 @@
 """The sans-I/O core of a resumable download: every decision, no sockets, no files, no sleeping.
 
 The sync and async drivers (``_drivers.py``) feed it what happened (a response's status and headers,
-the bytes a body brought, an exception) and do what it answers:
+how a body ended, what the file on disk looks like) and do what it answers:
 
-* :class:`Stream`: copy this response's body to the consumer (after discarding what was written
-  before, when ``restart`` is true);
+* :class:`Stream`: copy this response's body to the consumer. ``fresh`` means the body is the
+  content from byte 0 (the consumer discards anything it holds); ``head`` checks the body's start
+  before any byte is passed on (the overlap of a resume, or the sniff of a fresh body);
 * :class:`ReadBody`: read the (small) body of this non-video response and report it with
   :meth:`DownloadCore.on_error_body`;
+* :class:`Check`: the body ended; verify what was kept (the ISO-BMFF box walk and the digests,
+  :class:`Verdict`) and report it with :meth:`DownloadCore.on_verdict`;
 * :class:`Retry`: wait ``delay`` seconds, then send the next request;
 * :class:`Fail`: raise ``error``;
-* :data:`DONE`: the content is complete.
+* :data:`DONE`: the content is complete and proven so (:attr:`DownloadCore.verified`).
 
-Resume follows pip's model: after a body ends early the next request carries
-``Range: bytes=N-`` and ``If-Range: <validator>`` (the first response's strong ETag, else its
-Last-Modified). A 206 is appended only if its ``Content-Range`` starts at N with the same total and
-its ETag (if any) is unchanged; anything else (a 200, a 206 that does not fit, a 416, a response with
-no validator to resume against) discards what was written and starts again from byte 0, so changed
-content is never spliced into old bytes.
+Resume never splices. Every range request starts up to :data:`OVERLAP` bytes before the bytes
+already kept, and those bytes must come back equal to what was kept, else everything is discarded and
+the download starts again from byte 0. ``If-Range`` still carries the first response's ETag (any
+ETag, quoted or not, unless weak) or Last-Modified, and a 206 whose ETag, Last-Modified or total
+differs from the first response's is a change of content. So resume is safe even when the server
+ignores If-Range or sends no validator at all.
+
+Completeness is proven, never assumed: by the length (Content-Length or Content-Range), by the
+ISO-BMFF box chain of an MP4, by the chunked encoding's end, by a digest the server sent, or, for a
+body that was only ended by the connection closing, by a range probe. An attempt counts as progress
+only when it brings at least :data:`MIN_PROGRESS` new bytes; once progress was made, failures are
+retried for :attr:`RetryPolicy.resume_window` seconds after the last progress, even past
+``max_attempts``.
 """
 
 from __future__ import annotations
@@ -25,18 +35,21 @@ import json
 import re
 import ssl
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from html import unescape
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 import httpx
 
 from ._retry import RetryPolicy, parse_retry_after
+from ._verify import SNIFF_BYTES, BoxWalk, expected_digests, sniff
 from .errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
+    DeadlineExceededError,
     IncompleteDownloadError,
+    IntegrityError,
     OpenRouterVideoError,
     UnexpectedContentError,
     status_error_class,
@@ -44,13 +57,88 @@ from .errors import (
 
 #: How much of a non-video body is read to build an error.
 ERROR_BODY_LIMIT: Final = 64 * 1024
+#: Bytes re-read before the resume point of every range request, compared with those kept.
+OVERLAP: Final = 64 * 1024
+#: New bytes an attempt must bring to count as progress (so that a trickle uses up the attempts).
+MIN_PROGRESS: Final = 64 * 1024
+
+#: How completeness was proven (:attr:`DownloadCore.verified`).
+Verified = Literal["content-length", "content-range", "chunked", "mp4", "digest", "range-probe"]
+Framing = Literal["content-length", "content-range", "chunked", "close"]
+
+
+class Head:
+    """Judges the start of a body before any of its bytes is passed on.
+
+    A resume's body must start with ``overlap``, the bytes already kept before the resume point;
+    they are checked and dropped. A body from byte 0 is sniffed (:func:`~._verify.sniff`): its
+    first :data:`~._verify.SNIFF_BYTES` are held back until they show it is not HTML, XML or JSON.
+
+    Attributes:
+        failed: ``"mismatch"`` (the overlap differs) or ``"not-video"``; ``None`` while fine.
+        passed: The start has been judged fine; every later chunk passes through.
+        held: The bytes held back for sniffing (the body's start, for error messages).
+    """
+
+    __slots__ = ("_overlap", "_seen", "content_type", "failed", "held", "passed", "sniff")
+
+    def __init__(self, overlap: bytes, *, sniff: bool, content_type: str | None) -> None:
+        self._overlap = overlap
+        self._seen = 0
+        self.sniff = sniff
+        self.content_type = content_type
+        self.held = bytearray()
+        self.failed: Literal["mismatch", "not-video"] | None = None
+        self.passed = not overlap and not sniff
+
+    def feed(self, chunk: bytes) -> bytes:
+        """Take the next chunk; returns the bytes to pass on now (possibly empty)."""
+        if self.passed:
+            return chunk
+        if self._seen < len(self._overlap):
+            need = len(self._overlap) - self._seen
+            part = chunk[:need]
+            if part != self._overlap[self._seen : self._seen + len(part)]:
+                self.failed = "mismatch"
+                return b""
+            self._seen += len(part)
+            chunk = chunk[need:]
+            if self._seen < len(self._overlap):
+                return b""
+            if not self.sniff:
+                self.passed = True
+                return chunk
+        if not chunk:
+            return b""
+        self.held += chunk
+        if len(self.held) < SNIFF_BYTES:
+            return b""
+        return self._judge()
+
+    def end(self) -> bytes:
+        """The body ended cleanly: judge what is held (a short body) and return it."""
+        if self.passed or self.failed or self._seen < len(self._overlap):
+            return b""
+        return self._judge()
+
+    def _judge(self) -> bytes:
+        if sniff(bytes(self.held[:SNIFF_BYTES]), self.content_type) == "not-video":
+            self.failed = "not-video"
+            return b""
+        self.passed = True
+        held, self.held = bytes(self.held), bytearray()
+        return held
 
 
 @dataclass(frozen=True, slots=True)
 class Stream:
-    """Copy this response's body; discard what was written before if ``restart``."""
+    """Copy this response's body, its start judged by ``head`` (when given).
 
-    restart: bool
+    ``fresh``: the body is the content from byte 0; the consumer discards what it holds.
+    """
+
+    fresh: bool
+    head: Head | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +161,26 @@ class Fail:
     error: OpenRouterVideoError
 
 
+@dataclass(frozen=True, slots=True)
+class Check:
+    """Verify what was kept (:class:`Verdict`) and report it with :meth:`DownloadCore.on_verdict`."""
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What the kept bytes look like, for :meth:`DownloadCore.on_verdict`.
+
+    Attributes:
+        boxes: The ISO-BMFF box walk of the kept bytes, or ``None`` when they cannot be read back
+            (a stream whose bytes the caller consumed).
+        digests: The digests of the kept bytes for the algorithms of
+            :attr:`DownloadCore.digest_algorithms` (hashlib names).
+    """
+
+    boxes: BoxWalk | None = None
+    digests: Mapping[str, bytes] = field(default_factory=dict)
+
+
 class _Done:
     def __repr__(self) -> str:
         return "DONE"
@@ -81,10 +189,65 @@ class _Done:
 DONE: Final = _Done()
 
 OnResponse = Stream | ReadBody | Retry | Fail
-Next = Retry | Fail | _Done
+Next = Retry | Fail | Check | _Done
+
+
+class Aborted(Exception):
+    """The driver dropped a body on the core's :class:`Watchdog` (too slow, or past the deadline)."""
+
+    def __init__(self, reason: str, *, deadline: bool) -> None:
+        super().__init__(reason)
+        self.deadline = deadline
+
+
+class Watchdog:
+    """Called for every chunk a body brings: the low-speed guard and the call's deadline.
+
+    The guard (``RetryPolicy.min_speed = (bytes_per_second, seconds)``, as curl's
+    ``--speed-limit``/``--speed-time``) drops a body that brought less than ``bytes_per_second *
+    seconds`` bytes in a window of ``seconds``; the download then resumes.
+    """
+
+    __slots__ = ("_clock", "_deadline", "_limit", "_window", "_window_bytes", "_window_end", "reason")
+
+    def __init__(self, policy: RetryPolicy, deadline: float | None) -> None:
+        self._clock = policy.clock
+        self._deadline = deadline
+        now = self._clock()
+        if policy.min_speed is not None:
+            speed, self._window = policy.min_speed
+            self._limit = speed * self._window
+        else:
+            self._window, self._limit = float("inf"), 0
+        self._window_end = now + self._window
+        self._window_bytes = 0
+        self.reason: Aborted | None = None
+
+    def tick(self, size: int) -> bool:
+        """Count ``size`` bytes just received; True when the body must be dropped (see ``reason``)."""
+        self._window_bytes += size
+        now = self._clock()
+        if now < self._window_end and (self._deadline is None or now < self._deadline):
+            return False
+        return self._expired(now)
+
+    def _expired(self, now: float) -> bool:
+        if self._deadline is not None and now >= self._deadline:
+            self.reason = Aborted("the deadline passed", deadline=True)
+            return True
+        if now >= self._window_end:
+            if self._window_bytes < self._limit:
+                self.reason = Aborted(
+                    f"slower than {self._limit / self._window:g} bytes/s for {self._window:g} s "
+                    f"({self._window_bytes} bytes)",
+                    deadline=False,
+                )
+                return True
+            self._window_end, self._window_bytes = now + self._window, 0
+        return False
+
 
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
-_NOT_VIDEO = re.compile(r"^(text/|application/(json|xml|xhtml\+xml|problem\+json)\b)", re.I)
 _TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
 _TAGS = re.compile(r"<[^>]+>")
 _SPACE = re.compile(r"\s+")
@@ -99,17 +262,21 @@ def parse_content_range(value: str | None) -> tuple[int, int, int | None] | None
     return int(start), int(end), None if total == "*" else int(total)
 
 
-def _validator(headers: Mapping[str, str]) -> str | None:
-    """A strong ETag, else Last-Modified: what If-Range may carry (RFC 9110 13.1.5)."""
-    etag = headers.get("etag")
-    if etag and not etag.startswith("W/"):
-        return etag
-    return headers.get("last-modified") or None
-
-
 def _content_length(headers: Mapping[str, str]) -> int | None:
     value = headers.get("content-length")
     return int(value) if value is not None and value.strip().isdigit() else None
+
+
+def _framing(status: int, headers: Mapping[str, str]) -> Framing:
+    """How the body's end is delimited: a length, the chunked encoding, or the connection closing."""
+    if "chunked" in headers.get("transfer-encoding", "").lower():
+        return "chunked"
+    if _content_length(headers) is not None:
+        return "content-range" if status == 206 else "content-length"
+    return "close"
+
+
+_CONTENT_RANGE_UNSATISFIED = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
 
 
 def _body_text(body: bytes, content_type: str | None, limit: int = 300) -> str:
@@ -222,24 +389,49 @@ def is_retryable_exception(exc: Exception) -> bool:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Resumable:
+    """What a kept partial download remembers about its content (see :meth:`DownloadCore.resume`).
+
+    Attributes:
+        etag: The first response's ETag, as sent (quoted or not; weak ones are kept for comparison
+            but never sent in If-Range).
+        last_modified: The first response's Last-Modified.
+        total: The content's size, when known.
+        content_type: The first response's media type.
+        digests: Digests of the whole content the server announced (hashlib name to raw digest).
+    """
+
+    etag: str | None = None
+    last_modified: str | None = None
+    total: int | None = None
+    content_type: str | None = None
+    digests: Mapping[str, bytes] = field(default_factory=dict)
+
+
 class DownloadCore:
     """The state and decisions of one resumable download (or stream) of one video.
 
     Args:
-        policy: The retry policy.
+        policy: The retry policy (its ``clock`` is the only time source).
         what: Names the download in messages and logs, e.g. ``"GET /videos/job-1/content"``.
         parse_model: Parses an error response with the generated models (see
             :func:`build_status_error`).
         can_restart: Whether bytes already delivered may be discarded. A file download can (it
-            truncates its temporary file); a stream whose bytes the caller already consumed cannot,
+            truncates its partial file); a stream whose bytes the caller already consumed cannot,
             so there a restart is an :class:`IncompleteDownloadError` instead.
+        deadline: The clock time after which the download fails with
+            :class:`~openrouter_video.errors.DeadlineExceededError`.
 
     Attributes:
-        offset: Bytes of the current content delivered so far.
+        offset: Bytes of the current content kept so far.
         total: The content's size, when the server told it.
         content_type: The media type of the video response.
         attempts: Requests sent.
         resumes: Range requests answered with a fitting 206.
+        verified: How completeness was proven, once :data:`DONE`.
+        content: What identifies the current content (validators, total, digests); changes when the
+            content starts again from byte 0.
     """
 
     def __init__(
@@ -249,43 +441,81 @@ class DownloadCore:
         what: str,
         parse_model: ParseModel | None = None,
         can_restart: bool = True,
+        deadline: float | None = None,
     ) -> None:
         self.policy = policy
         self.what = what
         self.parse_model = parse_model
         self.can_restart = can_restart
+        self.deadline = deadline
         self.offset = 0
         self.total: int | None = None
         self.content_type: str | None = None
         self.attempts = 0
         self.resumes = 0
-        self._validator: str | None = None
+        self.verified: Verified | None = None
+        self.content = Resumable()
+        self._tail = b""  # up to OVERLAP bytes kept just before `offset`
         self._delivered = 0  # bytes the consumer holds (equals offset unless a restart is pending)
-        self._high_water = 0
         self._failures = 0
-        self._range_from = 0
+        self._last_progress: float | None = None
+        self._attempt_from = 0  # offset when the current body started
+        self._range_from: int | None = None  # start of the current range request, if any
+        self._framing: Framing = "content-length"
+        self._partial = False
+        self._probing = False
+        self._digest_restarts = 0
+
+    # -- state ---------------------------------------------------------------------------------------
+    def resume(self, kept: int, tail: bytes, content: Resumable) -> None:
+        """Continue a partial download of ``kept`` bytes (``tail``: its last bytes, at most
+        :data:`OVERLAP`) kept by an earlier call; the next request asks for the rest."""
+        self.offset = self._delivered = self._attempt_from = kept
+        self._tail = tail[-OVERLAP:]
+        self.content = content
+        self.total = content.total
+        self.content_type = content.content_type
+
+    @property
+    def tail(self) -> bytes:
+        """The last bytes kept (at most :data:`OVERLAP`), re-read and compared on the next resume."""
+        return self._tail
+
+    @property
+    def digest_algorithms(self) -> frozenset[str]:
+        """The hashlib names of the digests the server announced for the current content."""
+        return frozenset(self.content.digests)
+
+    def watchdog(self) -> Watchdog:
+        """A new :class:`Watchdog` for the body about to be read."""
+        return Watchdog(self.policy, self.deadline)
+
+    def _if_range(self) -> str | None:
+        etag = self.content.etag
+        if etag and not etag.startswith("W/"):
+            return etag
+        return self.content.last_modified
 
     # -- requests ----------------------------------------------------------------------------------
     def request_headers(self) -> dict[str, str]:
         """Headers for the next request; counts it as an attempt."""
         self.attempts += 1
         headers = {"Accept-Encoding": "identity"}
-        self._range_from = self.offset
-        if self.offset > 0 and self._validator is not None:
-            headers["Range"] = f"bytes={self.offset}-"
-            headers["If-Range"] = self._validator
+        self._range_from = None
+        if self.offset > 0 and self._tail:
+            self._range_from = self.offset - len(self._tail)
+            headers["Range"] = f"bytes={self._range_from}-"
+            if_range = self._if_range()
+            if if_range:
+                headers["If-Range"] = if_range
         return headers
 
     # -- responses ---------------------------------------------------------------------------------
     def on_response(self, status: int, headers: Mapping[str, str]) -> OnResponse:
         """Decide what to do with a response, from its status and headers."""
         if status not in (200, 206):
-            if status == 416 and self._range_from > 0:
-                return self._restart("the server cannot serve the requested range (416)")
             return ReadBody()
         content_type = headers.get("content-type")
-        if content_type and _NOT_VIDEO.match(content_type):
-            return ReadBody()
         encoding = headers.get("content-encoding", "identity").strip().lower()
         if encoding not in ("", "identity"):
             return Fail(
@@ -296,43 +526,75 @@ class DownloadCore:
                     snippet="",
                 )
             )
+        self._framing = _framing(status, headers)
+        self._partial = status == 206
         if status == 206:
             return self._on_partial(headers)
+        # A 200 is the whole content, from byte 0.
+        if self._probing:
+            return Fail(
+                IncompleteDownloadError(
+                    f"{self.what}: the body ended when the connection closed, with no length, no chunked "
+                    f"encoding and no MP4 structure to prove it complete, and the server ignores Range "
+                    f"(cannot check whether {self.offset} bytes is all)",
+                    received=self.offset,
+                    expected=None,
+                )
+            )
         if self._delivered > 0 and not self.can_restart:
             return self._restart("the server answered a range request with the whole content (200)")
-        restart = self._delivered > 0
-        self.offset = self._delivered = 0
-        self.total = _content_length(headers)
-        self._validator = _validator(headers)
+        self.offset = self._delivered = self._attempt_from = 0
+        self._tail = b""
+        self.total = _content_length(headers) if self._framing == "content-length" else None
         self.content_type = content_type
-        return Stream(restart=restart)
+        self.content = Resumable(
+            etag=headers.get("etag") or None,
+            last_modified=headers.get("last-modified") or None,
+            total=self.total,
+            content_type=content_type,
+            digests=expected_digests(headers, whole=True),
+        )
+        return Stream(fresh=True, head=Head(b"", sniff=True, content_type=content_type))
 
     def _on_partial(self, headers: Mapping[str, str]) -> OnResponse:
         parsed = parse_content_range(headers.get("content-range"))
-        etag = headers.get("etag")
-        fits = (
-            self._range_from > 0
-            and parsed is not None
-            and parsed[0] == self.offset
-            and parsed[2] is not None
-            and (self.total is None or parsed[2] == self.total)
-            and (etag is None or not self._validator_is_etag() or etag == self._validator)
+        etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
+        known = self.content
+        changed = (
+            (etag is not None and known.etag is not None and etag != known.etag)
+            or (modified is not None and known.last_modified is not None and modified != known.last_modified)
+            or (parsed is not None and None not in (parsed[2], self.total) and parsed[2] != self.total)
         )
-        if not fits or parsed is None:
+        fits = (
+            self._range_from is not None
+            and parsed is not None
+            and parsed[0] == self._range_from
+            and parsed[2] is not None
+            and parsed[1] < parsed[2]
+            and parsed[2] >= self.offset
+        )
+        if changed or not fits or parsed is None or parsed[2] is None:
+            why = "the content changed" if changed else "it does not continue the bytes kept"
             return self._restart(
-                f"206 with Content-Range {headers.get('content-range')!r} and ETag {etag!r} does not "
-                f"continue byte {self.offset} of {self.total if self.total is not None else '?'} "
-                f"(ETag {self._validator!r})"
+                f"206 with Content-Range {headers.get('content-range')!r}, ETag {etag!r} and "
+                f"Last-Modified {modified!r}: {why} (asked from byte {self._range_from}, kept "
+                f"{self.offset} of {self.total if self.total is not None else '?'}, ETag {known.etag!r})"
             )
-        self.total = parsed[2]
+        if self._probing and parsed[2] > self.offset:
+            self._probing = False  # the probe found more: an ordinary resume
+        if self.total is None:  # the length is learnt from the first range answer
+            self.total = parsed[2]
+            self.content = Resumable(
+                known.etag, known.last_modified, self.total, known.content_type, known.digests
+            )
+        if not known.digests and (digests := expected_digests(headers, whole=False)):
+            self.content = Resumable(known.etag, known.last_modified, self.total, known.content_type, digests)
+        self._attempt_from = self.offset
         self.resumes += 1
-        return Stream(restart=False)
-
-    def _validator_is_etag(self) -> bool:
-        return self._validator is not None and self._validator.endswith('"')
+        return Stream(fresh=False, head=Head(self._tail, sniff=False, content_type=None))
 
     def _restart(self, reason: str) -> Fail | Retry:
-        """Discard what was written and fetch again from 0 (counts as a failed attempt)."""
+        """Discard what was kept and fetch again from 0 (counts as a failed attempt)."""
         if self._delivered > 0 and not self.can_restart:
             return Fail(
                 IncompleteDownloadError(
@@ -342,20 +604,23 @@ class DownloadCore:
                 )
             )
         self.offset = 0
-        self._validator = None
+        self._tail = b""
+        self._probing = False
+        self.content = Resumable()
+        self.total = None
         return self._failed(reason, error=None)
 
-    def on_error_body(self, status: int, headers: Mapping[str, str], body: bytes) -> Retry | Fail:
+    def on_error_body(self, status: int, headers: Mapping[str, str], body: bytes) -> Next:
         """Decide after reading the body of a response that is not the video."""
-        if status in (200, 206):
-            content_type = headers.get("content-type")
-            snippet = _body_text(body, content_type, limit=200)
-            return Fail(
-                UnexpectedContentError(
-                    f"{self.what}: expected video, got {content_type} (HTTP {status}): {snippet}",
-                    content_type=content_type,
-                    snippet=snippet,
-                )
+        if status == 416 and self._range_from is not None:
+            unsatisfied = _CONTENT_RANGE_UNSATISFIED.match(headers.get("content-range") or "")
+            if self._probing and unsatisfied and int(unsatisfied.group(1)) == self.offset:
+                self.total = self.offset
+                self.verified = "range-probe"
+                return DONE
+            return self._restart(
+                f"the server cannot serve the range from byte {self._range_from} "
+                f"(416, Content-Range {headers.get('content-range')!r})"
             )
         error = build_status_error(status, headers, body, self.parse_model)
         if status not in self.policy.retry_statuses:
@@ -365,14 +630,39 @@ class DownloadCore:
         return self._failed(f"HTTP {status}: {error.message}", error, error.retry_after)
 
     # -- bodies and failures -----------------------------------------------------------------------
-    def on_body_end(self, received: int, exc: Exception | None) -> Next:
-        """A streamed body ended after ``received`` more bytes, cleanly or with ``exc``."""
+    def on_body_end(
+        self, received: int, exc: Exception | None, head: Head | None = None, tail: bytes = b""
+    ) -> Next:
+        """A streamed body ended after passing on ``received`` more bytes, cleanly or with ``exc``.
+
+        ``head`` is the :class:`Head` the body was read through; ``tail`` the last bytes passed on
+        so far (at most :data:`OVERLAP` are kept), across bodies of the same content.
+        """
+        if head is not None and head.failed == "mismatch":
+            return self._restart(
+                f"the {len(self._tail)} bytes re-read before byte {self.offset} differ from those kept: "
+                "the content changed"
+            )
+        if head is not None and head.failed == "not-video":
+            snippet = _body_text(bytes(head.held[:ERROR_BODY_LIMIT]), self.content_type, limit=200)
+            return Fail(
+                UnexpectedContentError(
+                    f"{self.what}: expected video, got {self.content_type or 'no Content-Type'} "
+                    f"whose body is not a video: {snippet}",
+                    content_type=self.content_type,
+                    snippet=snippet,
+                )
+            )
+        if head is not None and exc is None and not head.passed and head.failed is None:
+            exc = IncompleteDownloadError("the body ended before the bytes re-read at the resume point")
+            received = 0
         self.offset += received
         self._delivered = self.offset
-        progressed = self.offset > self._high_water
-        self._high_water = max(self._high_water, self.offset)
-        if exc is None and (self.total is None or self.offset == self.total):
-            return DONE
+        if received:
+            self._tail = tail[-OVERLAP:]
+        new = self.offset - self._attempt_from
+        if new >= MIN_PROGRESS:
+            self._progress()
         if self.total is not None and self.offset > self.total:
             return Fail(
                 IncompleteDownloadError(
@@ -381,20 +671,85 @@ class DownloadCore:
                     expected=self.total,
                 )
             )
+        if exc is None and self.offset == 0:
+            return Fail(
+                UnexpectedContentError(
+                    f"{self.what}: the server answered with an empty body",
+                    content_type=self.content_type,
+                    snippet="",
+                )
+            )
+        if exc is None and (self.total is None or self.offset == self.total):
+            return Check()
         got = f"{self.offset} of {self.total if self.total is not None else '?'} bytes"
+        if isinstance(exc, Aborted) and exc.deadline:
+            return self._deadline_passed(f"at {got}")
         if exc is None:
             reason = f"body ended early at {got}"
         else:
             reason = f"{type(exc).__name__} at {got}: {exc}"
-        if exc is not None and not is_retryable_exception(exc):
+        if isinstance(exc, httpx.HTTPError) and not is_retryable_exception(exc):
             return Fail(connection_error(exc, self.what))
-        if self._validator is None or self.total is None:
-            return self._restart(f"{reason} (nothing to resume against)")
+        return self._cut(reason, progressed=new >= MIN_PROGRESS)
+
+    def _progress(self) -> None:
+        self._failures = 0
+        self._last_progress = self.policy.clock()
+
+    def _cut(self, reason: str, *, progressed: bool) -> Retry | Fail:
+        """The body stopped before the end: resume where it stopped."""
         if progressed:
             # A resume that brought new bytes is free: no backoff, not counted as a failure.
-            self._failures = 0
-            return Retry(0.0, f"{reason}; resuming")
-        return self._failed(reason, None)  # raises IncompleteDownloadError once attempts run out
+            return self._checked_retry(Retry(0.0, f"{reason}; resuming"))
+        return self._failed(f"{reason}; resuming", None)
+
+    def on_verdict(self, verdict: Verdict) -> Next:
+        """Decide once the body ended cleanly and the kept bytes were checked (see :class:`Check`)."""
+        boxes = verdict.boxes
+        length_proof = self.total is not None  # and equal to offset: see on_body_end
+        if boxes is not None and boxes.kind == "incomplete":
+            reason = f"the MP4 is incomplete at {self.offset} bytes: {boxes.detail}"
+            if length_proof:
+                return self._restart(f"{reason}, although the server says it is the whole content")
+            return self._cut(reason, progressed=False)
+        expected = self.content.digests
+        if expected:
+            wrong = sorted(name for name, value in expected.items() if verdict.digests.get(name) != value)
+            if wrong:
+                reason = f"the {', '.join(wrong)} digest of the {self.offset} bytes received does not match"
+                if self._digest_restarts == 0 and self.can_restart:
+                    self._digest_restarts += 1
+                    self.offset = 0
+                    self._tail = b""
+                    self.content = Resumable()
+                    self.total = None
+                    return self._checked_retry(Retry(0.0, f"{reason}; downloading again from byte 0"))
+                return Fail(
+                    IntegrityError(
+                        f"{self.what}: {reason} what the server announced, again after downloading it twice",
+                        received=self.offset,
+                        expected=self.total,
+                    )
+                )
+        self.total = self.offset
+        if expected:
+            self.verified = "digest"
+        elif self._probing:
+            self.verified = "range-probe"
+        elif length_proof:
+            self.verified = "content-range" if self._partial else "content-length"
+        elif boxes is not None and boxes.kind == "complete":
+            self.verified = "mp4"
+        elif self._framing == "chunked":
+            self.verified = "chunked"
+        else:
+            # Only the connection closing ended the body: ask the server whether more follows.
+            self.total = None
+            self._probing = True
+            return self._checked_retry(
+                Retry(0.0, f"the body ended with the connection at {self.offset} bytes; checking it is all")
+            )
+        return DONE
 
     def on_request_error(self, exc: Exception) -> Retry | Fail:
         """Sending the request or reading its response headers failed with ``exc``."""
@@ -403,14 +758,33 @@ class DownloadCore:
             return Fail(error)
         return self._failed(f"{type(exc).__name__}: {exc}", error)
 
+    def _deadline_passed(self, where: str) -> Fail:
+        return Fail(
+            DeadlineExceededError(
+                f"{self.what}: the deadline passed {where}",
+            )
+        )
+
+    def _checked_retry(self, retry: Retry) -> Retry | Fail:
+        if self.deadline is not None and self.policy.clock() + retry.delay >= self.deadline:
+            return self._deadline_passed(f"({retry.reason})")
+        return retry
+
     def _failed(
         self, reason: str, error: OpenRouterVideoError | None, retry_after: float | None = None
     ) -> Retry | Fail:
         self._failures += 1
-        delay = self.policy.delay(self._failures, retry_after)
-        if delay is None:
+        policy = self.policy
+        in_window = (
+            self._last_progress is not None and policy.clock() - self._last_progress < policy.resume_window
+        )
+        if self._failures >= policy.max_attempts and not in_window:
             return Fail(error or self._incomplete(reason))
-        return Retry(delay, reason)
+        if retry_after is not None:
+            delay = retry_after
+        else:
+            delay = policy.backoff(min(self._failures, 64))
+        return self._checked_retry(Retry(delay, reason))
 
     def _incomplete(self, reason: str) -> IncompleteDownloadError:
         return IncompleteDownloadError(

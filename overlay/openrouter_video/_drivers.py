@@ -1,10 +1,11 @@
 """Thin sync and async drivers: they do the I/O that :class:`~._core.DownloadCore` decides.
 
 The two classes mirror each other line for line and hold no decisions of their own; every choice
-(retry or raise, resume or restart, how long to wait) is the core's.
+(retry or raise, resume or restart, how long to wait, whether a body is complete) is the core's.
 
 :meth:`SyncDriver.chunks` yields the body's chunks exactly as the transport delivers them (no
-re-chunking) and ``None`` when what was yielded before must be discarded (a restart).
+re-chunking, apart from the few bytes a :class:`~._core.Head` holds back) and ``None`` when new
+content starts from byte 0 (the consumer discards what it holds).
 """
 
 from __future__ import annotations
@@ -12,16 +13,31 @@ from __future__ import annotations
 import asyncio
 import inspect
 import time
-from collections.abc import AsyncGenerator, Iterator
+from collections import deque
+from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import Any, Final
 
 import httpx
 
-from ._core import DONE, ERROR_BODY_LIMIT, DownloadCore, Fail, ReadBody, Retry, Stream
+from ._core import (
+    DONE,
+    ERROR_BODY_LIMIT,
+    OVERLAP,
+    Check,
+    DownloadCore,
+    Fail,
+    ReadBody,
+    Retry,
+    Stream,
+    Verdict,
+)
 from ._retry import log_retry
 
 #: Request extension that tells :class:`~._transport.RetryTransport` to leave retries to the driver.
 NO_TRANSPORT_RETRY: Final = "openrouter_video.no_retry"
+
+#: Verifies the bytes kept so far (the sink's box walk and digests); blocking.
+CheckKept = Callable[[], Verdict]
 
 
 def _build(
@@ -32,25 +48,60 @@ def _build(
     )
 
 
+class _Recent:
+    """References to the last chunks passed on, covering at least :data:`OVERLAP` bytes (no copies)."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self, seed: bytes) -> None:
+        self.chunks: deque[bytes] = deque([seed] if seed else [])
+        self.size = len(seed)
+
+    def add(self, chunk: bytes) -> None:
+        chunks = self.chunks
+        chunks.append(chunk)
+        self.size += len(chunk)
+        while self.size - len(chunks[0]) >= OVERLAP:
+            self.size -= len(chunks.popleft())
+
+    def clear(self) -> None:
+        self.chunks.clear()
+        self.size = 0
+
+    def last(self) -> bytes:
+        return b"".join(self.chunks)[-OVERLAP:]
+
+
 class SyncDriver:
     """Runs a :class:`DownloadCore` over an :class:`httpx.Client`."""
 
-    def __init__(self, http: httpx.Client, request: dict[str, Any], core: DownloadCore, sleep: Any) -> None:
+    def __init__(
+        self,
+        http: httpx.Client,
+        request: dict[str, Any],
+        core: DownloadCore,
+        sleep: Any,
+        check: CheckKept | None = None,
+    ) -> None:
         self.http, self.request, self.core = http, request, core
         self.sleep = sleep or time.sleep
+        self.check = check
         self._response: httpx.Response | None = None
-        self._restart = False
+        self._stream: Stream | None = None
+        self._opened = False
+        self._recent = _Recent(core.tail)
 
     def open(self) -> None:
         """Send requests until one answers with the video (raises the core's error otherwise)."""
-        self._response, self._restart = self._until_stream()
+        self._opened = True
+        self._response, self._stream = self._until_stream()
 
     def close(self) -> None:
         if self._response is not None:
             self._response.close()
             self._response = None
 
-    def _until_stream(self) -> tuple[httpx.Response, bool]:
+    def _until_stream(self) -> tuple[httpx.Response | None, Stream | None]:
         core = self.core
         while True:
             try:
@@ -60,13 +111,15 @@ class SyncDriver:
             else:
                 action = core.on_response(response.status_code, response.headers)
                 if isinstance(action, Stream):
-                    return response, action.restart
+                    return response, action
                 try:
                     if isinstance(action, ReadBody):
                         body = self._read_bounded(response)
                         action = core.on_error_body(response.status_code, response.headers, body)
                 finally:
                     response.close()
+            if action is DONE:
+                return None, None
             self._wait(action)
 
     @staticmethod
@@ -88,54 +141,89 @@ class SyncDriver:
         if action.delay > 0:
             self.sleep(action.delay)
 
+    def _settle(self, action: Any) -> Any:
+        while isinstance(action, Check):
+            action = self.core.on_verdict(self.check() if self.check is not None else Verdict())
+        return action
+
     def chunks(self) -> Iterator[bytes | None]:
-        """The body's chunks as they arrive, resuming transparently; ``None`` means "discard"."""
-        if self._response is None:
+        """The body's chunks as they arrive, resuming transparently; ``None`` means "from byte 0"."""
+        if not self._opened:
             self.open()
-        core = self.core
+        core, recent = self.core, self._recent
         while True:
-            response, restart = self._response, self._restart
-            assert response is not None
-            if restart:
+            response, stream = self._response, self._stream
+            if response is None or stream is None:
+                return
+            if stream.fresh:
+                recent.clear()
                 yield None
+            head = stream.head if stream.head is not None and not stream.head.passed else None
+            watchdog = core.watchdog()
+            tick = watchdog.tick
             received = 0
             error: Exception | None = None
             try:
                 for chunk in response.iter_raw():
-                    received += len(chunk)
-                    yield chunk
+                    if head is not None:
+                        chunk = head.feed(chunk)
+                        if head.failed:
+                            break
+                        if head.passed:
+                            head = None
+                    if chunk:
+                        received += len(chunk)
+                        recent.add(chunk)
+                        yield chunk
+                    if tick(len(chunk)):
+                        error = watchdog.reason
+                        break
+                else:
+                    if head is not None and (chunk := head.end()):
+                        received += len(chunk)
+                        recent.add(chunk)
+                        yield chunk
             except httpx.RequestError as exc:
                 error = exc
             finally:
                 self.close()
-            action = core.on_body_end(received, error)
+            action = self._settle(core.on_body_end(received, error, stream.head, recent.last()))
             if action is DONE:
                 return
-            self._wait(action)  # type: ignore[arg-type]
-            self._response, self._restart = self._until_stream()
+            self._wait(action)
+            self._response, self._stream = self._until_stream()
 
 
 class AsyncDriver:
     """Runs a :class:`DownloadCore` over an :class:`httpx.AsyncClient` (mirrors SyncDriver)."""
 
     def __init__(
-        self, http: httpx.AsyncClient, request: dict[str, Any], core: DownloadCore, sleep: Any
+        self,
+        http: httpx.AsyncClient,
+        request: dict[str, Any],
+        core: DownloadCore,
+        sleep: Any,
+        check: CheckKept | None = None,
     ) -> None:
         self.http, self.request, self.core = http, request, core
         self.sleep = sleep or asyncio.sleep
+        self.check = check
         self._response: httpx.Response | None = None
-        self._restart = False
+        self._stream: Stream | None = None
+        self._opened = False
+        self._recent = _Recent(core.tail)
 
     async def open(self) -> None:
         """Send requests until one answers with the video (raises the core's error otherwise)."""
-        self._response, self._restart = await self._until_stream()
+        self._opened = True
+        self._response, self._stream = await self._until_stream()
 
     async def close(self) -> None:
         if self._response is not None:
             await self._response.aclose()
             self._response = None
 
-    async def _until_stream(self) -> tuple[httpx.Response, bool]:
+    async def _until_stream(self) -> tuple[httpx.Response | None, Stream | None]:
         core = self.core
         while True:
             try:
@@ -145,13 +233,15 @@ class AsyncDriver:
             else:
                 action = core.on_response(response.status_code, response.headers)
                 if isinstance(action, Stream):
-                    return response, action.restart
+                    return response, action
                 try:
                     if isinstance(action, ReadBody):
                         body = await self._read_bounded(response)
                         action = core.on_error_body(response.status_code, response.headers, body)
                 finally:
                     await response.aclose()
+            if action is DONE:
+                return None, None
             await self._wait(action)
 
     @staticmethod
@@ -175,28 +265,55 @@ class AsyncDriver:
             if inspect.isawaitable(result):
                 await result
 
+    async def _settle(self, action: Any) -> Any:
+        while isinstance(action, Check):
+            verdict = await asyncio.to_thread(self.check) if self.check is not None else Verdict()
+            action = self.core.on_verdict(verdict)
+        return action
+
     async def chunks(self) -> AsyncGenerator[bytes | None, None]:
-        """The body's chunks as they arrive, resuming transparently; ``None`` means "discard"."""
-        if self._response is None:
+        """The body's chunks as they arrive, resuming transparently; ``None`` means "from byte 0"."""
+        if not self._opened:
             await self.open()
-        core = self.core
+        core, recent = self.core, self._recent
         while True:
-            response, restart = self._response, self._restart
-            assert response is not None
-            if restart:
+            response, stream = self._response, self._stream
+            if response is None or stream is None:
+                return
+            if stream.fresh:
+                recent.clear()
                 yield None
+            head = stream.head if stream.head is not None and not stream.head.passed else None
+            watchdog = core.watchdog()
+            tick = watchdog.tick
             received = 0
             error: Exception | None = None
             try:
                 async for chunk in response.aiter_raw():
-                    received += len(chunk)
-                    yield chunk
+                    if head is not None:
+                        chunk = head.feed(chunk)
+                        if head.failed:
+                            break
+                        if head.passed:
+                            head = None
+                    if chunk:
+                        received += len(chunk)
+                        recent.add(chunk)
+                        yield chunk
+                    if tick(len(chunk)):
+                        error = watchdog.reason
+                        break
+                else:
+                    if head is not None and (chunk := head.end()):
+                        received += len(chunk)
+                        recent.add(chunk)
+                        yield chunk
             except httpx.RequestError as exc:
                 error = exc
             finally:
                 await self.close()
-            action = core.on_body_end(received, error)
+            action = await self._settle(core.on_body_end(received, error, stream.head, recent.last()))
             if action is DONE:
                 return
-            await self._wait(action)  # type: ignore[arg-type]
-            self._response, self._restart = await self._until_stream()
+            await self._wait(action)
+            self._response, self._stream = await self._until_stream()

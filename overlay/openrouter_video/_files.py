@@ -1,4 +1,4 @@
-"""Destinations and the atomic temporary file a download is written to."""
+"""Destinations, and the partial file a download is written to and committed from."""
 
 from __future__ import annotations
 
@@ -6,16 +6,31 @@ import hashlib
 import os
 import queue
 import re
-import secrets
 import threading
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from types import TracebackType
+from typing import Any, Final
 
+from ._core import OVERLAP, Resumable, Verdict
+from ._journal import (
+    DEFAULT_PARTIAL_TTL,
+    STATE_VERSION,
+    cleanup_partials,
+    lock_partial,
+    partial_paths,
+    read_state,
+    remove,
+    write_state,
+)
+from ._verify import walk_boxes
 from .errors import IncompleteDownloadError
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 _DOTS = re.compile(r"\.{2,}")
+_INDEX_LIKE = re.compile(r"-\d+$")
 _MAX_STEM = 120
 
 
@@ -24,13 +39,14 @@ def safe_filename(job_id: str, index: int = 0) -> str:
 
     Anything but ASCII letters, digits, ``.``, ``_`` and ``-`` becomes ``_``; runs of dots and
     leading dots are removed, so no separator, ``..`` or hidden name survives; the stem is at most
-    120 characters. When the id had to change, 8 hex digits of its SHA-256 are appended so that
-    different ids still get different names.
+    120 characters. When the id had to change, or ends like an index suffix (``-<digits>``),
+    ``-h`` and 8 hex digits of its SHA-256 are appended: different (job id, index) pairs never get
+    the same name (job ``x`` output 1 is ``x-1.mp4``, job ``x-1`` output 0 is ``x-1-h<hash>.mp4``).
     """
     stem = _DOTS.sub(".", _UNSAFE.sub("_", job_id)).lstrip(".")
-    if stem != job_id or len(stem) > _MAX_STEM or not stem:
+    if stem != job_id or len(stem) > _MAX_STEM or not stem or _INDEX_LIKE.search(stem):
         digest = hashlib.sha256(job_id.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        stem = f"{stem[: _MAX_STEM - 9]}-{digest}" if stem else digest
+        stem = f"{stem[: _MAX_STEM - 10]}-h{digest}" if stem else f"h{digest}"
     suffix = ".mp4" if index == 0 else f"-{index}.mp4"
     return stem + suffix
 
@@ -53,25 +69,61 @@ def resolve_destination(dest: str | os.PathLike[str], job_id: str, index: int, o
 
 
 _STOP: Final = object()
-_RESTART: Final = object()
 #: Chunks are handed to the writer in batches of about this many bytes (one queue operation and one
 #: ``writev`` per batch instead of per 64 KiB chunk).
 BATCH_BYTES: Final = 1024 * 1024
 #: Batches the writer may lag behind: with the batch being filled, at most about 5 MiB in flight.
 MAX_QUEUED_BATCHES: Final = 4
+#: With ``durable=True`` the writer flushes the file to disk every this many bytes, so that the
+#: final fsync before the rename has little left to do.
+SYNC_EVERY: Final = 32 * 1024 * 1024
+#: Most buffers one ``writev`` takes (``IOV_MAX``; more is ``EINVAL``).
+IOV_MAX: Final = min(1024, os.sysconf("SC_IOV_MAX")) if hasattr(os, "sysconf") else 1024
+_fdatasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
+
+
+@dataclass(frozen=True)
+class _Reset:
+    """Discard everything; the content (described by ``state``) starts again from byte 0."""
+
+    state: dict[str, Any]
+    algorithms: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Call:
+    """Run ``function`` in the writer thread, after everything queued before it."""
+
+    function: Callable[[], object]
+    done: threading.Event
+
+
+def write_all(fd: int, batch: list[bytes]) -> int:
+    """Write ``batch`` at the file position: ``writev`` in groups of at most :data:`IOV_MAX`
+    buffers, finishing short writes; plain writes where ``writev`` is missing (Windows)."""
+    writev = getattr(os, "writev", None)
+    total = 0
+    for start in range(0, len(batch), IOV_MAX):
+        group = batch[start : start + IOV_MAX]
+        size = sum(map(len, group))
+        done = writev(fd, group) if writev is not None else 0
+        if done < size:
+            rest = memoryview(b"".join(group))[done:]
+            while rest:
+                rest = rest[os.write(fd, rest) :]
+        total += size
+    return total
 
 
 class _Writer:
-    """The writer thread: takes batches from a bounded queue and writes (and hashes) them.
+    """The writer thread: takes items from a bounded queue and writes (and hashes) them.
 
     Errors are kept in :attr:`error` (the producer re-raises them); after an error, or once
     cancelled, it keeps draining its queue so that the producer never blocks.
     """
 
-    def __init__(
-        self, name: str, process: Callable[[list[bytes]], None], restart: Callable[[], None]
-    ) -> None:
-        self.process, self.restart = process, restart
+    def __init__(self, name: str, handle: Callable[[object], None]) -> None:
+        self.handle = handle
         self.queue: queue.Queue[object] = queue.Queue(maxsize=MAX_QUEUED_BATCHES)
         self.error: BaseException | None = None
         self.cancelled = False
@@ -86,51 +138,130 @@ class _Writer:
             if (on_room := self.on_room) is not None:
                 self.on_room = None
                 on_room()
+            if isinstance(item, _Call):
+                try:
+                    if self.error is None and not self.cancelled:
+                        item.function()
+                except BaseException as exc:
+                    self.error = exc
+                finally:
+                    item.done.set()
+                continue
             if self.error is not None or self.cancelled:
                 continue
             try:
-                if item is _RESTART:
-                    self.restart()
-                else:
-                    self.process(item)  # type: ignore[arg-type]
+                self.handle(item)
             except BaseException as exc:
                 self.error = exc
 
 
-class AtomicFile:
-    """A temporary file beside ``path`` that replaces ``path`` only once complete.
+class PartialFile:
+    """The partial file of one destination: written in the background, resumable, committed atomically.
+
+    The bytes go to ``.<name>.part`` beside the destination ``path`` (see :mod:`._journal`), locked
+    for the duration. If an earlier call kept a partial of the same ``source``, :attr:`kept` bytes
+    and :attr:`resumable` describe it and writing continues after them.
 
     The producer (the network loop) only appends chunks to a batch. Full batches (about
-    :data:`BATCH_BYTES`) go through a bounded queue to a writer thread, which writes them (and, with
-    ``sha256=True``, hashes them), so that disk writes and hashing overlap with network reads instead
-    of taking turns with them, with memory bounded to a few batches. :meth:`add` never blocks (the
-    async client uses it, and waits off the event loop with :meth:`flush` only when the disk is
-    behind). :meth:`restart` discards everything written so far.
+    :data:`BATCH_BYTES`) go through a bounded queue to a writer thread, which writes them (and
+    hashes them, when a digest or ``sha256`` is wanted), so that disk writes and hashing overlap
+    with network reads, with memory bounded to a few batches. :meth:`add` never blocks (the async
+    client uses it, and waits off the event loop with :meth:`flush` only when the disk is behind).
+    :meth:`reset` discards everything: new content starts from byte 0.
 
-    :meth:`commit` waits for the writer, checks the size and renames; :meth:`abort` (also called on
-    any exception when used as a context manager, KeyboardInterrupt included) stops it, deletes the
-    temporary file and leaves ``path`` untouched. The temporary file is created with mode 0666 minus
-    the umask, like any new file, and named ``.<name>.<random>.part``.
+    :meth:`check` verifies what was written so far (box walk, digests); :meth:`commit` checks the
+    size, fsyncs (``durable``), moves the file into place and fsyncs the directory. On failure
+    (:meth:`abort`, also called on any exception when used as a context manager, KeyboardInterrupt
+    included) the partial and its state file are kept for the next call (``keep_partial``) or
+    deleted; the destination is untouched either way.
     """
 
-    def __init__(self, path: Path, *, overwrite: bool, sha256: bool = False) -> None:
+    def __init__(
+        self,
+        path: Path,
+        *,
+        overwrite: bool,
+        source: str,
+        sha256: bool = False,
+        durable: bool = True,
+        keep_partial: bool = True,
+        partial_ttl: float | None = DEFAULT_PARTIAL_TTL,
+    ) -> None:
         self.path = path
         self.overwrite = overwrite
-        #: Bytes accepted so far (since the last restart).
-        self.size = 0
+        self.source = source
+        self.durable = durable
+        self.keep_partial = keep_partial
+        self.part_path, self.state_path = partial_paths(path)
+        #: The partial file kept by :meth:`abort`, if any.
+        self.kept_partial: Path | None = None
+        if partial_ttl is not None:
+            cleanup_partials(path.parent, older_than=partial_ttl)
+        self._lock = lock_partial(self.part_path, path)
+        self._fd: int | None = self._lock.fd
+        self._user_sha256 = sha256
+        self._hashes: dict[str, Any] = {}
+        self._state: dict[str, Any] | None = None
+        self._unsynced = 0
+        self._committed = False
+        self._running = False
+        try:
+            remove(self.state_path.with_name(self.state_path.name + ".tmp"))
+            #: What the kept partial says about its content, when there is one to resume.
+            self.resumable: Resumable | None = None
+            #: Bytes of an earlier partial kept (0 when starting afresh).
+            self.kept = 0
+            #: The last bytes of the kept partial (at most the resume overlap).
+            self.tail = b""
+            self._open_existing()
+        except BaseException:
+            self._lock.release()
+            raise
+        #: Bytes accepted so far (kept ones included).
+        self.size = self.kept
+        self._written = self.kept
         self._batch: list[bytes] = []
         self._batch_bytes = 0
-        self._written = 0
-        self._hash = hashlib.sha256() if sha256 else None
-        self.tmp_path = path.with_name(f".{path.name}.{secrets.token_hex(4)}.part")
-        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0)
-        self._fd: int | None = os.open(self.tmp_path, flags, 0o666)
-        self._writer = _Writer(
-            f"openrouter-video-writer:{path.name}",
-            self._write_and_hash if sha256 else self._write_batch,
-            self._write_restart,
-        )
+        self._writer = _Writer(f"openrouter-video-writer:{path.name}", self._handle)
         self._running = True
+        if self.kept and self._hashes:
+            self._queue_call(self._hash_kept)
+
+    def _open_existing(self) -> None:
+        assert self._fd is not None
+        state = read_state(self.state_path)
+        size = os.fstat(self._fd).st_size
+        total = state.get("total") if state else None
+        if (
+            state is not None
+            and state.get("source") == self.source
+            and size > 0
+            and (total is None or (isinstance(total, int) and size <= total))
+        ):
+            try:
+                digests = {str(k): bytes.fromhex(v) for k, v in (state.get("digests") or {}).items()}
+            except (AttributeError, ValueError, TypeError):
+                digests = {}
+            self.resumable = Resumable(
+                etag=_str(state.get("etag")),
+                last_modified=_str(state.get("last_modified")),
+                total=total,
+                content_type=_str(state.get("content_type")),
+                digests=digests,
+            )
+            self._state = state
+            self.kept = size
+            self.tail = os.pread(self._fd, min(OVERLAP, size), size - min(OVERLAP, size))
+            self._set_hashes(frozenset(digests))
+        else:
+            os.ftruncate(self._fd, 0)
+            remove(self.state_path)
+            self._set_hashes(frozenset())
+        os.lseek(self._fd, self.kept, os.SEEK_SET)
+
+    def _set_hashes(self, algorithms: frozenset[str]) -> None:
+        names = set(algorithms) | ({"sha256"} if self._user_sha256 else set())
+        self._hashes = {name: hashlib.new(name) for name in sorted(names)}
 
     # -- producer side (the network loop) --------------------------------------------------------------
     def add(self, chunk: bytes) -> bool:
@@ -153,10 +284,42 @@ class AtomicFile:
             return True
         return False
 
-    def restart(self) -> None:
-        """Discard everything written so far (the download starts again from byte 0)."""
+    def reset(self, content: Resumable) -> None:
+        """Discard everything: ``content`` starts again from byte 0 (recorded in the state file)."""
         self._batch, self._batch_bytes, self.size = [], 0, 0
-        self._put(_RESTART, block=True)
+        state = {
+            "version": STATE_VERSION,
+            "source": self.source,
+            "etag": content.etag,
+            "last_modified": content.last_modified,
+            "total": content.total,
+            "content_type": content.content_type,
+            "digests": {name: value.hex() for name, value in content.digests.items()},
+            "created": time.time(),
+            "kept": 0,
+        }
+        self._put(_Reset(state, frozenset(content.digests)), block=True)
+
+    def check(self) -> Verdict:
+        """Wait until everything accepted is written, then walk its boxes and read its digests."""
+        self.flush()
+        result: list[Verdict] = []
+
+        def verdict() -> None:
+            fd = self._fd
+            assert fd is not None
+            boxes = walk_boxes(lambda offset, size: os.pread(fd, size, offset), self._written)
+            result.append(Verdict(boxes, {name: h.copy().digest() for name, h in self._hashes.items()}))
+
+        self._queue_call(verdict)
+        if self._writer.error is not None:
+            raise self._writer.error
+        return result[0]
+
+    def _queue_call(self, function: Callable[[], object]) -> None:
+        done = threading.Event()
+        self._put(_Call(function, done), block=True)
+        done.wait()
 
     def _send(self, *, block: bool) -> bool:
         if not self._batch:
@@ -175,32 +338,47 @@ class AtomicFile:
             return False
         return True
 
-    # -- worker threads --------------------------------------------------------------------------------
-    def _write_batch(self, batch: list[bytes]) -> None:
-        assert self._fd is not None
-        total = sum(map(len, batch))
-        done = os.writev(self._fd, batch)
-        if done < total:  # a short write: finish the rest chunk by chunk
-            rest = memoryview(b"".join(batch))[done:]
-            while rest:
-                rest = rest[os.write(self._fd, rest) :]
-        self._written += total
+    # -- the writer thread ---------------------------------------------------------------------------
+    def _handle(self, item: object) -> None:
+        fd = self._fd
+        assert fd is not None
+        if isinstance(item, _Reset):
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.ftruncate(fd, 0)
+            self._written = self._unsynced = 0
+            self._set_hashes(item.algorithms)
+            self._state = item.state
+            write_state(self.state_path, item.state)
+            return
+        batch: list[bytes] = item  # type: ignore[assignment]
+        if self._hashes:
+            # One joined buffer: one write, and one hash update per algorithm that releases the GIL
+            # once per batch (hashing chunk by chunk on its own thread measured 0.76x; this 0.94x).
+            data = b"".join(batch)
+            written = write_all(fd, [data])
+            for h in self._hashes.values():
+                h.update(data)
+        else:
+            written = write_all(fd, batch)
+        self._written += written
+        if self.durable:
+            self._unsynced += written
+            if self._unsynced >= SYNC_EVERY:
+                _fdatasync(fd)
+                self._unsynced = 0
 
-    def _write_and_hash(self, batch: list[bytes]) -> None:
-        # One joined buffer: one write, and one hash update that releases the GIL once per batch
-        # (hashing on its own thread, chunk by chunk, measured 0.76x; this, 0.94x of no hashing).
-        data = b"".join(batch)
-        self._write_batch([data])
-        assert self._hash is not None
-        self._hash.update(data)
-
-    def _write_restart(self) -> None:
-        assert self._fd is not None
-        os.lseek(self._fd, 0, os.SEEK_SET)
-        os.ftruncate(self._fd, 0)
-        self._written = 0
-        if self._hash is not None:
-            self._hash = hashlib.sha256()
+    def _hash_kept(self) -> None:
+        """Hash the bytes kept by an earlier call (before anything new is written)."""
+        fd = self._fd
+        assert fd is not None
+        offset = 0
+        while offset < self.kept:
+            data = os.pread(fd, min(BATCH_BYTES, self.kept - offset), offset)
+            if not data:
+                break
+            for h in self._hashes.values():
+                h.update(data)
+            offset += len(data)
 
     def _stop(self, *, cancel: bool) -> None:
         if not self._running:
@@ -214,28 +392,40 @@ class AtomicFile:
     @property
     def sha256(self) -> str | None:
         """Hex SHA-256 of what was written, when asked for (complete after :meth:`commit`)."""
-        return self._hash.hexdigest() if self._hash is not None else None
+        h = self._hashes.get("sha256") if self._user_sha256 else None
+        return h.hexdigest() if h is not None else None
 
     def commit(self, expected: int | None) -> None:
-        """Wait for the writer, check the size against ``expected``, move the file into place."""
+        """Wait for the writer, check the size against ``expected``, fsync (``durable``), move the
+        file into place and fsync its directory."""
         self.flush()
         self._stop(cancel=False)
         if self._writer.error is not None:
             raise self._writer.error
-        assert self._fd is not None
-        os.close(self._fd)
-        self._fd = None
+        fd = self._fd
+        assert fd is not None
         if self._written != self.size or (expected is not None and self._written != expected):
             raise IncompleteDownloadError(
                 f"wrote {self._written} bytes, expected {expected if expected is not None else self.size}",
                 received=self._written,
                 expected=expected,
             )
+        if self.durable:
+            os.fsync(fd)
+        self._place()
+        self._committed = True
+        remove(self.state_path)
+        self._lock.release()
+        self._fd = None
+        if self.durable:
+            _fsync_directory(self.path.parent)
+
+    def _place(self) -> None:
         if self.overwrite:
-            os.replace(self.tmp_path, self.path)
+            os.replace(self.part_path, self.path)
             return
         try:
-            os.link(self.tmp_path, self.path)  # fails if the destination appeared meanwhile
+            os.link(self.part_path, self.path)  # fails if the destination appeared meanwhile
         except FileExistsError:
             raise FileExistsError(
                 f"destination exists (pass overwrite=True to replace it): {self.path}"
@@ -243,26 +433,67 @@ class AtomicFile:
         except OSError:
             if self.path.exists():
                 raise
-            os.replace(self.tmp_path, self.path)  # no hard links on this filesystem
+            os.replace(self.part_path, self.path)  # no hard links on this filesystem
             return
-        os.unlink(self.tmp_path)
+        os.unlink(self.part_path)
 
-    def abort(self) -> None:
-        """Stop the writer, close and delete the temporary file."""
-        self._stop(cancel=True)
-        if self._fd is not None:
+    def abort(self, *, keep: bool | None = None) -> None:
+        """Stop the writer and close the partial file: keep it (and its state) for the next call, or
+        delete both (``keep``, default :attr:`keep_partial`). A partial with no byte or no state
+        is always deleted."""
+        if self._committed or self._fd is None:
+            return
+        keep = self.keep_partial if keep is None else keep
+        if keep and self._writer.error is None and self._running:
             try:
-                os.close(self._fd)
+                self._send(block=True)  # what was accepted is kept too
+            except BaseException:
+                keep = False
+        self._stop(cancel=not keep)
+        keep = keep and self._written > 0 and self._state is not None
+        if keep:
+            try:
+                assert self._state is not None
+                write_state(self.state_path, {**self._state, "kept": self._written})
             except OSError:
                 pass
-            self._fd = None
-        try:
-            os.unlink(self.tmp_path)
-        except FileNotFoundError:
-            pass
+        self._lock.release()
+        self._fd = None
+        if keep:
+            self.kept_partial = self.part_path
+        else:
+            remove(self.part_path, self.state_path)
 
-    def __enter__(self) -> AtomicFile:
+    def __enter__(self) -> PartialFile:
         return self
 
-    def __exit__(self, *exc_info: object) -> None:
-        self.abort()  # after a successful commit there is nothing left to delete
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.abort()  # after a successful commit there is nothing left to do
+        if exc is not None and self.kept_partial is not None:
+            try:
+                exc.partial_path = self.kept_partial  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
+
+
+def _str(value: object) -> str | None:
+    return value if isinstance(value, str) else None
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` durable (a no-op where directories cannot be opened)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

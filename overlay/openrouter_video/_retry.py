@@ -30,6 +30,15 @@ class RetryPolicy:
         sleep: The sleep function, e.g. a fake for tests. It may be a coroutine function for the
             async client. ``None`` means :func:`time.sleep` / :func:`asyncio.sleep`.
         jitter: Returns a float in [0, 1) that scales each backoff ("full jitter").
+        resume_window: Once a download has made progress (an attempt brought at least 64 KiB), its
+            failures are retried, with backoff, until this many seconds have passed without
+            progress, even past ``max_attempts``: an outage of about this long is ridden out.
+            Before any progress, ``max_attempts`` alone applies.
+        min_speed: ``(bytes_per_second, seconds)``: a download body slower than this over a window
+            of ``seconds`` is dropped and resumed (like curl's ``--speed-limit``/``--speed-time``).
+            ``None`` turns the guard off.
+        clock: The monotonic clock (seconds) behind ``resume_window``, ``min_speed`` and deadlines;
+            a fake for tests.
 
     The delay before retry *n* (n >= 1) is ``uniform(0, min(max_delay, initial_delay * 2**(n-1)))``,
     unless the server sent ``Retry-After`` (seconds or an HTTP date), which is then used as is.
@@ -42,10 +51,17 @@ class RetryPolicy:
     retry_statuses: frozenset[int] = RETRY_STATUSES
     sleep: Callable[[float], object] | None = field(default=None, compare=False)
     jitter: Callable[[], float] = field(default=random.random, compare=False, repr=False)
+    resume_window: float = 60.0
+    min_speed: tuple[int, float] | None = (1024, 30.0)
+    clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
+        if not self.resume_window >= 0:
+            raise ValueError("resume_window must be >= 0")
+        if self.min_speed is not None and not (self.min_speed[0] >= 0 and self.min_speed[1] > 0):
+            raise ValueError("min_speed must be (bytes_per_second >= 0, seconds > 0)")
 
     def backoff(self, failures: int) -> float:
         """The jittered exponential delay after ``failures`` consecutive failures (>= 1)."""

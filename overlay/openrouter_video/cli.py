@@ -7,11 +7,14 @@
                               [-o DIR] [--poll-interval S] [--wait-timeout S] [--json] [--quiet]
     openrouter-video status JOB_ID [--json]
     openrouter-video models [--json]
+    openrouter-video clean DIR [--older-than SECONDS]
 
-Every command also takes ``--base-url``, ``--timeout`` and ``--max-attempts``. The API key is read
-only from ``OPENROUTER_API_KEY`` and never printed. Exit codes: 0 on success, 1 on any failure (an
-API error after retries, network, integrity, destination exists, a failed job), 2 on a usage error
-(including a missing key), 130 on Ctrl-C. A failure prints one line, ``error: ...``, on stderr.
+Every command but ``clean`` also takes ``--base-url``, ``--timeout`` and ``--max-attempts``. The API
+key is read only from ``OPENROUTER_API_KEY`` and never printed. Exit codes: 0 on success, 1 on any
+failure (an API error after retries, network, integrity, destination exists, a failed job), 2 on a
+usage error (including a missing key), 130 on Ctrl-C, 143 on SIGTERM and 129 on SIGHUP. A failure
+prints one line, ``error: ...``, on stderr; when a download kept its partial file, a second line,
+``note: ...``, says so: running the same command again resumes it.
 
 The progress bar and the status spinner (on stderr, only when it is a terminal) use tqdm, from the
 ``cli`` extra (``pip install 'openrouter-video[cli]'``); without tqdm the commands work and show
@@ -24,10 +27,12 @@ import argparse
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._config import API_KEY_ENV, BASE_URL_ENV
@@ -44,6 +49,31 @@ _SPINNER = "⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏"
 
 class _UsageError(Exception):
     """A usage problem found after parsing (e.g. no API key): exit code 2."""
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM or SIGHUP, handled like Ctrl-C (the partial download is kept): exit 128 + signal."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = signum
+
+
+def _on_signal(signum: int, frame: FrameType | None) -> None:
+    # Once is enough: further signals must not interrupt the clean-up the first one starts.
+    for other in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(other, signal.SIG_IGN)
+    raise _Terminated(signum)
+
+
+def _handle_signals() -> None:
+    """Turn SIGTERM (``docker stop``, ``timeout``, orchestrators) and SIGHUP into exceptions, so
+    that a download stops the way Ctrl-C stops it."""
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        try:
+            signal.signal(signum, _on_signal)
+        except (ValueError, OSError):  # not the main thread, or not supported here
+            pass
 
 
 class _Bar:
@@ -156,6 +186,13 @@ def _positive(text: str) -> int:
     return value
 
 
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
 def _positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -258,6 +295,22 @@ def _parser() -> argparse.ArgumentParser:
 
     models = commands.add_parser("models", help="list the video models", description="List the video models.")
     _common(models)
+
+    clean = commands.add_parser(
+        "clean",
+        help="remove partial downloads",
+        description="Remove the partial downloads (.<name>.part files and their state) kept in DIR by "
+        "failed or interrupted downloads, except those being downloaded right now.",
+    )
+    clean.add_argument("directory", metavar="DIR", help="the directory the videos were downloaded to")
+    clean.add_argument(
+        "--older-than",
+        type=_non_negative_float,
+        default=0.0,
+        metavar="SECONDS",
+        help="only partials untouched for this long (default: all)",
+    )
+    clean.add_argument("--quiet", "-q", action="store_true", help="print nothing")
     return parser
 
 
@@ -283,6 +336,8 @@ def _file_record(result: DownloadResult, with_sha256: bool) -> dict[str, Any]:
         "content_type": result.content_type,
         "attempts": result.attempts,
         "resumes": result.resumes,
+        "verified": result.verified,
+        "resumed_from": result.resumed_from,
     }
     if with_sha256:
         record["sha256"] = result.sha256
@@ -290,7 +345,11 @@ def _file_record(result: DownloadResult, with_sha256: bool) -> dict[str, Any]:
 
 
 def _print_saved(result: DownloadResult, out: TextIO) -> None:
-    out.write(f"saved {result.path} ({result.size} bytes, {result.content_type or 'unknown type'})\n")
+    resumed = f", resumed from byte {result.resumed_from}" if result.resumed_from else ""
+    out.write(
+        f"saved {result.path} ({result.size} bytes, {result.content_type or 'unknown type'}, "
+        f"complete by {result.verified}{resumed})\n"
+    )
     if result.sha256:
         out.write(f"sha256 {result.sha256}\n")
 
@@ -413,21 +472,59 @@ def _models(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-_COMMANDS = {"download": _download, "generate": _generate, "status": _status, "models": _models}
+def _clean(args: argparse.Namespace) -> int:
+    from ._journal import cleanup_partials
+
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        raise _UsageError(f"not a directory: {directory}")
+    removed = cleanup_partials(directory, older_than=args.older_than)
+    if not args.quiet:
+        for path in removed:
+            sys.stdout.write(f"removed {path}\n")
+        sys.stdout.write(f"{len(removed)} file{'s' if len(removed) != 1 else ''} removed\n")
+    return EXIT_OK
+
+
+_COMMANDS = {
+    "download": _download,
+    "generate": _generate,
+    "status": _status,
+    "models": _models,
+    "clean": _clean,
+}
+
+
+def _line(message: str) -> str:
+    return " ".join(message.split())  # always one line
 
 
 def _error(message: str) -> None:
-    first_line = " ".join(message.split())  # always one line
-    sys.stderr.write(f"error: {first_line}\n")
+    sys.stderr.write(f"error: {_line(message)}\n")
+
+
+def _kept(exc: BaseException) -> None:
+    """The one line that says a failed download kept its partial file, and how to resume it."""
+    path = getattr(exc, "partial_path", None)
+    if path is not None:
+        sys.stderr.write(
+            f"note: kept the partial download {_line(str(path))}; run the same command again to resume\n"
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)  # exits with 2 on a usage error
+    _handle_signals()
     try:
         return _COMMANDS[args.command](args)
-    except KeyboardInterrupt:
-        _error("interrupted; no partial file was left behind")
+    except _Terminated as exc:
+        _error(f"terminated by {signal.Signals(exc.signum).name}")
+        _kept(exc)
+        return 128 + exc.signum
+    except KeyboardInterrupt as exc:
+        _error("interrupted")
+        _kept(exc)
         return EXIT_INTERRUPTED
     except (_UsageError, InvalidRequestError) as exc:
         _error(str(exc))
@@ -437,9 +534,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILURE
     except (OpenRouterVideoError, OSError) as exc:
         _error(str(exc) or type(exc).__name__)
+        _kept(exc)
         return EXIT_FAILURE
     except Exception as exc:  # a bug: still one line, never a traceback (the key is never in it)
         _error(f"unexpected {type(exc).__name__}: {exc}")
+        _kept(exc)
         return EXIT_FAILURE
 
 

@@ -26,12 +26,13 @@ from openrouter_video_api.api.video_generation import list_videos_content
 from . import jobs
 from ._aio import async_http_transport
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from ._core import DownloadCore, connection_error
+from ._core import DownloadCore, Verified, connection_error
 from ._drivers import AsyncDriver, SyncDriver
-from ._files import AtomicFile, resolve_destination
+from ._files import PartialFile, resolve_destination
+from ._journal import DEFAULT_PARTIAL_TTL
 from ._retry import RetryPolicy
 from ._transport import RetryTransport
-from .errors import ConfigurationError, RateLimitError
+from .errors import ConfigurationError, InvalidRequestError, RateLimitError
 from .jobs import JobWaiter, VideoJob, VideoModelInfo
 
 __all__ = [
@@ -75,6 +76,13 @@ class DownloadResult:
         attempts: HTTP requests made, retries and resumes included.
         resumes: Range requests that continued a cut download.
         sha256: Hex SHA-256 of the file, computed while streaming, when ``checksum="sha256"``.
+        verified: How the file was proven complete: ``"content-length"`` or ``"content-range"``
+            (the length the server announced), ``"chunked"`` (the chunked encoding's end, for a
+            body that is not MP4), ``"mp4"`` (its ISO-BMFF boxes end exactly at the end of the file
+            and hold a ``moov``/``moof``), ``"digest"`` (a digest the server sent matched) or
+            ``"range-probe"`` (a range request showed nothing follows). Never empty.
+        resumed_from: Bytes kept by an earlier call (a partial from a failed or interrupted
+            download of the same output to the same destination) that this call continued from.
     """
 
     path: Path
@@ -83,6 +91,8 @@ class DownloadResult:
     attempts: int
     resumes: int
     sha256: str | None = None
+    verified: Verified = "content-length"
+    resumed_from: int = 0
 
 
 class _Progress:
@@ -108,15 +118,19 @@ def _resolve(future: asyncio.Future[None]) -> None:
 
 
 class _DownloadJob:
-    """Consumes a driver's chunks into an :class:`AtomicFile` (shared by sync and async).
+    """Consumes a driver's chunks into a :class:`PartialFile` (shared by sync and async).
 
-    ``None`` from the driver means "restart": the file is emptied and progress goes back to 0.
+    ``None`` from the driver means "new content from byte 0": the file is emptied (its state file
+    records the new content) and progress goes back to 0.
     """
 
-    def __init__(self, core: DownloadCore, sink: AtomicFile, on_progress: ProgressCallback | None):
+    def __init__(self, core: DownloadCore, sink: PartialFile, on_progress: ProgressCallback | None):
         self.core = core
         self.sink = sink
         self.progress = _Progress(on_progress)
+        self.resumed_from = sink.kept
+        if sink.resumable is not None:
+            core.resume(sink.kept, sink.tail, sink.resumable)
 
     def offer(self, chunk: bytes) -> bool:
         """Take ``chunk`` without blocking; False if the writer is behind (then call :meth:`wait`)."""
@@ -142,9 +156,11 @@ class _DownloadJob:
             await room
 
     def restart(self) -> None:
-        """Discard what was written; progress goes back to 0."""
-        self.sink.restart()
-        self.progress.update(0, self.core.total, force=True)
+        """Discard what was written (new content from byte 0); progress goes back to 0."""
+        had = self.sink.size
+        self.sink.reset(self.core.content)
+        if had:
+            self.progress.update(0, self.core.total, force=True)
 
     def feed(self, chunk: bytes | None) -> None:
         """Take ``chunk`` (``None``: restart), waiting while the writer is behind."""
@@ -155,16 +171,29 @@ class _DownloadJob:
 
     def finish(self) -> DownloadResult:
         """Wait for the writer, check the size and move the file into place."""
-        self.sink.commit(self.core.total)
-        self.progress.update(self.sink.size, self.core.total, force=True)
+        core = self.core
+        assert core.verified is not None  # the drivers end only once the core proved completeness
+        self.sink.commit(core.total)
+        self.progress.update(self.sink.size, core.total, force=True)
         return DownloadResult(
             path=self.sink.path,
             size=self.sink.size,
-            content_type=self.core.content_type,
-            attempts=self.core.attempts,
-            resumes=self.core.resumes,
+            content_type=core.content_type,
+            attempts=core.attempts,
+            resumes=core.resumes,
             sha256=self.sink.sha256,
+            verified=core.verified,
+            resumed_from=self.resumed_from,
         )
+
+
+@dataclass(frozen=True)
+class _FileOptions:
+    overwrite: bool = False
+    checksum: Literal["sha256"] | None = None
+    durable: bool = True
+    keep_partial: bool = True
+    partial_ttl: float | None = DEFAULT_PARTIAL_TTL
 
 
 class _ClientBase:
@@ -211,7 +240,12 @@ class _ClientBase:
         """The retrying transport; each client builds its own kind of inner transport up front."""
         raise NotImplementedError
 
-    def _core(self, job_id: str, index: int, *, can_restart: bool) -> tuple[DownloadCore, dict[str, Any]]:
+    def _core(
+        self, job_id: str, index: int, *, can_restart: bool, deadline: float | None = None
+    ) -> tuple[DownloadCore, dict[str, Any]]:
+        if job_id in ("", ".", ".."):
+            # httpx would normalise the dot segment away and the request would go to another path.
+            raise InvalidRequestError(f"invalid job id {job_id!r}")
         request = list_videos_content._get_kwargs(job_id, index=index)
         core = DownloadCore(
             self.retry,
@@ -220,8 +254,14 @@ class _ClientBase:
                 list_videos_content._build_response(client=self.api, response=response).parsed
             ),
             can_restart=can_restart,
+            deadline=None if deadline is None else self.retry.clock() + deadline,
         )
         return core, request
+
+    def _source(self, request: dict[str, Any]) -> str:
+        """What a partial file was downloaded from (never holds the key)."""
+        params = "&".join(f"{k}={v}" for k, v in sorted((request.get("params") or {}).items()))
+        return f"{self.base_url}{request['url']}" + (f"?{params}" if params else "")
 
     def _poll_call(self, waiter: JobWaiter) -> jobs.Call:
         call = jobs.get_call(self.api, waiter.job.id)
@@ -237,18 +277,26 @@ class _ClientBase:
             raise NotADirectoryError(f"not an existing directory: {path}")
         return path
 
-    @staticmethod
     def _sink(
+        self,
         job_id: str,
         dest: str | os.PathLike[str],
         index: int,
-        overwrite: bool,
-        checksum: Literal["sha256"] | None,
-    ) -> AtomicFile:
-        if checksum not in (None, "sha256"):
-            raise ValueError(f"checksum must be None or 'sha256', not {checksum!r}")
-        path = resolve_destination(dest, job_id, index, overwrite)
-        return AtomicFile(path, overwrite=overwrite, sha256=checksum == "sha256")
+        request: dict[str, Any],
+        options: _FileOptions,
+    ) -> PartialFile:
+        if options.checksum not in (None, "sha256"):
+            raise ValueError(f"checksum must be None or 'sha256', not {options.checksum!r}")
+        path = resolve_destination(dest, job_id, index, options.overwrite)
+        return PartialFile(
+            path,
+            overwrite=options.overwrite,
+            source=self._source(request),
+            sha256=options.checksum == "sha256",
+            durable=options.durable,
+            keep_partial=options.keep_partial,
+            partial_ttl=options.partial_ttl,
+        )
 
 
 class _StreamState:
@@ -364,19 +412,39 @@ class VideoClient(_ClientBase):
         overwrite: bool = False,
         on_progress: ProgressCallback | None = None,
         checksum: Literal["sha256"] | None = None,
+        deadline: float | None = None,
+        durable: bool = True,
+        keep_partial: bool = True,
+        partial_ttl: float | None = DEFAULT_PARTIAL_TTL,
     ) -> DownloadResult:
-        """Download output ``index`` of job ``job_id`` to ``dest`` atomically.
+        """Download output ``index`` of job ``job_id`` to ``dest`` atomically, resuming as needed.
 
         ``dest`` is a file path or an existing directory (the file is then ``<job_id>.mp4``, or
-        ``<job_id>-<index>.mp4``). The body streams into a temporary file beside the destination,
-        which replaces it only when complete; on any failure the destination is untouched and the
-        temporary file removed. Raises :class:`FileExistsError` / :class:`FileNotFoundError` before
-        any request, and the :mod:`openrouter_video.errors` exceptions after retries.
+        ``<job_id>-<index>.mp4``, see :func:`~openrouter_video.safe_filename`). The body streams
+        into the partial file ``.<name>.part`` beside the destination, which replaces it only once
+        complete and proven so (:attr:`DownloadResult.verified`).
+
+        If the call fails (an error, an exception, Ctrl-C, a signal turned into an exception), the
+        destination is untouched, and the partial file and its state file are kept: the exception's
+        ``partial_path`` names it, and the next download of the same output to the same destination
+        continues from it. ``keep_partial=False`` deletes them instead. Partials older than
+        ``partial_ttl`` seconds in the destination's directory (and not being downloaded) are
+        removed when a download starts there (``None``: never).
+
+        ``deadline``: seconds the whole call may take (retries and waits included), else
+        :class:`~openrouter_video.errors.DeadlineExceededError`. ``durable``: fsync the file before
+        it is renamed into place and the directory after, so that a power loss never leaves an
+        empty or short file under the destination's name.
+
+        Raises :class:`FileExistsError` / :class:`FileNotFoundError` before any request,
+        :class:`~openrouter_video.errors.DownloadLockedError` when another process is downloading to
+        the same destination, and the :mod:`openrouter_video.errors` exceptions after retries.
         """
-        core, request = self._core(job_id, index, can_restart=True)
-        with self._sink(job_id, dest, index, overwrite, checksum) as sink:
+        core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
+        options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
+        with self._sink(job_id, dest, index, request, options) as sink:
             job = _DownloadJob(core, sink, on_progress)
-            driver = SyncDriver(self.api.get_httpx_client(), request, core, self.retry.sleep)
+            driver = SyncDriver(self.api.get_httpx_client(), request, core, self.retry.sleep, sink.check)
             try:
                 for chunk in driver.chunks():
                     job.feed(chunk)
@@ -460,23 +528,35 @@ class VideoClient(_ClientBase):
         on_progress: ProgressCallback | None = None,
         overwrite: bool = False,
         checksum: Literal["sha256"] | None = None,
+        deadline: float | None = None,
         **options: Any,
     ) -> list[DownloadResult]:
         """Submit a job, wait for it, and download every output into the existing ``dest_dir``.
 
         Output *i* (0 <= i < ``len(job.unsigned_urls)``, at least one) goes to ``<job_id>.mp4`` /
-        ``<job_id>-<i>.mp4`` with the resumable :meth:`download`.
+        ``<job_id>-<i>.mp4`` with the resumable :meth:`download`. ``deadline``: seconds the whole
+        call may take (the wait and every download), else
+        :class:`~openrouter_video.errors.DeadlineExceededError` (or
+        :class:`~openrouter_video.errors.VideoJobTimeoutError` while waiting).
         """
         directory = self._output_dir(dest_dir)
+        clock = self.retry.clock
+        end = None if deadline is None else clock() + deadline
         done = self.wait(
             self.generate(model, prompt, **options),
             poll_interval=poll_interval,
-            timeout=timeout,
+            timeout=timeout if end is None else max(0.0, min(timeout, end - clock())),
             on_status=on_status,
         )
         return [
             self.download(
-                done.id, directory, index=i, overwrite=overwrite, on_progress=on_progress, checksum=checksum
+                done.id,
+                directory,
+                index=i,
+                overwrite=overwrite,
+                on_progress=on_progress,
+                checksum=checksum,
+                deadline=None if end is None else end - clock(),
             )
             for i in range(max(1, done.outputs))
         ]
@@ -516,12 +596,20 @@ class AsyncVideoClient(_ClientBase):
         overwrite: bool = False,
         on_progress: ProgressCallback | None = None,
         checksum: Literal["sha256"] | None = None,
+        deadline: float | None = None,
+        durable: bool = True,
+        keep_partial: bool = True,
+        partial_ttl: float | None = DEFAULT_PARTIAL_TTL,
     ) -> DownloadResult:
         """Download output ``index`` of ``job_id`` to ``dest``; see :meth:`VideoClient.download`."""
-        core, request = self._core(job_id, index, can_restart=True)
-        with self._sink(job_id, dest, index, overwrite, checksum) as sink:
+        core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
+        options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
+        sink = await asyncio.to_thread(self._sink, job_id, dest, index, request, options)
+        with sink:
             job = _DownloadJob(core, sink, on_progress)
-            driver = AsyncDriver(self.api.get_async_httpx_client(), request, core, self.retry.sleep)
+            driver = AsyncDriver(
+                self.api.get_async_httpx_client(), request, core, self.retry.sleep, sink.check
+            )
             try:
                 async with aclosing(driver.chunks()) as chunks:
                     async for chunk in chunks:
@@ -599,19 +687,28 @@ class AsyncVideoClient(_ClientBase):
         on_progress: ProgressCallback | None = None,
         overwrite: bool = False,
         checksum: Literal["sha256"] | None = None,
+        deadline: float | None = None,
         **options: Any,
     ) -> list[DownloadResult]:
         """Submit, wait, download every output; see :meth:`VideoClient.generate_and_download`."""
         directory = self._output_dir(dest_dir)
+        clock = self.retry.clock
+        end = None if deadline is None else clock() + deadline
         done = await self.wait(
             await self.generate(model, prompt, **options),
             poll_interval=poll_interval,
-            timeout=timeout,
+            timeout=timeout if end is None else max(0.0, min(timeout, end - clock())),
             on_status=on_status,
         )
         return [
             await self.download(
-                done.id, directory, index=i, overwrite=overwrite, on_progress=on_progress, checksum=checksum
+                done.id,
+                directory,
+                index=i,
+                overwrite=overwrite,
+                on_progress=on_progress,
+                checksum=checksum,
+                deadline=None if end is None else end - clock(),
             )
             for i in range(max(1, done.outputs))
         ]

@@ -36,7 +36,10 @@ __all__ = [
     "BadGatewayError",
     "BadRequestError",
     "ConfigurationError",
+    "DeadlineExceededError",
+    "DownloadLockedError",
     "IncompleteDownloadError",
+    "IntegrityError",
     "InternalServerError",
     "InvalidRequestError",
     "NotFoundError",
@@ -53,7 +56,14 @@ __all__ = [
 
 
 class OpenRouterVideoError(Exception):
-    """Base class of every error this package raises."""
+    """Base class of every error this package raises.
+
+    Attributes:
+        partial_path: Set when a failed download kept its partial file: running the same download
+            again (same job, output and destination) resumes from it. ``None`` otherwise.
+    """
+
+    partial_path: Any = None
 
 
 class ConfigurationError(OpenRouterVideoError, ValueError):
@@ -162,8 +172,14 @@ class APITimeoutError(APIConnectionError):
     """Connecting, or waiting for data, took longer than the timeout (after any retries)."""
 
 
+class DeadlineExceededError(APITimeoutError):
+    """The call's overall ``deadline`` passed before it finished."""
+
+
 class IncompleteDownloadError(OpenRouterVideoError):
-    """The body could not be completed (retries used up, or content that cannot be resumed).
+    """The body could not be completed, or its completeness could not be proven (retries used up,
+    content that cannot be resumed, an MP4 whose boxes do not add up, a close-delimited body that
+    cannot be checked).
 
     Attributes:
         received: Bytes of the current content received so far.
@@ -174,6 +190,14 @@ class IncompleteDownloadError(OpenRouterVideoError):
         super().__init__(message)
         self.received = received
         self.expected = expected
+
+
+class IntegrityError(IncompleteDownloadError):
+    """The body does not match the digest the server sent, even after downloading it again."""
+
+
+class DownloadLockedError(OpenRouterVideoError):
+    """Another process (or call) is downloading to the same destination right now."""
 
 
 class UnexpectedContentError(OpenRouterVideoError):

@@ -19,23 +19,39 @@ spec's error shape otherwise) and answers 404 for an unknown job, output index o
   per poll (``pending``, ``in_progress``, ``completed`` unless :meth:`FakeOpenRouter.script_job`
   says otherwise); a completed job lists its ``unsigned_urls`` and serves its outputs.
 * ``GET /videos/models`` lists :attr:`FakeOpenRouter.models`.
-* ``GET /videos/{jobId}/content`` serves ``Range: bytes=N-`` requests with 206 and
-  ``Content-Range``, honouring ``If-Range``; 400 for a malformed ``index``. Each video has a strong
-  ETag and a Last-Modified date.
+* ``GET /videos/{jobId}/content`` serves ``Range: bytes=a-``, ``bytes=a-b`` and ``bytes=-n``
+  requests with 206 and ``Content-Range``, honouring ``If-Range``; a range that starts at or after
+  the end of the file gets 416 with ``Content-Range: bytes */LENGTH``; 400 for a malformed
+  ``index``. Each video has an ETag and a Last-Modified date (see :meth:`FakeOpenRouter.add_video`
+  for other validators and extra headers such as :func:`digest_headers`).
 
 Faults are queued per route with :meth:`FakeOpenRouter.enqueue` (or the shorthand methods) and each
 one is used up by the next request to that route: :class:`Status` (any status, JSON or HTML body,
 Retry-After), :class:`Cut` (close the connection after a given byte of the file), :class:`Stall`
-(stop sending for a while) and :class:`Redirect`. Switches stay on until turned off:
-:attr:`~FakeOpenRouter.ignore_range` (answer every request with a full 200),
-:attr:`~FakeOpenRouter.wrong_content_range` (a 206 whose Content-Range starts elsewhere) and
-:attr:`~FakeOpenRouter.rate` (a slow link).
+(stop sending for a while), :class:`Redirect`, :class:`EndEarly` (end the body cleanly, but early),
+:class:`Trickle` (a few bytes now and then) and :class:`Outage` (close the connection and refuse
+new ones for a while; :meth:`FakeOpenRouter.outage` starts one at once). Switches stay on until
+turned off:
+
+* :attr:`~FakeOpenRouter.framing` (``"content-length"``, ``"close"`` or ``"chunked"``: how video
+  bodies are delimited) and :attr:`~FakeOpenRouter.chunk_size`;
+* :attr:`~FakeOpenRouter.ignore_range` (answer every request with a full 200);
+* :attr:`~FakeOpenRouter.ignore_if_range` (honour ``Range`` even when ``If-Range`` does not match);
+* :attr:`~FakeOpenRouter.validators_on_206` (when false, 206 answers carry no ETag/Last-Modified);
+* :attr:`~FakeOpenRouter.wrong_content_range` (a 206 whose Content-Range starts elsewhere);
+* :attr:`~FakeOpenRouter.rate` (a slow link).
+
+:func:`mp4_bytes` builds a small, structurally valid ISO-BMFF (MP4) file;
+:attr:`FakeOpenRouter.default_output` is one.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
+import random
+import re
 import secrets
 import socket
 import ssl
@@ -47,21 +63,28 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any
+from typing import Any, Final
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
 __all__ = [
     "DEFAULT_MODEL",
+    "FRAMINGS",
     "ROUTES",
+    "VALIDATORS",
     "Cut",
+    "EndEarly",
     "FakeJob",
     "FakeOpenRouter",
     "FakeVideo",
     "Fault",
+    "Outage",
     "RecordedRequest",
     "Redirect",
     "Stall",
     "Status",
+    "Trickle",
+    "digest_headers",
+    "mp4_bytes",
 ]
 
 _API_PREFIX = "/api/v1"
@@ -90,18 +113,54 @@ class RecordedRequest:
     body: bytes = b""
 
 
+#: What :attr:`FakeVideo.validators` may be.
+VALIDATORS: Final = frozenset({"both", "etag", "last-modified", "none"})
+
+#: What :attr:`FakeOpenRouter.framing` may be.
+FRAMINGS: Final = frozenset({"content-length", "close", "chunked"})
+
+_DEFAULT_LAST_MODIFIED = "Tue, 24 Nov 2026 00:00:00 GMT"
+
+
 @dataclass
 class FakeVideo:
-    """A video the fake server holds: its bytes, media type and validators."""
+    """A video the fake server holds: its bytes, media type, validators and extra headers.
+
+    Attributes:
+        data: The bytes of the file.
+        content_type: The Content-Type it is served with.
+        etag: The ETag, sent verbatim (so it may be weak, ``W/"x"``, or even unquoted, ``abc123``);
+            empty means a strong tag derived from ``data``.
+        last_modified: The Last-Modified value, sent verbatim.
+        validators: Which validators 200 and 206 answers carry and ``If-Range`` may match:
+            ``"both"``, ``"etag"``, ``"last-modified"`` or ``"none"`` (see :data:`VALIDATORS`).
+            ``If-Range`` is compared to them as strings, so a weak tag matches itself.
+        headers: Extra headers sent verbatim with every 200 and 206 answer for this video (e.g.
+            :func:`digest_headers`), also for a range: they describe whatever the test says.
+    """
 
     data: bytes
     content_type: str = "video/mp4"
     etag: str = ""
-    last_modified: str = "Tue, 24 Nov 2026 00:00:00 GMT"
+    last_modified: str = _DEFAULT_LAST_MODIFIED
+    validators: str = "both"
+    headers: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not self.etag:
             self.etag = '"' + hashlib.sha256(self.data).hexdigest()[:32] + '"'
+        if self.validators not in VALIDATORS:
+            raise ValueError(f"validators must be one of {sorted(VALIDATORS)}, not {self.validators!r}")
+
+    @property
+    def sends_etag(self) -> bool:
+        """Whether answers carry the ETag (``validators`` is ``"both"`` or ``"etag"``)."""
+        return self.validators in ("both", "etag")
+
+    @property
+    def sends_last_modified(self) -> bool:
+        """Whether answers carry Last-Modified (``validators`` is ``"both"`` or ``"last-modified"``)."""
+        return self.validators in ("both", "last-modified")
 
 
 @dataclass
@@ -203,6 +262,124 @@ class Redirect(Fault):
     status: int = 302
 
 
+@dataclass(frozen=True)
+class EndEarly(Fault):
+    """Serve the video but end the body *cleanly* at byte offset ``at`` of the file.
+
+    Like a proxy that ends its response normally when its upstream failed. How depends on
+    :attr:`FakeOpenRouter.framing`:
+
+    * ``"chunked"``: the terminating zero-length chunk is sent at ``at`` (the connection stays
+      usable); the headers (and a 206's Content-Range) still describe the whole file;
+    * ``"close"``: the connection is closed at ``at``;
+    * ``"content-length"``: the answer is that of a file ``at`` bytes long (the first ``at`` bytes,
+      same validators): Content-Length and a 206's Content-Range total both say so, and a range
+      starting at or after ``at`` gets 416.
+    """
+
+    at: int
+
+
+@dataclass(frozen=True)
+class Trickle(Fault):
+    """Serve the video normally up to byte offset ``at`` of the file, then ``size`` bytes every
+    ``interval`` seconds (the first ones ``interval`` after ``at``) until the end of the body, the
+    client hanging up or :meth:`FakeOpenRouter.stop`."""
+
+    at: int
+    interval: float
+    size: int = 1
+
+    def __post_init__(self) -> None:
+        if self.size < 1 or self.interval < 0:
+            raise ValueError("Trickle needs size >= 1 and interval >= 0")
+
+
+@dataclass(frozen=True)
+class Outage(Fault):
+    """Serve the video up to byte offset ``at`` of the file, then go down for ``seconds``.
+
+    The server stops listening (new connections are refused, ``ECONNREFUSED``) and closes every
+    open connection, this one included (after the whole body if ``at`` is past its end); after
+    ``seconds`` it listens again on the same port, with the same videos, jobs, queued faults and
+    recorded requests. Queued for another route than ``"content"``, the request is not answered
+    (its connection is closed) and ``at`` is not used. See also :meth:`FakeOpenRouter.outage`.
+    """
+
+    at: int
+    seconds: float
+
+
+def digest_headers(data: bytes, *, wrong: bool = False) -> dict[str, str]:
+    """Integrity headers describing ``data``, for :meth:`FakeOpenRouter.add_video`'s ``headers``.
+
+    Returns ``Content-MD5`` (base64 MD5), ``Repr-Digest`` (``sha-256=:<base64>:``, RFC 9530),
+    ``x-goog-hash`` (``md5=<base64>``, as Google Cloud Storage sends) and ``x-amz-checksum-sha256``
+    (base64 SHA-256, as Amazon S3 sends). With ``wrong=True`` they describe ``data + b"x"``
+    instead. To send only one: ``{k: v for k, v in digest_headers(d).items() if k == "Repr-Digest"}``.
+    """
+    if wrong:
+        data += b"x"
+    md5 = base64.b64encode(hashlib.md5(data, usedforsecurity=False).digest()).decode()
+    sha256 = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    return {
+        "Content-MD5": md5,
+        "Repr-Digest": f"sha-256=:{sha256}:",
+        "x-goog-hash": f"md5={md5}",
+        "x-amz-checksum-sha256": sha256,
+    }
+
+
+def _box(kind: bytes, *parts: bytes) -> bytes:
+    body = b"".join(parts)
+    return struct.pack(">I", 8 + len(body)) + kind + body
+
+
+def _full_box(kind: bytes, version: int, flags: int, *parts: bytes) -> bytes:
+    return _box(kind, struct.pack(">I", (version << 24) | flags), *parts)
+
+
+def mp4_bytes(payload_size: int = 16, *, seed: int = 0, fragmented: bool = False) -> bytes:
+    """A small, structurally valid ISO-BMFF (MP4) file.
+
+    Top-level boxes ``ftyp`` (major brand ``isom``, minor version 0x200, compatible ``isom``,
+    ``iso2``, ``mp41``), ``moov`` (an ``mvhd``; with ``fragmented=True`` also ``mvex``/``trex``),
+    with ``fragmented=True`` a ``moof`` (``mfhd`` and a ``traf`` with ``tfhd`` and a one-sample
+    ``trun``), and ``mdat`` holding ``payload_size`` pseudo-random bytes (the same for the same
+    ``seed``). Each box's 32-bit size is its exact length and the boxes tile the file. It is not
+    playable media, but it passes structural checks.
+    """
+    if not 0 <= payload_size <= 0xFFFFFFFF - 8:
+        raise ValueError("payload_size must be between 0 and 2**32 - 9")
+    ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isom", b"iso2", b"mp41")
+    matrix = struct.pack(">9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
+    mvhd = _full_box(
+        b"mvhd",
+        0,
+        0,
+        struct.pack(">IIII", 0, 0, 1000, 0),  # creation, modification, timescale, duration
+        struct.pack(">IH", 0x00010000, 0x0100),  # rate 1.0, volume 1.0
+        bytes(10),  # reserved
+        matrix,
+        bytes(24),  # pre_defined
+        struct.pack(">I", 2),  # next_track_ID
+    )
+    payload = random.Random(seed).randbytes(payload_size)
+    if not fragmented:
+        return ftyp + _box(b"moov", mvhd) + _box(b"mdat", payload)
+    trex = _full_box(b"trex", 0, 0, struct.pack(">5I", 1, 1, 0, 0, 0))
+    moov = _box(b"moov", mvhd, _box(b"mvex", trex))
+    mfhd = _full_box(b"mfhd", 0, 0, struct.pack(">I", 1))
+    tfhd = _full_box(b"tfhd", 0, 0x020000, struct.pack(">I", 1))  # default-base-is-moof
+    trun_size = 8 + 4 + 12
+    moof_size = 8 + len(mfhd) + 8 + len(tfhd) + trun_size
+    # data-offset-present | sample-size-present: one sample, the whole mdat payload.
+    trun = _full_box(b"trun", 0, 0x000201, struct.pack(">III", 1, moof_size + 8, payload_size))
+    moof = _box(b"moof", mfhd, _box(b"traf", tfhd, trun))
+    assert len(moof) == moof_size
+    return ftyp + moov + moof + _box(b"mdat", payload)
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
@@ -212,6 +389,22 @@ class _Server(ThreadingHTTPServer):
         """A client that hangs up mid-response is normal here; anything else is printed."""
         if not isinstance(sys.exc_info()[1], ConnectionError | TimeoutError):
             super().handle_error(request, client_address)
+
+    def verify_request(self, request: Any, client_address: Any) -> bool:
+        """Count the connection and track it (refused if this server is already going down)."""
+        return self.fake._accept(self, request)
+
+    def shutdown_request(self, request: Any) -> None:
+        self.fake._forget(request)
+        super().shutdown_request(request)
+
+
+def _shutdown_socket(sock: socket.socket) -> None:
+    """Shut a socket down at the OS level (bypassing TLS), waking up whoever blocks on it."""
+    try:
+        socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    except OSError:
+        pass
 
 
 class FakeOpenRouter:
@@ -231,7 +424,13 @@ class FakeOpenRouter:
         ignore_range: When true, ``Range`` is ignored and every answer is a full 200.
         wrong_content_range: When true, a range request gets a 206 whose Content-Range starts one
             byte after the requested offset.
+        ignore_if_range: When true, ``Range`` is honoured (206) even when ``If-Range`` does not
+            match the video's current validators (a server that ignores ``If-Range``). When false
+            (the default), a non-matching ``If-Range`` gets the full file with 200.
+        validators_on_206: When false, 206 answers carry neither ETag nor Last-Modified (200
+            answers still carry what the video's ``validators`` say).
         rate: When set, video bodies are sent at about this many bytes per second (a slow link).
+        connections: How many TCP connections the server has accepted since it was created.
     """
 
     def __init__(
@@ -250,13 +449,19 @@ class FakeOpenRouter:
         self.requests: list[RecordedRequest] = []
         self.ignore_range = False
         self.wrong_content_range = False
+        self.ignore_if_range = False
+        self.validators_on_206 = True
         self.rate: float | None = None
+        self.connections = 0
+        self._framing = "content-length"
+        self._chunk_size = 65536
         self._videos: dict[tuple[str, int], FakeVideo] = {}
         self._faults: dict[str, deque[Fault]] = {route: deque() for route in ROUTES}
         #: Jobs created through ``POST /videos``, by id.
         self.jobs: dict[str, FakeJob] = {}
-        #: What a job's output is when no script says otherwise.
-        self.default_output = b"\x00\x00\x00\x18ftypmp42fake video"
+        #: What a job's output is when no script says otherwise: ``mp4_bytes(16)``, a minimal
+        #: structurally valid MP4 file (ftyp, moov, mdat).
+        self.default_output = mp4_bytes(16)
         #: The models ``GET /videos/models`` lists.
         self.models: list[dict[str, Any]] = [dict(DEFAULT_MODEL)]
         self._job_scripts: deque[FakeJob] = deque()
@@ -267,29 +472,126 @@ class FakeOpenRouter:
         self._port = port
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
+        # Listening state: _server is None while running during an outage.
+        self._listen_lock = threading.Lock()
+        self._running = False
+        self._bound_port = 0
+        self._outage_generation = 0
+        self._outage_timer: threading.Timer | None = None
+        self._sockets: set[Any] = set()
 
     # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> FakeOpenRouter:
         """Bind and start serving in a background thread; returns ``self``."""
-        server = _Server((self._host, self._port), _Handler)
+        with self._listen_lock:
+            self._stop.clear()
+            self._listen(self._port)
+            self._running = True
+        return self
+
+    def _listen(self, port: int) -> None:
+        """Bind a new server on ``port`` and serve it (the caller holds ``_listen_lock``)."""
+        server = _Server((self._host, port), _Handler, bind_and_activate=False)
         server.fake = self
+        try:
+            server.server_bind()
+            server.server_activate()
+        except BaseException:
+            server.server_close()
+            raise
         if self.ssl_context is not None:
             server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
         self._server = server
-        self._stop.clear()
+        self._bound_port = int(server.server_address[1])
         self._thread = threading.Thread(
             target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         )
         self._thread.start()
-        return self
 
     def stop(self) -> None:
-        """Stop serving and close the socket. Stalled responses are woken up and dropped."""
+        """Stop serving and close the socket. Stalled responses are woken up and dropped.
+
+        Also works during an outage, whose re-listening it cancels.
+        """
         self._stop.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        with self._listen_lock:
+            self._running = False
+            self._outage_generation += 1
+            timer, self._outage_timer = self._outage_timer, None
+            server, self._server = self._server, None
+        if timer is not None:
+            timer.cancel()
+        if server is not None:
+            server.shutdown()
+            server.server_close()
+
+    def outage(self, seconds: float) -> None:
+        """Go down now for ``seconds``: refuse new connections and close the open ones.
+
+        The listening socket is closed (connecting fails with ``ECONNREFUSED``) and every open
+        connection, idle keep-alive ones included, is shut down. After ``seconds`` the server
+        listens again on the same port with the same state. Called during an outage, it restarts
+        the countdown. See also the :class:`Outage` fault.
+        """
+        if not self._running:
+            raise RuntimeError("FakeOpenRouter is not running")
+        self._outage(seconds)
+
+    def _outage(self, seconds: float) -> None:
+        with self._listen_lock:
+            if not self._running:
+                return  # stopped meanwhile
+            self._outage_generation += 1
+            generation = self._outage_generation
+            timer, self._outage_timer = self._outage_timer, None
+            server, self._server = self._server, None
+            sockets = list(self._sockets)
+        if timer is not None:
+            timer.cancel()
+        if server is not None:
+            _shutdown_socket(server.socket)  # refuse at once, before the serving loop notices
+            server.shutdown()
+            server.server_close()
+        for sock in sockets:
+            _shutdown_socket(sock)
+        with self._listen_lock:
+            if self._running and generation == self._outage_generation:
+                timer = threading.Timer(seconds, self._end_outage, args=(generation,))
+                timer.daemon = True
+                self._outage_timer = timer
+                timer.start()
+
+    @property
+    def in_outage(self) -> bool:
+        """Whether the server is running but not listening (during an :meth:`outage`)."""
+        return self._running and self._server is None
+
+    def _end_outage(self, generation: int) -> None:
+        while True:
+            with self._listen_lock:
+                if not self._running or generation != self._outage_generation:
+                    return
+                try:
+                    self._listen(self._bound_port)
+                except OSError:
+                    pass  # the port is still busy (e.g. in use by a closing socket): try again
+                else:
+                    self._outage_timer = None
+                    return
+            if self._stop.wait(0.02):
+                return
+
+    def _accept(self, server: _Server, request: Any) -> bool:
+        with self._listen_lock:
+            self.connections += 1
+            if server is not self._server:
+                return False
+            self._sockets.add(request)
+            return True
+
+    def _forget(self, request: Any) -> None:
+        with self._listen_lock:
+            self._sockets.discard(request)
 
     def __enter__(self) -> FakeOpenRouter:
         return self.start()
@@ -304,10 +606,43 @@ class FakeOpenRouter:
 
     @property
     def port(self) -> int:
-        """The port the server listens on."""
-        if self._server is None:
+        """The port the server listens on (also during an outage)."""
+        if not self._running:
             raise RuntimeError("FakeOpenRouter is not running")
-        return int(self._server.server_address[1])
+        return self._bound_port
+
+    @property
+    def framing(self) -> str:
+        """How video bodies (200 and 206 from the content route) are delimited.
+
+        * ``"content-length"`` (the default): a Content-Length header;
+        * ``"close"``: neither Content-Length nor Transfer-Encoding; ``Connection: close`` and the
+          connection is closed after the body (HTTP/1.0 style, like nginx with
+          ``chunked_transfer_encoding off``);
+        * ``"chunked"``: ``Transfer-Encoding: chunked``, chunks of at most :attr:`chunk_size`
+          bytes, ended by the zero-length chunk. Chunks never straddle a fault's offset, so a
+          :class:`Cut` ends the stream after whole chunks (without the terminating chunk).
+
+        Other answers (errors, JSON, redirects, 416) always carry a Content-Length.
+        """
+        return self._framing
+
+    @framing.setter
+    def framing(self, value: str) -> None:
+        if value not in FRAMINGS:
+            raise ValueError(f"framing must be one of {sorted(FRAMINGS)}, not {value!r}")
+        self._framing = value
+
+    @property
+    def chunk_size(self) -> int:
+        """The largest chunk sent with ``framing = "chunked"`` (default 65536 bytes)."""
+        return self._chunk_size
+
+    @chunk_size.setter
+    def chunk_size(self, value: int) -> None:
+        if value < 1:
+            raise ValueError("chunk_size must be at least 1")
+        self._chunk_size = value
 
     @property
     def origin(self) -> str:
@@ -329,9 +664,32 @@ class FakeOpenRouter:
         index: int = 0,
         content_type: str = "video/mp4",
         etag: str | None = None,
+        last_modified: str | None = None,
+        validators: str = "both",
+        headers: Mapping[str, str] | None = None,
     ) -> FakeVideo:
-        """Store ``data`` as output ``index`` of ``job_id``; replaces (and re-tags) an old one."""
-        video = FakeVideo(data=data, content_type=content_type, etag=etag or "")
+        """Store ``data`` as output ``index`` of ``job_id``; replaces (and re-tags) an old one.
+
+        Args:
+            job_id: The job.
+            data: The bytes of the file.
+            index: The output index.
+            content_type: The Content-Type it is served with.
+            etag: The ETag, sent verbatim: ``'"x"'``, weak ``'W/"x"'`` or even unquoted ``"x"``.
+                ``None`` derives a strong tag from ``data``.
+            last_modified: The Last-Modified value, sent verbatim (``None``: a fixed date).
+            validators: Which validators answers carry: ``"both"``, ``"etag"``,
+                ``"last-modified"`` or ``"none"`` (see :class:`FakeVideo`).
+            headers: Extra headers for every 200 and 206 answer, e.g. :func:`digest_headers`.
+        """
+        video = FakeVideo(
+            data=data,
+            content_type=content_type,
+            etag=etag or "",
+            last_modified=last_modified if last_modified is not None else _DEFAULT_LAST_MODIFIED,
+            validators=validators,
+            headers=dict(headers or {}),
+        )
         with self._lock:
             self._videos[(job_id, index)] = video
         return video
@@ -346,7 +704,8 @@ class FakeOpenRouter:
 
         Routes: ``"content"`` (``GET /videos/{jobId}/content``, the default), ``"create"``
         (``POST /videos``), ``"job"`` (``GET /videos/{jobId}``) and ``"models"``
-        (``GET /videos/models``). :class:`Cut` and :class:`Stall` apply to content only.
+        (``GET /videos/models``). :class:`Cut`, :class:`Stall`, :class:`EndEarly` and
+        :class:`Trickle` apply to content only; :class:`Outage` to any route.
         """
         if route not in ROUTES:
             raise ValueError(f"route must be one of {sorted(ROUTES)}, not {route!r}")
@@ -477,9 +836,13 @@ def error_body(status: int, message: str) -> bytes:
     return json.dumps({"error": {"code": status, "message": message}}).encode()
 
 
+_BYTE_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*", re.IGNORECASE)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+    _chunked = False  # whether the body being sent is chunked
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log."""
@@ -550,6 +913,10 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if isinstance(fault, Redirect):
             self._redirect(fault)
+            return
+        if isinstance(fault, Outage) and route != "content":
+            self.close_connection = True
+            self.fake._outage(fault.seconds)
             return
         if route == "content":
             self._content(job_id, parse_qs(split.query, keep_blank_values=True), fault)
@@ -636,62 +1003,144 @@ class _Handler(BaseHTTPRequestHandler):
             content_type = fault.content_type or "application/json"
         self._send(fault.status, body, content_type, headers)
 
-    def _requested_start(self, video: FakeVideo) -> int | None:
-        """The start offset of a satisfiable ``Range: bytes=N-`` request, honouring If-Range."""
+    def _requested_range(self, video: FakeVideo, total: int) -> tuple[int, int] | None:
+        """The byte range ``(start, end)`` (end exclusive) a 206 should serve, or ``None`` for a 200.
+
+        Raises :class:`_Unsatisfiable` for a range that starts at or after the end of the file.
+        """
         value = self.headers.get("Range")
         if value is None or self.fake.ignore_range:
             return None
         if_range = self.headers.get("If-Range")
-        if if_range is not None and if_range not in (video.etag, video.last_modified):
-            return None
-        unit, _, spec = value.partition("=")
-        start_text, _, end_text = spec.partition("-")
-        if unit.strip() != "bytes" or not start_text.isdigit() or end_text not in ("",):
-            return None
-        start = int(start_text)
-        return start if start < len(video.data) else None
+        if if_range is not None and not self.fake.ignore_if_range:
+            current = [video.etag] if video.sends_etag else []
+            current += [video.last_modified] if video.sends_last_modified else []
+            if if_range.strip() not in current:
+                return None
+        match = _BYTE_RANGE.fullmatch(value)
+        if match is None or not (match[1] or match[2]):
+            return None  # not a single byte range (e.g. a multipart one): ignored, as servers may
+        if not match[1]:  # bytes=-n: the last n bytes
+            if int(match[2]) == 0 or total == 0:
+                raise _Unsatisfiable
+            return max(0, total - int(match[2])), total
+        start = int(match[1])
+        if match[2] and int(match[2]) < start:
+            return None  # invalid: ignored
+        if start >= total:
+            raise _Unsatisfiable
+        return start, min(int(match[2]) + 1, total) if match[2] else total
 
     def _serve_video(self, video: FakeVideo, fault: Fault | None) -> None:
+        fake = self.fake
+        framing = fake.framing
         data = video.data
+        if isinstance(fault, EndEarly) and framing == "content-length":
+            data = data[: max(0, fault.at)]  # a file that is only `at` bytes long
         total = len(data)
-        start = self._requested_start(video)
-        self.send_response(200 if start is None else 206)
-        self.send_header("Content-Type", video.content_type)
-        self.send_header("ETag", video.etag)
-        self.send_header("Last-Modified", video.last_modified)
-        self.send_header("Accept-Ranges", "bytes")
-        if start is None:
-            start = 0
-        else:
-            shown = start + 1 if self.fake.wrong_content_range else start
-            self.send_header("Content-Range", f"bytes {shown}-{total - 1}/{total}")
-        self.send_header("Content-Length", str(total - start))
-        self.end_headers()
-        if self.command == "HEAD":
+        try:
+            selected = self._requested_range(video, total)
+        except _Unsatisfiable:
+            self.send_response(416)
+            self.send_header("Content-Range", f"bytes */{total}")
+            self.send_header("Accept-Ranges", "bytes")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
             return
-        stop = total
-        if isinstance(fault, Cut | Stall):
-            stop = max(start, min(total, fault.at))
-        self._write(memoryview(data)[start:stop])
+        start, end = selected if selected is not None else (0, total)
+        self.send_response(200 if selected is None else 206)
+        self.send_header("Content-Type", video.content_type)
+        if selected is None or fake.validators_on_206:
+            if video.sends_etag:
+                self.send_header("ETag", video.etag)
+            if video.sends_last_modified:
+                self.send_header("Last-Modified", video.last_modified)
+        self.send_header("Accept-Ranges", "bytes")
+        if selected is not None:
+            shown = start + 1 if fake.wrong_content_range else start
+            self.send_header("Content-Range", f"bytes {shown}-{end - 1}/{total}")
+        if framing == "content-length":
+            self.send_header("Content-Length", str(end - start))
+        elif framing == "chunked":
+            self.send_header("Transfer-Encoding", "chunked")
+        else:
+            self.send_header("Connection", "close")  # also sets close_connection
+        for name, value in video.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self._chunked = framing == "chunked"
+        if self.command == "HEAD":
+            if isinstance(fault, Outage):
+                fake._outage(fault.seconds)
+            return
+        stop = end
+        if isinstance(fault, Cut | Stall | EndEarly | Trickle | Outage):
+            stop = max(start, min(end, fault.at))
+        view = memoryview(data)
+        if not self._write(view[start:stop]):
+            return
         if isinstance(fault, Stall):
-            if self.fake._stop.wait(fault.seconds):
+            if fake._stop.wait(fault.seconds):
                 self.close_connection = True
                 return
-            self._write(memoryview(data)[stop:total])
-        elif isinstance(fault, Cut) and stop < total:
+            if not self._write(view[stop:end]):
+                return
+        elif isinstance(fault, Trickle):
+            for offset in range(stop, end, fault.size):
+                if fake._stop.wait(fault.interval):
+                    self.close_connection = True
+                    return
+                if not self._emit(view[offset : min(end, offset + fault.size)]):
+                    return
+        elif isinstance(fault, Cut) and stop < end:
             self.close_connection = True
             if fault.reset:
                 self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             else:
                 self.connection.shutdown(socket.SHUT_WR)
+            return
+        elif isinstance(fault, Outage):
+            if stop == end:
+                self._finish_body()
+            self.close_connection = True
+            fake._outage(fault.seconds)  # also shuts this connection down
+            return
+        self._finish_body()
 
-    def _write(self, view: memoryview) -> None:
+    def _finish_body(self) -> None:
+        """End the body: the terminating chunk when chunked (nothing else to do otherwise)."""
+        if self._chunked:
+            self._emit(memoryview(b""), last=True)
+
+    def _write(self, view: memoryview) -> bool:
+        """Send ``view`` as body bytes, at :attr:`FakeOpenRouter.rate` if set; false if it failed."""
         rate = self.fake.rate
         step = max(1, int(rate / 20) if rate else len(view))
+        for start in range(0, len(view), step):
+            if not self._emit(view[start : start + step]):
+                return False
+            if rate and self.fake._stop.wait(step / rate):
+                self.close_connection = True
+                return False
+        return True
+
+    def _emit(self, view: memoryview, *, last: bool = False) -> bool:
+        """Send body bytes now, framed (chunks of at most ``chunk_size``); false if it failed."""
         try:
-            for start in range(0, len(view), step):
-                self.wfile.write(view[start : start + step])
-                if rate and self.fake._stop.wait(step / rate):
-                    break
+            if not self._chunked:
+                self.wfile.write(view)
+                return True
+            size = self.fake.chunk_size
+            for start in range(0, len(view), size):
+                piece = view[start : start + size]
+                self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+            if last:
+                self.wfile.write(b"0\r\n\r\n")
+            return True
         except OSError:
             self.close_connection = True
+            return False
+
+
+class _Unsatisfiable(Exception):
+    """A range request that starts at or after the end of the file (answered with 416)."""

@@ -1,0 +1,190 @@
+"""Verification of a downloaded body, without I/O of its own: content sniffing, the ISO-BMFF (MP4)
+box walk and the digests servers send.
+
+* :func:`sniff` looks at a body's first bytes: markup or JSON is never a video, whatever the
+  Content-Type says; an ISO-BMFF box is a video whatever the Content-Type says.
+* :func:`walk_boxes` walks the top-level boxes of a file through a ``read_at(offset, size)``
+  callback (seeking from header to header, never reading a payload) and says whether the chain
+  ends exactly at the end of the file and holds a ``moov`` (or a ``moof``).
+* :func:`expected_digests` reads ``Content-MD5``, ``Repr-Digest`` / ``Content-Digest`` (RFC 9530,
+  sha-256 and sha-512), ``x-goog-hash`` (md5) and ``x-amz-checksum-sha256`` from response headers.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import struct
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Final, Literal
+
+#: Bytes of a body's start that :func:`sniff` needs to decide.
+SNIFF_BYTES: Final = 512
+
+#: Top-level ISO-BMFF box types that may start a file (ISO/IEC 14496-12 and common extensions).
+_LEADING_BOXES: Final = frozenset(
+    {b"ftyp", b"styp", b"moov", b"moof", b"mdat", b"free", b"skip", b"wide", b"pdin", b"sidx", b"emsg"}
+)
+_WEBM: Final = b"\x1a\x45\xdf\xa3"
+_MARKUP = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<!doctype|<html|<head|<body|<\?xml|<!--|<title|<script|<[a-z]+[\s>/]|[{\[])",
+    re.IGNORECASE,
+)
+_NOT_VIDEO_TYPE = re.compile(r"^\s*(text/|application/(json|xml|xhtml\+xml|problem\+json)\b)", re.I)
+
+SniffResult = Literal["video", "not-video", "unknown"]
+
+
+def looks_like_bmff(head: bytes) -> bool:
+    """Whether ``head`` starts with a plausible top-level ISO-BMFF box header."""
+    if len(head) < 8 or head[4:8] not in _LEADING_BOXES:
+        return False
+    size = struct.unpack(">I", head[:4])[0]
+    return size in (0, 1) or size >= 8
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+
+
+def _is_text(head: bytes) -> bool:
+    """Whether ``head`` is UTF-8 text without control characters (a cut last character allowed)."""
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:
+            return False
+        text = head[: exc.start].decode("utf-8")
+    return not _CONTROL.search(text)
+
+
+def sniff(head: bytes, content_type: str | None) -> SniffResult:
+    """Judge a 2xx body by its first bytes (at least :data:`SNIFF_BYTES`, unless it is shorter).
+
+    ``"not-video"`` for HTML, XML or JSON text (whatever the Content-Type) and for a text/JSON/XML
+    Content-Type whose body is not a known video container; ``"video"`` for an ISO-BMFF or WebM
+    start (whatever the Content-Type); ``"unknown"`` otherwise (binary data served as a video).
+    """
+    if looks_like_bmff(head) or head.startswith(_WEBM):
+        return "video"
+    if _MARKUP.match(head[:SNIFF_BYTES]) and _is_text(head[:SNIFF_BYTES]):
+        return "not-video"
+    if content_type and _NOT_VIDEO_TYPE.match(content_type):
+        return "not-video"
+    return "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class BoxWalk:
+    """The outcome of :func:`walk_boxes`.
+
+    Attributes:
+        kind: ``"not-bmff"`` (the file does not start with a box: not judged), ``"complete"`` (the
+            chain ends exactly at the end of the file and holds ``moov`` or ``moof``) or
+            ``"incomplete"``.
+        detail: Why it is incomplete (for messages).
+        boxes: The top-level box types seen, in order.
+    """
+
+    kind: Literal["not-bmff", "complete", "incomplete"]
+    detail: str = ""
+    boxes: tuple[str, ...] = ()
+
+
+#: Top-level boxes walked at most (a real MP4 has a handful; fragmented ones a few thousand).
+MAX_BOXES: Final = 1_000_000
+
+
+def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
+    """Walk the top-level boxes of a file of ``size`` bytes; ``read_at(offset, n)`` reads from it.
+
+    Box sizes are 32-bit, or 64-bit when the 32-bit size is 1; a size of 0 means "to the end of the
+    file". Only headers are read (16 bytes per box).
+    """
+    head = read_at(0, 16)
+    if not looks_like_bmff(head):
+        return BoxWalk("not-bmff")
+    offset = 0
+    seen: list[str] = []
+    has_movie = False
+    while offset < size:
+        if len(seen) >= MAX_BOXES:
+            return BoxWalk("incomplete", "too many top-level boxes", tuple(seen[:20]))
+        header = read_at(offset, 16)
+        if len(header) < 8:
+            return BoxWalk("incomplete", f"a box header at byte {offset} is cut", tuple(seen))
+        box_size = struct.unpack(">I", header[:4])[0]
+        kind = header[4:8]
+        name = kind.decode("latin-1")
+        if box_size == 1:
+            if len(header) < 16:
+                return BoxWalk("incomplete", f"the 64-bit size of box {name!r} is cut", tuple(seen))
+            box_size = struct.unpack(">Q", header[8:16])[0]
+            minimum = 16
+        else:
+            minimum = 8
+        if box_size == 0:
+            box_size = size - offset
+        if box_size < minimum:
+            return BoxWalk("incomplete", f"box {name!r} at byte {offset} has size {box_size}", tuple(seen))
+        seen.append(name)
+        has_movie = has_movie or kind in (b"moov", b"moof")
+        offset += box_size
+    if offset > size:
+        return BoxWalk(
+            "incomplete",
+            f"box {seen[-1]!r} ends at byte {offset}, after the end of the file ({size} bytes)",
+            tuple(seen),
+        )
+    if not has_movie:
+        return BoxWalk("incomplete", "no 'moov' or 'moof' box", tuple(seen))
+    return BoxWalk("complete", "", tuple(seen))
+
+
+# -- digests ---------------------------------------------------------------------------------------
+#: hashlib names of the algorithms a server may announce.
+DIGEST_ALGORITHMS: Final = ("md5", "sha256", "sha512")
+_RFC9530 = {"sha-256": "sha256", "sha-512": "sha512", "md5": "md5"}
+_DICT_MEMBER = re.compile(r"\s*([a-z0-9_*.-]+)\s*=\s*:([A-Za-z0-9+/=]*):\s*(?:;[^,]*)?")
+
+
+def _b64(value: str) -> bytes | None:
+    try:
+        return base64.b64decode(value.strip(), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+_LENGTHS = {"md5": 16, "sha256": 32, "sha512": 64}
+
+
+def expected_digests(headers: Mapping[str, str], *, whole: bool) -> dict[str, bytes]:
+    """The digests of the whole representation that ``headers`` announce, by hashlib name.
+
+    ``whole`` says the response carries the whole content (a 200): only then do the digests of
+    the response body itself (``Content-MD5``, ``Content-Digest``, ``x-goog-hash``,
+    ``x-amz-checksum-sha256``) describe the file; ``Repr-Digest`` always does. Malformed values
+    are ignored.
+    """
+    found: dict[str, bytes] = {}
+
+    def add(name: str, raw: bytes | None) -> None:
+        if raw is not None and len(raw) == _LENGTHS[name]:
+            found.setdefault(name, raw)
+
+    for header in ("repr-digest", "content-digest") if whole else ("repr-digest",):
+        for member in (headers.get(header) or "").split(","):
+            match = _DICT_MEMBER.fullmatch(member)
+            if match and match.group(1).lower() in _RFC9530:
+                add(_RFC9530[match.group(1).lower()], _b64(match.group(2)))
+    if whole:
+        if (value := headers.get("content-md5")) is not None:
+            add("md5", _b64(value))
+        for part in (headers.get("x-goog-hash") or "").split(","):
+            algorithm, _, value = part.strip().partition("=")
+            if algorithm.lower() == "md5":
+                add("md5", _b64(value))
+        if (value := headers.get("x-amz-checksum-sha256")) is not None:
+            add("sha256", _b64(value))
+    return found
