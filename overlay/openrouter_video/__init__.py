@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from ._files import safe_filename
+from ._journal import DEFAULT_PARTIAL_TTL, cleanup_partials
+from ._names import safe_filename
 from ._retry import RetryPolicy
 from .errors import (
     APIConnectionError,
@@ -35,7 +36,10 @@ from .errors import (
     BadGatewayError,
     BadRequestError,
     ConfigurationError,
+    DeadlineExceededError,
+    DownloadLockedError,
     IncompleteDownloadError,
+    IntegrityError,
     InternalServerError,
     InvalidRequestError,
     NotFoundError,
@@ -102,6 +106,7 @@ __all__ = [
     "API_KEY_ENV",
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
+    "DEFAULT_PARTIAL_TTL",
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
@@ -114,8 +119,11 @@ __all__ = [
     "BadRequestError",
     "Client",
     "ConfigurationError",
+    "DeadlineExceededError",
+    "DownloadLockedError",
     "DownloadResult",
     "IncompleteDownloadError",
+    "IntegrityError",
     "InternalServerError",
     "InvalidRequestError",
     "NotFoundError",
@@ -135,6 +143,7 @@ __all__ = [
     "VideoStream",
     "WebhookVerificationError",
     "__version__",
+    "cleanup_partials",
     "errors",
     "safe_filename",
 ]

@@ -486,6 +486,12 @@ class DownloadCore:
         """The hashlib names of the digests the server announced for the current content."""
         return frozenset(self.content.digests)
 
+    def time_left(self) -> float | None:
+        """Seconds until the deadline (at least a millisecond), or ``None`` without one."""
+        if self.deadline is None:
+            return None
+        return max(0.001, self.deadline - self.policy.clock())
+
     def watchdog(self) -> Watchdog:
         """A new :class:`Watchdog` for the body about to be read."""
         return Watchdog(self.policy, self.deadline)
@@ -590,7 +596,6 @@ class DownloadCore:
         if not known.digests and (digests := expected_digests(headers, whole=False)):
             self.content = Resumable(known.etag, known.last_modified, self.total, known.content_type, digests)
         self._attempt_from = self.offset
-        self.resumes += 1
         return Stream(fresh=False, head=Head(self._tail, sniff=False, content_type=None))
 
     def _restart(self, reason: str) -> Fail | Retry:
@@ -606,6 +611,7 @@ class DownloadCore:
         self.offset = 0
         self._tail = b""
         self._probing = False
+        self._last_progress = None  # what was received is discarded: it was no progress
         self.content = Resumable()
         self.total = None
         return self._failed(reason, error=None)
@@ -662,7 +668,9 @@ class DownloadCore:
             self._tail = tail[-OVERLAP:]
         new = self.offset - self._attempt_from
         if new >= MIN_PROGRESS:
-            self._progress()
+            self._last_progress = self.policy.clock()
+        if head is not None and self._partial and received:
+            self.resumes += 1
         if self.total is not None and self.offset > self.total:
             return Fail(
                 IncompleteDownloadError(
@@ -692,14 +700,11 @@ class DownloadCore:
             return Fail(connection_error(exc, self.what))
         return self._cut(reason, progressed=new >= MIN_PROGRESS)
 
-    def _progress(self) -> None:
-        self._failures = 0
-        self._last_progress = self.policy.clock()
-
     def _cut(self, reason: str, *, progressed: bool) -> Retry | Fail:
         """The body stopped before the end: resume where it stopped."""
         if progressed:
             # A resume that brought new bytes is free: no backoff, not counted as a failure.
+            self._failures = 0
             return self._checked_retry(Retry(0.0, f"{reason}; resuming"))
         return self._failed(f"{reason}; resuming", None)
 

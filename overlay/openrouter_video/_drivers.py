@@ -43,9 +43,24 @@ CheckKept = Callable[[], Verdict]
 def _build(
     http: httpx.Client | httpx.AsyncClient, request: dict[str, Any], core: DownloadCore
 ) -> httpx.Request:
+    headers = core.request_headers()
+    left = core.time_left()
+    timeout: Any = http.timeout
+    if left is not None:  # no single wait may outlast the call's deadline
+        t = http.timeout
+        timeout = httpx.Timeout(
+            connect=_cap(t.connect, left),
+            read=_cap(t.read, left),
+            write=_cap(t.write, left),
+            pool=_cap(t.pool, left),
+        )
     return http.build_request(
-        **request, headers=core.request_headers(), extensions={NO_TRANSPORT_RETRY: True}
+        **request, headers=headers, timeout=timeout, extensions={NO_TRANSPORT_RETRY: True}
     )
+
+
+def _cap(value: float | None, left: float) -> float:
+    return left if value is None else min(value, left)
 
 
 class _Recent:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import queue
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -25,30 +24,9 @@ from ._journal import (
     remove,
     write_state,
 )
+from ._names import safe_filename
 from ._verify import walk_boxes
-from .errors import IncompleteDownloadError
-
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
-_DOTS = re.compile(r"\.{2,}")
-_INDEX_LIKE = re.compile(r"-\d+$")
-_MAX_STEM = 120
-
-
-def safe_filename(job_id: str, index: int = 0) -> str:
-    """``<job_id>.mp4`` (``<job_id>-<index>.mp4`` when index > 0), with the job id made safe.
-
-    Anything but ASCII letters, digits, ``.``, ``_`` and ``-`` becomes ``_``; runs of dots and
-    leading dots are removed, so no separator, ``..`` or hidden name survives; the stem is at most
-    120 characters. When the id had to change, or ends like an index suffix (``-<digits>``),
-    ``-h`` and 8 hex digits of its SHA-256 are appended: different (job id, index) pairs never get
-    the same name (job ``x`` output 1 is ``x-1.mp4``, job ``x-1`` output 0 is ``x-1-h<hash>.mp4``).
-    """
-    stem = _DOTS.sub(".", _UNSAFE.sub("_", job_id)).lstrip(".")
-    if stem != job_id or len(stem) > _MAX_STEM or not stem or _INDEX_LIKE.search(stem):
-        digest = hashlib.sha256(job_id.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-        stem = f"{stem[: _MAX_STEM - 10]}-h{digest}" if stem else f"h{digest}"
-    suffix = ".mp4" if index == 0 else f"-{index}.mp4"
-    return stem + suffix
+from .errors import IncompleteDownloadError, IntegrityError
 
 
 def resolve_destination(dest: str | os.PathLike[str], job_id: str, index: int, overwrite: bool) -> Path:
@@ -473,7 +451,9 @@ class PartialFile:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
-        self.abort()  # after a successful commit there is nothing left to do
+        # After a successful commit there is nothing left to do. A body that failed its digest
+        # twice is not worth resuming: its partial goes.
+        self.abort(keep=False if isinstance(exc, IntegrityError) else None)
         if exc is not None and self.kept_partial is not None:
             try:
                 exc.partial_path = self.kept_partial  # type: ignore[attr-defined]
