@@ -1,7 +1,8 @@
 """One benchmark contender, run as its own process by bench/run.py.
 
 Usage: python bench/contender.py NAME BASE_URL DEST
-NAME is one of httpx, generated, video_client, video_client_sha256, async_video_client; DEST is a file
+NAME is one of httpx, generated, video_client, video_client_sha256, video_client_nodurable,
+async_video_client; DEST is a file
 path, or "-" for a sink that discards (to measure CPU cost). Prints one JSON object: "seconds" from
 the request to the file being complete (the client is created, and has made one small warm-up
 request, before: the steady state of a service that keeps its client),
@@ -70,9 +71,11 @@ def generated_transfer(client: AuthenticatedClient, job: str, dest: str) -> int:
     return len(response.content)
 
 
-def video_client_transfer(client: VideoClient, job: str, dest: str, checksum: Any = None) -> int:
+def video_client_transfer(
+    client: VideoClient, job: str, dest: str, checksum: Any = None, durable: bool = True
+) -> int:
     if dest != "-":
-        return client.download(job, dest, overwrite=True, checksum=checksum).size
+        return client.download(job, dest, overwrite=True, checksum=checksum, durable=durable).size
     total = 0
     with client.stream(job) as video:
         for chunk in video.iter_bytes():
@@ -100,11 +103,12 @@ def main() -> None:
             lambda c, job: generated_transfer(c, job, dest),
             lambda c: c.get_httpx_client().close(),
         )
-    elif name in ("video_client", "video_client_sha256"):
+    elif name in ("video_client", "video_client_sha256", "video_client_nodurable"):
         checksum = "sha256" if name.endswith("sha256") else None
+        durable = name != "video_client_nodurable"
         timed(
             lambda: VideoClient(api_key="bench", base_url=base_url),
-            lambda c, job: video_client_transfer(c, job, dest, checksum),
+            lambda c, job: video_client_transfer(c, job, dest, checksum, durable),
             lambda c: c.close(),
         )
     elif name == "async_video_client":

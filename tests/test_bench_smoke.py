@@ -44,6 +44,8 @@ def test_bench_harness_one_round(tmp_path: Path) -> None:
         "AsyncVideoClient.download",
         "openrouter-video download",
         'checksum="sha256"',
+        "sync -d FILE",
+        "durable=False",
     ):
         assert label in report
     assert "Start-up: `openrouter-video --help`" in report and "| target | measured | holds |" in report
