@@ -460,6 +460,7 @@ class DownloadCore:
         self._failures = 0
         self._last_progress: float | None = None
         self._attempt_from = 0  # offset when the current body started
+        self._high_water = 0  # the furthest offset ever reached, across restarts
         self._range_from: int | None = None  # start of the current range request, if any
         self._framing: Framing = "content-length"
         self._partial = False
@@ -666,7 +667,10 @@ class DownloadCore:
         self._delivered = self.offset
         if received:
             self._tail = tail[-OVERLAP:]
-        new = self.offset - self._attempt_from
+        # Progress is measured against the furthest point ever reached, so that bytes downloaded
+        # again after a restart from 0 never count as progress (no endless restart loops).
+        new = self.offset - max(self._attempt_from, self._high_water)
+        self._high_water = max(self._high_water, self.offset)
         if new >= MIN_PROGRESS:
             self._last_progress = self.policy.clock()
         if head is not None and self._partial and received:
@@ -743,7 +747,13 @@ class DownloadCore:
             self.verified = "range-probe"
         elif length_proof:
             self.verified = "content-range" if self._partial else "content-length"
-        elif boxes is not None and boxes.kind == "complete":
+        elif (
+            boxes is not None
+            and boxes.kind == "complete"
+            and not (boxes.fragmented and self._framing == "close")
+        ):
+            # (a fragmented MP4 cut at a fragment boundary walks as complete: a close-delimited
+            # one is probed instead)
             self.verified = "mp4"
         elif self._framing == "chunked":
             self.verified = "chunked"

@@ -81,15 +81,18 @@ class BoxWalk:
 
     Attributes:
         kind: ``"not-bmff"`` (the file does not start with a box: not judged), ``"complete"`` (the
-            chain ends exactly at the end of the file and holds ``moov`` or ``moof``) or
-            ``"incomplete"``.
+            chain ends exactly at the end of the file and holds ``moov`` or ``moof``, and ``mdat``)
+            or ``"incomplete"``.
         detail: Why it is incomplete (for messages).
         boxes: The top-level box types seen, in order.
+        fragmented: It holds ``moof`` boxes: a file cut at a fragment boundary also walks as
+            complete, so the walk alone cannot prove such a file complete.
     """
 
     kind: Literal["not-bmff", "complete", "incomplete"]
     detail: str = ""
     boxes: tuple[str, ...] = ()
+    fragmented: bool = False
 
 
 #: Top-level boxes walked at most (a real MP4 has a handful; fragmented ones a few thousand).
@@ -107,7 +110,7 @@ def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
         return BoxWalk("not-bmff")
     offset = 0
     seen: list[str] = []
-    has_movie = False
+    has_movie = has_media = fragmented = False
     while offset < size:
         if len(seen) >= MAX_BOXES:
             return BoxWalk("incomplete", "too many top-level boxes", tuple(seen[:20]))
@@ -130,6 +133,8 @@ def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
             return BoxWalk("incomplete", f"box {name!r} at byte {offset} has size {box_size}", tuple(seen))
         seen.append(name)
         has_movie = has_movie or kind in (b"moov", b"moof")
+        has_media = has_media or kind == b"mdat"
+        fragmented = fragmented or kind == b"moof"
         offset += box_size
     if offset > size:
         return BoxWalk(
@@ -138,8 +143,10 @@ def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
             tuple(seen),
         )
     if not has_movie:
-        return BoxWalk("incomplete", "no 'moov' or 'moof' box", tuple(seen))
-    return BoxWalk("complete", "", tuple(seen))
+        return BoxWalk("incomplete", "no 'moov' or 'moof' box", tuple(seen), fragmented)
+    if not has_media:
+        return BoxWalk("incomplete", "no 'mdat' box", tuple(seen), fragmented)
+    return BoxWalk("complete", "", tuple(seen), fragmented)
 
 
 # -- digests ---------------------------------------------------------------------------------------
