@@ -245,3 +245,14 @@ def test_a_request_the_spec_does_not_allow_is_refused_before_sending(flow: Flow)
     with pytest.raises(InvalidRequestError, match="999p"):
         flow("generate", MODEL, "p", resolution="999p")
     assert flow.fake.requests == []
+
+
+def test_generate_and_download_deadline_bounds_the_wait(flow: Flow, tmp_path: Path) -> None:
+    import time
+
+    flow.fake.script_job(statuses=["pending"])  # never completes
+    started = time.monotonic()
+    with pytest.raises(VideoJobTimeoutError) as caught:
+        flow("generate_and_download", tmp_path, model=MODEL, prompt="p", poll_interval=0.05, deadline=0.5)
+    assert caught.value.timeout <= 0.5  # the wait got what was left of the deadline, not its 1800 s
+    assert time.monotonic() - started < 3
