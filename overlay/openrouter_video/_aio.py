@@ -204,21 +204,27 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         await self._fallback.sleep(seconds)
 
 
-def async_http_transport(verify: ssl.SSLContext | str | bool = True) -> httpx.AsyncHTTPTransport:
-    """An :class:`httpx.AsyncHTTPTransport` whose connection pool uses :class:`AsyncioBackend`.
+def async_http_transport(
+    verify: ssl.SSLContext | str | bool = True,
+    *,
+    limits: httpx.Limits | None = None,
+    proxy: str | None = None,
+) -> httpx.AsyncHTTPTransport:
+    """An :class:`httpx.AsyncHTTPTransport` whose connection pool (or proxy pool) uses
+    :class:`AsyncioBackend`.
 
-    httpx offers no argument for the network backend, so the pool it builds is replaced by the same
-    pool with this backend. ``verify`` is as for httpx (True, a CA bundle path, an SSLContext, or
-    False). (``_pool`` is httpx's private attribute; httpx is pinned below 0.29, and
-    tests/test_aio.py keeps a test on this seam).
+    httpx offers no argument for the network backend, so the backend of the pool it builds is
+    swapped. ``verify`` is as for httpx (True, a CA bundle path, an SSLContext, or False), ``limits``
+    and ``proxy`` too. (``_pool`` is httpx's private attribute and ``_network_backend`` httpcore's;
+    httpx is pinned below 0.29 and httpcore below 2, and tests/test_aio.py fails if either seam
+    moves.)
     """
-    limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's defaults
-    transport = httpx.AsyncHTTPTransport(limits=limits)
-    transport._pool = httpcore.AsyncConnectionPool(
-        ssl_context=httpx.create_ssl_context(verify=verify),
-        max_connections=limits.max_connections,
-        max_keepalive_connections=limits.max_keepalive_connections,
-        keepalive_expiry=limits.keepalive_expiry,
-        network_backend=AsyncioBackend(),
+    transport = httpx.AsyncHTTPTransport(
+        verify=verify,
+        limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
+        proxy=proxy,
     )
+    pool = transport._pool
+    if isinstance(pool, httpcore.AsyncConnectionPool):  # also the HTTP and SOCKS proxy pools
+        pool._network_backend = AsyncioBackend()
     return transport

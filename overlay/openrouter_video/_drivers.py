@@ -121,7 +121,7 @@ class SyncDriver:
         while True:
             try:
                 response = self.http.send(_build(self.http, self.request, core), stream=True)
-            except httpx.RequestError as exc:
+            except (httpx.RequestError, httpx.InvalidURL) as exc:  # e.g. a redirect to javascript:
                 action: Any = core.on_request_error(exc)
             else:
                 action = core.on_response(response.status_code, response.headers)
@@ -243,7 +243,7 @@ class AsyncDriver:
         while True:
             try:
                 response = await self.http.send(_build(self.http, self.request, core), stream=True)
-            except httpx.RequestError as exc:
+            except (httpx.RequestError, httpx.InvalidURL) as exc:  # e.g. a redirect to javascript:
                 action: Any = core.on_request_error(exc)
             else:
                 action = core.on_response(response.status_code, response.headers)

@@ -9,6 +9,15 @@ What is retried:
 * ``GET``/``HEAD``/``OPTIONS``: the policy's statuses and any connection error or timeout;
 * any other method (e.g. ``POST /videos``, which creates a paid job): only a failure to connect,
   when the request cannot have reached the server, and 429 responses.
+
+A retry never starts when its wait would end past the call's deadline (the request extension
+:data:`DEADLINE`): the last answer is returned instead.
+
+Proxies: each request goes through an inner transport chosen by its URL: through the explicit
+``proxy``, else (with ``trust_env``) through ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` unless
+``NO_PROXY`` says otherwise, else directly, so that retries apply whichever way it goes. (httpx
+itself ignores the environment's proxies as soon as a transport is given, and its ``proxy=`` mounts
+bypass the transport.)
 """
 
 from __future__ import annotations
@@ -17,7 +26,10 @@ import asyncio
 import inspect
 import ssl
 import time
+import urllib.request
+from collections.abc import Callable
 from types import TracebackType
+from typing import Final, Generic, TypeVar
 
 import httpx
 
@@ -26,6 +38,58 @@ from ._drivers import NO_TRANSPORT_RETRY
 from ._retry import RetryPolicy, log_retry, parse_retry_after
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Request extension: the clock time (``RetryPolicy.clock``) after which no retry may start.
+DEADLINE: Final = "openrouter_video.deadline"
+#: Bytes of a retried answer's body read before it is dropped (its connection is then closed).
+_DRAIN_LIMIT: Final = 64 * 1024
+
+T = TypeVar("T")
+
+
+def _bypassed(url: httpx.URL, no_proxy: str) -> bool:
+    """Whether ``NO_PROXY`` (comma-separated hosts, domains, ``host:port`` or ``*``) covers ``url``."""
+    host = url.host.lower()
+    for entry in (e.strip().lower() for e in no_proxy.split(",")):
+        if not entry:
+            continue
+        if entry == "*":
+            return True
+        name, _, port = entry.partition(":") if entry.count(":") == 1 else (entry, "", "")
+        if port and str(url.port or (443 if url.scheme == "https" else 80)) != port:
+            continue
+        name = name.lstrip(".")
+        if host == name or host.endswith("." + name):
+            return True
+    return False
+
+
+class Routes(Generic[T]):
+    """Picks the inner transport for a URL: direct, or through a proxy (explicit or from the
+    environment, ``NO_PROXY`` honoured); one transport per proxy, made by ``make(proxy_or_None)``."""
+
+    def __init__(self, make: Callable[[str | None], T], *, proxy: str | None, trust_env: bool) -> None:
+        self._make = make
+        self._explicit = proxy
+        self._env = urllib.request.getproxies_environment() if proxy is None and trust_env else {}
+        self.transports: dict[str | None, T] = {}
+
+    def proxy_for(self, url: httpx.URL) -> str | None:
+        """The proxy URL that ``url`` goes through, or ``None``."""
+        if self._explicit is not None:
+            return self._explicit
+        if not self._env:
+            return None
+        if _bypassed(url, self._env.get("no", "")):
+            return None
+        return self._env.get(url.scheme) or self._env.get("all")
+
+    def pick(self, url: httpx.URL) -> T:
+        """The inner transport for ``url`` (made on first use)."""
+        proxy = self.proxy_for(url)
+        transport = self.transports.get(proxy)
+        if transport is None:
+            transport = self.transports[proxy] = self._make(proxy)
+        return transport
 
 
 class _Attempts:
@@ -36,6 +100,7 @@ class _Attempts:
         self.idempotent = request.method.upper() in _IDEMPOTENT
         self.what = f"{request.method} {request.url.path}"
         self.failures = 0
+        self.deadline: float | None = request.extensions.get(DEADLINE)
 
     def after_response(self, response: httpx.Response) -> float | None:
         status = response.status_code
@@ -52,6 +117,8 @@ class _Attempts:
     def _next(self, reason: str, retry_after: float | None) -> float | None:
         self.failures += 1
         delay = self.policy.delay(self.failures, retry_after)
+        if delay is not None and self.deadline is not None and self.policy.clock() + delay >= self.deadline:
+            delay = None  # waiting would end past the call's deadline: give the answer back now
         if delay is not None:
             log_retry(self.what, reason, self.failures, delay)
         return delay
@@ -64,9 +131,15 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         policy: The retry policy (its ``sleep`` is used for the waits).
         verify: TLS verification for the default inner transports, as for httpx: True, a CA bundle
             path, an :class:`ssl.SSLContext`, or False.
-        transport: The sync transport to wrap (default: a new :class:`httpx.HTTPTransport`).
+        transport: The sync transport to wrap, for every request (default: an
+            :class:`httpx.HTTPTransport` per route, see ``proxy``).
         async_transport: The async one (default: an :class:`httpx.AsyncHTTPTransport` on the lean
-            asyncio backend of ``_aio.py``).
+            asyncio backend of ``_aio.py``, per route).
+        proxy: A proxy URL for every request (``http://``, ``https://``; ``socks5://`` needs the
+            ``socksio`` package); overrides the environment.
+        trust_env: Use ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` (and their
+            lower-case forms), as curl and httpx do.
+        limits: Connection pool limits of the default inner transports.
     """
 
     def __init__(
@@ -76,22 +149,52 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         verify: ssl.SSLContext | str | bool = True,
         transport: httpx.BaseTransport | None = None,
         async_transport: httpx.AsyncBaseTransport | None = None,
+        proxy: str | None = None,
+        trust_env: bool = True,
+        limits: httpx.Limits | None = None,
     ) -> None:
         self.policy = policy or RetryPolicy()
         self.verify = verify
+        self.limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._transport = transport
         self._async_transport = async_transport
+        self.routes: Routes[httpx.BaseTransport] = Routes(self._make_sync, proxy=proxy, trust_env=trust_env)
+        self.async_routes: Routes[httpx.AsyncBaseTransport] = Routes(
+            self._make_async, proxy=proxy, trust_env=trust_env
+        )
+
+    def _make_sync(self, proxy: str | None) -> httpx.BaseTransport:
+        return httpx.HTTPTransport(verify=self.verify, limits=self.limits, proxy=proxy)
+
+    def _make_async(self, proxy: str | None) -> httpx.AsyncBaseTransport:
+        from ._aio import async_http_transport
+
+        return async_http_transport(self.verify, limits=self.limits, proxy=proxy)
+
+    def prepare(self, url: httpx.URL) -> None:
+        """Build the inner transports ``url`` will use now (creating a TLS context takes ~20 ms)."""
+        if self._transport is None:
+            self.routes.pick(url)
+        if self._async_transport is None:
+            self.async_routes.pick(url)
+
+    def _inner(self, request: httpx.Request) -> httpx.BaseTransport:
+        return self._transport if self._transport is not None else self.routes.pick(request.url)
+
+    def _async_inner(self, request: httpx.Request) -> httpx.AsyncBaseTransport:
+        if self._async_transport is not None:
+            return self._async_transport
+        return self.async_routes.pick(request.url)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request``, retrying per the policy (see the module's rules)."""
-        if self._transport is None:
-            self._transport = httpx.HTTPTransport(verify=self.verify)
+        inner = self._inner(request)
         if request.extensions.get(NO_TRANSPORT_RETRY):
-            return self._transport.handle_request(request)
+            return inner.handle_request(request)
         attempts = _Attempts(self.policy, request)
         while True:
             try:
-                response = self._transport.handle_request(request)
+                response = inner.handle_request(request)
             except httpx.TransportError as exc:
                 delay = attempts.after_exception(exc)
                 if delay is None:
@@ -100,22 +203,18 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 delay = attempts.after_response(response)
                 if delay is None:
                     return response
-                response.read()
-                response.close()
+                _drain(response)
             (self.policy.sleep or time.sleep)(delay)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """The async twin of :meth:`handle_request`."""
-        if self._async_transport is None:
-            from ._aio import async_http_transport
-
-            self._async_transport = async_http_transport(self.verify)
+        inner = self._async_inner(request)
         if request.extensions.get(NO_TRANSPORT_RETRY):
-            return await self._async_transport.handle_async_request(request)
+            return await inner.handle_async_request(request)
         attempts = _Attempts(self.policy, request)
         while True:
             try:
-                response = await self._async_transport.handle_async_request(request)
+                response = await inner.handle_async_request(request)
             except httpx.TransportError as exc:
                 delay = attempts.after_exception(exc)
                 if delay is None:
@@ -124,21 +223,22 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
                 delay = attempts.after_response(response)
                 if delay is None:
                     return response
-                await response.aread()
-                await response.aclose()
+                await _adrain(response)
             result = (self.policy.sleep or asyncio.sleep)(delay)
             if inspect.isawaitable(result):
                 await result
 
     def close(self) -> None:
-        """Close the sync inner transport's connections."""
-        if self._transport is not None:
-            self._transport.close()
+        """Close the sync inner transports' connections."""
+        for transport in [self._transport, *self.routes.transports.values()]:
+            if transport is not None:
+                transport.close()
 
     async def aclose(self) -> None:
-        """Close the async inner transport's connections."""
-        if self._async_transport is not None:
-            await self._async_transport.aclose()
+        """Close the async inner transports' connections."""
+        for transport in [self._async_transport, *self.async_routes.transports.values()]:
+            if transport is not None:
+                await transport.aclose()
 
     def __enter__(self) -> RetryTransport:
         return self
@@ -161,3 +261,30 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         tb: TracebackType | None = None,
     ) -> None:
         await self.aclose()
+
+
+def _drain(response: httpx.Response) -> None:
+    """Read a little of a retried answer's body (so that a small one keeps its connection), then close."""
+    try:
+        read = 0
+        for chunk in response.iter_raw():
+            read += len(chunk)
+            if read > _DRAIN_LIMIT:
+                break
+    except httpx.HTTPError:
+        pass
+    finally:
+        response.close()
+
+
+async def _adrain(response: httpx.Response) -> None:
+    try:
+        read = 0
+        async for chunk in response.aiter_raw():
+            read += len(chunk)
+            if read > _DRAIN_LIMIT:
+                break
+    except httpx.HTTPError:
+        pass
+    finally:
+        await response.aclose()

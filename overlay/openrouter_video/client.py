@@ -12,7 +12,7 @@ import inspect
 import os
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,15 +24,23 @@ from openrouter_video_api import AuthenticatedClient
 from openrouter_video_api.api.video_generation import list_videos_content
 
 from . import jobs
-from ._aio import async_http_transport
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._core import DownloadCore, Verified, connection_error
 from ._drivers import AsyncDriver, SyncDriver
 from ._files import PartialFile, resolve_destination
 from ._journal import DEFAULT_PARTIAL_TTL
 from ._retry import RetryPolicy
+from ._secrets import clean_key
 from ._transport import RetryTransport
-from .errors import ConfigurationError, InvalidRequestError, RateLimitError
+from .errors import (
+    APIStatusError,
+    ConfigurationError,
+    DeadlineExceededError,
+    InvalidRequestError,
+    OpenRouterVideoError,
+    RateLimitError,
+    VideoJobTimeoutError,
+)
 from .jobs import JobWaiter, VideoJob, VideoModelInfo
 
 __all__ = [
@@ -196,6 +204,37 @@ class _FileOptions:
     partial_ttl: float | None = DEFAULT_PARTIAL_TTL
 
 
+#: ``httpx_args`` keys handed to :class:`httpx.Client` / :class:`httpx.AsyncClient` as they are.
+_PASSED_THROUGH = frozenset({"max_redirects", "event_hooks", "default_encoding", "params", "trust_env"})
+#: ``httpx_args`` keys this package takes over (they have an argument of their own, or must go
+#: through the retrying transport).
+_TAKEN_OVER = frozenset({"headers", "cookies", "timeout", "verify", "limits", "proxy", "transport"})
+#: ``httpx_args`` keys that would bypass the retries or break the client, with the reason.
+_REFUSED = {
+    "base_url": "pass base_url= to the client",
+    "follow_redirects": "redirects are followed for GET and never for the paid POST /videos",
+    "auth": "the API key is sent as a bearer token; pass api_key=",
+    "mounts": "mounted transports would bypass the retries; pass proxy= or transport",
+    "proxies": "removed in httpx 0.28; pass proxy=",
+    "app": "not supported; pass a transport in httpx_args['transport']",
+    "http1": "not supported",
+    "http2": "not supported (the downloads are tuned for HTTP/1.1)",
+    "cert": "deprecated in httpx; pass an ssl.SSLContext with your certificate as verify=",
+}
+
+_DEFAULT_TIMEOUT = 60.0
+
+
+def _header_value(name: str, value: object) -> str:
+    if not isinstance(name, str) or not name or any(not "!" <= c <= "~" or c == ":" for c in name):
+        raise ConfigurationError(f"invalid header name {name!r}")
+    if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+        raise ConfigurationError(f"invalid value for header {name}: it must be a str without CR, LF or NUL")
+    if name.lower() == "authorization":
+        raise ConfigurationError("the Authorization header is set from the API key; pass api_key=")
+    return value
+
+
 class _ClientBase:
     """Configuration shared by :class:`VideoClient` and :class:`AsyncVideoClient`."""
 
@@ -204,24 +243,71 @@ class _ClientBase:
         api_key: str | None = None,
         base_url: str | None = None,
         retry: RetryPolicy | None = None,
-        timeout: float | httpx.Timeout = 60.0,
+        timeout: float | httpx.Timeout | None = None,
         *,
         verify: ssl.SSLContext | str | bool = True,
-        httpx_args: dict[str, Any] | None = None,
+        proxy: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        httpx_args: Mapping[str, Any] | None = None,
     ) -> None:
-        key = api_key or os.environ.get(API_KEY_ENV)
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
         if not key:
             raise ConfigurationError(
                 f"no OpenRouter API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
             )
+        key = clean_key(key)
         self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
         self.retry = retry or RetryPolicy()
-        self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
-        args: dict[str, Any] = {
-            "transport": self._transport(self.retry, verify),
-            "max_redirects": MAX_REDIRECTS,
-        }
-        args.update(httpx_args or {})
+        extra = dict(httpx_args or {})
+        for name in extra:
+            if name in _REFUSED:
+                raise ConfigurationError(f"httpx_args[{name!r}] is not supported: {_REFUSED[name]}")
+            if name not in _PASSED_THROUGH and name not in _TAKEN_OVER:
+                raise ConfigurationError(f"httpx_args[{name!r}] is not an argument this client can pass on")
+        if "timeout" in extra:
+            if timeout is not None:
+                raise ConfigurationError("pass timeout= or httpx_args['timeout'], not both")
+            timeout = extra.pop("timeout")
+        if "verify" in extra:
+            if verify is not True:
+                raise ConfigurationError("pass verify= or httpx_args['verify'], not both")
+            verify = extra.pop("verify")
+        if "proxy" in extra:
+            if proxy is not None:
+                raise ConfigurationError("pass proxy= or httpx_args['proxy'], not both")
+            proxy = extra.pop("proxy")
+        if proxy is not None:
+            proxy = str(proxy)
+            try:
+                parsed = httpx.URL(proxy)
+            except httpx.InvalidURL as exc:
+                raise ConfigurationError(f"invalid proxy URL: {exc}") from None
+            if parsed.scheme not in ("http", "https", "socks5", "socks5h") or not parsed.host:
+                raise ConfigurationError("proxy must be an http://, https:// or socks5:// URL with a host")
+        limits = extra.pop("limits", None)
+        if limits is not None and not isinstance(limits, httpx.Limits):
+            raise ConfigurationError("httpx_args['limits'] must be an httpx.Limits")
+        inner = extra.pop("transport", None)
+        headers = {**dict(extra.pop("headers", None) or {}), **dict(default_headers or {})}
+        for name, value in headers.items():
+            _header_value(name, value)
+        cookies = extra.pop("cookies", None)
+        if timeout is None:
+            timeout = _DEFAULT_TIMEOUT
+        try:
+            self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"invalid timeout: {exc}") from None
+        self.transport = self._transport(
+            self.retry,
+            verify,
+            proxy=proxy,
+            trust_env=bool(extra.get("trust_env", True)),
+            limits=limits,
+            inner=inner,
+        )
+        self.transport.prepare(httpx.URL(self.base_url))  # TLS contexts now, not on the first request
+        args: dict[str, Any] = {"transport": self.transport, "max_redirects": MAX_REDIRECTS, **extra}
         #: The generated client (``openrouter_video_api``) for direct calls; same key, retries, timeout.
         self.api = ApiClient(
             base_url=self.base_url,
@@ -229,6 +315,8 @@ class _ClientBase:
             timeout=self.timeout,
             verify_ssl=verify,
             follow_redirects=True,
+            headers=headers,
+            cookies=cookies or {},
             httpx_args=args,
         )
 
@@ -236,9 +324,44 @@ class _ClientBase:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
 
     @staticmethod
-    def _transport(policy: RetryPolicy, verify: ssl.SSLContext | str | bool) -> RetryTransport:
-        """The retrying transport; each client builds its own kind of inner transport up front."""
+    def _transport(
+        policy: RetryPolicy,
+        verify: ssl.SSLContext | str | bool,
+        *,
+        proxy: str | None,
+        trust_env: bool,
+        limits: httpx.Limits | None,
+        inner: Any,
+    ) -> RetryTransport:
+        """The retrying transport around this client's kind of inner transports."""
         raise NotImplementedError
+
+    def _deadline(self, timeout: float | None) -> float | None:
+        """The clock time a call with this ``timeout`` (seconds, the whole call) must end by."""
+        return None if timeout is None else self.retry.clock() + timeout
+
+    def _call_error(self, exc: Exception, call: jobs.Call) -> OpenRouterVideoError:
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        if timed_out and call.deadline is not None and self.retry.clock() >= call.deadline - 0.01:
+            return DeadlineExceededError(f"{call.what}: the call's timeout passed ({type(exc).__name__})")
+        return connection_error(exc, call.what)
+
+    def _result(self, call: jobs.Call, response: httpx.Response, body: bytes) -> Any:
+        status = response.status_code
+        try:
+            return call.result(status, response.headers, body, truncated=len(body) > call.limit(status))
+        except APIStatusError as exc:
+            # The transport stops retrying when its next wait would end past the deadline.
+            wait = exc.retry_after or 0.0
+            if (
+                call.deadline is not None
+                and status in self.retry.retry_statuses
+                and self.retry.clock() + wait >= call.deadline - 0.01
+            ):
+                raise DeadlineExceededError(
+                    f"{call.what}: the call's timeout would pass before the next retry ({exc})"
+                ) from exc
+            raise
 
     def _core(
         self, job_id: str, index: int, *, can_restart: bool, deadline: float | None = None
@@ -265,6 +388,7 @@ class _ClientBase:
 
     def _poll_call(self, waiter: JobWaiter) -> jobs.Call:
         call = jobs.get_call(self.api, waiter.job.id)
+        call.deadline = waiter.deadline  # no poll, retries included, outlasts the wait
         url = waiter.poll_url()
         if url is not None:  # follow the job's own polling_url (same origin only)
             call.request = {"method": "get", "url": url}
@@ -399,9 +523,18 @@ class VideoClient(_ClientBase):
     """
 
     @staticmethod
-    def _transport(policy: RetryPolicy, verify: ssl.SSLContext | str | bool) -> RetryTransport:
-        # Built now, not on the first request: creating the TLS context takes ~20 ms.
-        return RetryTransport(policy, verify=verify, transport=httpx.HTTPTransport(verify=verify))
+    def _transport(
+        policy: RetryPolicy,
+        verify: ssl.SSLContext | str | bool,
+        *,
+        proxy: str | None,
+        trust_env: bool,
+        limits: httpx.Limits | None,
+        inner: Any,
+    ) -> RetryTransport:
+        return RetryTransport(
+            policy, verify=verify, transport=inner, proxy=proxy, trust_env=trust_env, limits=limits
+        )
 
     def download(
         self,
@@ -458,30 +591,49 @@ class VideoClient(_ClientBase):
         return VideoStream(SyncDriver(self.api.get_httpx_client(), request, core, self.retry.sleep))
 
     # -- the whole flow: submit, wait, download ----------------------------------------------------------
-    def _call(self, call: jobs.Call) -> Any:
+    def _call(self, call: jobs.Call, timeout: float | None = None) -> Any:
+        if timeout is not None:
+            call.deadline = self._deadline(timeout)
+        http = self.api.get_httpx_client()
         try:
-            response = self.api.get_httpx_client().request(**call.request)
-        except httpx.RequestError as exc:
-            raise connection_error(exc, call.what) from exc
-        return call.result(response)
+            response = http.send(
+                call.build(http, self.retry.clock), stream=True, follow_redirects=call.follow_redirects
+            )
+            try:
+                limit = call.limit(response.status_code)
+                body = bytearray()
+                for chunk in response.iter_bytes():
+                    body += chunk
+                    if len(body) > limit:
+                        break
+            finally:
+                response.close()
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._call_error(exc, call) from exc
+        return self._result(call, response, bytes(body))
 
-    def generate(self, model: str, prompt: str | None = None, **options: Any) -> VideoJob:
+    def generate(
+        self, model: str, prompt: str | None = None, *, timeout: float | None = None, **options: Any
+    ) -> VideoJob:
         """Submit a video generation job (``POST /videos``, answered 202) and return it.
 
         ``options`` are the request's other fields, passed through as the spec allows: duration,
         resolution, aspect_ratio, size, frame_images, input_references, generate_audio, seed,
         callback_url, provider, ... This creates a paid job, so it is never retried once the request
-        may have reached the server: only a failure to connect and 429 responses are retried.
+        may have reached the server: only a failure to connect and 429 responses are retried, and a
+        redirect is never followed (it raises an :class:`~openrouter_video.errors.APIStatusError`
+        naming the Location). ``timeout`` bounds the whole call, retries included.
         """
-        return self._call(jobs.create_call(self.api, model, prompt, options))  # type: ignore[no-any-return]
+        return self._call(jobs.create_call(self.api, model, prompt, options), timeout)  # type: ignore[no-any-return]
 
-    def get_job(self, job_id: str) -> VideoJob:
-        """The job's current state (``GET /videos/{jobId}``)."""
-        return self._call(jobs.get_call(self.api, job_id))  # type: ignore[no-any-return]
+    def get_job(self, job_id: str, *, timeout: float | None = None) -> VideoJob:
+        """The job's current state (``GET /videos/{jobId}``); ``timeout`` bounds the whole call,
+        retries included (:class:`~openrouter_video.errors.DeadlineExceededError`)."""
+        return self._call(jobs.get_call(self.api, job_id), timeout)  # type: ignore[no-any-return]
 
-    def list_models(self) -> list[VideoModelInfo]:
-        """The video generation models (``GET /videos/models``)."""
-        return self._call(jobs.models_call(self.api))  # type: ignore[no-any-return]
+    def list_models(self, *, timeout: float | None = None) -> list[VideoModelInfo]:
+        """The video generation models (``GET /videos/models``); ``timeout`` as for :meth:`get_job`."""
+        return self._call(jobs.models_call(self.api), timeout)  # type: ignore[no-any-return]
 
     def wait(
         self,
@@ -501,7 +653,12 @@ class VideoClient(_ClientBase):
         after ``timeout`` seconds.
         """
         waiter = JobWaiter(
-            job, self.base_url, poll_interval=poll_interval, timeout=timeout, on_status=on_status
+            job,
+            self.base_url,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_status=on_status,
+            clock=self.retry.clock,
         )
         sleep = self.retry.sleep or time.sleep
         while True:
@@ -509,6 +666,8 @@ class VideoClient(_ClientBase):
                 polled: VideoJob = self._call(self._poll_call(waiter))
             except RateLimitError as exc:
                 delay = waiter.on_rate_limited(exc)
+            except DeadlineExceededError as exc:
+                raise VideoJobTimeoutError(waiter.job, timeout) from exc
             else:
                 next_delay = waiter.on_job(polled)
                 if next_delay is None:
@@ -581,11 +740,20 @@ class AsyncVideoClient(_ClientBase):
     """The async twin of :class:`VideoClient`: same arguments, same behaviour, awaitable methods."""
 
     @staticmethod
-    def _transport(policy: RetryPolicy, verify: ssl.SSLContext | str | bool) -> RetryTransport:
-        # Built now, not on the first request: creating the TLS context takes ~20 ms, and the async
-        # stack (anyio, used by httpcore's locks) takes ~15 ms to import.
+    def _transport(
+        policy: RetryPolicy,
+        verify: ssl.SSLContext | str | bool,
+        *,
+        proxy: str | None,
+        trust_env: bool,
+        limits: httpx.Limits | None,
+        inner: Any,
+    ) -> RetryTransport:
+        import anyio  # noqa: F401 - httpcore's async locks import it (~15 ms): now, not mid-request
 
-        return RetryTransport(policy, verify=verify, async_transport=async_http_transport(verify))
+        return RetryTransport(
+            policy, verify=verify, async_transport=inner, proxy=proxy, trust_env=trust_env, limits=limits
+        )
 
     async def download(
         self,
@@ -629,24 +797,41 @@ class AsyncVideoClient(_ClientBase):
         )
 
     # -- the whole flow: submit, wait, download ----------------------------------------------------------
-    async def _call(self, call: jobs.Call) -> Any:
+    async def _call(self, call: jobs.Call, timeout: float | None = None) -> Any:
+        if timeout is not None:
+            call.deadline = self._deadline(timeout)
+        http = self.api.get_async_httpx_client()
         try:
-            response = await self.api.get_async_httpx_client().request(**call.request)
-        except httpx.RequestError as exc:
-            raise connection_error(exc, call.what) from exc
-        return call.result(response)
+            response = await http.send(
+                call.build(http, self.retry.clock), stream=True, follow_redirects=call.follow_redirects
+            )
+            try:
+                limit = call.limit(response.status_code)
+                body = bytearray()
+                async for chunk in response.aiter_bytes():
+                    body += chunk
+                    if len(body) > limit:
+                        break
+            finally:
+                await response.aclose()
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._call_error(exc, call) from exc
+        return self._result(call, response, bytes(body))
 
-    async def generate(self, model: str, prompt: str | None = None, **options: Any) -> VideoJob:
+    async def generate(
+        self, model: str, prompt: str | None = None, *, timeout: float | None = None, **options: Any
+    ) -> VideoJob:
         """Submit a video generation job; see :meth:`VideoClient.generate` (never retried once sent)."""
-        return await self._call(jobs.create_call(self.api, model, prompt, options))  # type: ignore[no-any-return]
+        return await self._call(jobs.create_call(self.api, model, prompt, options), timeout)  # type: ignore[no-any-return]
 
-    async def get_job(self, job_id: str) -> VideoJob:
-        """The job's current state (``GET /videos/{jobId}``)."""
-        return await self._call(jobs.get_call(self.api, job_id))  # type: ignore[no-any-return]
+    async def get_job(self, job_id: str, *, timeout: float | None = None) -> VideoJob:
+        """The job's current state (``GET /videos/{jobId}``); ``timeout`` bounds the whole call,
+        retries included (:class:`~openrouter_video.errors.DeadlineExceededError`)."""
+        return await self._call(jobs.get_call(self.api, job_id), timeout)  # type: ignore[no-any-return]
 
-    async def list_models(self) -> list[VideoModelInfo]:
-        """The video generation models (``GET /videos/models``)."""
-        return await self._call(jobs.models_call(self.api))  # type: ignore[no-any-return]
+    async def list_models(self, *, timeout: float | None = None) -> list[VideoModelInfo]:
+        """The video generation models (``GET /videos/models``); ``timeout`` as for :meth:`get_job`."""
+        return await self._call(jobs.models_call(self.api), timeout)  # type: ignore[no-any-return]
 
     async def wait(
         self,
@@ -658,7 +843,12 @@ class AsyncVideoClient(_ClientBase):
     ) -> VideoJob:
         """Poll until the job completes; see :meth:`VideoClient.wait`."""
         waiter = JobWaiter(
-            job, self.base_url, poll_interval=poll_interval, timeout=timeout, on_status=on_status
+            job,
+            self.base_url,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_status=on_status,
+            clock=self.retry.clock,
         )
         sleep = self.retry.sleep or asyncio.sleep
         while True:
@@ -666,6 +856,8 @@ class AsyncVideoClient(_ClientBase):
                 polled: VideoJob = await self._call(self._poll_call(waiter))
             except RateLimitError as exc:
                 delay = waiter.on_rate_limited(exc)
+            except DeadlineExceededError as exc:
+                raise VideoJobTimeoutError(waiter.job, timeout) from exc
             else:
                 next_delay = waiter.on_job(polled)
                 if next_delay is None:

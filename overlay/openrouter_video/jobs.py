@@ -8,6 +8,7 @@ not know (the API may add one) is kept as a string rather than failing, as the g
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Mapping
@@ -20,7 +21,10 @@ from openrouter_video_api.api.video_generation import create_videos, get_videos,
 from openrouter_video_api.models import VideoGenerationRequest
 
 from ._core import build_status_error
+from ._secrets import redact
+from ._transport import DEADLINE
 from .errors import (
+    APIStatusError,
     InvalidRequestError,
     RateLimitError,
     UnexpectedContentError,
@@ -120,8 +124,22 @@ class VideoModelInfo:
         )
 
 
+#: Most bytes of a JSON answer read (decompressed); a larger one is an error, not a memory spike.
+MAX_JSON_BYTES: Final = 16 * 1024 * 1024
+#: Most bytes of an error answer read (the rest is dropped).
+ERROR_BODY_BYTES: Final = 64 * 1024
+
+
 class Call:
-    """One JSON operation: the generated request kwargs, and the reading of its response."""
+    """One JSON operation: the generated request kwargs, and the reading of its response.
+
+    Attributes:
+        request: The generated endpoint's ``_get_kwargs`` (method, url, params, json).
+        what: ``"METHOD /path"`` for messages.
+        follow_redirects: ``False`` for ``POST``: a paid request is never sent twice or elsewhere,
+            so a redirect is an error naming its Location.
+        deadline: The clock time (``RetryPolicy.clock``) the whole call must end by, if any.
+    """
 
     def __init__(
         self,
@@ -135,24 +153,63 @@ class Call:
         self.api = api
         self.request: dict[str, Any] = module._get_kwargs(**params)
         self.what = f"{self.request['method'].upper()} {self.request['url']}"
+        self.follow_redirects = self.request["method"].upper() != "POST"
+        self.deadline: float | None = None
 
-    def result(self, response: httpx.Response) -> Any:
-        """The parsed result of a 2xx response; raises the right error for anything else."""
-        if 200 <= response.status_code < 300:
-            try:
-                return self.ok(response.json())
-            except ValueError:
+    def build(self, http: httpx.Client | httpx.AsyncClient, clock: Callable[[], float]) -> httpx.Request:
+        """The request, its timeouts capped by what is left of the deadline."""
+        extensions: dict[str, Any] = {}
+        timeout: Any = http.timeout
+        if self.deadline is not None:
+            extensions[DEADLINE] = self.deadline
+            left = max(0.001, self.deadline - clock())
+            t = http.timeout
+            timeout = httpx.Timeout(
+                **{n: left if getattr(t, n) is None else min(getattr(t, n), left) for n in _TIMEOUTS}
+            )
+        return http.build_request(**self.request, timeout=timeout, extensions=extensions)
+
+    def limit(self, status: int) -> int:
+        """How much of an answer with ``status`` is read."""
+        return MAX_JSON_BYTES if 200 <= status < 300 else ERROR_BODY_BYTES
+
+    def result(self, status: int, headers: Mapping[str, str], body: bytes, *, truncated: bool = False) -> Any:
+        """The parsed result of a 2xx answer; raises the right error for anything else."""
+        content_type = headers.get("content-type")
+        if 200 <= status < 300:
+            if truncated:
                 raise UnexpectedContentError(
-                    f"{self.what}: expected JSON, got {response.headers.get('content-type')}",
-                    content_type=response.headers.get("content-type"),
-                    snippet=response.text[:200],
+                    f"{self.what}: the answer is larger than {MAX_JSON_BYTES} bytes",
+                    content_type=content_type,
+                    snippet="",
+                )
+            try:
+                data = json.loads(body)
+            except (ValueError, RecursionError):
+                snippet = redact(body[:200].decode("utf-8", "replace"))
+                raise UnexpectedContentError(
+                    f"{self.what}: expected JSON, got {content_type}",
+                    content_type=content_type,
+                    snippet=snippet,
                 ) from None
+            return self.ok(data)
+        if 300 <= status < 400 and not self.follow_redirects:
+            location = headers.get("location", "(no Location)")
+            raise APIStatusError(
+                status,
+                f"{self.what} was redirected to {location}; a paid request is never re-sent, "
+                "so it was not followed (check the base URL)",
+                body=body,
+            )
         raise build_status_error(
-            response.status_code,
-            response.headers,
-            response.content,
+            status,
+            headers,
+            body,
             lambda r: self.module._build_response(client=self.api, response=r).parsed,
         )
+
+
+_TIMEOUTS: Final = ("connect", "read", "write", "pool")
 
 
 def create_call(api: Any, model: str, prompt: str | None, options: Mapping[str, Any]) -> Call:
