@@ -109,7 +109,7 @@ def test_runtime_dependencies_stay_within_what_the_generated_code_declares() -> 
         Requirement(r)
         for r in tomllib.loads((ROOT / "generated/pyproject.toml").read_text())["project"]["dependencies"]
     ]
-    assert set(ours) == {r.name for r in theirs} | {"python-dateutil"}
+    assert set(ours) == {r.name for r in theirs} | {"python-dateutil", "httpcore", "anyio"}
     probes = [
         Version(v)
         for v in (
@@ -156,3 +156,31 @@ def test_wheel_contains_both_packages_and_their_py_typed(tmp_path: Path) -> None
     assert "openrouter_video_api/api/video_generation/list_videos_content.py" in names
     assert not [n for n in names if n.startswith("tests/") or "/tests/" in n]
     assert openrouter_video.__version__ in wheel.name
+
+
+def test_every_third_party_module_the_overlay_imports_is_declared() -> None:
+    import ast
+
+    declared = {
+        Requirement(r).name
+        for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    declared |= {Requirement(r).name for deps in extras.values() for r in deps}
+    distribution = {"dateutil": "python-dateutil", "attr": "attrs"}
+    imported: set[str] = set()
+    for path in (ROOT / "overlay" / "openrouter_video").rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Import):
+                imported |= {alias.name.split(".")[0] for alias in node.names}
+            elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                imported.add(node.module.split(".")[0])
+    third_party = {
+        name
+        for name in imported
+        if name not in sys.stdlib_module_names and name not in ("openrouter_video", "openrouter_video_api")
+    }
+    third_party.discard("pytest")  # only pytest_plugin.py, which only pytest itself loads
+    assert third_party >= {"httpx", "httpcore", "anyio"}
+    missing = {distribution.get(name, name) for name in third_party} - declared
+    assert not missing, f"imported by the overlay but not declared in pyproject.toml: {sorted(missing)}"
