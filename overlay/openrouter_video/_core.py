@@ -42,6 +42,7 @@ from typing import Any, Final, Literal
 import httpx
 
 from ._retry import RetryPolicy, parse_retry_after
+from ._secrets import redact
 from ._verify import SNIFF_BYTES, BoxWalk, expected_digests, sniff
 from .errors import (
     APIConnectionError,
@@ -248,8 +249,9 @@ class Watchdog:
 
 
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
-_TITLE = re.compile(rb"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
-_TAGS = re.compile(r"<[^>]+>")
+#: A tag, for :func:`_body_text`. ``[^<>]`` (not ``[^>]``) keeps it linear: a match attempt ends at
+#: the next ``<``, so 64 KiB of ``<`` or ``<a`` cost one pass, not a quadratic rescan.
+_TAGS = re.compile(r"<[^<>]+>")
 _SPACE = re.compile(r"\s+")
 
 
@@ -280,11 +282,18 @@ _CONTENT_RANGE_UNSATISFIED = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECA
 
 
 def _body_text(body: bytes, content_type: str | None, limit: int = 300) -> str:
-    """A one-line text for a non-JSON body: an HTML page's title, else its text, shortened."""
+    """A one-line text for a non-JSON body: an HTML page's title, else its text, shortened.
+
+    Linear in the body's size whatever it holds (``bytes.find`` for the title, a tag pattern that
+    cannot backtrack), so a hostile page costs one pass, on the event loop too.
+    """
     if content_type and "html" in content_type.lower():
-        title = _TITLE.search(body)
-        if title:
-            body = title.group(1)
+        lower = body.lower()  # ASCII-only lower-casing: the offsets stay those of ``body``
+        start = lower.find(b"<title")
+        opened = lower.find(b">", start + 6) if start >= 0 else -1
+        closed = lower.find(b"</title", opened + 1) if opened >= 0 else -1
+        if closed >= 0:
+            body = body[opened + 1 : closed]
     text = _SPACE.sub(" ", unescape(_TAGS.sub(" ", body.decode("utf-8", "replace")))).strip()
     return text[:limit] + ("..." if len(text) > limit else "")
 
@@ -327,7 +336,7 @@ def build_status_error(
     if parsed is None or _field(parsed, "error") is None:
         try:
             candidate = json.loads(body)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the recursion limit
             candidate = None
         parsed = candidate if isinstance(candidate, dict) else None
     error = _field(parsed, "error") if parsed is not None else None
@@ -349,6 +358,7 @@ def build_status_error(
         message = _body_text(body, headers.get("content-type"))
     if not message:
         message = httpx.codes.get_reason_phrase(status) or "error"
+    message = redact(message)
     return status_error_class(status)(
         status,
         message,
@@ -361,8 +371,8 @@ def build_status_error(
 
 
 def connection_error(exc: Exception, what: str) -> OpenRouterVideoError:
-    """The package's exception for an httpx request error."""
-    detail = str(exc) or type(exc).__name__
+    """The package's exception for an httpx request error (API keys redacted from its text)."""
+    detail = redact(str(exc)) or type(exc).__name__
     if isinstance(exc, httpx.TimeoutException):
         return APITimeoutError(f"{what}: timed out ({type(exc).__name__}: {detail})")
     return APIConnectionError(f"{what}: {type(exc).__name__}: {detail}")

@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ._config import API_KEY_ENV, BASE_URL_ENV
 from ._retry import RetryPolicy
+from ._secrets import redact
 from .errors import InvalidRequestError, OpenRouterVideoError
 
 if TYPE_CHECKING:
@@ -156,7 +157,7 @@ class _Notes(logging.Handler):
         self.bar = bar
 
     def emit(self, record: logging.LogRecord) -> None:
-        line = f"note: {record.getMessage()}"
+        line = f"note: {_printable(redact(record.getMessage()))}"
         if self.bar is not None:
             self.bar.write(line)  # above the progress bar
         else:
@@ -499,8 +500,30 @@ def _line(message: str) -> str:
     return " ".join(message.split())  # always one line
 
 
+#: For :func:`_printable`: each C0 control, DEL and C1 control as ``\xNN``, each bidi embedding,
+#: override or isolate (U+202A-U+202E, U+2066-U+2069) as ``\uNNNN``.
+_UNPRINTABLE: dict[int, str] = {
+    **{code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))},
+    **{code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
+}
+
+
+def _printable(text: str) -> str:
+    """``text`` made safe to echo to a terminal, on one line.
+
+    A message may carry what a server said (an error body), so no byte of it may drive the terminal.
+    Runs of whitespace, including tab, newline, CR, VT, FF, the C0 separators U+001C-U+001F, NEL
+    (U+0085) and U+2028/U+2029, become one space. Every other control character is shown escaped,
+    Python-style: C0 controls, DEL and C1 controls (U+0080-U+009F) as ``\\xNN`` (ESC is ``\\x1b``,
+    BEL ``\\x07``, NUL ``\\x00``), and the bidi embeddings, overrides and isolates (U+202A-U+202E,
+    U+2066-U+2069) as ``\\uNNNN``. The text stays readable; ``\\x1b[2J`` no longer clears the screen.
+    """
+    return _line(text).translate(_UNPRINTABLE)
+
+
 def _error(message: str) -> None:
-    sys.stderr.write(f"error: {_line(message)}\n")
+    """Write ``error: MESSAGE`` to stderr as one line, control characters neutralised (:func:`_printable`)."""
+    sys.stderr.write(f"error: {_printable(redact(message))}\n")
 
 
 def _kept(exc: BaseException) -> None:
