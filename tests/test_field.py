@@ -86,13 +86,16 @@ def test_complete_close_delimited_body_is_proven_by_a_range_probe(
     assert result.verified == "range-probe"
 
 
-def test_close_delimited_mp4_is_proven_by_its_boxes_without_a_probe(h: Harness, tmp_path: Path) -> None:
+def test_close_delimited_mp4_is_probed_or_else_proven_by_its_boxes(h: Harness, tmp_path: Path) -> None:
     video = mp4_bytes(200_000, seed=3)
     h.fake.add_video("job-1", video)
     h.fake.framing = "close"
     result = h.download("job-1", tmp_path / "out.mp4")
     assert (tmp_path / "out.mp4").read_bytes() == video
-    assert ranges(h.fake) == [None] and result.verified == "mp4"
+    assert ranges(h.fake) == [None, f"bytes={len(video) - OVERLAP}-"] and result.verified == "range-probe"
+    h.fake.ignore_range = True  # no way to ask: the box walk is the proof
+    result = h.download("job-1", tmp_path / "again.mp4")
+    assert (tmp_path / "again.mp4").read_bytes() == video and result.verified == "mp4"
 
 
 def test_close_delimited_cut_from_a_server_without_ranges_is_an_error_not_a_file(
@@ -305,14 +308,17 @@ def test_stale_partials_are_swept_when_a_download_starts(h: Harness, payload: by
     (tmp_path / ".old.mp4.part.state").write_text("{}")
     young = tmp_path / ".young.mp4.part"
     young.write_bytes(b"y")
+    (tmp_path / ".young.mp4.part.state").write_text("{}")
+    (tmp_path / ".not-ours.part").write_bytes(b"a user's file")  # no state file: never touched
+    os.utime(tmp_path / ".not-ours.part", (time.time() - 8 * 24 * 3600,) * 2)
     week_ago = time.time() - 8 * 24 * 3600
     for path in (old, tmp_path / ".old.mp4.part.state"):
         os.utime(path, (week_ago, week_ago))
     h.fake.add_video("job-1", payload)
     h.download("job-1", tmp_path / "out.mp4")
-    assert files(tmp_path) == [".young.mp4.part", "out.mp4"]
-    assert cleanup_partials(tmp_path, older_than=0) == [young]
-    assert files(tmp_path) == ["out.mp4"]
+    assert files(tmp_path) == [".not-ours.part", ".young.mp4.part", ".young.mp4.part.state", "out.mp4"]
+    assert cleanup_partials(tmp_path, older_than=0) == [young, tmp_path / ".young.mp4.part.state"]
+    assert files(tmp_path) == [".not-ours.part", "out.mp4"]
 
 
 # -- row 7: an outage --------------------------------------------------------------------------------

@@ -525,13 +525,18 @@ def test_close_delimited_body_that_stalls_is_resumed_not_committed(h: Harness, t
 
 
 # -- 4. close-delimited MP4: the box walk proves it, or shows the cut -------------------------------
-def test_close_delimited_complete_mp4_needs_no_probe(h: Harness, tmp_path: Path) -> None:
+def test_close_delimited_complete_mp4_is_probed_and_its_boxes_prove_it_without_ranges(
+    h: Harness, tmp_path: Path
+) -> None:
+    """A cut between two whole-looking top-level boxes also walks as complete, so a close-delimited
+    MP4 is probed too; only a server that cannot answer a range leaves the boxes as the proof."""
     video = mp4_bytes(100_000)
-    h.server.script(close_delimited(video))
+    h.server.script(close_delimited(video), sized(video))  # the probe is answered 200: no ranges
     result = h.download(tmp_path / "out.mp4")
     assert (tmp_path / "out.mp4").read_bytes() == video
-    check_requests(h.server, 1)
-    assert (result.verified, result.attempts, result.resumes) == ("mp4", 1, 0)
+    check_requests(h.server, 2)
+    assert h.server.ranges == [None, f"bytes={probe_start(len(video))}-"]
+    assert (result.verified, result.attempts, result.resumes) == ("mp4", 2, 0)
 
 
 def test_close_delimited_complete_fragmented_mp4_is_probed(h: Harness, tmp_path: Path) -> None:
@@ -889,9 +894,11 @@ def test_ftyp_body_labelled_text_plain_is_saved_as_video(h: Harness, tmp_path: P
     else:
         reply = close_delimited(video, content_type="text/plain")
     h.server.script(reply)
+    if framing == "close":
+        h.server.script(sized(video, content_type="text/plain"))  # the probe answered 200: no ranges
     result = h.download(tmp_path / "out.mp4")
     assert (tmp_path / "out.mp4").read_bytes() == video
-    check_requests(h.server, 1)
+    check_requests(h.server, 1 if framing == "sized" else 2)
     assert result.verified == ("content-length" if framing == "sized" else "mp4")
     assert result.content_type is not None and result.content_type.startswith("text/plain")
 

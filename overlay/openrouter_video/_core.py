@@ -475,6 +475,7 @@ class DownloadCore:
         self._framing: Framing = "content-length"
         self._partial = False
         self._probing = False
+        self._probe_fallback: Verified | None = None
         self._digest_restarts = 0
 
     # -- state ---------------------------------------------------------------------------------------
@@ -549,6 +550,8 @@ class DownloadCore:
             return self._on_partial(headers)
         # A 200 is the whole content, from byte 0.
         if self._probing:
+            if self._probe_fallback is not None:
+                return ReadBody()  # see on_error_body: the framing or the boxes are the proof
             return Fail(
                 IncompleteDownloadError(
                     f"{self.what}: the body ended when the connection closed, with no length, no chunked "
@@ -604,8 +607,6 @@ class DownloadCore:
             self.content = Resumable(
                 known.etag, known.last_modified, self.total, known.content_type, known.digests
             )
-        if not known.digests and (digests := expected_digests(headers, whole=False)):
-            self.content = Resumable(known.etag, known.last_modified, self.total, known.content_type, digests)
         self._attempt_from = self.offset
         return Stream(fresh=False, head=Head(self._tail, sniff=False, content_type=None))
 
@@ -629,6 +630,10 @@ class DownloadCore:
 
     def on_error_body(self, status: int, headers: Mapping[str, str], body: bytes) -> Next:
         """Decide after reading the body of a response that is not the video."""
+        if status == 200 and self._probing and self._probe_fallback is not None:
+            self.verified = self._probe_fallback  # the server ignores Range: nothing better to go on
+            self.total = self.offset
+            return DONE
         if status == 416 and self._range_from is not None:
             unsatisfied = _CONTENT_RANGE_UNSATISFIED.match(headers.get("content-range") or "")
             if self._probing and unsatisfied and int(unsatisfied.group(1)) == self.offset:
@@ -731,9 +736,10 @@ class DownloadCore:
             if length_proof:
                 return self._restart(f"{reason}, although the server says it is the whole content")
             return self._cut(reason, progressed=False)
-        expected = self.content.digests
+        # Only the digests the verdict could compute are compared (a stream keeps no bytes to hash).
+        expected = {name: value for name, value in self.content.digests.items() if name in verdict.digests}
         if expected:
-            wrong = sorted(name for name, value in expected.items() if verdict.digests.get(name) != value)
+            wrong = sorted(name for name, value in expected.items() if verdict.digests[name] != value)
             if wrong:
                 reason = f"the {', '.join(wrong)} digest of the {self.offset} bytes received does not match"
                 if self._digest_restarts == 0 and self.can_restart:
@@ -750,30 +756,29 @@ class DownloadCore:
                         expected=self.total,
                     )
                 )
-        self.total = self.offset
+        conclusive_mp4 = boxes is not None and boxes.conclusive
         if expected:
             self.verified = "digest"
         elif self._probing:
             self.verified = "range-probe"
         elif length_proof:
             self.verified = "content-range" if self._partial else "content-length"
-        elif (
-            boxes is not None
-            and boxes.kind == "complete"
-            and not (boxes.fragmented and self._framing == "close")
-        ):
-            # (a fragmented MP4 cut at a fragment boundary walks as complete: a close-delimited
-            # one is probed instead)
-            self.verified = "mp4"
-        elif self._framing == "chunked":
-            self.verified = "chunked"
+        elif self._framing == "chunked" and (conclusive_mp4 or boxes is None or boxes.kind == "not-bmff"):
+            self.verified = "mp4" if conclusive_mp4 else "chunked"
         else:
-            # Only the connection closing ended the body: ask the server whether more follows.
+            # The body ended with the connection (or a chunked MP4 that a cut at a fragment boundary,
+            # or inside a box that runs to the end of the file, would also produce): ask the server
+            # whether more follows. If it cannot say (it ignores Range), the framing or the boxes
+            # are all the proof there is.
+            self._probe_fallback = (
+                "chunked" if self._framing == "chunked" else ("mp4" if conclusive_mp4 else None)
+            )
             self.total = None
             self._probing = True
             return self._checked_retry(
-                Retry(0.0, f"the body ended with the connection at {self.offset} bytes; checking it is all")
+                Retry(0.0, f"the body ended at {self.offset} bytes with nothing to prove it whole; checking")
             )
+        self.total = self.offset
         return DONE
 
     def on_request_error(self, exc: Exception) -> Retry | Fail:

@@ -170,9 +170,11 @@ class SyncDriver:
             response, stream = self._response, self._stream
             if response is None or stream is None:
                 return
-            if stream.fresh:
+            # New content replaces what is kept only once its first bytes passed the head's checks
+            # (a 200 that is an HTML page never wipes a kept partial).
+            fresh = stream.fresh
+            if fresh:
                 recent.clear()
-                yield None
             head = stream.head if stream.head is not None and not stream.head.passed else None
             watchdog = core.watchdog()
             tick = watchdog.tick
@@ -187,6 +189,9 @@ class SyncDriver:
                         if head.passed:
                             head = None
                     if chunk:
+                        if fresh:
+                            fresh = False
+                            yield None
                         received += len(chunk)
                         recent.add(chunk)
                         yield chunk
@@ -195,6 +200,9 @@ class SyncDriver:
                         break
                 else:
                     if head is not None and (chunk := head.end()):
+                        if fresh:
+                            fresh = False
+                            yield None
                         received += len(chunk)
                         recent.add(chunk)
                         yield chunk
@@ -295,9 +303,11 @@ class AsyncDriver:
             response, stream = self._response, self._stream
             if response is None or stream is None:
                 return
-            if stream.fresh:
+            # New content replaces what is kept only once its first bytes passed the head's checks
+            # (a 200 that is an HTML page never wipes a kept partial).
+            fresh = stream.fresh
+            if fresh:
                 recent.clear()
-                yield None
             head = stream.head if stream.head is not None and not stream.head.passed else None
             watchdog = core.watchdog()
             tick = watchdog.tick
@@ -312,6 +322,9 @@ class AsyncDriver:
                         if head.passed:
                             head = None
                     if chunk:
+                        if fresh:
+                            fresh = False
+                            yield None
                         received += len(chunk)
                         recent.add(chunk)
                         yield chunk
@@ -320,6 +333,9 @@ class AsyncDriver:
                         break
                 else:
                     if head is not None and (chunk := head.end()):
+                        if fresh:
+                            fresh = False
+                            yield None
                         received += len(chunk)
                         recent.add(chunk)
                         yield chunk

@@ -174,7 +174,10 @@ class PartialFile:
         #: The partial file kept by :meth:`abort`, if any.
         self.kept_partial: Path | None = None
         if partial_ttl is not None:
-            cleanup_partials(path.parent, older_than=partial_ttl)
+            try:
+                cleanup_partials(path.parent, older_than=partial_ttl)
+            except OSError:  # the sweep is a courtesy (e.g. a directory that cannot be listed)
+                pass
         self._lock = lock_partial(self.part_path, path)
         self._fd: int | None = self._lock.fd
         self._user_sha256 = sha256
@@ -216,10 +219,7 @@ class PartialFile:
             and size > 0
             and (total is None or (isinstance(total, int) and size <= total))
         ):
-            try:
-                digests = {str(k): bytes.fromhex(v) for k, v in (state.get("digests") or {}).items()}
-            except (AttributeError, ValueError, TypeError):
-                digests = {}
+            digests = state["digests"]
             self.resumable = Resumable(
                 etag=_str(state.get("etag")),
                 last_modified=_str(state.get("last_modified")),

@@ -10,8 +10,11 @@ While a download runs, its ``.part`` file is locked (``flock``; an ``O_EXCL`` ``
 from __future__ import annotations
 
 import contextlib
+import errno
+import hashlib
 import json
 import os
+import stat
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -35,27 +38,76 @@ _TMP = ".tmp"
 _LOCK = ".lock"
 
 
+#: Longest destination name kept whole in its partial's names (file names are at most 255 bytes).
+_MAX_NAME = 200
+
+
 def partial_paths(dest: Path) -> tuple[Path, Path]:
     """The partial file and the state file of the destination ``dest``."""
-    return dest.with_name(f".{dest.name}{_PART}"), dest.with_name(f".{dest.name}{_STATE}")
+    name = dest.name
+    if len(name.encode("utf-8", "surrogateescape")) > _MAX_NAME:
+        digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        name = f"{name[:100]}-{digest}"
+    return dest.with_name(f".{name}{_PART}"), dest.with_name(f".{name}{_STATE}")
+
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIGEST_LENGTHS = {"md5": 16, "sha256": 32, "sha512": 64}
 
 
 def read_state(path: Path) -> dict[str, Any] | None:
-    """The state file's content, or ``None`` when missing, unreadable or of another version."""
+    """The state file's content, validated, or ``None`` when it is missing, not a regular file (a
+    symlink, a FIFO), unreadable, malformed or of another version. Its ``digests`` are converted
+    to ``{hashlib name: raw digest}``."""
     try:
-        with open(path, "rb") as file:
-            state = json.loads(file.read(1024 * 1024))
-    except (OSError, ValueError):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | _CLOEXEC)
+    except OSError:
+        return None
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return None
+        raw = os.read(fd, 1024 * 1024)
+    except OSError:
+        return None
+    finally:
+        os.close(fd)
+    try:
+        state = json.loads(raw)
+    except (ValueError, RecursionError):
         return None
     if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
         return None
+    total = state.get("total")
+    if not isinstance(state.get("source"), str) or not (total is None or (type(total) is int and total >= 0)):
+        return None
+    for name in ("etag", "last_modified", "content_type"):
+        if state.get(name) is not None and not isinstance(state[name], str):
+            return None
+    digests = state.get("digests") or {}
+    if not isinstance(digests, dict):
+        return None
+    converted: dict[str, bytes] = {}
+    for algorithm, value in digests.items():
+        if algorithm not in _DIGEST_LENGTHS or not isinstance(value, str):
+            return None
+        try:
+            raw_digest = bytes.fromhex(value)
+        except ValueError:
+            return None
+        if len(raw_digest) != _DIGEST_LENGTHS[algorithm]:
+            return None
+        converted[algorithm] = raw_digest
+    state["digests"] = converted
     return state
 
 
 def write_state(path: Path, state: dict[str, Any]) -> None:
-    """Replace the state file atomically (write beside it, then rename)."""
+    """Replace the state file atomically (write beside it, then rename); never through a symlink."""
     tmp = path.with_name(path.name + _TMP)
-    with open(tmp, "w", encoding="utf-8") as file:
+    remove(tmp)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, 0o666)
+    with os.fdopen(fd, "w", encoding="utf-8") as file:
         json.dump(state, file, sort_keys=True)
     os.replace(tmp, path)
 
@@ -85,24 +137,76 @@ class PartialLock:
             self.lock_file = None
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OSError):
+        return True
+    return True
+
+
+def _stale_lock_file(lock_file: Path) -> bool:
+    """Whether a ``.lock`` file (the ``O_EXCL`` fallback) was left by a process that is gone."""
+    try:
+        pid = int(lock_file.read_text(encoding="ascii").strip() or "0")
+    except (OSError, ValueError):
+        return False
+    return pid > 0 and not _pid_alive(pid)
+
+
+def _open_part(path: Path) -> int:
+    """Open (create) the partial read-write, never through a symlink and never a file that has
+    another name (a crash between the commit's link and unlink leaves the partial linked to the
+    destination: writing into it would truncate the video)."""
+    flags = os.O_RDWR | os.O_CREAT | _NOFOLLOW | _CLOEXEC | getattr(os, "O_BINARY", 0)
+    for _ in range(5):
+        try:
+            fd = os.open(path, flags, 0o666)
+        except OSError as exc:
+            if exc.errno != errno.ELOOP and not path.is_symlink():
+                raise
+            remove(path)  # a symlink: remove the link itself, never touch its target
+            continue
+        info = os.fstat(fd)
+        if stat.S_ISREG(info.st_mode) and info.st_nlink == 1:
+            return fd
+        os.close(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise IsADirectoryError(f"the partial file's name is taken by a directory: {path}")
+        remove(path)
+    raise FileExistsError(f"cannot create the partial file {path}")
+
+
 def lock_partial(path: Path, dest: Path) -> PartialLock:
     """Open (creating it if needed) and lock the partial file ``path`` of ``dest``.
 
     Raises :class:`~openrouter_video.errors.DownloadLockedError` when another process holds it.
     """
-    flags = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
     busy = DownloadLockedError(
         f"another download is writing to {dest} right now (its partial {path.name} is locked)"
     )
     if fcntl is None:  # pragma: no cover - Windows
         lock_file = path.with_name(path.name + _LOCK)
-        try:
-            os.close(os.open(lock_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666))
-        except FileExistsError:
-            raise busy from None
-        return PartialLock(path, os.open(path, flags, 0o666), lock_file)
+        for _ in range(2):
+            try:
+                lock_fd = os.open(lock_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW, 0o666)
+            except FileExistsError:
+                if not _stale_lock_file(lock_file):
+                    raise busy from None
+                remove(lock_file)  # its process is gone (killed): the lock is stale
+                continue
+            with os.fdopen(lock_fd, "w", encoding="ascii") as file:
+                file.write(str(os.getpid()))
+            try:
+                return PartialLock(path, _open_part(path), lock_file)
+            except BaseException:
+                remove(lock_file)
+                raise
+        raise busy
     for _ in range(20):
-        fd = os.open(path, flags, 0o666)
+        fd = _open_part(path)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -114,38 +218,60 @@ def lock_partial(path: Path, dest: Path) -> PartialLock:
         # The holder may have committed (renamed the file away) between our open and our lock:
         # then the lock is on a file nobody will see again; open the name afresh.
         try:
-            same = os.path.samestat(os.fstat(fd), os.stat(path))
+            same = os.path.samestat(os.fstat(fd), os.lstat(path))
         except FileNotFoundError:
             same = False
-        if same:
+        if same and os.fstat(fd).st_nlink == 1:
             return PartialLock(path, fd)
         os.close(fd)
     raise busy
 
 
-def _is_locked(path: Path) -> bool:
+def _remove_if_unlocked(part: Path, companions: list[Path]) -> bool:
+    """Remove ``part`` and ``companions`` while holding the partial's lock (so that a download
+    that locks it meanwhile never loses it); False when it is in use."""
     if fcntl is None:  # pragma: no cover - Windows
-        return path.with_name(path.name + _LOCK).exists()
+        lock_file = part.with_name(part.name + _LOCK)
+        if lock_file.exists() and not _stale_lock_file(lock_file):
+            return False
+        remove(part, *companions, lock_file)
+        return True
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(part, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | _CLOEXEC)
     except FileNotFoundError:
         return False
+    except OSError:  # a symlink or unreadable: not ours to judge by its lock; remove the name
+        remove(part, *companions)
+        return True
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return False
+        try:
+            if not os.path.samestat(os.fstat(fd), os.lstat(part)):
+                return False
+        except FileNotFoundError:
+            return False
+        remove(part, *companions)
         return True
     finally:
         os.close(fd)
-    return False
+
+
+def _stem(name: str, suffix: str) -> str:
+    """``x`` for ``.x<suffix>``; empty when ``name`` is not of that form."""
+    return name[1 : -len(suffix)] if name.startswith(".") and name.endswith(suffix) else ""
 
 
 def cleanup_partials(
     directory: str | os.PathLike[str], older_than: float | timedelta = DEFAULT_PARTIAL_TTL
 ) -> list[Path]:
     """Remove the partial downloads in ``directory`` untouched for ``older_than`` (seconds or a
-    :class:`~datetime.timedelta`) whose lock is free: their ``.part`` file, state file and
-    leftovers. ``older_than=0`` removes every partial not being downloaded right now. Returns
-    the files removed.
+    :class:`~datetime.timedelta`) and not being downloaded right now: each ``.<name>.part`` that has
+    a state file (or is empty), with its state file and leftovers, and state files whose partial is
+    gone. ``older_than=0`` removes every partial not being downloaded. Other files, whatever their
+    names, are never touched. Returns the files removed.
     """
     seconds = older_than.total_seconds() if isinstance(older_than, timedelta) else float(older_than)
     now = time.time()
@@ -155,33 +281,31 @@ def cleanup_partials(
     except FileNotFoundError:
         return removed
     names = {entry.name for entry in entries}
+
+    def old(entry: os.DirEntry[str]) -> bool:
+        try:
+            return now - entry.stat(follow_symlinks=False).st_mtime >= seconds
+        except FileNotFoundError:
+            return False
+
     for entry in entries:
         name = entry.name
-        if not name.startswith(".") or not entry.is_file(follow_symlinks=False):
-            continue
-        if name.endswith(_PART):
+        if stem := _stem(name, _PART):
             part = Path(entry.path)
-        elif name.endswith(_STATE) or name.endswith(_STATE + _TMP):
-            part_name = name[: name.rindex(_STATE)] + _PART
-            if part_name in names:
-                continue  # goes with its partial
-            part = None
-        else:
-            continue
-        try:
-            if now - entry.stat(follow_symlinks=False).st_mtime < seconds:
+            state_name = f".{stem}{_STATE}"
+            empty = entry.is_file(follow_symlinks=False) and entry.stat(follow_symlinks=False).st_size == 0
+            if (state_name not in names and not empty) or not old(entry):
                 continue
-        except FileNotFoundError:
-            continue
-        if part is None:
+            companions = [part.with_name(state_name), part.with_name(state_name + _TMP)]
+            if _remove_if_unlocked(part, companions):
+                removed.append(part)
+                removed.extend(p for p in companions if p.name in names)
+        elif (
+            (stem := _stem(name, _STATE) or _stem(name, _STATE + _TMP))
+            and f".{stem}{_PART}" not in names
+            and entry.is_file(follow_symlinks=False)
+            and old(entry)
+        ):  # a state file whose partial is gone
             remove(Path(entry.path))
             removed.append(Path(entry.path))
-            continue
-        if _is_locked(part):
-            continue
-        base = part.name[: -len(_PART)]
-        companions = [part.with_name(base + _STATE), part.with_name(base + _STATE + _TMP)]
-        remove(part, *companions)
-        removed.append(part)
-        removed.extend(p for p in companions if p.name in names)
     return removed

@@ -86,13 +86,24 @@ class BoxWalk:
         detail: Why it is incomplete (for messages).
         boxes: The top-level box types seen, in order.
         fragmented: It holds ``moof`` boxes: a file cut at a fragment boundary also walks as
-            complete, so the walk alone cannot prove such a file complete.
+            complete.
+        open_ended: A box has size 0 ("to the end of the file"): a file cut anywhere inside it also
+            walks as complete.
     """
 
     kind: Literal["not-bmff", "complete", "incomplete"]
     detail: str = ""
     boxes: tuple[str, ...] = ()
     fragmented: bool = False
+    open_ended: bool = False
+
+    @property
+    def conclusive(self) -> bool:
+        """A complete walk that a cut could not have produced at a box boundary it knows of (not
+        fragmented, no box to the end of the file). Even then, a cut between two top-level boxes
+        that each look whole (two ``mdat`` boxes) walks as complete: the walk is a check, and a
+        proof only where nothing better is available."""
+        return self.kind == "complete" and not self.fragmented and not self.open_ended
 
 
 #: Top-level boxes walked at most (a real MP4 has a handful; fragmented ones a few thousand).
@@ -110,7 +121,7 @@ def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
         return BoxWalk("not-bmff")
     offset = 0
     seen: list[str] = []
-    has_movie = has_media = fragmented = False
+    has_movie = has_media = fragmented = open_ended = False
     while offset < size:
         if len(seen) >= MAX_BOXES:
             return BoxWalk("incomplete", "too many top-level boxes", tuple(seen[:20]))
@@ -129,6 +140,7 @@ def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
             minimum = 8
         if box_size == 0:
             box_size = size - offset
+            open_ended = True
         if box_size < minimum:
             return BoxWalk("incomplete", f"box {name!r} at byte {offset} has size {box_size}", tuple(seen))
         seen.append(name)
@@ -143,10 +155,10 @@ def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
             tuple(seen),
         )
     if not has_movie:
-        return BoxWalk("incomplete", "no 'moov' or 'moof' box", tuple(seen), fragmented)
+        return BoxWalk("incomplete", "no 'moov' or 'moof' box", tuple(seen), fragmented, open_ended)
     if not has_media:
-        return BoxWalk("incomplete", "no 'mdat' box", tuple(seen), fragmented)
-    return BoxWalk("complete", "", tuple(seen), fragmented)
+        return BoxWalk("incomplete", "no 'mdat' box", tuple(seen), fragmented, open_ended)
+    return BoxWalk("complete", "", tuple(seen), fragmented, open_ended)
 
 
 # -- digests ---------------------------------------------------------------------------------------

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from ._config import API_KEY_ENV, BASE_URL_ENV
 from ._retry import RetryPolicy
 from ._secrets import redact
-from .errors import InvalidRequestError, OpenRouterVideoError
+from .errors import InvalidRequestError, OpenRouterVideoError, VideoJobFailedError
 
 if TYPE_CHECKING:
     from .client import DownloadResult, VideoClient
@@ -407,23 +407,31 @@ def _generate(args: argparse.Namespace) -> int:
     if not args.quiet:
         _show_retries(None)
     with _client(args, sleep=spinner.sleep if spinner else None) as client:
+        job: VideoJob | None = None
+        index = 0
         try:
-            job = client.generate(args.model, args.prompt, **options)
-            if spinner is not None:
-                spinner.status(job)
-            job = client.wait(
-                job,
-                poll_interval=args.poll_interval,
-                timeout=args.wait_timeout,
-                on_status=spinner.status if spinner else None,
-            )
-        finally:
-            if spinner is not None:
-                spinner.close()
-        results = [
-            _download_one(client, args, job.id, directory, index, f"{job.id} [{index}]")
-            for index in range(max(1, job.outputs))
-        ]
+            try:
+                job = client.generate(args.model, args.prompt, **options)
+                if spinner is not None:
+                    spinner.status(job)
+                job = client.wait(
+                    job,
+                    poll_interval=args.poll_interval,
+                    timeout=args.wait_timeout,
+                    on_status=spinner.status if spinner else None,
+                )
+            finally:
+                if spinner is not None:
+                    spinner.close()
+            results = []
+            for index in range(max(1, job.outputs)):
+                results.append(_download_one(client, args, job.id, directory, index, f"{job.id} [{index}]"))
+        except BaseException as exc:
+            if job is not None and not isinstance(exc, VideoJobFailedError):
+                # the job is paid for: say how to get it without submitting (and paying for) another
+                exc.paid_job = job.id  # type: ignore[attr-defined]
+                exc.resume_command = _download_command(args, job.id, directory, index)  # type: ignore[attr-defined]
+            raise
     if args.json:
         record = {"job": _job_record(job), "files": [_file_record(r, args.sha256) for r in results]}
         sys.stdout.write(json.dumps(record) + "\n")
@@ -526,12 +534,31 @@ def _error(message: str) -> None:
     sys.stderr.write(f"error: {_printable(redact(message))}\n")
 
 
+def _download_command(args: argparse.Namespace, job_id: str, directory: Path, index: int) -> str:
+    """The ``openrouter-video download`` command that fetches (or resumes) output ``index``."""
+    import shlex
+
+    argv = ["openrouter-video", "download", job_id, "-o", str(directory)]
+    if index:
+        argv += ["--index", str(index)]
+    if args.base_url:
+        argv += ["--base-url", args.base_url]
+    return shlex.join(argv)
+
+
 def _kept(exc: BaseException) -> None:
-    """The one line that says a failed download kept its partial file, and how to resume it."""
+    """The one line that says a failed download kept its partial file, and how to resume it (after
+    ``generate``, without submitting, and paying for, another job); or which paid job to fetch."""
     path = getattr(exc, "partial_path", None)
+    command = getattr(exc, "resume_command", None)
+    job = getattr(exc, "paid_job", None)
     if path is not None:
+        how = f"run {command}" if command else "run the same command again"
+        sys.stderr.write(f"note: kept the partial download {_printable(str(path))}; {how} to resume\n")
+    elif job is not None:
         sys.stderr.write(
-            f"note: kept the partial download {_line(str(path))}; run the same command again to resume\n"
+            f"note: job {_printable(job)} was submitted and is paid for; once it has completed, "
+            f"download it with: {_printable(command or '')}\n"
         )
 
 

@@ -8,6 +8,7 @@ reachable as ``client.api`` for direct calls, which go through the same retrying
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import inspect
 import os
 import ssl
@@ -25,7 +26,7 @@ from openrouter_video_api.api.video_generation import list_videos_content
 
 from . import jobs
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from ._core import DownloadCore, Verified, connection_error
+from ._core import DownloadCore, Verdict, Verified, connection_error
 from ._drivers import AsyncDriver, SyncDriver
 from ._files import PartialFile, resolve_destination
 from ._journal import DEFAULT_PARTIAL_TTL
@@ -449,22 +450,51 @@ class _StreamState:
         return self._core.resumes
 
 
+class _StreamDigests:
+    """Hashes a stream's bytes for the digests the server announced: the stream's :class:`Check`
+    (a stream keeps no file to walk, so its verdict has digests only)."""
+
+    def __init__(self, core: DownloadCore) -> None:
+        self.core = core
+        self.hashes: dict[str, Any] = {}
+
+    def reset(self) -> None:
+        """New content from byte 0 (the first response): hash what it announced."""
+        self.hashes = {name: hashlib.new(name) for name in sorted(self.core.digest_algorithms)}
+
+    def feed(self, chunk: bytes) -> None:
+        for h in self.hashes.values():
+            h.update(chunk)
+
+    def verdict(self) -> Verdict:
+        return Verdict(None, {name: h.copy().digest() for name, h in self.hashes.items()})
+
+
 class VideoStream(_StreamState):
     """An open video response (from :meth:`VideoClient.stream`) that resumes transparently."""
 
     def __init__(self, driver: SyncDriver) -> None:
         self._driver = driver
         self._core = driver.core
+        self._digests = _StreamDigests(driver.core)
+        driver.check = self._digests.verdict
 
     def iter_bytes(self) -> Iterator[bytes]:
         """The video's bytes, in the transport's chunks; a cut is resumed where it stopped.
 
         Raises :class:`~openrouter_video.errors.IncompleteDownloadError` when the server cannot
-        continue the same content (bytes already yielded cannot be taken back).
+        continue the same content (bytes already yielded cannot be taken back), and
+        :class:`~openrouter_video.errors.IntegrityError` at the end when the bytes do not match a
+        digest the server sent.
         """
+        digests = self._digests
         for chunk in self._driver.chunks():
-            if chunk is not None:  # a restart is impossible here: the core fails instead
-                yield chunk
+            if chunk is None:  # new content from byte 0 (a restart fails in the core instead)
+                digests.reset()
+                continue
+            if digests.hashes:
+                digests.feed(chunk)
+            yield chunk
 
     def __enter__(self) -> VideoStream:
         self._driver.open()
@@ -485,13 +515,20 @@ class AsyncVideoStream(_StreamState):
     def __init__(self, driver: AsyncDriver) -> None:
         self._driver = driver
         self._core = driver.core
+        self._digests = _StreamDigests(driver.core)
+        driver.check = self._digests.verdict
 
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         """The video's bytes, in the transport's chunks; a cut is resumed where it stopped."""
+        digests = self._digests
         async with aclosing(self._driver.chunks()) as chunks:
             async for chunk in chunks:
-                if chunk is not None:
-                    yield chunk
+                if chunk is None:
+                    digests.reset()
+                    continue
+                if digests.hashes:
+                    digests.feed(chunk)
+                yield chunk
 
     async def __aenter__(self) -> AsyncVideoStream:
         await self._driver.open()
@@ -772,8 +809,9 @@ class AsyncVideoClient(_ClientBase):
         """Download output ``index`` of ``job_id`` to ``dest``; see :meth:`VideoClient.download`."""
         core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
-        sink = await asyncio.to_thread(self._sink, job_id, dest, index, request, options)
-        with sink:
+        # Made on the event loop (a lock, a state file, a directory listing: milliseconds), so that a
+        # cancel can never leave it behind half made, with its lock held.
+        with self._sink(job_id, dest, index, request, options) as sink:
             job = _DownloadJob(core, sink, on_progress)
             driver = AsyncDriver(
                 self.api.get_async_httpx_client(), request, core, self.retry.sleep, sink.check

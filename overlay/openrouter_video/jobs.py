@@ -162,7 +162,9 @@ class Call:
         timeout: Any = http.timeout
         if self.deadline is not None:
             extensions[DEADLINE] = self.deadline
-            left = max(0.001, self.deadline - clock())
+            # (at least a second: a request is never refused its chance, and a deadline that has
+            # passed is enforced between attempts)
+            left = max(1.0, self.deadline - clock())
             t = http.timeout
             timeout = httpx.Timeout(
                 **{n: left if getattr(t, n) is None else min(getattr(t, n), left) for n in _TIMEOUTS}
