@@ -30,8 +30,9 @@ from openrouter_video import (
     NotFoundError,
     RetryPolicy,
     VideoClient,
+    safe_filename,
 )
-from openrouter_video.errors import status_error_class
+from openrouter_video.errors import UnexpectedContentError, status_error_class
 from openrouter_video.testing import FakeOpenRouter
 from openrouter_video_api import Client
 from openrouter_video_api.types import File
@@ -155,6 +156,11 @@ OVERLAY_CALLS: dict[str, Callable[..., Any]] = {
     "listVideosModels": lambda client, p, tmp: client.list_models(),
 }
 
+# Examples the client refuses by design: Prism serves the spec's example body, and the example of
+# the video is the text `<binary video data>`, which the download sniffs as markup, not video (a
+# proxy's page labelled video/mp4 must never be saved as the video).
+SNIFFED_EXAMPLES = {("listVideosContent", 200): "the example body is the text '<binary video data>'"}
+
 # Cases where the spec's own example contradicts its schema, so the generated parser cannot read
 # what Prism sends. Strict: once the spec is fixed, the XPASS fails and the entry must go.
 SPEC_DEFECTS = {
@@ -238,7 +244,12 @@ def test_overlay_against_prism(
 
         return asyncio.run(arun())
 
-    if 200 <= status < 300:
+    refused = SNIFFED_EXAMPLES.get((op["operationId"], status))
+    if refused:
+        # The request still conforms (checked below); the answer is refused on purpose.
+        with pytest.raises(UnexpectedContentError, match="not a video"):
+            run()
+    elif 200 <= status < 300:
         result = run()
         assert result is not None
     else:
@@ -339,5 +350,5 @@ def test_whole_flow_through_prism_proxy_conforms(
     assert [m.id for m in models_seen] == ["google/veo-3.1"]
     assert [r.path.read_bytes() for r in results] == outputs
     assert violations.seen == []
-    job_id = results[0].path.name.removesuffix(".mp4")
+    (job_id,) = [job for job in session_fake.jobs if safe_filename(job) == results[0].path.name]
     assert session_fake.job(job_id).polls == 3  # pending, in_progress, completed: polled by id
