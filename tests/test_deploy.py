@@ -383,3 +383,28 @@ def test_a_redirect_to_a_javascript_url_is_a_package_error(run: Run, tmp_path: P
     run.fake.enqueue(Redirect("javascript:alert(1)"), route="job")
     with pytest.raises(APIConnectionError):
         run("get_job", job)
+
+
+# -- bounded answers -------------------------------------------------------------------------------
+def test_a_gzip_bomb_answer_is_read_bounded(run: Run) -> None:
+    import gzip
+    import tracemalloc
+
+    from openrouter_video import InternalServerError, UnexpectedContentError
+
+    job = a_job(run.fake)
+    bomb = gzip.compress(b" " * (200 * 1024 * 1024), compresslevel=9)  # ~200 KB that inflates to 200 MiB
+    assert len(bomb) < 400_000
+    gz = {"Content-Encoding": "gzip"}
+    run.fake.enqueue(Status(200, body=bomb, headers=gz), route="job")
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnexpectedContentError, match="larger than"):
+            run("get_job", job)
+        run.fake.enqueue(Status(500, body=bomb, headers=gz), route="job")
+        with pytest.raises(InternalServerError):
+            run("get_job", job, client={"retry": RetryPolicy(max_attempts=1)})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 80 * 1024 * 1024  # bounded: not the 200 MiB the answer inflates to

@@ -19,6 +19,7 @@ from typing import Any, Final
 
 import httpx
 
+from ._bodies import BoundedBody
 from ._core import (
     DONE,
     ERROR_BODY_LIMIT,
@@ -32,6 +33,7 @@ from ._core import (
     Verdict,
 )
 from ._retry import log_retry
+from .errors import UnexpectedContentError
 
 #: Request extension that tells :class:`~._transport.RetryTransport` to leave retries to the driver.
 NO_TRANSPORT_RETRY: Final = "openrouter_video.no_retry"
@@ -139,15 +141,17 @@ class SyncDriver:
 
     @staticmethod
     def _read_bounded(response: httpx.Response) -> bytes:
-        body = bytearray()
         try:
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) >= ERROR_BODY_LIMIT:
+            body = BoundedBody(response.headers.get("content-encoding"), ERROR_BODY_LIMIT)
+        except UnexpectedContentError:
+            return b""
+        try:
+            for chunk in response.iter_raw():
+                if not body.feed(chunk):
                     break
         except httpx.HTTPError:
             pass
-        return bytes(body[:ERROR_BODY_LIMIT])
+        return body.body()
 
     def _wait(self, action: Retry | Fail) -> None:
         if isinstance(action, Fail):
@@ -269,15 +273,17 @@ class AsyncDriver:
 
     @staticmethod
     async def _read_bounded(response: httpx.Response) -> bytes:
-        body = bytearray()
         try:
-            async for chunk in response.aiter_bytes():
-                body += chunk
-                if len(body) >= ERROR_BODY_LIMIT:
+            body = BoundedBody(response.headers.get("content-encoding"), ERROR_BODY_LIMIT)
+        except UnexpectedContentError:
+            return b""
+        try:
+            async for chunk in response.aiter_raw():
+                if not body.feed(chunk):
                     break
         except httpx.HTTPError:
             pass
-        return bytes(body[:ERROR_BODY_LIMIT])
+        return body.body()
 
     async def _wait(self, action: Retry | Fail) -> None:
         if isinstance(action, Fail):

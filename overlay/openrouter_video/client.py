@@ -25,6 +25,7 @@ from openrouter_video_api import AuthenticatedClient
 from openrouter_video_api.api.video_generation import list_videos_content
 
 from . import jobs
+from ._bodies import BoundedBody
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._core import DownloadCore, Verdict, Verified, connection_error
 from ._drivers import AsyncDriver, SyncDriver
@@ -347,10 +348,10 @@ class _ClientBase:
             return DeadlineExceededError(f"{call.what}: the call's timeout passed ({type(exc).__name__})")
         return connection_error(exc, call.what)
 
-    def _result(self, call: jobs.Call, response: httpx.Response, body: bytes) -> Any:
+    def _result(self, call: jobs.Call, response: httpx.Response, body: BoundedBody) -> Any:
         status = response.status_code
         try:
-            return call.result(status, response.headers, body, truncated=len(body) > call.limit(status))
+            return call.result(status, response.headers, body.body(), truncated=body.truncated)
         except APIStatusError as exc:
             # The transport stops retrying when its next wait would end past the deadline.
             wait = exc.retry_after or 0.0
@@ -637,17 +638,15 @@ class VideoClient(_ClientBase):
                 call.build(http, self.retry.clock), stream=True, follow_redirects=call.follow_redirects
             )
             try:
-                limit = call.limit(response.status_code)
-                body = bytearray()
-                for chunk in response.iter_bytes():
-                    body += chunk
-                    if len(body) > limit:
+                body = BoundedBody(response.headers.get("content-encoding"), call.limit(response.status_code))
+                for chunk in response.iter_raw():
+                    if not body.feed(chunk):
                         break
             finally:
                 response.close()
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._call_error(exc, call) from exc
-        return self._result(call, response, bytes(body))
+        return self._result(call, response, body)
 
     def generate(
         self, model: str, prompt: str | None = None, *, timeout: float | None = None, **options: Any
@@ -844,17 +843,15 @@ class AsyncVideoClient(_ClientBase):
                 call.build(http, self.retry.clock), stream=True, follow_redirects=call.follow_redirects
             )
             try:
-                limit = call.limit(response.status_code)
-                body = bytearray()
-                async for chunk in response.aiter_bytes():
-                    body += chunk
-                    if len(body) > limit:
+                body = BoundedBody(response.headers.get("content-encoding"), call.limit(response.status_code))
+                async for chunk in response.aiter_raw():
+                    if not body.feed(chunk):
                         break
             finally:
                 await response.aclose()
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
             raise self._call_error(exc, call) from exc
-        return self._result(call, response, bytes(body))
+        return self._result(call, response, body)
 
     async def generate(
         self, model: str, prompt: str | None = None, *, timeout: float | None = None, **options: Any

@@ -169,7 +169,10 @@ class Call:
             timeout = httpx.Timeout(
                 **{n: left if getattr(t, n) is None else min(getattr(t, n), left) for n in _TIMEOUTS}
             )
-        return http.build_request(**self.request, timeout=timeout, extensions=extensions)
+        # Only encodings BoundedBody can decode within its limit.
+        request = dict(self.request)
+        headers = {**dict(request.pop("headers", None) or {}), "Accept-Encoding": "gzip, deflate"}
+        return http.build_request(**request, headers=headers, timeout=timeout, extensions=extensions)
 
     def limit(self, status: int) -> int:
         """How much of an answer with ``status`` is read."""
