@@ -133,7 +133,7 @@ def a_job(fake: FakeOpenRouter) -> str:
 
 
 # -- proxies ---------------------------------------------------------------------------------------
-@pytest.mark.parametrize("how", ["env", "argument", "httpx_args"])
+@pytest.mark.parametrize("how", ["env", "env-all", "argument", "httpx_args"])
 def test_every_call_goes_through_the_proxy_with_retries(
     run: Run, proxy: _ProxyServer, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, how: str
 ) -> None:
@@ -142,6 +142,8 @@ def test_every_call_goes_through_the_proxy_with_retries(
     client: dict[str, Any] = {}
     if how == "env":
         monkeypatch.setenv("HTTP_PROXY", proxy_url(proxy))
+    elif how == "env-all":
+        monkeypatch.setenv("all_proxy", proxy_url(proxy))
     elif how == "argument":
         client["proxy"] = proxy_url(proxy)
     else:
