@@ -1,16 +1,23 @@
 """Model-based test of the sans-I/O download core (:class:`openrouter_video._core.DownloadCore`).
 
-A simulated HTTP server (pure Python: no sockets, no threads, no sleeping) serves a video whose content
-may change between requests, and misbehaves as servers, CDNs and proxies do: it cuts bodies (cleanly
-or with an error), ignores Range or If-Range, keeps its ETag when the content changes, drops its
-validators, sends malformed 206s, error statuses and wrong digests. A simulated driver mirrors
-``SyncDriver.chunks`` in memory (and ``PartialFile.check`` for the verdict of a file download, or the
-``Verdict()`` of a stream).
+A simulated HTTP server (pure Python: no sockets, no threads, no sleeping) serves a video (random
+bytes, or an MP4: plain, fragmented, or with an ``mdat`` to the end of the file) whose content may
+change between requests, and misbehaves as servers, CDNs and proxies do: it cuts bodies (cleanly or
+with an error; with a Content-Length, chunked or close-delimited), ignores Range or If-Range, keeps
+its ETag when the content changes, drops its validators, sends malformed 206s, 416s, error statuses,
+HTML pages and wrong digests. A simulated driver mirrors ``SyncDriver.chunks`` in memory (and
+``PartialFile.check`` for the verdict of a file download, the digests only for a stream).
 
 The property: whatever the core accepts (DONE, after which the consumer commits its buffer) is exactly
 one complete version of the content the server served (never a splice of two versions, never
 truncated, never extended), proven (``core.verified``) and of ``core.total`` bytes; when the core
 gives up, it does so with one of the package's errors.
+
+Changes of content are generated so that the core can notice each in principle: either the bytes it
+re-reads before a resume point (OVERLAP) hold a changed byte, or the server is honest and its
+validators tell. Deliberately broken cores (no overlap check, an overlap one byte short, validators
+ignored, a close-delimited end or a fragment boundary trusted, the MP4 walk or the digests ignored,
+no sniffing) all fail this test.
 """
 
 from __future__ import annotations
@@ -129,6 +136,7 @@ class Fault:
     status: int | None = None  # an error status instead of the video
     retry_after: str | None = None
     request_error: bool = False  # the request fails before any response
+    html: bool = False  # a 200 whose body is an HTML page (a captive portal, a CDN's error page)
     ignore_range: bool = False  # answer a Range request with 200 and the whole body
     ignore_if_range: bool = False  # answer 206 although If-Range no longer matches
     no_validators: bool = False  # this answer carries no ETag and no Last-Modified
@@ -170,6 +178,7 @@ class Server:
     ) -> None:
         self.data = data
         self.versions = [data]
+        self.declared: list[bytes] = []  # bodies it ended early with the last chunk of a chunked body
         self.generation: int | None = 0
         self._next_generation = 1
         self.etag_style = etag_style
@@ -179,7 +188,6 @@ class Server:
         self.validators_on_206 = validators_on_206
         self.digest = digest
         self.content_type = content_type
-        self.log: list[str] = []
 
     def etag(self) -> str | None:
         if self.generation is None or self.etag_style == "none":
@@ -213,6 +221,13 @@ class Server:
             self.change(f.change_to, f.validators)
         if f.request_error:
             return Reply(0, request_error=httpx.ConnectError("[Errno 111] Connection refused"))
+        if f.html:
+            page = (
+                b"<!DOCTYPE html><html><head><title>Oops</title></head><body>"
+                + b"x" * 2000
+                + b"</body></html>"
+            )
+            return Reply(200, {"content-type": "text/html", "content-length": str(len(page))}, page)
         if f.status is not None:
             headers = {"content-type": "application/json"}
             if f.retry_after is not None:
@@ -409,9 +424,18 @@ def check_outcome(outcome: Outcome, core: DownloadCore, server: Server) -> None:
     assert core.total == len(committed)
     for name, value in core.content.digests.items():
         assert hashlib.new(name, committed).digest() == value, f"committed bytes fail the {name} announced"
+    if committed in server.declared and core.verified == "chunked":
+        # A chunked body the server ended early with its last chunk: the core may take the server's
+        # word for it when nothing better is available: a body that is not an MP4, a stream (whose
+        # bytes cannot be walked), or an MP4 whose walk cannot tell, after a range probe the server
+        # answered with the whole content (never an MP4 the walk shows incomplete).
+        kind = walk(committed).kind
+        probed = "Range" in outcome.requests[-1] and outcome.statuses[-1] == 200
+        assert not core.can_restart or kind == "not-bmff" or (kind == "complete" and probed)
+        return
     if len(server.versions) == 1:
         assert committed == server.versions[0], describe(committed, server.versions)
-    assert committed in server.versions, describe(committed, server.versions)
+    assert any(committed == version for version in server.versions), describe(committed, server.versions)
 
 
 def describe(committed: bytes, versions: list[bytes]) -> str:
@@ -436,6 +460,7 @@ FAULTS = (
     "no-validators",
     "bad-206",
     "wrong-digest",
+    "html",
 )
 ERRORS: dict[str, Callable[[], Exception] | None] = {
     "clean": None,
@@ -459,13 +484,26 @@ class Model:
         self.seed = draw(st.integers(0, 2**16), label="seed")
         self.payload = 0  # of an MP4
         # An honest server sends validators on every answer and changes them with the content (it
-        # mostly ignores If-Range, so that only its 206's validators show a change); a liar keeps
-        # them when the content changes (only the bytes re-read show a change); else anything goes.
+        # serves ranges, but mostly ignores If-Range, so that its 206's validators show a change
+        # the bytes re-read may not); a liar keeps them when the content changes (only the bytes
+        # re-read show a change); else anything goes.
         self.character = draw(st.sampled_from(["honest", "liar", "mixed"]), label="server")
         self.honest = self.character == "honest"
-        # The storyline most likely to splice: a body is cut (far enough in that the bytes re-read do
-        # not reach back to byte 0), then the content changes before the resume.
-        self.plan = [{"cut", "far"}, {"change"}] if draw(st.booleans(), label="cut, then change") else []
+        # Storylines, so that the rare sequences that matter most come up often: a body is cut (far
+        # enough in that the bytes re-read do not reach back to byte 0), then the content changes
+        # around the resume point before the resume; or a body without a length ends cleanly, at a
+        # box boundary if it is an MP4.
+        self.plan = draw(
+            st.sampled_from(
+                [
+                    [],
+                    [{"cut", "far"}, {"change", "aimed"}],
+                    [{"cut", "far"}, {"change", "aimed"}],
+                    [{"cut", "unframed", "clean", "boxes"}],
+                ]
+            ),
+            label="storyline",
+        )
         self.data = self.new_content(None)
         self.server = Server(
             self.data,
@@ -475,7 +513,7 @@ class Model:
                 st.sampled_from([False, False, False, True]) if self.honest else st.booleans(),
                 label="honour_if_range",
             ),
-            ranges=draw(st.sampled_from([True, True, True, False]), label="ranges"),
+            ranges=self.honest or draw(st.sampled_from([True, True, True, False]), label="ranges"),
             validators_on_206=self.honest or draw(st.booleans(), label="validators_on_206"),
             digest=draw(
                 st.sampled_from(["none", "none", "none", "none", "repr", "md5", "both"]), label="digest"
@@ -508,21 +546,22 @@ class Model:
             policy(self.clock), what="GET /videos/x/content", can_restart=not self.stream
         )
         self.buffer = bytearray()
-        if not self.stream and draw(st.booleans(), label="resume from disk"):
+        if not self.stream and not self.plan and draw(st.booleans(), label="resume from disk"):
             self.resume_from_disk()
 
     # -- content ---------------------------------------------------------------------------------
-    def new_content(self, old: bytes | None) -> bytes:
-        """A new version of the content (the first one when ``old`` is None)."""
+    def new_content(self, old: bytes | None, *, aimed: bool = False) -> bytes:
+        """A new version of the content (the first one when ``old`` is None); ``aimed``: two bytes
+        change around the resume point."""
         draw = self.draw
         self.seed += 1
         if self.kind != "random":
             how = (
                 "new size"
                 if old is None
-                else draw(
-                    st.sampled_from(["two bytes", "two bytes", "payload", "new", "new size"]), label="change"
-                )
+                else "two bytes"
+                if aimed
+                else draw(st.sampled_from(["two bytes", "payload", "new", "new size"]), label="change")
             )
             mdat = box_ends(old)[-2] + 8 if old is not None else 0  # the last mdat's payload
             if how == "two bytes" and old is not None and mdat < self.core.offset < len(old):
@@ -536,9 +575,13 @@ class Model:
         if old is None:
             return random_bytes(self.seed, draw(sizes(OVERLAP + 2 if self.plan else 1), label="size"))
         n = len(old)
-        how = draw(
-            st.sampled_from(["two bytes"] * 3 + ["same length", "tail", "whole", "truncate", "extend"]),
-            label="change",
+        how = (
+            "two bytes"
+            if aimed
+            else draw(
+                st.sampled_from(["two bytes", "same length", "tail", "whole", "truncate", "extend"]),
+                label="change",
+            )
         )
         if how == "two bytes" and 0 < self.core.offset < n:
             return self.two_bytes(old, 0)
@@ -564,9 +607,12 @@ class Model:
         offset, n = self.core.offset, len(old)
         longest = offset - low if self.honest else min(OVERLAP, offset - low)
         special = [d for d in (1, 2, 16, 17, OVERLAP - 1, OVERLAP, OVERLAP + 1, 2 * OVERLAP) if d <= longest]
-        before = self.draw(
-            st.one_of(st.sampled_from(special or [1]), st.integers(1, longest)), label="before"
-        )
+        options = [st.sampled_from(special or [1]), st.integers(1, longest)]
+        if longest >= OVERLAP:  # the edge of the bytes re-read, often
+            options.insert(0, st.just(OVERLAP))
+        if longest > OVERLAP:  # beyond them (an honest server), often
+            options[:0] = [st.integers(OVERLAP + 1, longest), st.just(OVERLAP + 1)]
+        before = self.draw(st.one_of(options), label="before")
         after = self.draw(st.one_of(st.just(0), st.integers(0, n - 1 - offset)), label="after")
         changed = bytearray(old)
         for at in (offset - before, offset + after):
@@ -627,7 +673,7 @@ class Model:
         draw = self.draw
         f = Fault(framing=draw(st.sampled_from(self.framings), label="framing"))
         if self.plan:
-            kinds = self.plan.pop(0) | set(draw(st.lists(st.sampled_from(FAULTS), max_size=2), label="and"))
+            kinds = self.plan.pop(0) | set(draw(st.lists(st.sampled_from(FAULTS), max_size=1), label="and"))
         elif self.budget > 0:
             kinds = set(draw(st.lists(st.sampled_from(FAULTS), max_size=3), label="faults"))
         else:
@@ -636,7 +682,7 @@ class Model:
             return f
         self.budget -= 1
         if "change" in kinds:
-            f.change_to = self.new_content(self.server.data)
+            f.change_to = self.new_content(self.server.data, aimed="aimed" in kinds)
             f.ignore_if_range = draw(st.booleans(), label="and ignore If-Range")
             if self.character == "liar":
                 f.validators = "same"
@@ -646,6 +692,7 @@ class Model:
             f.status = draw(st.sampled_from([500, 503, 429, 502, 500, 503, 404]), label="status")
             f.retry_after = draw(st.sampled_from([None, "0", "2", None, "0", "1000"]), label="retry-after")
         f.request_error = "request-error" in kinds
+        f.html = "html" in kinds
         f.ignore_range = "ignore-range" in kinds
         f.ignore_if_range = f.ignore_if_range or "ignore-if-range" in kinds
         f.no_validators = "no-validators" in kinds and not self.honest
@@ -662,34 +709,36 @@ class Model:
             points += [offset, offset + 1, offset + MIN_PROGRESS - 1, offset + MIN_PROGRESS, n - 1, n]
             low = OVERLAP + 1 if "far" in kinds and n > OVERLAP + 1 else 0
             options = [st.integers(low, n), st.sampled_from(sorted({p for p in points if low <= p <= n}))]
-            if self.kind != "random":  # at a top-level box boundary (after an mdat: the walk is complete)
-                options.append(st.sampled_from([p for p in box_ends(data) if p >= low] or [n]))
+            if self.kind != "random":  # at a top-level box boundary, often where the walk is complete
+                ends = [p for p in box_ends(data) if low <= p]
+                whole = [p for p in ends if p < n and walk(data[:p]).kind == "complete"]
+                boundaries = [st.sampled_from(ends or [n])] + ([st.sampled_from(whole)] if whole else [])
+                options = boundaries if "boxes" in kinds else options + boundaries
             f.cut_at = draw(st.one_of(options), label="cut at")
-            f.cut_exc = ERRORS[draw(st.sampled_from(["clean", "clean", "protocol", "reset"]), label="ends")]
+            ends = "clean" if "clean" in kinds else draw(st.sampled_from(list(ERRORS)), label="ends")
+            f.cut_exc = ERRORS[ends]
+        if "unframed" in kinds:
+            f.framing = draw(st.sampled_from(["close", "chunked"]), label="unframed")
         return f
 
     def answer(self, request: httpx.Headers) -> Reply:
         f = self.fault(request)
         reply = self.server.respond(request, f)
-        if reply.exc is None and reply.cut is not None and reply.status == 200 and f.framing != "length":
-            # A chunked body that ends cleanly was ended by the server's last chunk: the server says
-            # it is complete, and when nothing better is available (the server then ignores the range
-            # probe) the core is entitled to believe it. So only a cut the box walk of a file download
-            # shows (an incomplete MP4 chain) is generated; a stream cannot walk its bytes.
-            # Close-delimited cuts are all generated: the core probes whatever the walk says, except
-            # for a conclusive walk (a non-fragmented MP4 without an open-ended box, which the MP4s
-            # generated here only give at their end).
-            walked = not self.stream and walk(reply.body[: reply.cut]).kind == "incomplete"
-            if f.framing == "chunked" and not walked:
-                reply.exc = httpx.RemoteProtocolError("peer closed connection without sending complete body")
+        # A chunked body that ends cleanly was ended by the server's last chunk: the server says it is
+        # complete (see check_outcome). A close-delimited one was cut: the core must find out (it
+        # probes whatever the box walk says, but for a conclusive walk, a non-fragmented MP4 without
+        # an open-ended box, which the MP4s generated here only give at their end).
+        if reply.exc is None and reply.cut is not None and reply.status == 200 and f.framing == "chunked":
+            self.server.declared.append(reply.body[: reply.cut])
         note(
             f"{dict(request)} -> {f.framing} {reply.status} {reply.headers} cut={reply.cut} exc={reply.exc!r}"
         )
         return reply
 
 
+@pytest.mark.timeout(600)  # generating takes seconds; shrinking a failure may take minutes
 @settings(
-    max_examples=300,
+    max_examples=1000,
     deadline=None,
     derandomize=True,
     database=None,
@@ -789,12 +838,6 @@ def test_close_delimited_mp4_cut_at_a_box_boundary_is_resumed(data: bytes, cut: 
     assert core.verified == "content-range"
 
 
-def _mp4_with_open_ended_mdat(payload: int) -> bytes:
-    """An MP4 whose last box, ``mdat``, has size 0 ("to the end of the file"), as live muxers write."""
-    head = mp4_bytes(0)[:-8]
-    return head + struct.pack(">I", 0) + b"mdat" + random_bytes(4, payload)
-
-
 def _mp4_with_two_mdats(payload: int) -> bytes:
     """``ftyp``, ``moov``, ``mdat``, ``mdat``: media data written in two boxes (the second one is cut)."""
     first = mp4_bytes(payload, seed=7)
@@ -804,7 +847,7 @@ def _mp4_with_two_mdats(payload: int) -> bytes:
 @pytest.mark.parametrize(
     ("data", "cut"),
     [
-        (_mp4_with_open_ended_mdat(150_000), 100_000),  # anywhere in the open-ended 'mdat'
+        (open_ended_mp4(150_000, seed=4), 100_000),  # anywhere in the open-ended 'mdat'
         (_mp4_with_two_mdats(75_000), len(mp4_bytes(75_000))),  # between the two 'mdat' boxes
     ],
     ids=["open-ended-mdat", "between-two-mdats"],
@@ -823,3 +866,25 @@ def test_stream_from_a_server_that_announces_a_digest_completes() -> None:
     _, outcome = download(server, [], can_restart=False)
     assert not isinstance(outcome.error, IntegrityError), outcome.error
     assert outcome.committed == data
+
+
+# -- a probe answered 200 with a length settles it -------------------------------------------------
+def test_close_delimited_mp4_cut_between_two_mdats_from_a_server_without_ranges_is_not_committed() -> None:
+    data = _mp4_with_two_mdats(75_000)
+    cut = len(mp4_bytes(75_000))
+    server = Server(data, ranges=False)
+    # The walk of ftyp, moov, mdat is complete and "conclusive" at the cut; the probe's 200 says the
+    # whole length (150 160), so the core takes the whole content instead. (Were that 200 also
+    # close-delimited, the boxes would be the only proof left: a documented limitation.)
+    _, outcome = download(server, [Fault(framing="close", cut_at=cut)])
+    assert outcome.committed in (None, data)
+
+
+def test_range_probe_answered_with_new_content_restarts() -> None:
+    old, new = random_bytes(1, 100_000), random_bytes(2, 100_000)
+    server = Server(old)  # honours If-Range, new ETag for the new content
+    _, outcome = download(server, [Fault(framing="close"), Fault(change_to=new)])
+    assert outcome.statuses[:2] == [200, 200]
+    assert outcome.requests[1]["If-Range"] == '"v0"'
+    assert outcome.error is None, outcome.error
+    assert outcome.committed == new

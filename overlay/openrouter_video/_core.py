@@ -549,6 +549,14 @@ class DownloadCore:
         if status == 206:
             return self._on_partial(headers)
         # A 200 is the whole content, from byte 0.
+        if self._probing and self._changed(headers):
+            self._probing = False  # the If-Range did not match: this 200 is new content; take it
+        if self._probing and self._framing == "content-length":
+            # A server that ignores Range still says the whole length: that settles it.
+            if _content_length(headers) == self.offset:
+                self._probe_fallback = "content-length"
+                return ReadBody()  # see on_error_body
+            self._probing = False  # more (or other) content than was kept: take the whole of it
         if self._probing:
             if self._probe_fallback is not None:
                 return ReadBody()  # see on_error_body: the framing or the boxes are the proof
@@ -575,6 +583,14 @@ class DownloadCore:
             digests=expected_digests(headers, whole=True),
         )
         return Stream(fresh=True, head=Head(b"", sniff=True, content_type=content_type))
+
+    def _changed(self, headers: Mapping[str, str]) -> bool:
+        """Whether ``headers`` carry a validator that differs from the current content's."""
+        etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
+        known = self.content
+        return (etag is not None and known.etag is not None and etag != known.etag) or (
+            modified is not None and known.last_modified is not None and modified != known.last_modified
+        )
 
     def _on_partial(self, headers: Mapping[str, str]) -> OnResponse:
         parsed = parse_content_range(headers.get("content-range"))
