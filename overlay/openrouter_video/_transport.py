@@ -164,7 +164,9 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         )
 
     def _make_sync(self, proxy: str | None) -> httpx.BaseTransport:
-        return httpx.HTTPTransport(verify=self.verify, limits=self.limits, proxy=proxy)
+        from ._sync import use_large_reads
+
+        return use_large_reads(httpx.HTTPTransport(verify=self.verify, limits=self.limits, proxy=proxy))
 
     def _make_async(self, proxy: str | None) -> httpx.AsyncBaseTransport:
         from ._aio import async_http_transport

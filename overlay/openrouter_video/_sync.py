@@ -1,0 +1,161 @@
+"""A sync network backend for httpcore with fewer, larger reads, used by the sync client's transport.
+
+httpcore's own sync stream reads at most 64 KiB per call and sets the socket's timeout before every
+read (an extra syscall). Each read then makes a full trip through httpcore, h11 and httpx, so a
+gigabyte arrives in 16,384 trips over HTTP and 65,536 over HTTPS (one 16 KiB TLS record per read).
+This stream sets the timeout only when it changes, reads up to :data:`READ_BYTES` from a plain
+socket at once, and over TLS drains the records that are already waiting (without blocking) into
+one chunk, so that the trips per gigabyte fall to about a thousand. h11 accepts chunks of any size.
+"""
+
+from __future__ import annotations
+
+import select
+import socket
+import ssl
+from collections.abc import Iterable
+from typing import Any, Final
+
+import httpcore
+import httpx
+
+#: Most bytes one read returns (memory stays bounded: a chunk is at most this).
+READ_BYTES: Final = 1024 * 1024
+_TLS_RECORD: Final = 16 * 1024 + 512
+
+_UNSET: Final = object()
+
+
+class LargeReadStream(httpcore.NetworkStream):
+    """An httpcore network stream over a (TLS) socket that returns large chunks."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self._timeout: Any = _UNSET
+
+    def _set_timeout(self, timeout: float | None) -> None:
+        if timeout != self._timeout:
+            self._sock.settimeout(timeout)
+            self._timeout = timeout
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        sock = self._sock
+        parts: list[bytes] = []
+        try:
+            self._set_timeout(timeout)
+            if not isinstance(sock, ssl.SSLSocket):
+                return sock.recv(READ_BYTES)
+            first = sock.recv(_TLS_RECORD)
+            if not first:
+                return first
+            parts.append(first)
+            size = len(first)
+            # More records already in the kernel's buffer (or decrypted in OpenSSL's): take them now.
+            while size < READ_BYTES and (sock.pending() or _readable(sock)):
+                more = sock.recv(_TLS_RECORD)
+                if not more:
+                    break
+                parts.append(more)
+                size += len(more)
+        except TimeoutError as exc:
+            if parts:  # what came before the wait is data; the next read times out again
+                return b"".join(parts)
+            raise httpcore.ReadTimeout(str(exc) or "timed out") from exc
+        except OSError as exc:
+            if parts:
+                return b"".join(parts)
+            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
+        return parts[0] if len(parts) == 1 else b"".join(parts)
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not buffer:
+            return
+        try:
+            self._set_timeout(timeout)
+            self._sock.sendall(buffer)
+        except TimeoutError as exc:
+            raise httpcore.WriteTimeout(str(exc) or "timed out") from exc
+        except OSError as exc:
+            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+
+    def close(self) -> None:
+        self._sock.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        if isinstance(self._sock, ssl.SSLSocket):  # TLS in TLS (an HTTPS proxy): httpcore's own
+            from httpcore._backends.sync import TLSinTLSStream
+
+            return TLSinTLSStream(self._sock, ssl_context, server_hostname, timeout)
+        try:
+            self._set_timeout(timeout)
+            sock = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname)
+        except TimeoutError as exc:
+            self.close()
+            raise httpcore.ConnectTimeout(str(exc) or "timed out") from exc
+        except OSError as exc:
+            self.close()
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        return LargeReadStream(sock)
+
+    def get_extra_info(self, info: str) -> Any:
+        sock = self._sock
+        if info == "ssl_object" and isinstance(sock, ssl.SSLSocket):
+            return sock._sslobj  # type: ignore[attr-defined]
+        if info == "client_addr":
+            return sock.getsockname()
+        if info == "server_addr":
+            return sock.getpeername()
+        if info == "socket":
+            return sock
+        if info == "is_readable":  # an idle pooled connection that got data or EOF is stale
+            return _readable(sock)
+        return None
+
+
+def _readable(sock: socket.socket) -> bool:
+    try:
+        return bool(select.select([sock], [], [], 0)[0])
+    except (OSError, ValueError):
+        return True
+
+
+class LargeReadBackend(httpcore.SyncBackend):
+    """httpcore's sync backend, its streams replaced by :class:`LargeReadStream`."""
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        try:
+            sock = socket.create_connection(
+                (host, port), timeout, source_address=None if local_address is None else (local_address, 0)
+            )
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(str(exc) or "timed out") from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        for option in socket_options or ():
+            sock.setsockopt(*option)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        stream = LargeReadStream(sock)
+        stream._timeout = timeout
+        return stream
+
+
+def use_large_reads(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
+    """Swap the network backend of an :class:`httpx.HTTPTransport`'s pool (or proxy pool) for
+    :class:`LargeReadBackend` (``_pool`` and ``_network_backend`` are private seams, pinned by
+    tests/test_aio.py and tests/test_sync_backend.py)."""
+    pool = getattr(transport, "_pool", None)
+    if isinstance(pool, httpcore.ConnectionPool):
+        pool._network_backend = LargeReadBackend()
+    return transport

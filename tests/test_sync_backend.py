@@ -1,0 +1,79 @@
+"""The sync client's large-read network backend (``_sync.py``) and the seams it rests on.
+
+It swaps the network backend of the pool httpx builds (``HTTPTransport._pool``, httpx's private
+attribute, and ``_network_backend``, httpcore's), like the async backend does. These tests fail if a
+seam moves, if the sync client is not on :class:`LargeReadBackend`, or if reads stop being large.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+from pathlib import Path
+from typing import Any
+
+import httpcore
+import httpx
+import pytest
+from openrouter_video import VideoClient
+from openrouter_video._sync import READ_BYTES, LargeReadBackend, LargeReadStream, use_large_reads
+from openrouter_video.testing import Cut, FakeOpenRouter
+from test_tls import certificate, tls_fake  # noqa: F401 - fixtures
+
+
+def test_the_seams_exist_where_the_backend_swap_expects_them() -> None:
+    transport = httpx.HTTPTransport()
+    assert isinstance(transport._pool, httpcore.ConnectionPool)
+    assert hasattr(transport._pool, "_network_backend")
+    proxied = use_large_reads(httpx.HTTPTransport(proxy="http://127.0.0.1:3128"))
+    assert isinstance(proxied._pool, httpcore.HTTPProxy)
+    assert isinstance(proxied._pool._network_backend, LargeReadBackend)
+
+
+def test_the_sync_client_is_on_the_large_read_backend() -> None:
+    client = VideoClient(api_key="sk-or-test-0123456789", base_url="http://127.0.0.1:9/api/v1")
+    inner = client.transport.routes.pick(httpx.URL("http://127.0.0.1:9/"))
+    assert isinstance(inner._pool._network_backend, LargeReadBackend)  # type: ignore[attr-defined]
+    client.close()
+
+
+def _record_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    sizes: list[int] = []
+    original = LargeReadStream.read
+
+    def read(self: LargeReadStream, max_bytes: int, timeout: float | None = None) -> Any:
+        data = original(self, max_bytes, timeout)
+        sizes.append(len(data))
+        return data
+
+    monkeypatch.setattr(LargeReadStream, "read", read)
+    return sizes
+
+
+def test_reads_are_larger_than_httpcores_64_KiB(
+    fake: FakeOpenRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payload = os.urandom(8 * 1024 * 1024)
+    fake.add_video("job-1", payload)
+    fake.enqueue(Cut(at=5_000_000))  # and a resume on the same backend
+    sizes = _record_reads(monkeypatch)
+    with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        client.download("job-1", tmp_path / "out.mp4")
+    assert (tmp_path / "out.mp4").read_bytes() == payload
+    assert max(sizes) > 64 * 1024 and max(sizes) <= READ_BYTES
+
+
+def test_tls_records_already_waiting_are_drained_into_one_read(
+    tls_fake: FakeOpenRouter,  # noqa: F811
+    certificate: tuple[Path, Path],  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    payload = os.urandom(4 * 1024 * 1024)
+    tls_fake.add_video("job-1", payload)
+    sizes = _record_reads(monkeypatch)
+    verify = ssl.create_default_context(cafile=certificate[0])
+    with VideoClient(api_key=tls_fake.api_key, base_url=tls_fake.base_url, verify=verify) as client:
+        client.download("job-1", tmp_path / "out.mp4")
+    assert (tmp_path / "out.mp4").read_bytes() == payload
+    assert max(sizes) > 16 * 1024 + 512  # more than one TLS record per read
