@@ -31,7 +31,7 @@ from openrouter_video import (
     cleanup_partials,
     safe_filename,
 )
-from openrouter_video._core import MIN_PROGRESS, OVERLAP, DownloadCore, Fail, Retry
+from openrouter_video._core import OVERLAP, DownloadCore, Fail, Retry
 from openrouter_video.testing import (
     Cut,
     EndEarly,
@@ -481,7 +481,3 @@ def test_a_wrong_digest_is_retried_once_from_zero_and_never_committed(
         h.download("job-1", tmp_path / "out.mp4")
     assert ranges(h.fake) == [None, None]
     assert files(tmp_path) == []  # not even a partial: it could only fail again
-
-
-def test_min_progress_is_what_a_resume_must_bring_to_be_free() -> None:
-    assert MIN_PROGRESS == 64 * 1024 == OVERLAP

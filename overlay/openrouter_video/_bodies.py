@@ -35,7 +35,8 @@ class BoundedBody:
             )
 
     def feed(self, raw: bytes) -> bool:
-        """Take a raw chunk; False once the body is known to be larger than the limit."""
+        """Take a raw chunk; False once reading should stop (larger than the limit, or a corrupt
+        compressed stream: what decoded before it is kept, an error body is best effort)."""
         room = self.limit + 1 - len(self.data)
         if self._decoder is None:
             self.data += raw[:room]
@@ -43,16 +44,10 @@ class BoundedBody:
             try:
                 self.data += self._decoder.decompress(raw, room)
             except zlib.error:
-                self.data += b""  # a corrupt stream: keep what decoded (an error body is best effort)
-                self._decoder = _Discard()
+                return False
         self.truncated = len(self.data) > self.limit
         return not self.truncated
 
     def body(self) -> bytes:
         """The decoded body, cut at the limit."""
         return bytes(self.data[: self.limit])
-
-
-class _Discard:
-    def decompress(self, data: bytes, max_length: int = 0) -> bytes:
-        return b""

@@ -580,7 +580,7 @@ class DownloadCore:
             last_modified=headers.get("last-modified") or None,
             total=self.total,
             content_type=content_type,
-            digests=expected_digests(headers, whole=True),
+            digests=expected_digests(headers),
         )
         return Stream(fresh=True, head=Head(b"", sniff=True, content_type=content_type))
 

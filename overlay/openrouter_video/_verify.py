@@ -178,13 +178,12 @@ def _b64(value: str) -> bytes | None:
 _LENGTHS = {"md5": 16, "sha256": 32, "sha512": 64}
 
 
-def expected_digests(headers: Mapping[str, str], *, whole: bool) -> dict[str, bytes]:
-    """The digests of the whole representation that ``headers`` announce, by hashlib name.
+def expected_digests(headers: Mapping[str, str]) -> dict[str, bytes]:
+    """The digests of the whole content that a 200's ``headers`` announce, by hashlib name.
 
-    ``whole`` says the response carries the whole content (a 200): only then do the digests of
-    the response body itself (``Content-MD5``, ``Content-Digest``, ``x-goog-hash``,
-    ``x-amz-checksum-sha256``) describe the file; ``Repr-Digest`` always does. Malformed values
-    are ignored.
+    ``Content-MD5``, ``Repr-Digest`` / ``Content-Digest`` (RFC 9530; for a 200 both describe the
+    file), ``x-goog-hash`` (md5) and ``x-amz-checksum-sha256``. Malformed values are ignored. (A 206's
+    digests are not used: ``Content-*`` ones describe only the part.)
     """
     found: dict[str, bytes] = {}
 
@@ -192,18 +191,17 @@ def expected_digests(headers: Mapping[str, str], *, whole: bool) -> dict[str, by
         if raw is not None and len(raw) == _LENGTHS[name]:
             found.setdefault(name, raw)
 
-    for header in ("repr-digest", "content-digest") if whole else ("repr-digest",):
+    for header in ("repr-digest", "content-digest"):
         for member in (headers.get(header) or "").split(","):
             match = _DICT_MEMBER.fullmatch(member)
             if match and match.group(1).lower() in _RFC9530:
                 add(_RFC9530[match.group(1).lower()], _b64(match.group(2)))
-    if whole:
-        if (value := headers.get("content-md5")) is not None:
+    if (value := headers.get("content-md5")) is not None:
+        add("md5", _b64(value))
+    for part in (headers.get("x-goog-hash") or "").split(","):
+        algorithm, _, value = part.strip().partition("=")
+        if algorithm.lower() == "md5":
             add("md5", _b64(value))
-        for part in (headers.get("x-goog-hash") or "").split(","):
-            algorithm, _, value = part.strip().partition("=")
-            if algorithm.lower() == "md5":
-                add("md5", _b64(value))
-        if (value := headers.get("x-amz-checksum-sha256")) is not None:
-            add("sha256", _b64(value))
+    if (value := headers.get("x-amz-checksum-sha256")) is not None:
+        add("sha256", _b64(value))
     return found
