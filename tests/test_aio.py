@@ -9,6 +9,10 @@ tests fail if either seam moves in a new httpx or httpcore, or if the async clie
 from __future__ import annotations
 
 import asyncio
+import asyncio.sslproto
+import os
+import ssl
+import time
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +20,16 @@ import httpcore
 import httpx
 import pytest
 from openrouter_video import AsyncVideoClient
-from openrouter_video._aio import AsyncioBackend, async_http_transport
+from openrouter_video._aio import (
+    FIRST_BUFFER,
+    READ_BYTES,
+    AsyncioBackend,
+    AsyncioStream,
+    _Protocol,
+    async_http_transport,
+)
 from openrouter_video.testing import FakeOpenRouter
+from test_tls import certificate, tls_fake  # noqa: F401 - fixtures
 
 
 def test_the_seams_exist_where_the_backend_swap_expects_them() -> None:
@@ -57,3 +69,126 @@ def test_the_async_client_really_connects_through_the_asyncio_backend(
     asyncio.run(run())
     assert connects and all(port == fake.port for _, port in connects)
     assert (tmp_path / "out.mp4").read_bytes().endswith(b"video")
+
+
+# -- large reads: one receive buffer per connection, up to READ_BYTES per trip ----------------------
+
+
+def _record_async_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    sizes: list[int] = []
+    original = AsyncioStream.read
+
+    async def read(self: AsyncioStream, max_bytes: int, timeout: float | None = None) -> Any:
+        data = await original(self, max_bytes, timeout)
+        sizes.append(len(data))
+        return data
+
+    monkeypatch.setattr(AsyncioStream, "read", read)
+    return sizes
+
+
+async def _slow_read(client: AsyncVideoClient, job: str) -> bytes:
+    """Read a video while blocking the event loop a little per chunk, so that data piles up in the
+    socket (as it does whenever the consumer is busier than the network is slow)."""
+    parts = []
+    async with client.stream(job) as video:
+        async for chunk in video.aiter_bytes():
+            parts.append(chunk)
+            time.sleep(0.005)
+    return b"".join(parts)
+
+
+def test_reads_grow_past_asyncios_256_KiB_when_data_waits(
+    fake: FakeOpenRouter, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payload = os.urandom(8 * 1024 * 1024)
+    fake.add_video("job-1", payload)
+    sizes = _record_async_reads(monkeypatch)
+
+    async def run() -> bytes:
+        async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+            return await _slow_read(client, "job-1")
+
+    assert asyncio.run(run()) == payload
+    assert max(sizes) > 256 * 1024 and max(sizes) <= READ_BYTES
+
+
+def test_tls_reads_grow_past_asyncios_256_KiB_too(
+    tls_fake: FakeOpenRouter,  # noqa: F811
+    certificate: tuple[Path, Path],  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """asyncio's TLS layer reads at most ``SSLProtocol.max_size`` (256 KiB) of ciphertext per read;
+    the backend raises it through ``transport._ssl_protocol``. This fails if that seam moves."""
+    assert isinstance(asyncio.sslproto.SSLProtocol.max_size, int)
+    payload = os.urandom(8 * 1024 * 1024)
+    tls_fake.add_video("job-1", payload)
+    sizes = _record_async_reads(monkeypatch)
+    verify = ssl.create_default_context(cafile=certificate[0])
+
+    async def run() -> bytes:
+        async with AsyncVideoClient(
+            api_key=tls_fake.api_key, base_url=tls_fake.base_url, verify=verify
+        ) as client:
+            return await _slow_read(client, "job-1")
+
+    assert asyncio.run(run()) == payload
+    assert max(sizes) > 256 * 1024 and max(sizes) <= READ_BYTES
+
+
+class _Transport(asyncio.Transport):
+    def __init__(self) -> None:
+        super().__init__()
+        self.paused = False
+
+    def pause_reading(self) -> None:
+        self.paused = True
+
+    def resume_reading(self) -> None:
+        self.paused = False
+
+
+def test_the_receive_buffer_pauses_when_full_grows_to_read_bytes_and_never_hands_out_nothing() -> None:
+    protocol = _Protocol()
+    transport = _Transport()
+    protocol.connection_made(transport)
+    sizes = []
+    for _ in range(8):
+        buffer = protocol.get_buffer(-1)
+        assert len(buffer) == FIRST_BUFFER or len(buffer) > FIRST_BUFFER
+        buffer[:] = b"x" * len(buffer)
+        protocol.buffer_updated(len(buffer))
+        assert transport.paused  # full: the loop stops reading until the reader takes it
+        sizes.append(len(protocol.take()))
+        assert not transport.paused
+    assert sizes[0] == FIRST_BUFFER and sizes[-1] == READ_BYTES and max(sizes) == READ_BYTES
+    # Even when the transport reads once more after the pause, the buffer handed out is not empty
+    # and nothing is lost.
+    first = protocol.get_buffer(-1)
+    first[:] = b"a" * len(first)
+    protocol.buffer_updated(len(first))
+    second = protocol.get_buffer(-1)
+    assert len(second) == READ_BYTES
+    second[:3] = b"bcd"
+    protocol.buffer_updated(3)
+    assert protocol.take() == b"a" * READ_BYTES + b"bcd"
+    assert not protocol.has_data()
+
+
+def test_a_small_response_keeps_a_small_buffer(fake: FakeOpenRouter) -> None:
+    buffers: list[int] = []
+    original = AsyncioStream.read
+
+    async def read(self: AsyncioStream, max_bytes: int, timeout: float | None = None) -> Any:
+        data = await original(self, max_bytes, timeout)
+        buffers.append(len(self._protocol.buffer))
+        return data
+
+    async def run() -> None:
+        async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+            await client.list_models()
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(AsyncioStream, "read", read)
+        asyncio.run(run())
+    assert buffers and max(buffers) == FIRST_BUFFER

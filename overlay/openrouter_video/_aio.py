@@ -2,10 +2,14 @@
 
 httpcore's default async backend goes through anyio, which costs an event-loop round trip, a cancel
 scope and a copy of the unread remainder for every 64 KiB read; at loopback speeds the async client
-then reads at about a third of the sync one. This backend is a plain :class:`asyncio.Protocol`:
-``read`` hands over whole chunks as the event loop received them (no copy, no timer while data is
-buffered), flow control pauses the socket above 4 MiB buffered, and TLS uses ``loop.start_tls``.
-Under any other event loop library (e.g. trio) it defers to httpcore's own backend.
+then reads at about a third of the sync one. This backend is a plain :class:`asyncio.BufferedProtocol`:
+the event loop receives straight into one buffer per connection (reused, never reallocated per read),
+``read`` hands over everything buffered so far as one chunk (no timer while data is buffered), and
+reading pauses while the buffer is full. The buffer starts at 64 KiB and doubles, up to
+:data:`READ_BYTES`, each time a read finds it full, so a bulk download makes about one trip through
+httpcore and h11 per MiB (asyncio's own transports read at most 256 KiB at a time) while an idle or
+JSON connection keeps a small buffer. TLS uses ``loop.start_tls``, which decrypts into the same
+buffer. Under any other event loop library (e.g. trio) it defers to httpcore's own backend.
 """
 
 from __future__ import annotations
@@ -13,23 +17,29 @@ from __future__ import annotations
 import asyncio
 import socket
 import ssl
-from collections import deque
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Final
 
 import anyio  # noqa: F401 - httpcore's async locks need it; imported with the client, not mid-request
 import httpcore
 import httpx
 
-_HIGH_WATER = 4 * 1024 * 1024
-_LOW_WATER = 1024 * 1024
+#: Most bytes one read returns, and the largest receive buffer of a connection.
+READ_BYTES: Final = 1024 * 1024
+#: The receive buffer a connection starts with.
+FIRST_BUFFER: Final = 64 * 1024
 
 
-class _Protocol(asyncio.Protocol):
+class _Protocol(asyncio.BufferedProtocol):
+    """Receives into ``buffer[:end]`` (everything not yet read); ``overflow`` holds what came in
+    while the buffer was full (only if the transport reads once more after being paused)."""
+
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.chunks: deque[bytes] = deque()
-        self.buffered = 0
+        self.buffer = bytearray(FIRST_BUFFER)
+        self.view = memoryview(self.buffer)
+        self.end = 0
+        self.overflow: list[bytes] = []
         self.eof = False
         self.error: BaseException | None = None
         self.paused = False
@@ -41,13 +51,38 @@ class _Protocol(asyncio.Protocol):
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
 
-    def data_received(self, data: bytes) -> None:
-        self.chunks.append(data)
-        self.buffered += len(data)
-        if self.buffered > _HIGH_WATER and not self.paused and self.transport is not None:
+    def get_buffer(self, sizehint: int) -> memoryview:
+        if self.end == len(self.buffer):  # never hand out an empty buffer (asyncio treats it as EOF)
+            self.overflow.append(bytes(self.view[: self.end]))
+            self.end = 0
+        return self.view[self.end :]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        self.end += nbytes
+        if self.end == len(self.buffer) and not self.paused and self.transport is not None:
             self.paused = True
             self.transport.pause_reading()
         self._wake()
+
+    def has_data(self) -> bool:
+        return bool(self.end or self.overflow)
+
+    def take(self) -> bytes:
+        """Everything received and not yet read, as one chunk; the buffer is then empty again."""
+        full = self.end == len(self.buffer)
+        chunk = bytes(self.view[: self.end])
+        if self.overflow:
+            chunk = b"".join([*self.overflow, chunk])
+            self.overflow.clear()
+        self.end = 0
+        if full and len(self.buffer) < READ_BYTES:  # the reader falls behind: read more at a time
+            self.view.release()
+            self.buffer = bytearray(min(2 * len(self.buffer), READ_BYTES))
+            self.view = memoryview(self.buffer)
+        if self.paused and self.transport is not None:
+            self.paused = False
+            self.transport.resume_reading()
+        return chunk
 
     def eof_received(self) -> bool:
         self.eof = True
@@ -82,9 +117,10 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         self._protocol = protocol
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        """The next chunk as received (it may exceed ``max_bytes``; h11 accepts any amount)."""
+        """Everything received so far as one chunk (it may exceed ``max_bytes``; h11 accepts any
+        amount)."""
         protocol = self._protocol
-        while not protocol.chunks:
+        while not protocol.has_data():
             if protocol.eof:
                 if protocol.error is not None:
                     raise httpcore.ReadError(str(protocol.error) or type(protocol.error).__name__)
@@ -97,12 +133,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 raise httpcore.ReadTimeout("timed out waiting for data") from None
             finally:
                 protocol.waiter = None
-        chunk = protocol.chunks.popleft()
-        protocol.buffered -= len(chunk)
-        if protocol.paused and protocol.buffered < _LOW_WATER:
-            protocol.paused = False
-            self._transport.resume_reading()
-        return chunk
+        return protocol.take()
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
@@ -142,16 +173,28 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.ConnectError(str(exc)) from exc
         assert isinstance(transport, asyncio.Transport)
         protocol.connection_made(transport)
+        _read_tls_in_large_reads(transport)
         return AsyncioStream(transport, protocol)
 
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":  # an idle pooled connection that got data or EOF is stale
-            return bool(self._protocol.chunks) or self._protocol.eof
+            return self._protocol.has_data() or self._protocol.eof
         if info == "client_addr":
             return self._transport.get_extra_info("sockname")
         if info == "server_addr":
             return self._transport.get_extra_info("peername")
         return self._transport.get_extra_info(info)
+
+
+def _read_tls_in_large_reads(transport: asyncio.Transport) -> None:
+    """Let asyncio's TLS layer read up to :data:`READ_BYTES` of ciphertext from the socket at once
+    (its default is 256 KiB), so that one trip through httpcore and h11 carries about 1 MiB over
+    HTTPS too. ``_ssl_protocol`` and ``SSLProtocol.max_size`` are private to asyncio (CPython 3.11
+    to 3.14 have both); tests/test_aio.py fails if they move, and without them reads stay smaller
+    but correct."""
+    ssl_protocol = getattr(transport, "_ssl_protocol", None)
+    if ssl_protocol is not None and isinstance(getattr(ssl_protocol, "max_size", None), int):
+        ssl_protocol.max_size = max(ssl_protocol.max_size, READ_BYTES)
 
 
 def _on_asyncio() -> bool:
