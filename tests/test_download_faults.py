@@ -502,12 +502,12 @@ def test_a_writer_slower_than_the_network_applies_backpressure(
         time.sleep(0.02)
         original(self, item)
 
-    original_flush, original_try = _files.PartialFile.flush, _files.PartialFile.try_flush
+    original_wait, original_try = _files.PartialFile.wait_for_room, _files.PartialFile.try_flush
 
-    def counted_flush(self: _files.PartialFile) -> None:
-        if self._batch_bytes >= _files.BATCH_BYTES:  # a full batch the writer had no room for
-            waits.append("flush")
-        original_flush(self)
+    def counted_wait(self: _files.PartialFile) -> None:
+        if self._full:  # a full buffer the writer had no room for
+            waits.append("wait")
+        original_wait(self)
 
     def counted_try(self: _files.PartialFile, on_room: Any) -> bool:
         accepted = original_try(self, on_room)
@@ -516,9 +516,9 @@ def test_a_writer_slower_than_the_network_applies_backpressure(
         return accepted
 
     monkeypatch.setattr(_files.PartialFile, "_handle", slow_handle)
-    monkeypatch.setattr(_files.PartialFile, "flush", counted_flush)
+    monkeypatch.setattr(_files.PartialFile, "wait_for_room", counted_wait)
     monkeypatch.setattr(_files.PartialFile, "try_flush", counted_try)
     result = h.download("job-1", tmp_path / "out.mp4", checksum="sha256")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert result.sha256 == __import__("hashlib").sha256(payload).hexdigest()
-    assert ("await" if h.mode == "async" else "flush") in waits
+    assert ("await" if h.mode == "async" else "wait") in waits

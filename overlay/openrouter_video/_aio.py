@@ -24,6 +24,8 @@ import anyio  # noqa: F401 - httpcore's async locks need it; imported with the c
 import httpcore
 import httpx
 
+from . import _fastbody
+
 #: Most bytes one read returns, and the largest receive buffer of a connection.
 READ_BYTES: Final = 1024 * 1024
 #: The receive buffer a connection starts with.
@@ -270,4 +272,5 @@ def async_http_transport(
     pool = transport._pool
     if isinstance(pool, httpcore.AsyncConnectionPool):  # also the HTTP and SOCKS proxy pools
         pool._network_backend = AsyncioBackend()
+        _fastbody.install(async_stream=AsyncioStream)
     return transport

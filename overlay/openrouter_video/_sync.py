@@ -19,6 +19,8 @@ from typing import Any, Final
 import httpcore
 import httpx
 
+from . import _fastbody
+
 #: Most bytes one read returns (memory stays bounded: a chunk is at most this).
 READ_BYTES: Final = 1024 * 1024
 _TLS_RECORD: Final = 16 * 1024 + 512
@@ -32,6 +34,7 @@ class LargeReadStream(httpcore.NetworkStream):
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
         self._timeout: Any = _UNSET
+        self._view: memoryview | None = None
 
     def _set_timeout(self, timeout: float | None) -> None:
         if timeout != self._timeout:
@@ -40,32 +43,32 @@ class LargeReadStream(httpcore.NetworkStream):
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         sock = self._sock
-        parts: list[bytes] = []
+        size = 0
         try:
             self._set_timeout(timeout)
             if not isinstance(sock, ssl.SSLSocket):
                 return sock.recv(READ_BYTES)
-            first = sock.recv(_TLS_RECORD)
-            if not first:
-                return first
-            parts.append(first)
-            size = len(first)
+            if self._view is None:  # one buffer per TLS connection, reused for every read
+                self._view = memoryview(bytearray(READ_BYTES))
+            view = self._view
+            size = sock.recv_into(view, _TLS_RECORD)
+            if not size:
+                return b""
             # More records already in the kernel's buffer (or decrypted in OpenSSL's): take them now.
-            while size < READ_BYTES and (sock.pending() or _readable(sock)):
-                more = sock.recv(_TLS_RECORD)
+            while size <= READ_BYTES - _TLS_RECORD and (sock.pending() or _readable(sock)):
+                more = sock.recv_into(view[size:], _TLS_RECORD)
                 if not more:
                     break
-                parts.append(more)
-                size += len(more)
+                size += more
         except TimeoutError as exc:
-            if parts:  # what came before the wait is data; the next read times out again
-                return b"".join(parts)
+            if size:  # what came before the wait is data; the next read times out again
+                return bytes(self._view[:size])  # type: ignore[index]
             raise httpcore.ReadTimeout(str(exc) or "timed out") from exc
         except OSError as exc:
-            if parts:
-                return b"".join(parts)
+            if size:
+                return bytes(self._view[:size])  # type: ignore[index]
             raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
-        return parts[0] if len(parts) == 1 else b"".join(parts)
+        return bytes(view[:size])
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
@@ -158,4 +161,5 @@ def use_large_reads(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
     pool = getattr(transport, "_pool", None)
     if isinstance(pool, httpcore.ConnectionPool):
         pool._network_backend = LargeReadBackend()
+        _fastbody.install(sync_stream=LargeReadStream)
     return transport

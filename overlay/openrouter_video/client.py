@@ -149,8 +149,8 @@ class _DownloadJob:
         return accepted
 
     def wait(self) -> None:
-        """After :meth:`offer` returned False: wait until the writer has taken the full batch."""
-        self.sink.flush()
+        """After :meth:`offer` returned False: wait until the writer has taken the full buffers."""
+        self.sink.wait_for_room()
 
     async def wait_async(self) -> None:
         """:meth:`wait` without blocking the event loop: the writer thread wakes it up."""
