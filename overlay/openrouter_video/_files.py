@@ -54,6 +54,8 @@ BATCH_BYTES: Final = 1024 * 1024
 #: Full buffers the writer may lag behind: with the one being filled and the one being written, at
 #: most about 6 MiB in flight.
 MAX_QUEUED_BATCHES: Final = 4
+#: Written buffers the hashing thread may lag behind the writer.
+MAX_QUEUED_HASHES: Final = 2
 #: With ``durable=True`` the writer flushes the file to disk every this many bytes, so that the
 #: final fsync before the rename has little left to do.
 SYNC_EVERY: Final = 8 * 1024 * 1024
@@ -121,9 +123,9 @@ class _Writer:
     cancelled, it keeps draining its queue so that the producer never blocks.
     """
 
-    def __init__(self, name: str, handle: Callable[[object], None]) -> None:
+    def __init__(self, name: str, handle: Callable[[object], None], size: int = MAX_QUEUED_BATCHES) -> None:
         self.handle = handle
-        self.queue: queue.Queue[object] = queue.Queue(maxsize=MAX_QUEUED_BATCHES)
+        self.queue: queue.Queue[object] = queue.Queue(maxsize=size)
         self.error: BaseException | None = None
         self.cancelled = False
         #: Called (once) from the writer thread as soon as it takes an item off the queue.
@@ -231,6 +233,9 @@ class PartialFile:
         self._full: list[bytearray] = []
         self._free: list[bytearray] = []
         self._writer = _Writer(f"openrouter-video-writer:{path.name}", self._handle)
+        #: Hashes the written buffers on a thread of its own (started on first use), so that
+        #: hashing overlaps with both the disk writes and the network reads.
+        self._hasher: _Writer | None = None
         self._running = True
         if self.kept and self._hashes:
             self._queue_call(self._hash_kept)
@@ -335,6 +340,7 @@ class PartialFile:
         def verdict() -> None:
             fd = self._fd
             assert fd is not None
+            self._settle_hashes()
             boxes = walk_boxes(lambda offset, size: os.pread(fd, size, offset), self._written)
             result.append(Verdict(boxes, {name: h.copy().digest() for name, h in self._hashes.items()}))
 
@@ -373,6 +379,7 @@ class PartialFile:
             os.lseek(fd, 0, os.SEEK_SET)
             os.ftruncate(fd, 0)
             self._written = self._unsynced = 0
+            self._settle_hashes()
             self._set_hashes(item.algorithms)
             self._state = item.state
             write_state(self.state_path, item.state)
@@ -380,9 +387,11 @@ class PartialFile:
         assert isinstance(item, bytearray)
         with memoryview(item) as data:
             written = write_all(fd, data)
-            for h in self._hashes.values():
-                h.update(data)
-        if len(item) == BATCH_BYTES:
+        if self._hashes:
+            if self._hasher is None:
+                self._hasher = _Writer(f"{self._writer.thread.name}:hash", self._hash, MAX_QUEUED_HASHES)
+            self._hasher.queue.put(item)  # it hands the buffer back once hashed
+        elif len(item) == BATCH_BYTES:
             self._free.append(item)  # back for reuse (list.append is atomic)
         self._written += written
         if self.durable:
@@ -393,6 +402,26 @@ class PartialFile:
                 else:
                     _fdatasync(fd)
                 self._unsynced = 0
+
+    # -- the hashing thread ----------------------------------------------------------------------------
+    def _hash(self, item: object) -> None:
+        assert isinstance(item, bytearray)
+        for h in self._hashes.values():
+            h.update(item)
+        if len(item) == BATCH_BYTES:
+            self._free.append(item)
+
+    def _settle_hashes(self) -> None:
+        """(Writer thread) Wait until every written buffer is hashed: before the hashes are read
+        or replaced."""
+        hasher = self._hasher
+        if hasher is None:
+            return
+        done = threading.Event()
+        hasher.queue.put(_Call(lambda: None, done))
+        done.wait()
+        if hasher.error is not None:
+            raise hasher.error
 
     def _hash_kept(self) -> None:
         """Hash the bytes kept by an earlier call (before anything new is written)."""
@@ -414,6 +443,12 @@ class PartialFile:
         self._writer.cancelled = cancel
         self._writer.queue.put(_STOP)
         self._writer.thread.join()
+        if (hasher := self._hasher) is not None:
+            hasher.cancelled = cancel or self._writer.error is not None
+            hasher.queue.put(_STOP)
+            hasher.thread.join()
+            if hasher.error is not None and self._writer.error is None:
+                self._writer.error = hasher.error
 
     # -- completion ------------------------------------------------------------------------------------
     @property
