@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import asyncio.sslproto
 import os
+import socket
 import ssl
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -192,3 +194,63 @@ def test_a_small_response_keeps_a_small_buffer(fake: FakeOpenRouter) -> None:
         patch.setattr(AsyncioStream, "read", read)
         asyncio.run(run())
     assert buffers and max(buffers) == FIRST_BUFFER
+
+
+# -- the read timeout: one timer per connection --------------------------------------------------
+
+
+class _Trickler:
+    """Answers one request with a Content-Length body sent in ``pieces`` pieces ``gap`` seconds
+    apart, then (``stall``) stops sending without closing."""
+
+    def __init__(self, pieces: int, gap: float, stall: bool = False) -> None:
+        self.body = os.urandom(pieces * 1000)
+        self.pieces, self.gap, self.stall = pieces, gap, stall
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.done = threading.Event()
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        conn, _ = self.listener.accept()
+        with conn:
+            while b"\r\n\r\n" not in conn.recv(65536):
+                pass
+            length = len(self.body) + (1000 if self.stall else 0)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % length)
+            for i in range(self.pieces):
+                conn.sendall(self.body[i * 1000 : (i + 1) * 1000])
+                time.sleep(self.gap)
+            self.done.wait(5)
+
+    def close(self) -> None:
+        self.done.set()
+        self.listener.close()
+
+
+async def _get(port: int, read_timeout: float) -> bytes:
+    timeout = httpx.Timeout(5, read=read_timeout)
+    async with httpx.AsyncClient(transport=async_http_transport(), timeout=timeout) as client:
+        return (await client.get(f"http://127.0.0.1:{port}/x")).content
+
+
+def test_a_body_slower_in_total_than_the_read_timeout_is_not_cut() -> None:
+    """Each wait is shorter than the read timeout, all of them together much longer: the one timer
+    per connection must follow the latest wait, not the first."""
+    server = _Trickler(pieces=8, gap=0.1)
+    try:
+        assert asyncio.run(_get(server.port, read_timeout=0.35)) == server.body
+    finally:
+        server.close()
+
+
+def test_a_stalled_body_times_out_after_the_read_timeout() -> None:
+    server = _Trickler(pieces=3, gap=0.01, stall=True)
+    try:
+        started = time.monotonic()
+        with pytest.raises(httpx.ReadTimeout):
+            asyncio.run(_get(server.port, read_timeout=0.3))
+        assert 0.25 <= time.monotonic() - started < 3
+    finally:
+        server.close()

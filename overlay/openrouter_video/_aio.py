@@ -46,6 +46,10 @@ class _Protocol(asyncio.BufferedProtocol):
         self.error: BaseException | None = None
         self.paused = False
         self.waiter: asyncio.Future[None] | None = None
+        #: The read timeout: one timer per connection, re-armed only when it fires early (a timer
+        #: per read, as ``asyncio.timeout`` makes, costs a heap push and a cancel per chunk).
+        self.deadline = 0.0
+        self.timer: asyncio.TimerHandle | None = None
         self.write_paused = False
         self.drain_waiter: asyncio.Future[None] | None = None
 
@@ -95,6 +99,7 @@ class _Protocol(asyncio.BufferedProtocol):
         self.eof = True
         self.error = exc
         self._wake()
+        self.disarm()
         if self.drain_waiter is not None and not self.drain_waiter.done():
             self.drain_waiter.set_result(None)
 
@@ -109,6 +114,27 @@ class _Protocol(asyncio.BufferedProtocol):
     def _wake(self) -> None:
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
+
+    def arm(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
+        """The current wait ends with a timeout ``timeout`` seconds from now."""
+        self.deadline = loop.time() + timeout
+        if self.timer is None:
+            self.timer = loop.call_at(self.deadline, self._expire, loop)
+
+    def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.timer = None
+        waiter = self.waiter
+        if waiter is None or waiter.done():
+            return
+        if loop.time() >= self.deadline:
+            waiter.set_exception(TimeoutError())
+        else:  # data came, and a later wait set a later deadline
+            self.timer = loop.call_at(self.deadline, self._expire, loop)
+
+    def disarm(self) -> None:
+        if self.timer is not None:
+            self.timer.cancel()
+            self.timer = None
 
 
 class AsyncioStream(httpcore.AsyncNetworkStream):
@@ -127,10 +153,12 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 if protocol.error is not None:
                     raise httpcore.ReadError(str(protocol.error) or type(protocol.error).__name__)
                 return b""
-            protocol.waiter = asyncio.get_running_loop().create_future()
+            loop = asyncio.get_running_loop()
+            protocol.waiter = loop.create_future()
+            if timeout is not None:
+                protocol.arm(loop, timeout)
             try:
-                async with asyncio.timeout(timeout):
-                    await protocol.waiter
+                await protocol.waiter
             except TimeoutError:
                 raise httpcore.ReadTimeout("timed out waiting for data") from None
             finally:
@@ -155,12 +183,14 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 protocol.drain_waiter = None
 
     async def aclose(self) -> None:
+        self._protocol.disarm()
         self._transport.close()
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.AsyncNetworkStream:
         loop = asyncio.get_running_loop()
+        self._protocol.disarm()
         protocol = _Protocol()
         try:
             async with asyncio.timeout(timeout):
