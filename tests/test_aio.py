@@ -254,3 +254,33 @@ def test_a_stalled_body_times_out_after_the_read_timeout() -> None:
         assert 0.25 <= time.monotonic() - started < 3
     finally:
         server.close()
+
+
+def test_async_downloads_make_no_failed_imports(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    """httpcore tries ``import sniffio`` several times per async request; sniffio is a declared
+    dependency, so none of those tries searches sys.path (a failed import is never cached)."""
+    import importlib.abc
+    import sys
+
+    searched: list[str] = []
+
+    class Spy(importlib.abc.MetaPathFinder):
+        def find_spec(self, name: str, path: Any = None, target: Any = None) -> None:
+            searched.append(name)
+            return None
+
+    fake.add_video("job-1", b"\x00" * 1000 + b"video")
+
+    async def run() -> None:
+        async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+            await client.download("job-1", tmp_path / "warm.mp4")
+            sys.meta_path.insert(0, spy)
+            try:
+                for i in range(3):
+                    await client.download("job-1", tmp_path / f"out-{i}.mp4")
+            finally:
+                sys.meta_path.remove(spy)
+
+    spy = Spy()
+    asyncio.run(run())
+    assert searched == []
