@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv generate check-generated lint pytest contract test demo bench bench-large clean
+.PHONY: venv generate check-generated lint pytest contract test demo bench-deps bench bench-large clean
 
 venv: $(STAMP)
 
@@ -54,13 +54,36 @@ test: $(STAMP) check-generated lint pytest
 demo: $(STAMP)
 	$(BIN)/python scripts/demo.py
 
-## bench: throughput and memory against curl and plain httpx (64 MiB and 1 GiB); updates README
-bench: $(STAMP)
-	$(BIN)/python bench/run.py --sizes 64M,1G --readme README.md --command "make bench"
+# The bench's own tools, none of which `make test` needs: nginx-light (the upstream), curl and wget
+# (contenders), openssl (a throwaway CA), aria2 (segmented downloads, issue 13) from apt, and
+# requests (a contender) into the venv.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+REQUESTS_PIN := requests==2.34.2
 
-## bench-large: the same with 4 GiB as well
-bench-large: $(STAMP)
-	$(BIN)/python bench/run.py --sizes 64M,1G,4G --readme README.md --command "make bench-large"
+## bench-deps: install what the bench needs and `make test` does not (apt-get and pip)
+bench-deps: $(STAMP)
+	@missing=""; \
+	for pair in nginx:nginx-light curl:curl wget:wget openssl:openssl aria2c:aria2; do \
+	  tool=$${pair%%:*}; \
+	  command -v $$tool >/dev/null || [ -x /usr/sbin/$$tool ] || missing="$$missing $${pair#*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "apt-get install$$missing"; \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	$(BIN)/python -m pip install -q --disable-pip-version-check $(REQUESTS_PIN)
+
+BENCH_RUN = $(BIN)/python bench/run.py --upstream nginx --json bench/results.json \
+	--compare bench/results.json --readme README.md
+
+## bench: 1 GiB and 4 GiB over HTTP and HTTPS against nginx, 3 rounds; updates bench/results.* and README
+bench: bench-deps
+	$(BENCH_RUN) --sizes 1G,4G --rounds 3 --command "make bench"
+
+## bench-large: the same with 5 rounds
+bench-large: bench-deps
+	$(BENCH_RUN) --sizes 1G,4G --rounds 5 --command "make bench-large"
 
 clean:
 	rm -rf $(VENV) node_modules build dist .pytest_cache .mypy_cache .ruff_cache demo-output

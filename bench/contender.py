@@ -1,29 +1,31 @@
-"""One benchmark contender, run as its own process by bench/run.py.
+"""One Python contender of the benchmark, run as its own process by bench/run.py.
 
-Usage: python bench/contender.py NAME BASE_URL DEST
-NAME is one of httpx, generated, video_client, video_client_sha256, video_client_nodurable,
-async_video_client; DEST is a file
-path, or "-" for a sink that discards (to measure CPU cost). Prints one JSON object: "seconds" from
-the request to the file being complete (the client is created, and has made one small warm-up
-request, before: the steady state of a service that keeps its client),
-"bytes" read, and "peak_rss" (VmHWM of this process, in bytes).
+    python bench/contender.py NAME BASE_URL JOB DEST [--ca CA] [--count N]
+
+DEST is a file that does not exist yet, "-" for a sink that discards, or (for the concurrent
+contenders) a directory where JOB-00.mp4 ... JOB-<N-1>.mp4 are written. --ca is the CA bundle for
+HTTPS. The client is made, and does the same operation once on the 1 KiB job "warmup" (to a file of
+its own, deleted before the timed run), before the clock starts: the steady state of a service that
+keeps its client. Prints one JSON object: "seconds" of the timed transfer, "bytes", "cpu" (user + sys
+seconds of getrusage(RUSAGE_SELF) around the transfer: every thread of this process), minor page
+faults and context switches over the same span, and "peak_rss" (VmHWM of the whole process).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
 import json
-import sys
+import os
+import resource
+import ssl
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import httpx
-from openrouter_video import AsyncVideoClient, VideoClient
-from openrouter_video_api import AuthenticatedClient
-from openrouter_video_api.api.video_generation import list_videos_content
-
-JOB = "bench-job"
+MIB = 1024 * 1024
+WARMUP_JOB = "warmup"
 
 
 def peak_rss() -> int:
@@ -34,103 +36,245 @@ def peak_rss() -> int:
     return 0
 
 
-def timed(
-    setup: Callable[[], Any],
-    transfer: Callable[[Any, str], int],
-    teardown: Callable[[Any], None],
-) -> None:
-    client = setup()
-    transfer(client, "warmup")
+class Args(argparse.Namespace):
+    name: str
+    base_url: str
+    job: str
+    dest: str
+    ca: str | None
+    count: int
+
+
+def tls(args: Args) -> ssl.SSLContext | bool:
+    return ssl.create_default_context(cafile=args.ca) if args.ca else True
+
+
+def url(args: Args, job: str) -> str:
+    return f"{args.base_url}/videos/{job}/content"
+
+
+def warmup_dest(dest: str) -> str:
+    return dest if dest == "-" else f"{dest}.warmup"
+
+
+def report(seconds: float, total: int, before: resource.struct_rusage) -> None:
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "bytes": total,
+                "cpu": (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime),
+                "cpu_user": after.ru_utime - before.ru_utime,
+                "cpu_sys": after.ru_stime - before.ru_stime,
+                "minflt": after.ru_minflt - before.ru_minflt,
+                "nvcsw": after.ru_nvcsw - before.ru_nvcsw,
+                "nivcsw": after.ru_nivcsw - before.ru_nivcsw,
+                "peak_rss": peak_rss(),
+            }
+        )
+    )
+
+
+def timed(transfer: Callable[[str, str], int], args: Args) -> None:
+    """Warm up on the small job, then time ``transfer(JOB, DEST)``."""
+    transfer(WARMUP_JOB, warmup_dest(args.dest))
+    if args.dest != "-":
+        os.unlink(warmup_dest(args.dest))
+    before = resource.getrusage(resource.RUSAGE_SELF)
     started = time.perf_counter()
-    total = transfer(client, JOB)
+    total = transfer(args.job, args.dest)
     seconds = time.perf_counter() - started
-    teardown(client)
-    print(json.dumps({"seconds": seconds, "bytes": total, "peak_rss": peak_rss()}))
+    report(seconds, total, before)
 
 
-def httpx_transfer(client: httpx.Client, job: str, base_url: str, dest: str) -> int:
-    total = 0
-    with client.stream("GET", f"{base_url}/videos/{job}/content") as response:
-        response.raise_for_status()
-        if dest == "-":
-            for chunk in response.iter_raw():
-                total += len(chunk)
-        else:
-            with open(dest, "wb") as out:
-                for chunk in response.iter_raw():  # the transport's chunks, no re-chunking
-                    out.write(chunk)
+# -- third-party baselines --------------------------------------------------------------------------
+
+
+def run_requests(args: Args) -> None:
+    import requests
+
+    with requests.Session() as session:
+
+        def transfer(job: str, dest: str) -> int:
+            total = 0
+            with session.get(url(args, job), stream=True, verify=args.ca or True) as response:
+                response.raise_for_status()
+                if dest == "-":
+                    for chunk in response.iter_content(MIB):
+                        total += len(chunk)
+                else:
+                    with open(dest, "xb") as out:
+                        for chunk in response.iter_content(MIB):
+                            out.write(chunk)
+                            total += len(chunk)
+            return total
+
+        timed(transfer, args)
+
+
+def run_httpx(args: Args) -> None:
+    import httpx
+
+    with httpx.Client(verify=tls(args)) as client:
+
+        def transfer(job: str, dest: str) -> int:
+            total = 0
+            with client.stream("GET", url(args, job)) as response:
+                response.raise_for_status()
+                if dest == "-":
+                    for chunk in response.iter_raw():
+                        total += len(chunk)
+                else:
+                    with open(dest, "xb") as out:
+                        for chunk in response.iter_raw():  # the transport's chunks, no re-chunking
+                            out.write(chunk)
+                            total += len(chunk)
+            return total
+
+        timed(transfer, args)
+
+
+def run_generated(args: Args) -> None:
+    from openrouter_video_api import AuthenticatedClient
+    from openrouter_video_api.api.video_generation import list_videos_content
+
+    client = AuthenticatedClient(base_url=args.base_url, token="bench", verify_ssl=tls(args))
+
+    def transfer(job: str, dest: str) -> int:
+        response = list_videos_content.sync_detailed(job, client=client)  # buffers the whole body
+        if response.status_code != 200:
+            raise SystemExit(f"status {response.status_code}")
+        if dest != "-":
+            with open(dest, "xb") as out:
+                out.write(response.content)
+        return len(response.content)
+
+    with client:
+        timed(transfer, args)
+
+
+# -- this package -----------------------------------------------------------------------------------
+
+
+def run_video_client(args: Args) -> None:
+    from openrouter_video import VideoClient
+
+    checksum: Any = "sha256" if args.name == "sha256" else None
+    durable = args.name == "durable"
+    with VideoClient(api_key="bench", base_url=args.base_url, verify=tls(args)) as client:
+
+        def transfer(job: str, dest: str) -> int:
+            if dest != "-":
+                return client.download(job, dest, checksum=checksum, durable=durable).size
+            total = 0
+            with client.stream(job) as video:
+                for chunk in video.iter_bytes():
                     total += len(chunk)
-    return total
+            return total
+
+        timed(transfer, args)
 
 
-def generated_transfer(client: AuthenticatedClient, job: str, dest: str) -> int:
-    response = list_videos_content.sync_detailed(job, client=client)  # buffers the whole body
-    if dest != "-":
-        with open(dest, "wb") as out:
-            out.write(response.content)
-    return len(response.content)
+def run_async_video_client(args: Args) -> None:
+    from openrouter_video import AsyncVideoClient
+
+    async def transfer(client: AsyncVideoClient, job: str, dest: str) -> int:
+        if dest != "-":
+            return (await client.download(job, dest, durable=False)).size
+        total = 0
+        async with client.stream(job) as video:
+            async for chunk in video.aiter_bytes():
+                total += len(chunk)
+        return total
+
+    async def run() -> None:
+        async with AsyncVideoClient(api_key="bench", base_url=args.base_url, verify=tls(args)) as client:
+            await transfer(client, WARMUP_JOB, warmup_dest(args.dest))
+            if args.dest != "-":
+                os.unlink(warmup_dest(args.dest))
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            started = time.perf_counter()
+            total = await transfer(client, args.job, args.dest)
+            seconds = time.perf_counter() - started
+        report(seconds, total, before)
+
+    asyncio.run(run())
 
 
-def video_client_transfer(
-    client: VideoClient, job: str, dest: str, checksum: Any = None, durable: bool = True
-) -> int:
-    if dest != "-":
-        return client.download(job, dest, overwrite=True, checksum=checksum, durable=durable).size
-    total = 0
-    with client.stream(job) as video:
-        for chunk in video.iter_bytes():
-            total += len(chunk)
-    return total
+# -- N downloads at once ----------------------------------------------------------------------------
 
 
-async def async_transfer(client: AsyncVideoClient, job: str, dest: str) -> int:
-    if dest != "-":
-        return (await client.download(job, dest, overwrite=True)).size
-    total = 0
-    async with client.stream(job) as video:
-        async for chunk in video.aiter_bytes():
-            total += len(chunk)
-    return total
+def concurrent_jobs(args: Args) -> list[tuple[str, str]]:
+    return [
+        (f"{args.job}-{i:02d}", os.path.join(args.dest, f"{args.job}-{i:02d}.mp4")) for i in range(args.count)
+    ]
+
+
+def run_concurrent_async(args: Args) -> None:
+    from openrouter_video import AsyncVideoClient
+
+    async def run() -> None:
+        async with AsyncVideoClient(api_key="bench", base_url=args.base_url, verify=tls(args)) as client:
+            warm = os.path.join(args.dest, "warmup.mp4")
+            await client.download(WARMUP_JOB, warm, durable=False)
+            os.unlink(warm)
+            before = resource.getrusage(resource.RUSAGE_SELF)
+            started = time.perf_counter()
+            results = await asyncio.gather(
+                *(client.download(job, dest, durable=False) for job, dest in concurrent_jobs(args))
+            )
+            seconds = time.perf_counter() - started
+        report(seconds, sum(result.size for result in results), before)
+
+    asyncio.run(run())
+
+
+def run_concurrent_threads(args: Args) -> None:
+    from openrouter_video import VideoClient
+
+    with (
+        VideoClient(api_key="bench", base_url=args.base_url, verify=tls(args)) as client,
+        ThreadPoolExecutor(max_workers=args.count) as pool,
+    ):
+        warm = os.path.join(args.dest, "warmup.mp4")
+        client.download(WARMUP_JOB, warm, durable=False)
+        os.unlink(warm)
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        started = time.perf_counter()
+        futures = [
+            pool.submit(client.download, job, dest, durable=False) for job, dest in concurrent_jobs(args)
+        ]
+        total = sum(future.result().size for future in futures)
+        seconds = time.perf_counter() - started
+    report(seconds, total, before)
+
+
+RUNNERS: dict[str, Callable[[Args], None]] = {
+    "requests": run_requests,
+    "httpx": run_httpx,
+    "generated": run_generated,
+    "plain": run_video_client,
+    "sha256": run_video_client,
+    "durable": run_video_client,
+    "async": run_async_video_client,
+    "conc_async": run_concurrent_async,
+    "conc_threads": run_concurrent_threads,
+}
 
 
 def main() -> None:
-    name, base_url, final_dest = sys.argv[1:4]
-    # The warm-up goes to the discarding sink: writing it to the same file would make the timed run
-    # an overwrite, and renaming over a file costs ~0.4 s per GiB on ext4 (it flushes the old one).
-    dests = {"warmup": "-"}
-
-    def target(job: str) -> str:
-        return dests.get(job, final_dest)
-
-    if name == "httpx":
-        timed(httpx.Client, lambda c, job: httpx_transfer(c, job, base_url, target(job)), lambda c: c.close())
-    elif name == "generated":
-        timed(
-            lambda: AuthenticatedClient(base_url=base_url, token="bench"),
-            lambda c, job: generated_transfer(c, job, target(job)),
-            lambda c: c.get_httpx_client().close(),
-        )
-    elif name in ("video_client", "video_client_sha256", "video_client_nodurable"):
-        checksum = "sha256" if name.endswith("sha256") else None
-        durable = name != "video_client_nodurable"
-        timed(
-            lambda: VideoClient(api_key="bench", base_url=base_url),
-            lambda c, job: video_client_transfer(c, job, target(job), checksum, durable),
-            lambda c: c.close(),
-        )
-    elif name == "async_video_client":
-
-        async def run() -> None:
-            async with AsyncVideoClient(api_key="bench", base_url=base_url) as client:
-                await async_transfer(client, "warmup", target("warmup"))
-                started = time.perf_counter()
-                total = await async_transfer(client, JOB, target(JOB))
-                seconds = time.perf_counter() - started
-            print(json.dumps({"seconds": seconds, "bytes": total, "peak_rss": peak_rss()}))
-
-        asyncio.run(run())
-    else:
-        raise SystemExit(f"unknown contender {name}")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("name", choices=sorted(RUNNERS))
+    parser.add_argument("base_url")
+    parser.add_argument("job")
+    parser.add_argument("dest")
+    parser.add_argument("--ca", help="CA bundle for HTTPS")
+    parser.add_argument("--count", type=int, default=32, help="downloads at once (conc_*)")
+    args = parser.parse_args(namespace=Args())
+    RUNNERS[args.name](args)
 
 
 if __name__ == "__main__":

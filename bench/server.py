@@ -1,25 +1,25 @@
-"""A fast loopback HTTP server for the benchmark: it sends the body with sendfile(2) from a file.
+"""The fallback upstream of the benchmark when nginx is not installed: plain HTTP, sendfile(2).
 
-Usage: python bench/server.py FILE  -> prints "PORT" on stdout once listening, serves until killed.
+Usage: python bench/server.py WWW_DIR PORT  -> serves until killed.
 
-It answers any GET whose path ends in /content with the file (Content-Length, ETag, video/mp4), so the
-same URL serves curl, plain httpx, the generated client, VideoClient and the CLI; the job id "warmup"
-gets only the first KiB (the contenders' warm-up request). Each connection gets
-a thread; the body goes out with socket.sendfile (zero-copy), so the server is not the bottleneck.
+It answers ``GET /.../videos/<job>/content`` with ``WWW_DIR/<job>.mp4`` (200 only: Content-Length,
+ETag, Last-Modified, video/mp4), one thread per connection, keep-alive. Good enough for a smoke run of
+the harness (`make test` runs one without nginx); the numbers `make bench` reports come from nginx.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import socket
 import sys
 import threading
+from email.utils import formatdate
 
-#: The job id "warmup" gets only this many bytes: the contenders' warm-up request.
-WARMUP_BYTES = 1024
+JOB_PATH = re.compile(r"/videos/([A-Za-z0-9_.-]+)/content(?:\?.*)?$")
 
 
-def handle(conn: socket.socket, path: str, size: int) -> None:
+def handle(conn: socket.socket, www: str) -> None:
     with conn:
         buffered = b""
         while True:
@@ -31,29 +31,32 @@ def handle(conn: socket.socket, path: str, size: int) -> None:
             head, _, buffered = buffered.partition(b"\r\n\r\n")
             request_line = head.split(b"\r\n", 1)[0].decode("latin-1")
             target = request_line.split(" ")[1] if " " in request_line else "/"
-            if not target.split("?", 1)[0].endswith("/content"):
+            match = JOB_PATH.search(target)
+            path = os.path.join(www, f"{match.group(1)}.mp4") if match else ""
+            if not match or not os.path.isfile(path):
                 conn.sendall(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n")
                 continue
-            length = WARMUP_BYTES if "/warmup/" in target else size
-            conn.sendall(
-                (
-                    "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\n"
-                    f'Content-Length: {length}\r\nETag: "bench-{length}"\r\nAccept-Ranges: bytes\r\n\r\n'
-                ).encode()
-            )
             with open(path, "rb") as body:
-                conn.sendfile(body, count=length)
+                stat = os.fstat(body.fileno())
+                conn.sendall(
+                    (
+                        "HTTP/1.1 200 OK\r\nContent-Type: video/mp4\r\n"
+                        f"Content-Length: {stat.st_size}\r\n"
+                        f'ETag: "{int(stat.st_mtime):x}-{stat.st_size:x}"\r\n'
+                        f"Last-Modified: {formatdate(stat.st_mtime, usegmt=True)}\r\n\r\n"
+                    ).encode()
+                )
+                if request_line.startswith("GET "):
+                    conn.sendfile(body)
 
 
 def main() -> None:
-    path = sys.argv[1]
-    size = os.path.getsize(path)
-    listener = socket.create_server(("127.0.0.1", 0), backlog=64)
-    print(listener.getsockname()[1], flush=True)
+    www, port = sys.argv[1], int(sys.argv[2])
+    listener = socket.create_server(("127.0.0.1", port), backlog=128)
     while True:
         conn, _ = listener.accept()
         conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        threading.Thread(target=handle, args=(conn, path, size), daemon=True).start()
+        threading.Thread(target=handle, args=(conn, www), daemon=True).start()
 
 
 if __name__ == "__main__":
