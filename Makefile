@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv generate check-generated lint pytest contract test demo bench-deps bench bench-large clean
+.PHONY: venv generate check-generated lint pytest contract test test-fast demo bench-deps bench bench-large clean
 
 venv: $(STAMP)
 
@@ -49,6 +49,10 @@ contract: $(STAMP) $(PRISM_STAMP)
 
 ## test: everything CI runs
 test: $(STAMP) check-generated lint pytest
+
+## test-fast: everything but the Prism contract tests (no Node.js needed); `make test` stays the full suite
+test-fast: $(STAMP) check-generated lint
+	$(BIN)/python -m pytest --ignore=tests/contract
 
 ## demo: download a real MP4 through the CLI from an embedded local stand-in of the API
 demo: $(STAMP)

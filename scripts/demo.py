@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -40,7 +41,7 @@ def main() -> int:
             "-o", "demo-output", "--overwrite", "--sha256", "--json", "--poll-interval", "0.5",
             "--base-url", fake.base_url,
         ]  # fmt: skip
-        print("$ OPENROUTER_API_KEY=... " + " ".join(command), file=sys.stderr)
+        print("$ OPENROUTER_API_KEY=... " + shlex.join(command), file=sys.stderr)
         # The spinner and progress bar go to stderr (shown when it is a terminal); JSON to stdout.
         result = subprocess.run(
             [str(CLI), *command[1:]], env=env, cwd=ROOT, check=True, stdout=subprocess.PIPE, text=True

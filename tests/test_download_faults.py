@@ -346,13 +346,16 @@ def test_existing_destination_is_refused_before_any_request(
     assert dest.read_bytes() == payload and no_temp_files(tmp_path)
 
 
-def test_missing_destination_directory_is_refused_before_any_request(
+def test_a_missing_destination_directory_is_created_and_a_file_in_the_way_refused_before_any_request(
     h: Harness, payload: bytes, tmp_path: Path
 ) -> None:
     h.fake.add_video("job-1", payload)
-    with pytest.raises(FileNotFoundError):
-        h.download("job-1", tmp_path / "no-such-dir" / "out.mp4")
+    (tmp_path / "a-file").write_bytes(b"x")
+    with pytest.raises(NotADirectoryError, match="a-file is a file, not a directory"):
+        h.download("job-1", tmp_path / "a-file" / "out.mp4")
     assert h.fake.requests == []
+    h.download("job-1", tmp_path / "no-such-dir" / "out.mp4")
+    assert (tmp_path / "no-such-dir" / "out.mp4").read_bytes() == payload
 
 
 def test_interrupt_mid_body_leaves_old_file_and_a_resumable_partial(

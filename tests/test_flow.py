@@ -231,11 +231,12 @@ def test_list_models(flow: Flow) -> None:
     assert model.raw["canonical_slug"] == MODEL
 
 
-def test_generate_and_download_refuses_a_missing_directory_before_submitting(
+def test_generate_and_download_refuses_a_file_in_the_way_before_submitting(
     flow: Flow, tmp_path: Path
 ) -> None:
-    with pytest.raises(NotADirectoryError):
-        flow("generate_and_download", tmp_path / "missing", model=MODEL, prompt="p")
+    (tmp_path / "taken").write_text("a file")
+    with pytest.raises(NotADirectoryError, match="taken is a file, not a directory"):
+        flow("generate_and_download", tmp_path / "taken", model=MODEL, prompt="p")
     assert flow.fake.requests == []
 
 

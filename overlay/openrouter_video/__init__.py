@@ -14,6 +14,15 @@ connection failures per :class:`RetryPolicy`, and rename the file into place onl
 Errors are in :mod:`openrouter_video.errors`; a fake server for tests is in
 :mod:`openrouter_video.testing`.
 
+``generate`` and ``generate_and_download`` take the request's fields as keyword options typed by
+:class:`GenerateOptions` (with :data:`Resolution`, :data:`AspectRatio` and the ``...Param``
+dictionaries for the nested ones), and check them against the spec before the paid request is sent:
+an unknown name, a wrong type, a value outside an enum or below a minimum, or a ``callback_url`` that
+is not ``https://`` raises :class:`InvalidRequestError` and sends nothing. Fields this version does
+not know go in ``extra_body={...}``, merged into the JSON body as is::
+
+    job = client.generate("google/veo-3.1", "a red kite", duration=8, resolution="720p")
+
 The generated low-level client lives in :mod:`openrouter_video_api` (never edited by hand); this
 package is the hand-written layer on top of it and re-exports its client classes.
 """
@@ -56,6 +65,19 @@ from .errors import (
 if TYPE_CHECKING:
     from openrouter_video_api import AuthenticatedClient, Client
 
+    from ._options import (
+        AspectRatio,
+        AudioReferenceParam,
+        FrameImageParam,
+        FrameType,
+        GenerateOptions,
+        ImageReferenceParam,
+        InputReferenceParam,
+        MediaURLParam,
+        ProviderParam,
+        Resolution,
+        VideoReferenceParam,
+    )
     from ._transport import RetryTransport
     from .client import (
         ApiClient,
@@ -83,6 +105,18 @@ _LAZY = {
     "RetryTransport": "._transport",
     "VideoJob": ".jobs",
     "VideoModelInfo": ".jobs",
+    # the typed options of generate() (typing only: nothing here is needed to call it)
+    "AspectRatio": "._options",
+    "AudioReferenceParam": "._options",
+    "FrameImageParam": "._options",
+    "FrameType": "._options",
+    "GenerateOptions": "._options",
+    "ImageReferenceParam": "._options",
+    "InputReferenceParam": "._options",
+    "MediaURLParam": "._options",
+    "ProviderParam": "._options",
+    "Resolution": "._options",
+    "VideoReferenceParam": "._options",
     "AuthenticatedClient": "openrouter_video_api",
     "Client": "openrouter_video_api",
 }
@@ -111,8 +145,10 @@ __all__ = [
     "APIStatusError",
     "APITimeoutError",
     "ApiClient",
+    "AspectRatio",
     "AsyncVideoClient",
     "AsyncVideoStream",
+    "AudioReferenceParam",
     "AuthenticatedClient",
     "AuthenticationError",
     "BadGatewayError",
@@ -122,16 +158,24 @@ __all__ = [
     "DeadlineExceededError",
     "DownloadLockedError",
     "DownloadResult",
+    "FrameImageParam",
+    "FrameType",
+    "GenerateOptions",
+    "ImageReferenceParam",
     "IncompleteDownloadError",
+    "InputReferenceParam",
     "IntegrityError",
     "InternalServerError",
     "InvalidRequestError",
+    "MediaURLParam",
     "NotFoundError",
     "OpenRouterVideoError",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "ProgressCallback",
+    "ProviderParam",
     "RateLimitError",
+    "Resolution",
     "RetryPolicy",
     "RetryTransport",
     "UnexpectedContentError",
@@ -140,6 +184,7 @@ __all__ = [
     "VideoJobFailedError",
     "VideoJobTimeoutError",
     "VideoModelInfo",
+    "VideoReferenceParam",
     "VideoStream",
     "WebhookVerificationError",
     "__version__",

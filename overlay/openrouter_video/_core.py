@@ -149,10 +149,12 @@ class ReadBody:
 
 @dataclass(frozen=True, slots=True)
 class Retry:
-    """Wait ``delay`` seconds, then send the next request; ``reason`` is for the log."""
+    """Wait ``delay`` seconds, then send the next request; ``reason`` is for the log.
+    ``resume``: it continues after new bytes arrived (good news, logged at INFO)."""
 
     delay: float
     reason: str
+    resume: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,12 +372,47 @@ def build_status_error(
     )
 
 
+def _size(count: int) -> str:
+    """``count`` bytes for a person: ``512 bytes``, ``17 KiB``, ``3.2 MiB``, ``1.25 GiB``."""
+    if count < 1024:
+        return f"{count} bytes"
+    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
+        if count >= scale:
+            value = count / scale
+            return f"{value:.0f} {unit}" if value >= 100 or unit == "KiB" else f"{value:.3g} {unit}"
+    return f"{count} bytes"
+
+
+def origin_of(exc: Exception) -> str | None:
+    """``scheme://host:port`` of the request ``exc`` failed on (never a path, query or header)."""
+    try:
+        url = exc.request.url  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):  # an httpx error raised without a request
+        return None
+    if not isinstance(url, httpx.URL) or not url.host:
+        return None
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return f"{url.scheme}://{url.host}:{url.port or default}"
+
+
 def connection_error(exc: Exception, what: str) -> OpenRouterVideoError:
-    """The package's exception for an httpx request error (API keys redacted from its text)."""
+    """The package's exception for an httpx request error: it names the host (``what`` names the
+    request), keeps ``exc`` as its ``__cause__``, and has API keys redacted from its text."""
     detail = redact(str(exc)) or type(exc).__name__
+    origin = origin_of(exc)
+    error: OpenRouterVideoError
     if isinstance(exc, httpx.TimeoutException):
-        return APITimeoutError(f"{what}: timed out ({type(exc).__name__}: {detail})")
-    return APIConnectionError(f"{what}: {type(exc).__name__}: {detail}")
+        error = APITimeoutError(
+            f"{what}: timed out{f' waiting for {origin}' if origin else ''} ({type(exc).__name__}: {detail})"
+        )
+    elif isinstance(exc, httpx.ConnectError) and origin:
+        error = APIConnectionError(f"{what}: cannot connect to {origin}: {detail}")
+    else:
+        error = APIConnectionError(
+            f"{what}: {type(exc).__name__}{f' from {origin}' if origin else ''}: {detail}"
+        )
+    error.__cause__ = exc
+    return error
 
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
@@ -642,7 +679,7 @@ class DownloadCore:
         self._last_progress = None  # what was received is discarded: it was no progress
         self.content = Resumable()
         self.total = None
-        return self._failed(reason, error=None)
+        return self._failed(f"restarting from byte 0: {reason}", error=None)
 
     def on_error_body(self, status: int, headers: Mapping[str, str], body: bytes) -> Next:
         """Decide after reading the body of a response that is not the video."""
@@ -727,10 +764,13 @@ class DownloadCore:
         got = f"{self.offset} of {self.total if self.total is not None else '?'} bytes"
         if isinstance(exc, Aborted) and exc.deadline:
             return self._deadline_passed(f"at {got}")
+        of = f" of {_size(self.total)}" if self.total is not None else ""
         if exc is None:
-            reason = f"body ended early at {got}"
+            reason = f"the body ended early at {_size(self.offset)}{of}"
+        elif isinstance(exc, Aborted):
+            reason = f"{exc} at {_size(self.offset)}{of}"
         else:
-            reason = f"{type(exc).__name__} at {got}: {exc}"
+            reason = f"connection cut at {_size(self.offset)}{of} ({type(exc).__name__}: {exc})"
         if isinstance(exc, httpx.HTTPError) and not is_retryable_exception(exc):
             return Fail(connection_error(exc, self.what))
         return self._cut(reason, progressed=new >= MIN_PROGRESS)
@@ -740,7 +780,7 @@ class DownloadCore:
         if progressed:
             # A resume that brought new bytes is free: no backoff, not counted as a failure.
             self._failures = 0
-            return self._checked_retry(Retry(0.0, f"{reason}; resuming"))
+            return self._checked_retry(Retry(0.0, f"{reason}; resuming", resume=True))
         return self._failed(f"{reason}; resuming", None)
 
     def on_verdict(self, verdict: Verdict) -> Next:

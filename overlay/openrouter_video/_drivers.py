@@ -156,7 +156,7 @@ class SyncDriver:
     def _wait(self, action: Retry | Fail) -> None:
         if isinstance(action, Fail):
             raise action.error
-        log_retry(self.core.what, action.reason, self.core.attempts, action.delay)
+        log_retry(self.core.what, action.reason, self.core.attempts, action.delay, resume=action.resume)
         if action.delay > 0:
             self.sleep(action.delay)
 
@@ -288,7 +288,7 @@ class AsyncDriver:
     async def _wait(self, action: Retry | Fail) -> None:
         if isinstance(action, Fail):
             raise action.error
-        log_retry(self.core.what, action.reason, self.core.attempts, action.delay)
+        log_retry(self.core.what, action.reason, self.core.attempts, action.delay, resume=action.resume)
         if action.delay > 0:
             result = self.sleep(action.delay)
             if inspect.isawaitable(result):

@@ -31,16 +31,42 @@ from ._verify import walk_boxes
 from .errors import IncompleteDownloadError, IntegrityError
 
 
+def ensure_directory(directory: str | os.PathLike[str]) -> Path:
+    """Create ``directory`` (and its parents) if missing, as ``wget -P`` and ``aria2c -d`` do.
+
+    Raises :class:`NotADirectoryError` naming the file in the way, or :class:`PermissionError`
+    naming the directory that could not be created.
+    """
+    path = Path(directory)
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), path)
+        raise NotADirectoryError(
+            f"{blocker} is a file, not a directory" + (f" (needed for {path})" if blocker != path else "")
+        ) from None
+    except PermissionError:
+        raise PermissionError(f"cannot create the directory {path}: permission denied") from None
+    return path
+
+
+def is_directory_path(dest: str | os.PathLike[str]) -> bool:
+    """Whether ``dest`` names a directory: an existing one, or a path ending in a separator."""
+    text = os.fspath(dest)
+    return text.endswith(os.sep) or bool(os.altsep and text.endswith(os.altsep)) or Path(text).is_dir()
+
+
 def resolve_destination(dest: str | os.PathLike[str], job_id: str, index: int, overwrite: bool) -> Path:
-    """The file to write: ``dest`` itself, or :func:`safe_filename` inside ``dest`` if it is a
-    directory. Raises :class:`FileExistsError` (exists, no ``overwrite``) or
-    :class:`FileNotFoundError` (its directory is missing) before any request is made.
+    """The file to write: ``dest`` itself, or :func:`safe_filename` inside ``dest`` if it names a
+    directory (:func:`is_directory_path`). The directory is created if missing
+    (:func:`ensure_directory`). Raises :class:`FileExistsError` (exists, no ``overwrite``),
+    :class:`NotADirectoryError` or :class:`PermissionError` before any request is made.
     """
     path = Path(dest)
-    if path.is_dir():
-        path = path / safe_filename(job_id, index)
-    if not path.parent.is_dir():
-        raise FileNotFoundError(f"destination directory does not exist: {path.parent}")
+    if is_directory_path(dest):
+        path = ensure_directory(path) / safe_filename(job_id, index)
+    else:
+        ensure_directory(path.parent)
     if path.is_dir():
         raise IsADirectoryError(f"destination is a directory: {path}")
     if not overwrite and (path.exists() or path.is_symlink()):

@@ -98,6 +98,10 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 
 
-def log_retry(what: str, reason: str, attempt: int, delay: float) -> None:
-    """Log one retry on the ``openrouter_video`` logger."""
-    logger.warning("%s: %s; retrying in %.2fs (attempt %d)", what, reason, delay, attempt + 1)
+def log_retry(what: str, reason: str, attempt: int, delay: float, *, resume: bool = False) -> None:
+    """Log one retry on the ``openrouter_video`` logger: a WARNING, or an INFO for a ``resume``
+    after progress (nothing was lost, nothing is repeated)."""
+    if resume:
+        logger.info("%s: %s", what, reason)
+    else:
+        logger.warning("%s: %s; retrying in %.2fs (attempt %d)", what, reason, delay, attempt + 1)

@@ -33,7 +33,7 @@ from typing import Final, Generic, TypeVar
 
 import httpx
 
-from ._core import is_retryable_exception
+from ._core import is_retryable_exception, origin_of
 from ._drivers import NO_TRANSPORT_RETRY
 from ._retry import RetryPolicy, log_retry, parse_retry_after
 
@@ -112,7 +112,13 @@ class _Attempts:
         retryable = is_retryable_exception(exc) and (
             self.idempotent or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
         )
-        return self._next(f"{type(exc).__name__}: {exc}", None) if retryable else None
+        if not retryable:
+            return None
+        origin = origin_of(exc)
+        reason = f"{type(exc).__name__}{f' from {origin}' if origin else ''}: {exc}"
+        if isinstance(exc, httpx.ConnectError) and origin:
+            reason = f"cannot connect to {origin}: {exc}"
+        return self._next(reason, None)
 
     def _next(self, reason: str, retry_after: float | None) -> float | None:
         self.failures += 1

@@ -36,6 +36,7 @@ from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
 
 from ._config import API_KEY_ENV, BASE_URL_ENV
+from ._options import ASPECT_RATIOS, RESOLUTIONS
 from ._retry import RetryPolicy
 from ._secrets import redact
 from .errors import InvalidRequestError, OpenRouterVideoError, VideoJobFailedError
@@ -153,7 +154,7 @@ class _Notes(logging.Handler):
     """Prints each retry of the ``openrouter_video`` logger as a ``note:`` line on stderr."""
 
     def __init__(self, bar: _Bar | None) -> None:
-        super().__init__(logging.WARNING)
+        super().__init__(logging.INFO)  # INFO: a resume after progress; WARNING: a retry
         self.bar = bar
 
     def emit(self, record: logging.LogRecord) -> None:
@@ -165,43 +166,47 @@ class _Notes(logging.Handler):
 
 
 def _show_retries(bar: _Bar | None) -> None:
-    """Route the library's retry warnings to stderr (above ``bar``, if one is drawn)."""
+    """Route the library's retries and resumes to stderr as ``note:`` lines (above ``bar``, if one
+    is drawn)."""
     logger = logging.getLogger("openrouter_video")
     logger.handlers = [h for h in logger.handlers if not isinstance(h, _Notes)]
     logger.addHandler(_Notes(bar))
+    logger.setLevel(logging.INFO)
     logger.propagate = False
 
 
 # -- arguments -------------------------------------------------------------------------------------------
-def _non_negative(text: str) -> int:
-    value = int(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {value}")
+def _number(text: str, kind: type[int] | type[float], floor: float, inclusive: bool) -> Any:
+    """Parse an argument; the message says what is wanted in words (argparse would name this
+    function instead)."""
+    what = "a whole number" if kind is int else "a number"
+    bound = f"{'>=' if inclusive else '>'} {floor:g}"
+    try:
+        value = kind(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"must be {what} {bound}, not {text!r}") from None
+    if not (value >= floor if inclusive else value > floor):  # also refuses NaN
+        raise argparse.ArgumentTypeError(f"must be {what} {bound}, not {text!r}")
     return value
+
+
+def _non_negative(text: str) -> int:
+    return int(_number(text, int, 0, inclusive=True))
 
 
 def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
-    return value
+    return int(_number(text, int, 1, inclusive=True))
 
 
 def _non_negative_float(text: str) -> float:
-    value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
+    return float(_number(text, float, 0, inclusive=True))
 
 
 def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
+    return float(_number(text, float, 0, inclusive=False))
 
 
-def _common(parser: argparse.ArgumentParser) -> None:
+def _common(parser: argparse.ArgumentParser, *, downloads: bool = False) -> None:
     parser.add_argument(
         "--base-url",
         metavar="URL",
@@ -212,7 +217,9 @@ def _common(parser: argparse.ArgumentParser) -> None:
         type=_positive_float,
         default=60.0,
         metavar="SECONDS",
-        help="connect and read timeout; a stalled download is resumed (default %(default)s)",
+        help="connect and read timeout per request"
+        + ("; a download that stalls this long is resumed" if downloads else "")
+        + " (default %(default)s)",
     )
     parser.add_argument(
         "--max-attempts",
@@ -222,12 +229,27 @@ def _common(parser: argparse.ArgumentParser) -> None:
         help="requests in a row without progress before giving up (default %(default)s)",
     )
     parser.add_argument("--json", action="store_true", help="print the result as JSON on stdout")
+    parser.add_argument(
+        "--quiet",
+        "-q",
+        action="store_true",
+        help=(
+            "no progress bar, no notes, and nothing on stdout on success"
+            if downloads
+            else "no notes about retries (the result is still printed)"
+        ),
+    )
 
 
 def _output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace existing files")
     parser.add_argument("--sha256", action="store_true", help="compute each file's SHA-256 while downloading")
-    parser.add_argument("--quiet", "-q", action="store_true", help="no progress, no output on success")
+
+
+def _version() -> str:
+    from . import __version__
+
+    return __version__
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -238,6 +260,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=f"The API key is read from ${API_KEY_ENV} (there is no flag for it). "
         "Exit codes: 0 ok, 1 failure, 2 usage error, 130 interrupted.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     download = commands.add_parser(
@@ -250,14 +273,15 @@ def _parser() -> argparse.ArgumentParser:
         "-o",
         "--output",
         metavar="PATH",
-        help="file to write, or an existing directory (default: ./<JOB_ID>.mp4, "
-        "or ./<JOB_ID>-<INDEX>.mp4 when --index > 0; the job id is made a safe file name)",
+        help="file to write, or a directory (an existing one, or a path ending in /; created if "
+        "missing). Default: ./<JOB_ID>.mp4, or ./<JOB_ID>-<INDEX>.mp4 when --index > 0 (the job id "
+        "made a safe file name)",
     )
     download.add_argument(
         "--index", type=_non_negative, default=0, metavar="N", help="output index (default 0)"
     )
     _output_options(download)
-    _common(download)
+    _common(download, downloads=True)
 
     generate = commands.add_parser(
         "generate",
@@ -267,15 +291,21 @@ def _parser() -> argparse.ArgumentParser:
     )
     generate.add_argument("--model", required=True, help="the video model, e.g. google/veo-3.1")
     generate.add_argument("--prompt", help="what the video shows")
-    generate.add_argument("--duration", type=_positive, metavar="SECONDS", help="length of the video")
-    generate.add_argument("--resolution", help="e.g. 720p, 1080p")
-    generate.add_argument("--aspect-ratio", help="e.g. 16:9")
+    generate.add_argument(
+        "--duration", type=_positive, metavar="SECONDS", help="length of the video in seconds (at least 1)"
+    )
+    generate.add_argument(
+        "--resolution", metavar="RESOLUTION", help=f"one of {', '.join(RESOLUTIONS)} (the spec's values)"
+    )
+    generate.add_argument(
+        "--aspect-ratio", metavar="RATIO", help=f"one of {', '.join(ASPECT_RATIOS)} (the spec's values)"
+    )
     generate.add_argument(
         "-o",
         "--output",
         metavar="DIR",
         default=os.curdir,
-        help="existing directory for the files (default .)",
+        help="directory for the files, created if missing (default .)",
     )
     generate.add_argument(
         "--poll-interval", type=_positive_float, default=5.0, metavar="SECONDS", help="default %(default)s"
@@ -288,7 +318,7 @@ def _parser() -> argparse.ArgumentParser:
         help="give up waiting for the job after this long (default %(default)s)",
     )
     _output_options(generate)
-    _common(generate)
+    _common(generate, downloads=True)
 
     status = commands.add_parser("status", help="show a job's status", description="Show JOB_ID's status.")
     status.add_argument("job_id", metavar="JOB_ID")
@@ -311,7 +341,7 @@ def _parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="only partials untouched for this long (default: all)",
     )
-    clean.add_argument("--quiet", "-q", action="store_true", help="print nothing")
+    clean.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     return parser
 
 
@@ -391,9 +421,9 @@ def _job_record(job: VideoJob) -> dict[str, Any]:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    directory = Path(args.output)
-    if not directory.is_dir():
-        raise _UsageError(f"-o must be an existing directory: {directory}")
+    from ._files import ensure_directory
+    from ._options import request_body
+
     options = {
         key: value
         for key, value in (
@@ -403,6 +433,8 @@ def _generate(args: argparse.Namespace) -> int:
         )
         if value is not None
     }
+    request_body(args.model, args.prompt, options)  # a bad option: refused before anything else
+    directory = ensure_directory(args.output)  # made (or refused) before the paid job is submitted
     spinner = _Spinner(sys.stderr) if _interactive(args) else None
     if not args.quiet:
         _show_retries(None)
@@ -442,6 +474,8 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
+    if not args.quiet:
+        _show_retries(None)
     with _client(args) as client:
         job = client.get_job(args.job_id)
     if args.json:
@@ -457,6 +491,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
+    if not args.quiet:
+        _show_retries(None)
     with _client(args) as client:
         models = client.list_models()
     if args.json:

@@ -18,7 +18,7 @@ from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, Unpack
 
 import httpx
 from openrouter_video_api import AuthenticatedClient
@@ -29,8 +29,9 @@ from ._bodies import BoundedBody
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._core import DownloadCore, Verdict, Verified, connection_error
 from ._drivers import AsyncDriver, SyncDriver
-from ._files import PartialFile, resolve_destination
+from ._files import PartialFile, ensure_directory, resolve_destination
 from ._journal import DEFAULT_PARTIAL_TTL
+from ._options import GenerateOptions, request_body
 from ._retry import RetryPolicy
 from ._secrets import clean_key
 from ._transport import RetryTransport
@@ -398,10 +399,7 @@ class _ClientBase:
 
     @staticmethod
     def _output_dir(dest_dir: str | os.PathLike[str]) -> Path:
-        path = Path(dest_dir)
-        if not path.is_dir():  # checked before a paid job is submitted
-            raise NotADirectoryError(f"not an existing directory: {path}")
-        return path
+        return ensure_directory(dest_dir)  # made (or refused) before a paid job is submitted
 
     def _sink(
         self,
@@ -590,8 +588,10 @@ class VideoClient(_ClientBase):
     ) -> DownloadResult:
         """Download output ``index`` of job ``job_id`` to ``dest`` atomically, resuming as needed.
 
-        ``dest`` is a file path or an existing directory (the file is then ``<job_id>.mp4``, or
-        ``<job_id>-<index>.mp4``, see :func:`~openrouter_video.safe_filename`). The body streams
+        ``dest`` is a file path, or a directory: an existing one or a path ending in ``/`` (the
+        file is then ``<job_id>.mp4``, or ``<job_id>-<index>.mp4``, see
+        :func:`~openrouter_video.safe_filename`). A missing directory is created, as by ``wget -P``;
+        a file in the way raises :class:`NotADirectoryError` naming it. The body streams
         into the partial file ``.<name>.part`` beside the destination, which replaces it only once
         complete and proven so (:attr:`DownloadResult.verified`).
 
@@ -649,18 +649,35 @@ class VideoClient(_ClientBase):
         return self._result(call, response, body)
 
     def generate(
-        self, model: str, prompt: str | None = None, *, timeout: float | None = None, **options: Any
+        self,
+        model: str,
+        prompt: str | None = None,
+        *,
+        timeout: float | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[GenerateOptions],
     ) -> VideoJob:
         """Submit a video generation job (``POST /videos``, answered 202) and return it.
 
-        ``options`` are the request's other fields, passed through as the spec allows: duration,
-        resolution, aspect_ratio, size, frame_images, input_references, generate_audio, seed,
-        callback_url, provider, ... This creates a paid job, so it is never retried once the request
-        may have reached the server: only a failure to connect and 429 responses are retried, and a
-        redirect is never followed (it raises an :class:`~openrouter_video.errors.APIStatusError`
-        naming the Location). ``timeout`` bounds the whole call, retries included.
+        ``options`` are the request's other fields, typed by :class:`~openrouter_video.GenerateOptions`:
+        ``duration``, ``resolution``, ``aspect_ratio``, ``size``, ``frame_images``,
+        ``input_references``, ``generate_audio``, ``seed``, ``callback_url``, ``provider``,
+        ``creativity``, ``upscale_factor``. They, ``model`` and ``prompt`` are checked against the
+        spec before anything is sent: an unknown name (the message suggests the likely one), a wrong
+        type, a value outside the spec's enum (the message lists the allowed values) or below its
+        minimum, or a ``callback_url`` that is not ``https://`` raises
+        :class:`~openrouter_video.errors.InvalidRequestError`, and no request is made.
+
+        ``extra_body`` is merged into the JSON body as is, unchecked: for fields this version does
+        not know, or values newer than its enums. A key given both there and as an argument raises
+        :class:`~openrouter_video.errors.InvalidRequestError` (neither silently wins).
+
+        This creates a paid job, so it is never retried once the request may have reached the
+        server: only a failure to connect and 429 responses are retried, and a redirect is never
+        followed (it raises an :class:`~openrouter_video.errors.APIStatusError` naming the
+        Location). ``timeout`` bounds the whole call, retries included.
         """
-        return self._call(jobs.create_call(self.api, model, prompt, options), timeout)  # type: ignore[no-any-return]
+        return self._call(jobs.create_call(self.api, model, prompt, options, extra_body), timeout)  # type: ignore[no-any-return]
 
     def get_job(self, job_id: str, *, timeout: float | None = None) -> VideoJob:
         """The job's current state (``GET /videos/{jobId}``); ``timeout`` bounds the whole call,
@@ -724,21 +741,26 @@ class VideoClient(_ClientBase):
         overwrite: bool = False,
         checksum: Literal["sha256"] | None = None,
         deadline: float | None = None,
-        **options: Any,
+        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[GenerateOptions],
     ) -> list[DownloadResult]:
-        """Submit a job, wait for it, and download every output into the existing ``dest_dir``.
+        """Submit a job, wait for it, and download every output into ``dest_dir`` (created if missing).
 
         Output *i* (0 <= i < ``len(job.unsigned_urls)``, at least one) goes to ``<job_id>.mp4`` /
         ``<job_id>-<i>.mp4`` with the resumable :meth:`download`. ``deadline``: seconds the whole
         call may take (the wait and every download), else
         :class:`~openrouter_video.errors.DeadlineExceededError` (or
         :class:`~openrouter_video.errors.VideoJobTimeoutError` while waiting).
+
+        ``options`` and ``extra_body`` are those of :meth:`generate`, checked the same way before
+        the job is submitted (``timeout`` here bounds the wait, not the submission).
         """
+        request_body(model, prompt, options, extra_body)  # refused before a directory is made
         directory = self._output_dir(dest_dir)
         clock = self.retry.clock
         end = None if deadline is None else clock() + deadline
         done = self.wait(
-            self.generate(model, prompt, **options),
+            self.generate(model, prompt, extra_body=extra_body, **options),
             poll_interval=poll_interval,
             timeout=timeout if end is None else max(0.0, min(timeout, end - clock())),
             on_status=on_status,
@@ -854,10 +876,17 @@ class AsyncVideoClient(_ClientBase):
         return self._result(call, response, body)
 
     async def generate(
-        self, model: str, prompt: str | None = None, *, timeout: float | None = None, **options: Any
+        self,
+        model: str,
+        prompt: str | None = None,
+        *,
+        timeout: float | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[GenerateOptions],
     ) -> VideoJob:
-        """Submit a video generation job; see :meth:`VideoClient.generate` (never retried once sent)."""
-        return await self._call(jobs.create_call(self.api, model, prompt, options), timeout)  # type: ignore[no-any-return]
+        """Submit a video generation job; see :meth:`VideoClient.generate` (``options`` checked
+        against the spec before anything is sent; never retried once sent)."""
+        return await self._call(jobs.create_call(self.api, model, prompt, options, extra_body), timeout)  # type: ignore[no-any-return]
 
     async def get_job(self, job_id: str, *, timeout: float | None = None) -> VideoJob:
         """The job's current state (``GET /videos/{jobId}``); ``timeout`` bounds the whole call,
@@ -915,14 +944,17 @@ class AsyncVideoClient(_ClientBase):
         overwrite: bool = False,
         checksum: Literal["sha256"] | None = None,
         deadline: float | None = None,
-        **options: Any,
+        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[GenerateOptions],
     ) -> list[DownloadResult]:
-        """Submit, wait, download every output; see :meth:`VideoClient.generate_and_download`."""
+        """Submit, wait, download every output; see :meth:`VideoClient.generate_and_download`
+        (``options`` and ``extra_body`` as for :meth:`generate`)."""
+        request_body(model, prompt, options, extra_body)  # refused before a directory is made
         directory = self._output_dir(dest_dir)
         clock = self.retry.clock
         end = None if deadline is None else clock() + deadline
         done = await self.wait(
-            await self.generate(model, prompt, **options),
+            await self.generate(model, prompt, extra_body=extra_body, **options),
             poll_interval=poll_interval,
             timeout=timeout if end is None else max(0.0, min(timeout, end - clock())),
             on_status=on_status,

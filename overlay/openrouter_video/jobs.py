@@ -21,6 +21,7 @@ from openrouter_video_api.api.video_generation import create_videos, get_videos,
 from openrouter_video_api.models import VideoGenerationRequest
 
 from ._core import build_status_error
+from ._options import request_body
 from ._secrets import redact
 from ._transport import DEADLINE
 from .errors import (
@@ -217,13 +218,24 @@ class Call:
 _TIMEOUTS: Final = ("connect", "read", "write", "pool")
 
 
-def create_call(api: Any, model: str, prompt: str | None, options: Mapping[str, Any]) -> Call:
-    """``POST /videos`` with the request body built by the generated model from ``options``."""
-    body = {"model": model, **({"prompt": prompt} if prompt is not None else {}), **options}
+def create_call(
+    api: Any,
+    model: str,
+    prompt: str | None,
+    options: Mapping[str, Any],
+    extra_body: Mapping[str, Any] | None = None,
+) -> Call:
+    """``POST /videos``: ``options`` checked against the spec (:func:`~._options.request_body`, which
+    raises :class:`InvalidRequestError` before anything is sent), the body built by the generated
+    model, and ``extra_body`` merged into it as is."""
+    body, extra = request_body(model, prompt, options, extra_body)
     try:
         request = VideoGenerationRequest.from_dict(body)
-    except (KeyError, TypeError, ValueError) as exc:  # e.g. an enum value the spec does not list
+    except (KeyError, TypeError, ValueError) as exc:  # (a shape request_body let through)
         raise InvalidRequestError(f"invalid video generation request: {exc}") from None
+    # Sent as is: a field the generated model knows but that was not given as an option (e.g. a
+    # value newer than this version's enum) is not overwritten by to_dict, which skips unset fields.
+    request.additional_properties.update(extra)
     return Call(create_videos, VideoJob.from_json, api, body=request)
 
 
