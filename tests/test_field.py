@@ -142,12 +142,12 @@ def test_mp4_whose_boxes_do_not_add_up_is_never_committed(h: Harness, tmp_path: 
 
 
 # -- row 2: small pieces ----------------------------------------------------------------------------
-def test_700_byte_chunks_are_written_in_iov_max_sized_groups(h: Harness, tmp_path: Path) -> None:
-    payload = os.urandom(3 * MIB)  # 1 MiB batches of 700-byte chunks: ~1500 buffers each
+def test_700_byte_chunks_are_gathered_into_whole_buffers(h: Harness, tmp_path: Path) -> None:
+    payload = os.urandom(3 * MIB)  # ~1500 chunks of 700 bytes per 1 MiB writer buffer, straddling them
     h.fake.add_video("job-1", payload)
     h.fake.framing = "chunked"
     h.fake.chunk_size = 700
-    h.download("job-1", tmp_path / "out.mp4")  # no checksum: hashing joins the batch into one buffer
+    h.download("job-1", tmp_path / "out.mp4")  # no checksum: the writer thread alone
     assert (tmp_path / "out.mp4").read_bytes() == payload
     result = h.download("job-1", tmp_path / "hashed.mp4", checksum="sha256")
     assert result.sha256 == hashlib.sha256(payload).hexdigest()

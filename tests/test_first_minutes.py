@@ -85,10 +85,11 @@ def test_the_library_creates_output_directories_too(
     fake: FakeOpenRouter, payload: bytes, tmp_path: Path, mode: str
 ) -> None:
     fake.add_video("job-abc", payload)
+    one, two = f"{tmp_path}/one/", tmp_path / "two" / "deep" / "clip.mp4"  # a str: a Path drops the /
     if mode == "sync":
         with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            client.download("job-abc", f"{tmp_path}/one/")  # a str: a Path drops the final /
-            client.download("job-abc", f"{tmp_path}/two/")
+            client.download("job-abc", one)
+            client.download("job-abc", two)
             results = client.generate_and_download(
                 tmp_path / "three", model="google/veo-3.1", poll_interval=0.01
             )
@@ -96,7 +97,8 @@ def test_the_library_creates_output_directories_too(
 
         async def run() -> list[object]:
             async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-                await client.download("job-abc", f"{tmp_path}/two/")
+                await client.download("job-abc", one)
+                await client.download("job-abc", two)
                 return list(
                     await client.generate_and_download(
                         tmp_path / "three", model="google/veo-3.1", poll_interval=0.01
@@ -104,11 +106,9 @@ def test_the_library_creates_output_directories_too(
                 )
 
         results = asyncio.run(run())  # type: ignore[assignment]
-        (tmp_path / "one").mkdir()
-        (tmp_path / "one" / "job-abc.mp4").write_bytes(payload)
     assert (tmp_path / "one" / "job-abc.mp4").read_bytes() == payload
-    assert (tmp_path / "two" / "job-abc.mp4").read_bytes() == payload
-    assert len(results) == 1 and (tmp_path / "three").is_dir()
+    assert two.read_bytes() == payload
+    assert len(results) == 1 and len(list((tmp_path / "three").iterdir())) == 1
 
 
 def test_a_directory_that_cannot_be_made_is_a_permission_error_naming_it(

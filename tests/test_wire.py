@@ -592,7 +592,7 @@ def test_close_delimited_mp4_cut_at_a_box_boundary_is_not_committed_truncated(
     )
 
 
-# -- 5. chunked bodies in tiny chunks (more pieces than IOV_MAX per batch) --------------------------
+# -- 5. chunked bodies in tiny chunks (many pieces per writer buffer) -----------------------------
 @pytest.mark.parametrize(
     ("kind", "size", "chunk"),
     [
@@ -614,7 +614,7 @@ def test_chunked_body_in_tiny_chunks(h: Harness, tmp_path: Path, kind: str, size
 
 
 def test_chunked_body_in_tiny_chunks_without_hashing(h: Harness, tmp_path: Path) -> None:
-    """Without a hash the writer hands the chunks themselves to writev (the IOV_MAX path)."""
+    """Without a hash, the writer thread alone (no hashing thread) writes the gathered buffers."""
     body = data(1536 * 1024, seed=3)
     h.server.script(chunked(body, 700))
     result = h.download(tmp_path / "out.mp4")

@@ -376,11 +376,9 @@ def _size(count: int) -> str:
     """``count`` bytes for a person: ``512 bytes``, ``17 KiB``, ``3.2 MiB``, ``1.25 GiB``."""
     if count < 1024:
         return f"{count} bytes"
-    for unit, scale in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)):
-        if count >= scale:
-            value = count / scale
-            return f"{value:.0f} {unit}" if value >= 100 or unit == "KiB" else f"{value:.3g} {unit}"
-    return f"{count} bytes"
+    unit, scale = next(u for u in (("GiB", 1024**3), ("MiB", 1024**2), ("KiB", 1024)) if count >= u[1])
+    value = count / scale
+    return f"{value:.0f} {unit}" if value >= 100 or unit == "KiB" else f"{value:.3g} {unit}"
 
 
 def origin_of(exc: Exception) -> str | None:

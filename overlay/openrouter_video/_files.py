@@ -86,8 +86,6 @@ MAX_QUEUED_HASHES: Final = 2
 #: With ``durable=True`` the writer flushes the file to disk every this many bytes, so that the
 #: final fsync before the rename has little left to do.
 SYNC_EVERY: Final = 8 * 1024 * 1024
-#: Most buffers one ``writev`` takes (``IOV_MAX``; more is ``EINVAL``).
-IOV_MAX: Final = min(1024, os.sysconf("SC_IOV_MAX")) if hasattr(os, "sysconf") else 1024
 _fdatasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
 
 
