@@ -8,7 +8,8 @@ HTTPS. The client is made, and does the same operation once on the 1 KiB job "wa
 its own, deleted before the timed run), before the clock starts: the steady state of a service that
 keeps its client. Prints one JSON object: "seconds" of the timed transfer, "bytes", "cpu" (user + sys
 seconds of getrusage(RUSAGE_SELF) around the transfer: every thread of this process), minor page
-faults and context switches over the same span, and "peak_rss" (VmHWM of the whole process).
+faults and context switches over the same span, "machine_busy" (the share of all the machine's CPUs
+in use over the same span, from /proc/stat) and "peak_rss" (VmHWM of the whole process).
 """
 
 from __future__ import annotations
@@ -57,8 +58,23 @@ def warmup_dest(dest: str) -> str:
     return dest if dest == "-" else f"{dest}.warmup"
 
 
-def report(seconds: float, total: int, before: resource.struct_rusage) -> None:
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of every CPU of the machine so far, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(f) for f in stat.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
+
+
+def start() -> tuple[resource.struct_rusage, tuple[int, int]]:
+    """The process's rusage and the machine's CPU ticks, at the start of the timed transfer."""
+    return resource.getrusage(resource.RUSAGE_SELF), machine_ticks()
+
+
+def report(seconds: float, total: int, start: tuple[resource.struct_rusage, tuple[int, int]]) -> None:
+    before, (busy_before, total_before) = start
     after = resource.getrusage(resource.RUSAGE_SELF)
+    busy_after, total_after = machine_ticks()
     print(
         json.dumps(
             {
@@ -71,6 +87,9 @@ def report(seconds: float, total: int, before: resource.struct_rusage) -> None:
                 "nvcsw": after.ru_nvcsw - before.ru_nvcsw,
                 "nivcsw": after.ru_nivcsw - before.ru_nivcsw,
                 "peak_rss": peak_rss(),
+                # the share of all the machine's CPUs in use during the transfer (this process, the
+                # upstream and everything else): near 1.0 means the transfer was CPU-bound
+                "machine_busy": (busy_after - busy_before) / max(1, total_after - total_before),
             }
         )
     )
@@ -81,7 +100,7 @@ def timed(transfer: Callable[[str, str], int], args: Args) -> None:
     transfer(WARMUP_JOB, warmup_dest(args.dest))
     if args.dest != "-":
         os.unlink(warmup_dest(args.dest))
-    before = resource.getrusage(resource.RUSAGE_SELF)
+    before = start()
     started = time.perf_counter()
     total = transfer(args.job, args.dest)
     seconds = time.perf_counter() - started
@@ -193,7 +212,7 @@ def run_async_video_client(args: Args) -> None:
             await transfer(client, WARMUP_JOB, warmup_dest(args.dest))
             if args.dest != "-":
                 os.unlink(warmup_dest(args.dest))
-            before = resource.getrusage(resource.RUSAGE_SELF)
+            before = start()
             started = time.perf_counter()
             total = await transfer(client, args.job, args.dest)
             seconds = time.perf_counter() - started
@@ -219,7 +238,7 @@ def run_concurrent_async(args: Args) -> None:
             warm = os.path.join(args.dest, "warmup.mp4")
             await client.download(WARMUP_JOB, warm, durable=False)
             os.unlink(warm)
-            before = resource.getrusage(resource.RUSAGE_SELF)
+            before = start()
             started = time.perf_counter()
             results = await asyncio.gather(
                 *(client.download(job, dest, durable=False) for job, dest in concurrent_jobs(args))
@@ -240,7 +259,7 @@ def run_concurrent_threads(args: Args) -> None:
         warm = os.path.join(args.dest, "warmup.mp4")
         client.download(WARMUP_JOB, warm, durable=False)
         os.unlink(warm)
-        before = resource.getrusage(resource.RUSAGE_SELF)
+        before = start()
         started = time.perf_counter()
         futures = [
             pool.submit(client.download, job, dest, durable=False) for job, dest in concurrent_jobs(args)

@@ -14,7 +14,9 @@ threads, and `xargs -P32` curls.
 Page cache: before every run that writes to disk, a scratch file of 1.15x the download size is
 written and deleted in the output directory, then sync(); every run writes a new file name (never an
 overwrite) and the file is deleted once its size is checked. One curl row per protocol skips the
-scratch step, to show what it buys.
+scratch step, to show what it buys. On a VM that reports freed pages to its hypervisor (virtio-balloon),
+the bench stops that reporting while it runs and writes once to the free memory first (see
+hold_free_pages), so that every run writes into memory that is already the guest's.
 
 Per contender: median throughput (min-max over rounds), the median of the per-round ratios to curl,
 the same ratio from whole-process wall times, CPU seconds per GiB, and peak RSS. Then the targets of
@@ -24,9 +26,11 @@ issue 12, each marked, and with --compare whether every verdict agrees with a pr
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import importlib.util
 import json
+import mmap
 import os
 import platform
 import re
@@ -38,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -188,6 +193,15 @@ class Outcome:
     stdout: str
     cpu: float  # user + sys of the process and the children it waited for (wait4)
     rss: int  # VmHWM of the process, sampled every 10 ms while it ran
+    busy: float = 0.0  # the share of all the machine's CPUs in use while it ran (/proc/stat)
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) clock ticks of every CPU of the machine so far, from /proc/stat."""
+    with open("/proc/stat") as stat:
+        fields = [int(f) for f in stat.readline().split()[1:]]
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+    return sum(fields) - idle, sum(fields)
 
 
 # Every contender talks to 127.0.0.1 directly, whatever proxy the caller's environment names.
@@ -202,6 +216,7 @@ def spawn(command: list[str], env: dict[str, str] | None = None) -> Outcome:
     """
     out_file = tempfile.TemporaryFile()  # noqa: SIM115 - closed below
     err_file = tempfile.TemporaryFile()  # noqa: SIM115
+    ticks = machine_ticks()
     started = time.perf_counter()
     proc = subprocess.Popen(command, stdout=out_file, stderr=err_file, env=env or CLEAN_ENV)
     done = threading.Event()
@@ -215,6 +230,8 @@ def spawn(command: list[str], env: dict[str, str] | None = None) -> Outcome:
     sampler.start()
     _, status, usage = os.wait4(proc.pid, 0)
     wall = time.perf_counter() - started
+    busy_after, total_after = machine_ticks()
+    busy = (busy_after - ticks[0]) / max(1, total_after - ticks[1])
     done.set()
     sampler.join()
     proc.returncode = os.waitstatus_to_exitcode(status)
@@ -226,10 +243,66 @@ def spawn(command: list[str], env: dict[str, str] | None = None) -> Outcome:
                 f"{shlex.join(command)} failed ({proc.returncode}): {err_file.read().decode()[-2000:]}"
             )
         stdout = out_file.read().decode()
-    return Outcome(wall, stdout, usage.ru_utime + usage.ru_stime, hwm[0])
+    return Outcome(wall, stdout, usage.ru_utime + usage.ru_stime, hwm[0], busy)
 
 
 _SCRATCH = os.urandom(MIB)
+
+# Free page reporting (virtio-balloon): the guest hands the pages it has freed back to the hypervisor,
+# and the next write into one of them faults on the host. Measured here: a new 1 GiB file cost 1.1-1.4 s
+# of sys time on reported pages and 0.26 s on pages that were not, and which kind a run gets depends on
+# what was freed when. That, not the page cache, is what made the to-disk ratios swing from 0.6x to 2.1x
+# within one run. For its whole run the bench stops the reporting (an order no free block reaches),
+# touches the free memory once so that none of it is still on the host's side, and afterwards puts the
+# setting back.
+PAGE_REPORTING = Path("/sys/module/page_reporting/parameters/page_reporting_order")
+NO_REPORTING = 11  # above the largest block order (10): no free block is ever reported
+
+
+def touch_free_memory(keep: int = GIB) -> tuple[int, float]:
+    """Write to all free memory but ``keep`` once, then free it: returns (bytes, seconds)."""
+    started = time.perf_counter()
+    with open("/proc/meminfo") as meminfo:
+        free = next(int(line.split()[1]) * 1024 for line in meminfo if line.startswith("MemFree:"))
+    size = max(0, free - keep) // MIB * MIB
+    if size:
+        area = mmap.mmap(-1, size)
+        zeros = bytes(MIB)
+        for offset in range(0, size, MIB):
+            area[offset : offset + MIB] = zeros
+        area.close()
+    return size, time.perf_counter() - started
+
+
+@contextlib.contextmanager
+def hold_free_pages(notes: list[str]) -> Iterator[None]:
+    """Stop free page reporting for the duration and warm the free memory, where the machine has it."""
+    try:
+        before = PAGE_REPORTING.read_text().strip()
+        PAGE_REPORTING.write_text(f"{NO_REPORTING}\n")
+    except OSError as exc:
+        if PAGE_REPORTING.exists():
+            notes.append(
+                f"Memory: free page reporting is on and could not be stopped ({exc}): "
+                "expect noisy to-disk rows."
+            )
+        else:
+            notes.append("Memory: no free page reporting on this machine (nothing to stop).")
+        yield
+        return
+    try:
+        size, seconds = touch_free_memory()
+        notes.append(
+            "Memory: this VM reports freed pages to its hypervisor (virtio-balloon free page reporting), and "
+            "a write into a reported page faults on the host: a new 1 GiB file cost 1.1-1.4 s of sys time "
+            "on reported pages against 0.26 s on others, so the to-disk rows swung with whatever had been "
+            f"freed before. For this run the bench set `{PAGE_REPORTING}` from {before} to {NO_REPORTING} "
+            f"(no free block is reported) and wrote once to {human(size)} of free memory ({seconds:.0f} s), "
+            "so every run writes into memory already in the guest; the setting was put back afterwards."
+        )
+        yield
+    finally:
+        PAGE_REPORTING.write_text(f"{before}\n")
 
 
 def settle_page_cache(directory: Path, size: int) -> None:
@@ -290,6 +363,7 @@ class Bench:
                 "minflt": inner["minflt"],
                 "nvcsw": inner["nvcsw"],
                 "nivcsw": inner["nivcsw"],
+                "busy": inner["machine_busy"],
             }
         elif contender.kind == "curl":
             target = "/dev/null" if contender.sink == "discard" else str(dest)
@@ -313,7 +387,11 @@ class Bench:
             fetched = spawn(["curl", "-s", "-f", *cacert, "-o", str(dest), self.up.url(protocol, JOB)])
             synced = spawn(["sync", "-d", str(dest)])
             outcome = Outcome(
-                fetched.wall + synced.wall, "", fetched.cpu + synced.cpu, max(fetched.rss, synced.rss)
+                fetched.wall + synced.wall,
+                "",
+                fetched.cpu + synced.cpu,
+                max(fetched.rss, synced.rss),
+                (fetched.busy * fetched.wall + synced.busy * synced.wall) / (fetched.wall + synced.wall),
             )
         elif contender.kind == "cli":
             env = {**CLEAN_ENV, "OPENROUTER_API_KEY": "bench"}
@@ -338,6 +416,7 @@ class Bench:
         record.setdefault("cpu", outcome.cpu)
         record.setdefault("cpu_scope", "process")
         record.setdefault("rss", outcome.rss)
+        record.setdefault("busy", outcome.busy)
         record.update(
             {
                 "contender": contender.key,
@@ -667,7 +746,9 @@ def render(
         "curl's throughput is its own `time_total`. Python contenders (bench/contender.py) time the "
         "transfer only, after making the client and one 1 KiB warm-up download; their CPU is "
         "`getrusage(RUSAGE_SELF)` (all threads) around the transfer and their RSS the process's VmHWM. "
-        "The whole-process column uses wall times for everyone, start-up included.",
+        "The whole-process column uses wall times for everyone, start-up included. Machine busy: the share "
+        "of all the machine's CPUs in use during the transfer (/proc/stat: the contender, nginx, the kernel "
+        "and anything else), so 100% means the run was bound by CPU.",
         "",
         meta["startup"],
         "",
@@ -714,8 +795,8 @@ def claims_above_curl(results: Results, sizes: list[int], protocols: list[str]) 
 
 def table_head(base: str) -> list[str]:
     columns = ["contender", "GB/s, median (min-max)", f"x {base}, same round", f"x {base}, whole process"]
-    columns += ["CPU s/GiB", "peak RSS"]
-    return ["| " + " | ".join(columns) + " |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    columns += ["CPU s/GiB", "machine busy", "peak RSS"]
+    return ["| " + " | ".join(columns) + " |", "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
 
 
 def row(
@@ -732,12 +813,14 @@ def row(
     whole = results.ratios(contender.key, base, protocol, size, count, metric="wall")
     cpu = [r["cpu"] / (r["bytes"] / GIB) for r in runs]
     rss = max(r["rss"] for r in runs)
+    busy = [100 * r["busy"] for r in runs if "busy" in r]
     cells = [
         contender.label.format(n=count),
         spread(speeds, "{:.2f}"),
         spread(same, "{:.2f}"),
         spread(whole, "{:.2f}"),
         spread(cpu, "{:.2f}"),
+        spread(busy, "{:.0f}%") if busy else "n/a",
         f"{rss / MIB:.1f} MiB" if rss else "n/a",
     ]
     return "| " + " | ".join(cells) + " |"
@@ -807,6 +890,13 @@ def main(argv: list[str] | None = None) -> int:
         help="nginx (required by make bench), python (bench/server.py, HTTP only), auto: nginx if installed",
     )
     parser.add_argument("--limit-rate", default="8m", help="nginx limit_rate of the /limited/ location")
+    parser.add_argument(
+        "--memory",
+        choices=("auto", "hold", "leave"),
+        default="auto",
+        help="hold: stop free page reporting and warm the free memory for the run (see hold_free_pages); "
+        "auto (default): hold when a size is 256 MiB or more",
+    )
     parser.add_argument("--startup-runs", type=int, default=10)
     parser.add_argument("--out", type=Path, default=HERE / "results.md")
     parser.add_argument(
@@ -858,7 +948,8 @@ def main(argv: list[str] | None = None) -> int:
     failures: list[str] = []
     try:
         up = Upstream(work / "upstream", kind=kind, limit_rate=args.limit_rate)
-        with up:
+        hold = args.memory == "hold" or (args.memory == "auto" and max(sizes) >= 256 * MIB)
+        with up, hold_free_pages(notes) if hold else contextlib.nullcontext():
             protocols = [p for p in protocols if p in up.protocols]
             if kind != "nginx":
                 notes.append(
