@@ -195,7 +195,7 @@ def test_async_cancel_while_the_partial_is_set_up_releases_its_lock(
     fake.add_video("job-1", payload)
     dest = tmp_path / "out.mp4"
     entered, release, left = threading.Event(), threading.Event(), threading.Event()
-    real_sweep = _files.cleanup_partials
+    real_sweep = _files.sweep_partials
 
     def slow_sweep(*args: Any, **kwargs: Any) -> Any:
         entered.set()
@@ -205,7 +205,7 @@ def test_async_cancel_while_the_partial_is_set_up_releases_its_lock(
         finally:
             left.set()
 
-    monkeypatch.setattr(_files, "cleanup_partials", slow_sweep)
+    monkeypatch.setattr(_files, "sweep_partials", slow_sweep)
 
     async def run() -> Any:
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
@@ -214,7 +214,7 @@ def test_async_cancel_while_the_partial_is_set_up_releases_its_lock(
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
                 await task
-            monkeypatch.setattr(_files, "cleanup_partials", real_sweep)
+            monkeypatch.setattr(_files, "sweep_partials", real_sweep)
             release.set()
             await asyncio.to_thread(left.wait, 5)
             await asyncio.sleep(0.1)  # the abandoned worker thread finishes setting the partial up

@@ -321,6 +321,34 @@ def test_stale_partials_are_swept_when_a_download_starts(h: Harness, payload: by
     assert files(tmp_path) == [".not-ours.part", "out.mp4"]
 
 
+def test_the_sweep_runs_at_most_once_a_minute_per_directory(
+    h: Harness, payload: bytes, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Listing the directory on every download made a directory of thousands of videos cost about a
+    # millisecond per download (half of a small async download's CPU); once a minute is enough for
+    # partials that go stale after days.
+    from openrouter_video import _journal
+
+    clock = [1000.0]
+    monkeypatch.setattr(_journal, "_sweep_clock", lambda: clock[0], raising=False)
+    h.fake.add_video("job-1", payload)
+    h.download("job-1", tmp_path / "a.mp4")  # sweeps (nothing to remove)
+    stale = tmp_path / ".old.mp4.part"
+    stale.write_bytes(b"x")
+    (tmp_path / ".old.mp4.part.state").write_text("{}")
+    week_ago = time.time() - 8 * 24 * 3600
+    for path in (stale, tmp_path / ".old.mp4.part.state"):
+        os.utime(path, (week_ago, week_ago))
+    clock[0] += 59
+    h.download("job-1", tmp_path / "b.mp4")
+    assert stale.exists(), "swept again within the interval"
+    other = tmp_path / "other"
+    h.download("job-1", other / "c.mp4")  # another directory has its own schedule
+    clock[0] += 1
+    h.download("job-1", tmp_path / "d.mp4")
+    assert files(tmp_path) == ["a.mp4", "b.mp4", "d.mp4", "other"]
+
+
 # -- row 7: an outage --------------------------------------------------------------------------------
 def test_an_outage_mid_download_is_ridden_out(h: Harness, tmp_path: Path) -> None:
     payload = os.urandom(MIB)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import mmap
 import os
@@ -9,21 +10,21 @@ import queue
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final
+from typing import Any, Final, TypeAlias
 
 from ._core import OVERLAP, Resumable, Verdict
 from ._journal import (
     DEFAULT_PARTIAL_TTL,
     STATE_VERSION,
-    cleanup_partials,
     lock_partial,
     partial_paths,
     read_state,
     remove,
+    sweep_partials,
     write_state,
 )
 from ._names import safe_filename
@@ -78,6 +79,10 @@ _STOP: Final = object()
 #: Chunks are copied into reused buffers of this size, each handed to the writer when full (one queue
 #: operation, one ``write`` and one hash update per buffer, whatever the chunk sizes).
 BATCH_BYTES: Final = 1024 * 1024
+#: A chunk of at least this size that arrives as ``bytes`` (immutable, so nobody can change it
+#: afterwards) is queued for the writer as it is instead of being copied into a buffer: one copy
+#: fewer per byte on the network thread, which is the bottleneck of many downloads on one event loop.
+DIRECT_BYTES: Final = 256 * 1024
 #: Full buffers the writer may lag behind: with the one being filled and the one being written, at
 #: most about 6 MiB in flight.
 MAX_QUEUED_BATCHES: Final = 4
@@ -120,6 +125,36 @@ def _new_buffer() -> mmap.mmap:
     """A buffer of :data:`BATCH_BYTES` whose pages are only faulted in as they are first written
     (``bytearray(n)`` zero-fills all of it up front: half a millisecond even for a 1 KiB video)."""
     return mmap.mmap(-1, BATCH_BYTES)
+
+
+@dataclass(frozen=True)
+class _Slice:
+    """The first ``length`` bytes of a pooled buffer (back to the pool once written and hashed)."""
+
+    buffer: mmap.mmap
+    length: int
+
+
+#: What the writer and the hasher take: a full buffer, part of one, or a chunk as it came.
+_Data: TypeAlias = "mmap.mmap | _Slice | bytes"
+
+
+@contextlib.contextmanager
+def _viewed(item: _Data) -> Iterator[memoryview]:
+    """The bytes of ``item``, as a view released afterwards (a pooled mmap must not stay exported)."""
+    if isinstance(item, _Slice):
+        with memoryview(item.buffer) as whole, whole[: item.length] as data:
+            yield data
+    else:
+        with memoryview(item) as data:
+            yield data
+
+
+def _pooled(item: object) -> mmap.mmap | None:
+    """The pooled buffer behind ``item``, if any (to be handed back for reuse)."""
+    if isinstance(item, _Slice):
+        return item.buffer
+    return item if isinstance(item, mmap.mmap) else None
 
 
 @dataclass(frozen=True)
@@ -194,8 +229,9 @@ class PartialFile:
     for the duration. If an earlier call kept a partial of the same ``source``, :attr:`kept` bytes
     and :attr:`resumable` describe it and writing continues after them.
 
-    The producer (the network loop) only copies chunks into a buffer of :data:`BATCH_BYTES`. Full
-    buffers go through a bounded queue to a writer thread, which writes them (and hashes them, when
+    The producer (the network loop) only copies small chunks into a buffer of :data:`BATCH_BYTES`
+    (chunks of :data:`DIRECT_BYTES` or more are queued as they are). Full buffers go through a
+    bounded queue to a writer thread, which writes them (and hashes them, when
     a digest or ``sha256`` is wanted) and hands them back for reuse, so that disk writes and hashing
     overlap with network reads, memory stays bounded to a few buffers, and the same few pages are
     reused for a whole download (fresh buffers per chunk cost a page fault per 4 KiB: about a second
@@ -230,10 +266,7 @@ class PartialFile:
         #: The partial file kept by :meth:`abort`, if any.
         self.kept_partial: Path | None = None
         if partial_ttl is not None:
-            try:
-                cleanup_partials(path.parent, older_than=partial_ttl)
-            except OSError:  # the sweep is a courtesy (e.g. a directory that cannot be listed)
-                pass
+            sweep_partials(path.parent, partial_ttl)
         self._lock = lock_partial(self.part_path, path)
         self._fd: int | None = self._lock.fd
         self._user_sha256 = sha256
@@ -261,7 +294,7 @@ class PartialFile:
         #: (taken last in, first out, so that the same few stay warm).
         self._buffer: mmap.mmap | None = None
         self._fill = 0
-        self._full: list[mmap.mmap | bytes] = []
+        self._full: list[_Data] = []
         self._free: list[mmap.mmap] = []
         self._writer = _Writer(f"openrouter-video-writer:{path.name}", self._handle)
         #: Hashes the written buffers on a thread of its own (started on first use), so that
@@ -309,6 +342,10 @@ class PartialFile:
         """Append ``chunk``; False when a full buffer is waiting for the writer (call :meth:`flush`
         or :meth:`try_flush` before the next chunk)."""
         self.size += len(chunk)
+        if type(chunk) is bytes and len(chunk) >= DIRECT_BYTES:
+            self._seal()
+            self._full.append(chunk)  # written as it is: no copy
+            return self._send(block=False)
         data = memoryview(chunk)
         while data:
             if self._buffer is None:
@@ -331,10 +368,15 @@ class PartialFile:
     def flush(self) -> None:
         """Hand everything accepted to the writer (a copy of the partly filled buffer too), waiting
         while it is behind."""
-        if self._buffer is not None and self._fill:
-            self._full.append(self._buffer[: self._fill])
-            self._fill = 0
+        self._seal()
         self._send(block=True)
+
+    def _seal(self) -> None:
+        """Queue the partly filled buffer as it is (the writer hands it back once written)."""
+        if self._buffer is not None and self._fill:
+            self._full.append(_Slice(self._buffer, self._fill))
+            self._buffer = None
+            self._fill = 0
 
     def try_flush(self, on_room: Callable[[], None]) -> bool:
         """Hand the current batch to the writer if it has room; else arrange for ``on_room`` to be
@@ -347,7 +389,7 @@ class PartialFile:
 
     def reset(self, content: Resumable) -> None:
         """Discard everything: ``content`` starts again from byte 0 (recorded in the state file)."""
-        self._free.extend(b for b in self._full if isinstance(b, mmap.mmap))
+        self._free.extend(b for b in map(_pooled, self._full) if b is not None)
         self._full.clear()
         self._fill, self.size = 0, 0
         state = {
@@ -415,15 +457,15 @@ class PartialFile:
             self._state = item.state
             write_state(self.state_path, item.state)
             return
-        assert isinstance(item, (mmap.mmap, bytes))
-        with memoryview(item) as data:
+        assert isinstance(item, (mmap.mmap, _Slice, bytes))
+        with _viewed(item) as data:
             written = write_all(fd, data)
         if self._hashes:
             if self._hasher is None:
                 self._hasher = _Writer(f"{self._writer.thread.name}:hash", self._hash, MAX_QUEUED_HASHES)
             self._hasher.queue.put(item)  # it hands the buffer back once hashed
-        elif isinstance(item, mmap.mmap):
-            self._free.append(item)  # back for reuse (list.append is atomic)
+        elif (buffer := _pooled(item)) is not None:
+            self._free.append(buffer)  # back for reuse (list.append is atomic)
         self._written += written
         if self.durable:
             self._unsynced += written
@@ -436,11 +478,12 @@ class PartialFile:
 
     # -- the hashing thread ----------------------------------------------------------------------------
     def _hash(self, item: object) -> None:
-        assert isinstance(item, (mmap.mmap, bytes))
-        for h in self._hashes.values():
-            h.update(item)
-        if isinstance(item, mmap.mmap):
-            self._free.append(item)
+        assert isinstance(item, (mmap.mmap, _Slice, bytes))
+        with _viewed(item) as data:
+            for h in self._hashes.values():
+                h.update(data)
+        if (buffer := _pooled(item)) is not None:
+            self._free.append(buffer)
 
     def _settle_hashes(self) -> None:
         """(Writer thread) Wait until every written buffer is hashed: before the hashes are read

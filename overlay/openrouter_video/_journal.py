@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import stat
+import threading
 import time
 from dataclasses import dataclass
 from datetime import timedelta
@@ -262,6 +263,36 @@ def _remove_if_unlocked(part: Path, companions: list[Path]) -> bool:
 def _stem(name: str, suffix: str) -> str:
     """``x`` for ``.x<suffix>``; empty when ``name`` is not of that form."""
     return name[1 : -len(suffix)] if name.startswith(".") and name.endswith(suffix) else ""
+
+
+#: How often, at most, a download sweeps its directory for stale partials (seconds, per directory
+#: and ``partial_ttl``, per process). Listing a directory costs about 2 microseconds per entry, and
+#: a partial only becomes stale after days: sweeping on every call made a service that saves
+#: thousands of videos into one directory pay milliseconds per download for nothing.
+SWEEP_INTERVAL: Final = 60.0
+_sweep_clock = time.monotonic  # injectable in tests
+_last_sweep: dict[tuple[str, float], float] = {}
+_sweep_lock = threading.Lock()
+
+
+def sweep_partials(directory: Path, older_than: float) -> list[Path]:
+    """The automatic sweep of :class:`PartialFile`: :func:`cleanup_partials`, at most once every
+    :data:`SWEEP_INTERVAL` seconds for the same directory and age. Returns the files removed (none
+    when the sweep was skipped). An error listing the directory is ignored: the sweep is a courtesy.
+    """
+    key = (os.path.abspath(directory), older_than)
+    now = _sweep_clock()
+    with _sweep_lock:
+        last = _last_sweep.get(key)
+        if last is not None and now - last < SWEEP_INTERVAL:
+            return []
+        if len(_last_sweep) >= 4096:  # bounded: a process writing into very many directories
+            _last_sweep.clear()
+        _last_sweep[key] = now
+    try:
+        return cleanup_partials(directory, older_than=older_than)
+    except OSError:
+        return []
 
 
 def cleanup_partials(

@@ -600,7 +600,7 @@ class VideoClient(_ClientBase):
         ``partial_path`` names it, and the next download of the same output to the same destination
         continues from it. ``keep_partial=False`` deletes them instead. Partials older than
         ``partial_ttl`` seconds in the destination's directory (and not being downloaded) are
-        removed when a download starts there (``None``: never).
+        removed when a download starts there, at most once a minute per directory (``None``: never).
 
         ``deadline``: seconds the whole call may take (retries and waits included), else
         :class:`~openrouter_video.errors.DeadlineExceededError`. ``durable``: fsync the file before
