@@ -81,8 +81,9 @@ _STOP: Final = object()
 BATCH_BYTES: Final = 1024 * 1024
 #: A chunk of at least this size that arrives as ``bytes`` (immutable, so nobody can change it
 #: afterwards) is queued for the writer as it is instead of being copied into a buffer: one copy
-#: fewer per byte on the network thread, which is the bottleneck of many downloads on one event loop.
-DIRECT_BYTES: Final = 256 * 1024
+#: fewer per byte on the network thread, which is the bottleneck of many downloads on one event loop
+#: (32 x 16 MiB over HTTP: 0.78x to 0.82x of 32 curls with 256 KiB here, 0.82x to 0.85x with 64 KiB).
+DIRECT_BYTES: Final = 64 * 1024
 #: Full buffers the writer may lag behind: with the one being filled and the one being written, at
 #: most about 6 MiB in flight.
 MAX_QUEUED_BATCHES: Final = 4
