@@ -600,3 +600,44 @@ def test_default_output_is_a_small_mp4() -> None:
 def test_fake_video_keeps_its_defaults() -> None:
     video = FakeVideo(b"abc")
     assert video.etag.startswith('"') and video.validators == "both" and video.headers == {}
+
+
+def test_rate_is_a_cap_per_connection_and_open_connections_are_counted(fake: FakeOpenRouter) -> None:
+    # Like nginx's limit_rate: three connections at once each get the rate, so together they take
+    # about as long as one (a cap shared by the server would take three times as long).
+    size, rate = 40_000, 100_000.0  # 0.4 s per response
+    fake.add_video("job-1", bytes(size))
+    fake.rate = rate
+    seconds: list[float] = []
+    during: list[int] = []
+
+    def fetch() -> None:
+        started = time.monotonic()
+        connection = http.client.HTTPConnection("127.0.0.1", fake.port, timeout=10)
+        try:
+            connection.request(
+                "GET", "/api/v1/videos/job-1/content", headers={"Authorization": f"Bearer {fake.api_key}"}
+            )
+            response = connection.getresponse()
+            during.append(fake.open_connections)
+            assert len(response.read()) == size
+        finally:
+            connection.close()
+        seconds.append(time.monotonic() - started)
+
+    started = time.monotonic()
+    threads = [threading.Thread(target=fetch) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    together = time.monotonic() - started
+    assert (
+        len(seconds) == 3 and min(seconds) >= 0.8 * size / rate
+    )  # paced (bar the last step)
+    assert together < 2 * size / rate, f"3 connections took {together:.2f} s: the cap is shared"
+    assert fake.peak_connections == 3 and max(during) == 3
+    deadline = time.monotonic() + 5
+    while fake.open_connections and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert fake.open_connections == 0

@@ -39,7 +39,10 @@ turned off:
 * :attr:`~FakeOpenRouter.ignore_if_range` (honour ``Range`` even when ``If-Range`` does not match);
 * :attr:`~FakeOpenRouter.validators_on_206` (when false, 206 answers carry no ETag/Last-Modified);
 * :attr:`~FakeOpenRouter.wrong_content_range` (a 206 whose Content-Range starts elsewhere);
-* :attr:`~FakeOpenRouter.rate` (a slow link).
+* :attr:`~FakeOpenRouter.rate` (a slow link, capped per connection).
+
+:attr:`~FakeOpenRouter.connections`, :attr:`~FakeOpenRouter.open_connections` and
+:attr:`~FakeOpenRouter.peak_connections` count the TCP connections.
 
 :func:`mp4_bytes` builds a small, structurally valid ISO-BMFF (MP4) file;
 :attr:`FakeOpenRouter.default_output` is one.
@@ -429,8 +432,12 @@ class FakeOpenRouter:
             (the default), a non-matching ``If-Range`` gets the full file with 200.
         validators_on_206: When false, 206 answers carry neither ETag nor Last-Modified (200
             answers still carry what the video's ``validators`` say).
-        rate: When set, video bodies are sent at about this many bytes per second (a slow link).
+        rate: When set, video bodies are sent at about this many bytes per second, per response:
+            a cap per connection, like nginx's ``limit_rate`` (so that two connections together
+            get twice the rate, as from a CDN that caps each connection).
         connections: How many TCP connections the server has accepted since it was created.
+        peak_connections: The most connections that were open at the same time (see
+            :attr:`open_connections`).
     """
 
     def __init__(
@@ -453,6 +460,7 @@ class FakeOpenRouter:
         self.validators_on_206 = True
         self.rate: float | None = None
         self.connections = 0
+        self.peak_connections = 0
         self._framing = "content-length"
         self._chunk_size = 65536
         self._videos: dict[tuple[str, int], FakeVideo] = {}
@@ -587,11 +595,18 @@ class FakeOpenRouter:
             if server is not self._server:
                 return False
             self._sockets.add(request)
+            self.peak_connections = max(self.peak_connections, len(self._sockets))
             return True
 
     def _forget(self, request: Any) -> None:
         with self._listen_lock:
             self._sockets.discard(request)
+
+    @property
+    def open_connections(self) -> int:
+        """How many connections are open right now."""
+        with self._listen_lock:
+            return len(self._sockets)
 
     def __enter__(self) -> FakeOpenRouter:
         return self.start()
