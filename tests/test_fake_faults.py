@@ -632,9 +632,7 @@ def test_rate_is_a_cap_per_connection_and_open_connections_are_counted(fake: Fak
     for thread in threads:
         thread.join(10)
     together = time.monotonic() - started
-    assert (
-        len(seconds) == 3 and min(seconds) >= 0.8 * size / rate
-    )  # paced (bar the last step)
+    assert len(seconds) == 3 and min(seconds) >= 0.8 * size / rate  # paced (bar the last step)
     assert together < 2 * size / rate, f"3 connections took {together:.2f} s: the cap is shared"
     assert fake.peak_connections == 3 and max(during) == 3
     deadline = time.monotonic() + 5

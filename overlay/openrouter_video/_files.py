@@ -576,8 +576,8 @@ class PartialFile:
 
     def abort(self, *, keep: bool | None = None) -> None:
         """Stop the writer and close the partial file: keep it (and its state) for the next call, or
-        delete both (``keep``, default :attr:`keep_partial`). A partial with no byte or no state
-        is always deleted."""
+        delete both (``keep``, default :attr:`keep_partial`). A partial with no byte or no state,
+        or after a write error, is always deleted."""
         if self._committed or self._fd is None:
             return
         keep = self.keep_partial if keep is None else keep
@@ -587,7 +587,9 @@ class PartialFile:
             except BaseException:
                 keep = False
         self._stop(cancel=not keep)
-        keep = keep and self._written > 0 and self._state is not None
+        # After a write error (a full disk, a file size limit) the partial goes: it holds space the
+        # next attempt needs, and may end with bytes the writer could not account for.
+        keep = keep and self._written > 0 and self._state is not None and self._writer.error is None
         if keep:
             try:
                 assert self._state is not None

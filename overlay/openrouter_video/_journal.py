@@ -57,10 +57,10 @@ _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
 _DIGEST_LENGTHS = {"md5": 16, "sha256": 32, "sha512": 64}
 
 
-def read_state(path: Path) -> dict[str, Any] | None:
+def read_state(path: Path, *, version: int = STATE_VERSION) -> dict[str, Any] | None:
     """The state file's content, validated, or ``None`` when it is missing, not a regular file (a
-    symlink, a FIFO), unreadable, malformed or of another version. Its ``digests`` are converted
-    to ``{hashlib name: raw digest}``."""
+    symlink, a FIFO), unreadable, malformed or of another ``version`` (1: a single-stream partial,
+    2: a segmented one). Its ``digests`` are converted to ``{hashlib name: raw digest}``."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | _NOFOLLOW | _CLOEXEC)
     except OSError:
@@ -77,7 +77,7 @@ def read_state(path: Path) -> dict[str, Any] | None:
         state = json.loads(raw)
     except (ValueError, RecursionError):
         return None
-    if not isinstance(state, dict) or state.get("version") != STATE_VERSION:
+    if not isinstance(state, dict) or state.get("version") != version:
         return None
     total = state.get("total")
     if not isinstance(state.get("source"), str) or not (total is None or (type(total) is int and total >= 0)):

@@ -198,6 +198,13 @@ def _positive(text: str) -> int:
     return int(_number(text, int, 1, inclusive=True))
 
 
+def _connections(text: str) -> int:
+    value = int(_number(text, int, 1, inclusive=True))
+    if value > 16:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 16, not {text!r}")
+    return value
+
+
 def _non_negative_float(text: str) -> float:
     return float(_number(text, float, 0, inclusive=True))
 
@@ -244,6 +251,16 @@ def _common(parser: argparse.ArgumentParser, *, downloads: bool = False) -> None
 def _output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--overwrite", action="store_true", help="replace existing files")
     parser.add_argument("--sha256", action="store_true", help="compute each file's SHA-256 while downloading")
+    parser.add_argument(
+        "--connections",
+        type=_connections,
+        default=1,
+        metavar="N",
+        help=(
+            "fetch each video as byte ranges over up to N connections at once (1 to 16), adding one "
+            "while the speed still grows: for links that cap each connection (default 1)"
+        ),
+    )
 
 
 def _version() -> str:
@@ -400,6 +417,7 @@ def _download_one(
             overwrite=args.overwrite,
             on_progress=bar,
             checksum="sha256" if args.sha256 else None,
+            max_connections=args.connections,
         )
     finally:
         if bar is not None:

@@ -8,6 +8,7 @@ reachable as ``client.api`` for direct calls, which go through the same retrying
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import inspect
 import os
@@ -24,7 +25,7 @@ import httpx
 from openrouter_video_api import AuthenticatedClient
 from openrouter_video_api.api.video_generation import list_videos_content
 
-from . import jobs
+from . import _segments, jobs
 from ._bodies import BoundedBody
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._core import DownloadCore, Verdict, Verified, connection_error
@@ -32,8 +33,17 @@ from ._drivers import AsyncDriver, SyncDriver
 from ._files import PartialFile, ensure_directory, resolve_destination
 from ._journal import DEFAULT_PARTIAL_TTL
 from ._options import GenerateOptions, request_body
-from ._retry import RetryPolicy
+from ._retry import RetryPolicy, logger
 from ._secrets import clean_key
+from ._segdrive import SegmentFile, build_request, run_async, run_sync
+from ._segments import (
+    DEFAULT_MAX_CONNECTIONS,
+    MAX_CONNECTIONS,
+    Abandon,
+    SegmentCore,
+    eligible,
+    first_request_headers,
+)
 from ._transport import RetryTransport
 from .errors import (
     APIStatusError,
@@ -94,6 +104,8 @@ class DownloadResult:
             ``"range-probe"`` (a range request showed nothing follows). Never empty.
         resumed_from: Bytes kept by an earlier call (a partial from a failed or interrupted
             download of the same output to the same destination) that this call continued from.
+        connections: The most connections that fetched the file at the same time (1 for a single
+            stream; see ``max_connections``).
     """
 
     path: Path
@@ -104,6 +116,7 @@ class DownloadResult:
     sha256: str | None = None
     verified: Verified = "content-length"
     resumed_from: int = 0
+    connections: int = 1
 
 
 class _Progress:
@@ -401,6 +414,26 @@ class _ClientBase:
     def _output_dir(dest_dir: str | os.PathLike[str]) -> Path:
         return ensure_directory(dest_dir)  # made (or refused) before a paid job is submitted
 
+    def _segment_file(
+        self,
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        request: dict[str, Any],
+        options: _FileOptions,
+    ) -> SegmentFile:
+        if options.checksum not in (None, "sha256"):
+            raise ValueError(f"checksum must be None or 'sha256', not {options.checksum!r}")
+        return SegmentFile(
+            resolve_destination(dest, job_id, index, options.overwrite),
+            overwrite=options.overwrite,
+            source=self._source(request),
+            sha256=options.checksum == "sha256",
+            durable=options.durable,
+            keep_partial=options.keep_partial,
+            partial_ttl=options.partial_ttl,
+        )
+
     def _sink(
         self,
         job_id: str,
@@ -420,6 +453,81 @@ class _ClientBase:
             durable=options.durable,
             keep_partial=options.keep_partial,
             partial_ttl=options.partial_ttl,
+        )
+
+
+def _connections(max_connections: int | None) -> int:
+    """``max_connections``, checked: ``None`` is the adaptive default's cap."""
+    if max_connections is None:
+        return DEFAULT_MAX_CONNECTIONS
+    if type(max_connections) is not int or not 1 <= max_connections <= MAX_CONNECTIONS:
+        raise ValueError(
+            f"max_connections must be a whole number from 1 to {MAX_CONNECTIONS}, not {max_connections!r}"
+        )
+    return max_connections
+
+
+class _Segmented:
+    """A segmented download's set-up and end, shared by the sync and async clients (the middle is
+    :func:`~._segdrive.run_sync` or :func:`~._segdrive.run_async`)."""
+
+    def __init__(self, client: _ClientBase, core: DownloadCore, request: dict[str, Any], sink: SegmentFile):
+        self.client, self.core, self.request, self.sink = client, core, request, sink
+
+    def eligible(self, response: httpx.Response) -> bool:
+        """Judge the answer to the first request; False: one stream does it (the sink is let go)."""
+        content = eligible(response.status_code, response.headers)
+        if isinstance(content, str):
+            logger.debug("%s: one connection: %s", self.core.what, content)
+            return False
+        self.sink.begin(content)
+        return True
+
+    def segment_core(self, max_connections: int) -> SegmentCore:
+        sink, core = self.sink, self.core
+        assert sink.content is not None and sink.plan is not None and sink.content.total is not None
+        small = sink.content.total < _segments.MIN_SEGMENTED_SIZE
+        return SegmentCore(
+            self.client.retry,
+            what=core.what,
+            content=sink.content,
+            plan=sink.plan,
+            max_connections=1 if small else max_connections,
+            parse_model=core.parse_model,
+            deadline=core.deadline,
+        )
+
+    def finish(self, segments: SegmentCore, outcome: Abandon | None) -> DownloadResult | None:
+        """Verify and commit; ``None`` (the partial deleted) when one stream must start again."""
+        sink, what = self.sink, self.core.what
+        if outcome is not None:
+            logger.warning("%s: %s; downloading again over one connection", what, outcome.reason)
+            sink.discard()
+            return None
+        content = sink.content
+        assert content is not None and content.total is not None
+        boxes = sink.verify()
+        wrong = sorted(name for name, value in content.digests.items() if sink.digests.get(name) != value)
+        if boxes.kind == "incomplete" or wrong:
+            why = (
+                f"the {', '.join(wrong)} digest does not match"
+                if wrong
+                else f"the MP4 is incomplete ({boxes.detail})"
+            )
+            logger.warning("%s: after every range, %s; downloading again over one connection", what, why)
+            sink.discard()
+            return None
+        sink.commit()
+        return DownloadResult(
+            path=sink.path,
+            size=content.total,
+            content_type=content.content_type,
+            attempts=segments.attempts,
+            resumes=segments.resumes,
+            sha256=sink.sha256,
+            verified="digest" if content.digests else "content-range",
+            resumed_from=sink.kept,
+            connections=segments.peak_connections,
         )
 
 
@@ -585,6 +693,7 @@ class VideoClient(_ClientBase):
         durable: bool = True,
         keep_partial: bool = True,
         partial_ttl: float | None = DEFAULT_PARTIAL_TTL,
+        max_connections: int | None = 1,
     ) -> DownloadResult:
         """Download output ``index`` of job ``job_id`` to ``dest`` atomically, resuming as needed.
 
@@ -607,12 +716,31 @@ class VideoClient(_ClientBase):
         it is renamed into place and the directory after, so that a power loss never leaves an
         empty or short file under the destination's name.
 
+        ``max_connections``: fetch the video as byte ranges over up to this many connections at
+        once (at most 16; ``None``: up to 4), for links that cap each connection. It starts with
+        one and adds another while the combined throughput still grows by 15% or more; when a range
+        finishes, the largest one left is split. Every range keeps the safety rules of a single
+        stream (If-Range, the overlap re-read on every resume, retries and resumes of its own),
+        and a content change seen by any of them starts the whole file again over one connection.
+        It applies when the server answers a range request with 206 and the whole length (else one
+        stream does it all), and splits only videos of 16 MiB or more with a strong ETag or a
+        Last-Modified date. The partial records every range, so a later call continues each one.
+        ``1`` (the default) is one stream.
+
         Raises :class:`FileExistsError` / :class:`FileNotFoundError` before any request,
         :class:`~openrouter_video.errors.DownloadLockedError` when another process is downloading to
         the same destination, and the :mod:`openrouter_video.errors` exceptions after retries.
         """
         core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
+        connections = _connections(max_connections)
+        if connections > 1:
+            result = self._download_segmented(
+                core, request, job_id, dest, index, options, connections, on_progress
+            )
+            if result is not None:
+                return result
+            core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         with self._sink(job_id, dest, index, request, options) as sink:
             job = _DownloadJob(core, sink, on_progress)
             driver = SyncDriver(self.api.get_httpx_client(), request, core, self.retry.sleep, sink.check)
@@ -622,6 +750,63 @@ class VideoClient(_ClientBase):
             finally:
                 driver.close()
             return job.finish()
+
+    def _download_segmented(
+        self,
+        core: DownloadCore,
+        request: dict[str, Any],
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        options: _FileOptions,
+        connections: int,
+        on_progress: ProgressCallback | None,
+    ) -> DownloadResult | None:
+        sink = self._segment_file(job_id, dest, index, request, options)
+        if sink.single_partial:  # a partial of one stream: one stream continues it
+            sink.release()
+            return None
+        run = _Segmented(self, core, request, sink)
+        http = self.api.get_httpx_client()
+        first: httpx.Response | None = None
+        try:
+            if sink.plan is None:
+                try:
+                    first = http.send(
+                        build_request(http, request, first_request_headers(), core.time_left()), stream=True
+                    )
+                except (httpx.RequestError, httpx.InvalidURL):
+                    sink.discard()  # one stream retries it, and names the error
+                    return None
+                if not run.eligible(first):
+                    first.close()
+                    sink.discard()
+                    return None
+            segments = run.segment_core(connections)
+            progress = _Progress(on_progress)
+            total = segments.total
+            handed, first = first, None
+            outcome = run_sync(
+                http,
+                request,
+                segments,
+                sink,
+                self.retry.sleep,
+                lambda: progress.update(segments.plan.received, total),
+                handed,
+            )
+            result = run.finish(segments, outcome)
+            if result is not None:
+                progress.update(total, total, force=True)
+            return result
+        except BaseException as exc:
+            if first is not None:
+                first.close()
+            kept = sink.abort()
+            if kept is not None and isinstance(exc, Exception):
+                with contextlib.suppress(AttributeError):
+                    exc.partial_path = kept  # type: ignore[attr-defined]
+            raise
 
     def stream(self, job_id: str, *, index: int = 0) -> VideoStream:
         """Open output ``index`` of ``job_id`` for streaming; use as ``with client.stream(...) as v``."""
@@ -742,6 +927,7 @@ class VideoClient(_ClientBase):
         checksum: Literal["sha256"] | None = None,
         deadline: float | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        max_connections: int | None = 1,
         **options: Unpack[GenerateOptions],
     ) -> list[DownloadResult]:
         """Submit a job, wait for it, and download every output into ``dest_dir`` (created if missing).
@@ -754,8 +940,10 @@ class VideoClient(_ClientBase):
 
         ``options`` and ``extra_body`` are those of :meth:`generate`, checked the same way before
         the job is submitted (``timeout`` here bounds the wait, not the submission).
+        ``max_connections`` is that of :meth:`download`, for each output.
         """
         request_body(model, prompt, options, extra_body)  # refused before a directory is made
+        _connections(max_connections)
         directory = self._output_dir(dest_dir)
         clock = self.retry.clock
         end = None if deadline is None else clock() + deadline
@@ -774,6 +962,7 @@ class VideoClient(_ClientBase):
                 on_progress=on_progress,
                 checksum=checksum,
                 deadline=None if end is None else end - clock(),
+                max_connections=max_connections,
             )
             for i in range(max(1, done.outputs))
         ]
@@ -826,10 +1015,19 @@ class AsyncVideoClient(_ClientBase):
         durable: bool = True,
         keep_partial: bool = True,
         partial_ttl: float | None = DEFAULT_PARTIAL_TTL,
+        max_connections: int | None = 1,
     ) -> DownloadResult:
         """Download output ``index`` of ``job_id`` to ``dest``; see :meth:`VideoClient.download`."""
         core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
+        connections = _connections(max_connections)
+        if connections > 1:
+            result = await self._download_segmented(
+                core, request, job_id, dest, index, options, connections, on_progress
+            )
+            if result is not None:
+                return result
+            core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         # Made on the event loop (a lock, a state file, a directory listing: milliseconds), so that a
         # cancel can never leave it behind half made, with its lock held.
         with self._sink(job_id, dest, index, request, options) as sink:
@@ -847,6 +1045,63 @@ class AsyncVideoClient(_ClientBase):
             finally:
                 await driver.close()
             return await asyncio.to_thread(job.finish)
+
+    async def _download_segmented(
+        self,
+        core: DownloadCore,
+        request: dict[str, Any],
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        options: _FileOptions,
+        connections: int,
+        on_progress: ProgressCallback | None,
+    ) -> DownloadResult | None:
+        sink = self._segment_file(job_id, dest, index, request, options)
+        if sink.single_partial:
+            sink.release()
+            return None
+        run = _Segmented(self, core, request, sink)
+        http = self.api.get_async_httpx_client()
+        first: httpx.Response | None = None
+        try:
+            if sink.plan is None:
+                try:
+                    first = await http.send(
+                        build_request(http, request, first_request_headers(), core.time_left()), stream=True
+                    )
+                except (httpx.RequestError, httpx.InvalidURL):
+                    sink.discard()
+                    return None
+                if not run.eligible(first):
+                    await first.aclose()
+                    sink.discard()
+                    return None
+            segments = run.segment_core(connections)
+            progress = _Progress(on_progress)
+            total = segments.total
+            handed, first = first, None
+            outcome = await run_async(
+                http,
+                request,
+                segments,
+                sink,
+                self.retry.sleep,
+                lambda: progress.update(segments.plan.received, total),
+                handed,
+            )
+            result = await asyncio.to_thread(run.finish, segments, outcome)
+            if result is not None:
+                progress.update(total, total, force=True)
+            return result
+        except BaseException as exc:
+            if first is not None:
+                await first.aclose()
+            kept = sink.abort()
+            if kept is not None and isinstance(exc, Exception):
+                with contextlib.suppress(AttributeError):
+                    exc.partial_path = kept  # type: ignore[attr-defined]
+            raise
 
     def stream(self, job_id: str, *, index: int = 0) -> AsyncVideoStream:
         """Open output ``index`` of ``job_id``; use as ``async with client.stream(...) as v``."""
@@ -945,11 +1200,13 @@ class AsyncVideoClient(_ClientBase):
         checksum: Literal["sha256"] | None = None,
         deadline: float | None = None,
         extra_body: Mapping[str, Any] | None = None,
+        max_connections: int | None = 1,
         **options: Unpack[GenerateOptions],
     ) -> list[DownloadResult]:
         """Submit, wait, download every output; see :meth:`VideoClient.generate_and_download`
         (``options`` and ``extra_body`` as for :meth:`generate`)."""
         request_body(model, prompt, options, extra_body)  # refused before a directory is made
+        _connections(max_connections)
         directory = self._output_dir(dest_dir)
         clock = self.retry.clock
         end = None if deadline is None else clock() + deadline
@@ -968,6 +1225,7 @@ class AsyncVideoClient(_ClientBase):
                 on_progress=on_progress,
                 checksum=checksum,
                 deadline=None if end is None else end - clock(),
+                max_connections=max_connections,
             )
             for i in range(max(1, done.outputs))
         ]

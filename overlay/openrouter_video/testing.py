@@ -37,12 +37,14 @@ turned off:
   bodies are delimited) and :attr:`~FakeOpenRouter.chunk_size`;
 * :attr:`~FakeOpenRouter.ignore_range` (answer every request with a full 200);
 * :attr:`~FakeOpenRouter.ignore_if_range` (honour ``Range`` even when ``If-Range`` does not match);
+* :attr:`~FakeOpenRouter.ignore_bounded_ranges` (a full 200 for ``bytes=a-b``, 206 for ``bytes=a-``);
 * :attr:`~FakeOpenRouter.validators_on_206` (when false, 206 answers carry no ETag/Last-Modified);
 * :attr:`~FakeOpenRouter.wrong_content_range` (a 206 whose Content-Range starts elsewhere);
 * :attr:`~FakeOpenRouter.rate` (a slow link, capped per connection).
 
 :attr:`~FakeOpenRouter.connections`, :attr:`~FakeOpenRouter.open_connections` and
-:attr:`~FakeOpenRouter.peak_connections` count the TCP connections.
+:attr:`~FakeOpenRouter.peak_connections` count the TCP connections, and
+:attr:`~FakeOpenRouter.peak_requests` the requests answered at the same time.
 
 :func:`mp4_bytes` builds a small, structurally valid ISO-BMFF (MP4) file;
 :attr:`FakeOpenRouter.default_output` is one.
@@ -430,6 +432,8 @@ class FakeOpenRouter:
         ignore_if_range: When true, ``Range`` is honoured (206) even when ``If-Range`` does not
             match the video's current validators (a server that ignores ``If-Range``). When false
             (the default), a non-matching ``If-Range`` gets the full file with 200.
+        ignore_bounded_ranges: When true, a range with an end (``bytes=a-b``) gets the whole file
+            with 200; open ranges (``bytes=a-``) are still honoured.
         validators_on_206: When false, 206 answers carry neither ETag nor Last-Modified (200
             answers still carry what the video's ``validators`` say).
         rate: When set, video bodies are sent at about this many bytes per second, per response:
@@ -437,7 +441,8 @@ class FakeOpenRouter:
             get twice the rate, as from a CDN that caps each connection).
         connections: How many TCP connections the server has accepted since it was created.
         peak_connections: The most connections that were open at the same time (see
-            :attr:`open_connections`).
+            :attr:`open_connections`; a client's idle keep-alive connections count too).
+        peak_requests: The most requests that were being answered at the same time.
     """
 
     def __init__(
@@ -457,10 +462,13 @@ class FakeOpenRouter:
         self.ignore_range = False
         self.wrong_content_range = False
         self.ignore_if_range = False
+        self.ignore_bounded_ranges = False
         self.validators_on_206 = True
         self.rate: float | None = None
         self.connections = 0
         self.peak_connections = 0
+        self.peak_requests = 0
+        self._answering = 0
         self._framing = "content-length"
         self._chunk_size = 65536
         self._videos: dict[tuple[str, int], FakeVideo] = {}
@@ -896,6 +904,17 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
+        fake = self.fake
+        with fake._lock:
+            fake._answering += 1
+            fake.peak_requests = max(fake.peak_requests, fake._answering)
+        try:
+            self._answer()
+        finally:
+            with fake._lock:
+                fake._answering -= 1
+
+    def _answer(self) -> None:
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
@@ -1035,6 +1054,8 @@ class _Handler(BaseHTTPRequestHandler):
         match = _BYTE_RANGE.fullmatch(value)
         if match is None or not (match[1] or match[2]):
             return None  # not a single byte range (e.g. a multipart one): ignored, as servers may
+        if self.fake.ignore_bounded_ranges and match[1] and match[2]:
+            return None
         if not match[1]:  # bytes=-n: the last n bytes
             if int(match[2]) == 0 or total == 0:
                 raise _Unsatisfiable

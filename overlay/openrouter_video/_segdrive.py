@@ -1,0 +1,741 @@
+"""Segmented downloads, the I/O: the partial file written at offsets, and the sync and async shells.
+
+:class:`SegmentFile` is the partial of a segmented download: ``.<name>.part`` preallocated to the
+whole size and locked like any partial, written with ``pwrite`` by one writer thread behind a
+bounded queue (so memory stays bounded whatever the number of connections), with a state file
+(version 2) that records every region's ``[start, written, end]`` as the writer goes. A SIGKILL
+loses at most what was written since the last journal entry; the next call continues every region
+where its journal says (re-reading the overlap before it). A single-stream partial (version 1) is
+never taken for a segmented one, nor the reverse.
+
+:func:`run_sync` (threads) and :func:`run_async` (tasks) do the requests that
+:class:`~._segments.SegmentCore` decides, and add connections when its ramp says so. Both return
+``None`` when every byte is written, or the :class:`~._segments.Abandon` that stopped them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import os
+import queue
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Final
+
+import httpx
+
+from ._bodies import BoundedBody
+from ._core import ERROR_BODY_LIMIT, OVERLAP, Fail, ReadBody, Resumable, Retry, Watchdog
+from ._drivers import NO_TRANSPORT_RETRY
+from ._journal import lock_partial, partial_paths, read_state, remove, sweep_partials, write_state
+from ._retry import log_retry
+from ._segments import Abandon, Plan, Region, SegmentCore, Take
+from ._verify import BoxWalk, walk_boxes
+from .errors import UnexpectedContentError
+
+#: The state file's version for segmented partials (single-stream ones are version 1).
+SEGMENT_STATE_VERSION: Final = 2
+#: Writes the writer thread may lag behind (each at most one chunk: about 1 MiB).
+MAX_QUEUED_WRITES: Final = 8
+#: How often the journal is rewritten, in seconds (by a thread of its own, so that the fsync that
+#: comes first with ``durable`` never holds up the writes).
+JOURNAL_SECONDS: Final = 0.5
+_STOP: Final = object()
+
+
+def read_segment_state(path: Path) -> dict[str, Any] | None:
+    """A segmented partial's state file, validated like a single-stream one, or ``None``."""
+    state = read_state(path, version=SEGMENT_STATE_VERSION)
+    if state is None or type(state.get("total")) is not int or not isinstance(state.get("segments"), list):
+        return None
+    return state
+
+
+def place(part: Path, path: Path, *, overwrite: bool) -> None:
+    """Move the finished partial ``part`` to ``path`` (never over an existing file unless ``overwrite``)."""
+    if overwrite:
+        os.replace(part, path)
+        return
+    try:
+        os.link(part, path)  # fails if the destination appeared meanwhile
+    except FileExistsError:
+        raise FileExistsError(f"destination exists (pass overwrite=True to replace it): {path}") from None
+    except OSError:
+        if path.exists():
+            raise
+        os.replace(part, path)  # no hard links on this filesystem
+        return
+    os.unlink(part)
+
+
+class SegmentFile:
+    """The locked, preallocated partial file of a segmented download (see the module docstring).
+
+    After construction, :attr:`plan` and :attr:`content` describe a segmented partial to continue
+    (else ``None``), and :attr:`single_partial` says a single-stream partial is kept there (the
+    caller then downloads with one stream, which continues it).
+    """
+
+    def __init__(
+        self,
+        path: Path,
+        *,
+        overwrite: bool,
+        source: str,
+        sha256: bool,
+        durable: bool,
+        keep_partial: bool,
+        partial_ttl: float | None,
+    ) -> None:
+        self.path = path
+        self.overwrite = overwrite
+        self.source = source
+        self.sha256_wanted = sha256
+        self.durable = durable
+        self.keep_partial = keep_partial
+        self.part_path, self.state_path = partial_paths(path)
+        if partial_ttl is not None:
+            sweep_partials(path.parent, partial_ttl)
+        self._lock = lock_partial(self.part_path, path)
+        self._fd: int | None = self._lock.fd
+        self.plan: Plan | None = None
+        self.content: Resumable | None = None
+        self.kept = 0
+        self.single_partial = False
+        self.sha256: str | None = None
+        self.digests: dict[str, bytes] = {}
+        self._queue: queue.Queue[Any] = queue.Queue(maxsize=MAX_QUEUED_WRITES)
+        self._thread: threading.Thread | None = None
+        self._journaler: threading.Thread | None = None
+        self._journal_stop = threading.Event()
+        self.error: BaseException | None = None
+        self._on_room: Callable[[], None] | None = None
+        try:
+            self._open_existing()
+        except BaseException:
+            self._lock.release()
+            raise
+
+    def _open_existing(self) -> None:
+        fd = self._fd
+        assert fd is not None
+        size = os.fstat(fd).st_size
+        state = read_segment_state(self.state_path)
+        if state is not None and state.get("source") == self.source and size == state["total"]:
+            plan = Plan.from_journal(state["total"], state["segments"])
+            if plan is not None:
+                for region in plan.regions:
+                    if region.written > region.start:
+                        n = min(OVERLAP, region.written - region.start)
+                        region.tail = os.pread(fd, n, region.written - n)
+                self.plan = plan
+                self.kept = plan.received
+                self.content = Resumable(
+                    etag=state.get("etag"),
+                    last_modified=state.get("last_modified"),
+                    total=state["total"],
+                    content_type=state.get("content_type"),
+                    digests=state["digests"],
+                )
+                return
+        single = read_state(self.state_path)
+        self.single_partial = single is not None and single.get("source") == self.source and size > 0
+
+    # -- set-up ------------------------------------------------------------------------------------
+    def begin(self, content: Resumable) -> Plan:
+        """Start afresh for ``content``: the file is emptied and preallocated to its size."""
+        fd = self._fd
+        assert fd is not None and content.total is not None
+        os.ftruncate(fd, 0)
+        os.ftruncate(fd, content.total)
+        with contextlib.suppress(AttributeError, OSError):
+            os.posix_fallocate(fd, 0, content.total)  # real blocks now, no fragmentation; a hint
+        self.content = content
+        self.plan = Plan(content.total)
+        self.kept = 0
+        self._journal()
+        return self.plan
+
+    def start(self) -> None:
+        """Start the writer thread and the journal's."""
+        self._thread = threading.Thread(target=self._run, name=f"openrouter-video-pwrite:{self.path.name}")
+        self._thread.daemon = True
+        self._thread.start()
+        self._journal_stop.clear()
+        self._journaler = threading.Thread(
+            target=self._journal_loop, name=f"openrouter-video-journal:{self.path.name}"
+        )
+        self._journaler.daemon = True
+        self._journaler.start()
+
+    def _journal_loop(self) -> None:
+        while not self._journal_stop.wait(JOURNAL_SECONDS):
+            try:
+                self._journal()
+            except OSError:
+                pass  # the next one may work; the last one is written when the download stops
+
+    # -- the producer side ---------------------------------------------------------------------------
+    def put(self, region: Region, offset: int, data: bytes) -> None:
+        """Queue ``data`` for ``offset`` (of ``region``), waiting while the writer is behind."""
+        if self.error is not None:
+            raise self.error
+        self._queue.put((region, offset, data))
+
+    def try_put(self, region: Region, offset: int, data: bytes, on_room: Callable[[], None]) -> bool:
+        """:meth:`put` without waiting: False (and ``on_room`` later, from the writer) when full."""
+        if self.error is not None:
+            raise self.error
+        self._on_room = on_room
+        try:
+            self._queue.put_nowait((region, offset, data))
+        except queue.Full:
+            return False
+        self._on_room = None
+        return True
+
+    def flush(self) -> None:
+        """Wait until everything queued is written (and journalled)."""
+        self._queue.join()
+        if self.error is not None:
+            raise self.error
+
+    # -- the writer thread ---------------------------------------------------------------------------
+    def _run(self) -> None:
+        fd = self._fd
+        assert fd is not None
+        while True:
+            item = self._queue.get()
+            try:
+                if (on_room := self._on_room) is not None:
+                    self._on_room = None
+                    on_room()
+                if item is _STOP:
+                    return
+                if self.error is not None:
+                    continue
+                region, offset, data = item
+                view = memoryview(data)
+                done = 0
+                while done < len(view):
+                    done += os.pwrite(fd, view[done:], offset + done)
+                with self.plan.lock if self.plan is not None else contextlib.nullcontext():
+                    region.written = offset + done
+            except BaseException as exc:
+                self.error = exc
+            finally:
+                self._queue.task_done()
+
+    def _journal(self) -> None:
+        """Record every region's progress (after flushing the data it vouches for, if durable)."""
+        fd, plan, content = self._fd, self.plan, self.content
+        assert fd is not None and plan is not None and content is not None
+        segments = plan.journal()  # before the flush, so that it covers all this claims
+        if self.durable:
+            os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
+        write_state(
+            self.state_path,
+            {
+                "version": SEGMENT_STATE_VERSION,
+                "source": self.source,
+                "etag": content.etag,
+                "last_modified": content.last_modified,
+                "total": content.total,
+                "content_type": content.content_type,
+                "digests": {name: value.hex() for name, value in content.digests.items()},
+                "created": time.time(),
+                "segments": segments,
+            },
+        )
+
+    def _stop(self) -> None:
+        if self._journaler is not None:
+            self._journal_stop.set()
+            self._journaler.join()
+            self._journaler = None
+        if self._thread is not None:
+            self._queue.put(_STOP)
+            self._thread.join()
+            self._thread = None
+
+    # -- the end -----------------------------------------------------------------------------------
+    def verify(self) -> BoxWalk:
+        """Walk the boxes of the whole file and compute its digests (the server's and ``sha256``)."""
+        self.flush()
+        fd, content = self._fd, self.content
+        assert fd is not None and content is not None and content.total is not None
+        total = content.total
+        boxes = walk_boxes(lambda offset, size: os.pread(fd, size, offset), total)
+        names = set(content.digests) | ({"sha256"} if self.sha256_wanted else set())
+        if names:
+            hashes = {name: hashlib.new(name) for name in sorted(names)}
+            offset = 0
+            while offset < total:
+                data = os.pread(fd, min(4 * 1024 * 1024, total - offset), offset)
+                if not data:
+                    break
+                for h in hashes.values():
+                    h.update(data)
+                offset += len(data)
+            self.digests = {name: h.digest() for name, h in hashes.items()}
+            if self.sha256_wanted:
+                self.sha256 = hashes["sha256"].hexdigest()
+        return boxes
+
+    def commit(self) -> None:
+        """Fsync (``durable``), move the file into place, fsync the directory; the state file goes."""
+        self._stop()
+        if self.error is not None:
+            raise self.error
+        fd = self._fd
+        assert fd is not None
+        if self.durable:
+            os.fsync(fd)
+        place(self.part_path, self.path, overwrite=self.overwrite)
+        remove(self.state_path)
+        self._lock.release()
+        self._fd = None
+        if self.durable:
+            dir_fd = os.open(self.path.parent, os.O_RDONLY)
+            try:
+                os.fsync(dir_fd)
+            finally:
+                os.close(dir_fd)
+
+    def abort(self, *, keep: bool | None = None) -> Path | None:
+        """Stop writing and unlock; keep the partial and its journal for the next call (``keep``,
+        default ``keep_partial``) or delete them. Returns the partial kept, if any."""
+        if self._fd is None:
+            return None
+        keep = self.keep_partial if keep is None else keep
+        with contextlib.suppress(BaseException):
+            self._stop()
+        kept = keep and self.plan is not None and self.plan.received > 0 and self.error is None
+        if kept:
+            try:
+                self._journal()
+            except OSError:
+                kept = False
+        self._lock.release()
+        self._fd = None
+        if not kept:
+            remove(self.part_path, self.state_path)
+            return None
+        return self.part_path
+
+    def release(self) -> None:
+        """Unlock without touching anything (the caller downloads with one stream instead)."""
+        self._stop()
+        self._lock.release()
+        self._fd = None
+
+    def discard(self) -> None:
+        """Delete the partial and its journal and unlock (one stream starts again from byte 0)."""
+        with contextlib.suppress(BaseException):
+            self._stop()
+        self._lock.release()
+        self._fd = None
+        remove(self.part_path, self.state_path)
+
+
+# -- the shells --------------------------------------------------------------------------------------
+
+
+def build_request(
+    http: httpx.Client | httpx.AsyncClient,
+    request: dict[str, Any],
+    headers: dict[str, str],
+    left: float | None,
+) -> httpx.Request:
+    timeout: Any = http.timeout
+    if left is not None:
+        t = http.timeout
+        timeout = httpx.Timeout(
+            connect=_cap(t.connect, left),
+            read=_cap(t.read, left),
+            write=_cap(t.write, left),
+            pool=_cap(t.pool, left),
+        )
+    return http.build_request(
+        **request, headers=headers, timeout=timeout, extensions={NO_TRANSPORT_RETRY: True}
+    )
+
+
+def _cap(value: float | None, left: float) -> float:
+    return left if value is None else min(value, left)
+
+
+#: How often the shells ask the ramp whether to add a connection.
+TICK: Final = 0.05
+
+
+class _Outcome:
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+        self.abandon: Abandon | None = None
+        self.stop = threading.Event()
+
+    def fail(self, error: BaseException) -> None:
+        if self.error is None and self.abandon is None:
+            self.error = error
+        self.stop.set()
+
+    def give_up(self, abandon: Abandon) -> None:
+        if self.error is None and self.abandon is None:
+            self.abandon = abandon
+        self.stop.set()
+
+
+def run_sync(
+    http: httpx.Client,
+    request: dict[str, Any],
+    core: SegmentCore,
+    sink: SegmentFile,
+    sleep: Callable[[float], object] | None,
+    progress: Callable[[], None],
+    first: httpx.Response | None = None,
+) -> Abandon | None:
+    """Fetch every region with threads, one per connection; ``first``: worker 0's open response."""
+    outcome = _Outcome()
+
+    def wait(delay: float) -> None:
+        if sleep is not None:
+            sleep(delay)
+        else:
+            outcome.stop.wait(delay)
+
+    def fetch(worker: int, response: httpx.Response | None) -> bool:
+        while not outcome.stop.is_set():
+            if response is None:
+                headers = core.request_headers(worker)
+                try:
+                    response = http.send(build_request(http, request, headers, core.time_left()), stream=True)
+                except (httpx.RequestError, httpx.InvalidURL) as exc:
+                    action: Any = core.on_request_error(worker, exc)
+                    if isinstance(action, Fail):
+                        raise action.error from exc
+                    log_retry(core.what, action.reason, core.attempts, action.delay)
+                    wait(action.delay)
+                    continue
+            try:
+                action = core.on_response(worker, response.status_code, response.headers)
+                if isinstance(action, Abandon):
+                    outcome.give_up(action)
+                    return False
+                if isinstance(action, ReadBody):
+                    body = _read_bounded(response.iter_raw(), response.headers.get("content-encoding"))
+                    action = core.on_error_body(worker, response.status_code, response.headers, body)
+                else:
+                    assert isinstance(action, Take)
+                    action = _read_body(
+                        core, worker, response.iter_raw(), action, sink.put, progress, outcome
+                    )
+                    if action is None:
+                        return True
+            finally:
+                response.close()
+                response = None
+            if isinstance(action, Abandon):
+                outcome.give_up(action)
+                return False
+            if isinstance(action, Fail):
+                raise action.error
+            if outcome.stop.is_set():
+                return False
+            log_retry(core.what, action.reason, core.attempts, action.delay, resume=action.resume)
+            wait(action.delay)
+        return False
+
+    def work(worker: int, response: httpx.Response | None) -> None:
+        try:
+            while not outcome.stop.is_set():
+                if response is None and core.claim(worker) is None:
+                    return
+                if not fetch(worker, response):
+                    if response is not None:
+                        response.close()
+                    return
+                response = None
+        except BaseException as exc:
+            outcome.fail(exc)
+        finally:
+            if response is not None:
+                response.close()
+
+    threads: list[threading.Thread] = []
+
+    def add(response: httpx.Response | None) -> None:
+        worker = core.add_worker()
+        if response is not None:
+            core.claim(worker)
+            core.adopt_first(worker)
+        thread = threading.Thread(
+            target=work, args=(worker, response), name=f"openrouter-video-range:{worker}"
+        )
+        thread.daemon = True
+        threads.append(thread)
+        thread.start()
+
+    sink.start()
+    try:
+        add(first)
+        while any(t.is_alive() for t in threads):
+            if outcome.stop.wait(TICK):
+                break
+            if core.want_worker():
+                add(None)
+    finally:
+        outcome.stop.set() if outcome.error is not None or outcome.abandon is not None else None
+        for thread in threads:
+            while thread.is_alive():
+                try:
+                    thread.join()
+                except BaseException:  # Ctrl-C: stop the workers, then let it through
+                    outcome.stop.set()
+                    for other in threads:
+                        other.join()
+                    raise
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.abandon
+
+
+async def run_async(
+    http: httpx.AsyncClient,
+    request: dict[str, Any],
+    core: SegmentCore,
+    sink: SegmentFile,
+    sleep: Callable[[float], Awaitable[object] | object] | None,
+    progress: Callable[[], None],
+    first: httpx.Response | None = None,
+) -> Abandon | None:
+    """:func:`run_sync` with tasks on the running event loop (the writes go to the writer thread)."""
+    outcome = _Outcome()
+    loop = asyncio.get_running_loop()
+
+    async def wait(delay: float) -> None:
+        if sleep is not None:
+            result = sleep(delay)
+            if asyncio.iscoroutine(result) or isinstance(result, asyncio.Future):
+                await result
+        else:
+            await asyncio.sleep(delay)
+
+    async def put(region: Region, offset: int, data: bytes) -> None:
+        while True:
+            room: asyncio.Future[None] = loop.create_future()
+
+            def wake(room: asyncio.Future[None] = room) -> None:
+                loop.call_soon_threadsafe(_resolve, room)
+
+            if sink.try_put(region, offset, data, wake):
+                return
+            await room
+
+    async def fetch(worker: int, response: httpx.Response | None) -> bool:
+        while not outcome.stop.is_set():
+            if response is None:
+                headers = core.request_headers(worker)
+                try:
+                    response = await http.send(
+                        build_request(http, request, headers, core.time_left()), stream=True
+                    )
+                except (httpx.RequestError, httpx.InvalidURL) as exc:
+                    action: Any = core.on_request_error(worker, exc)
+                    if isinstance(action, Fail):
+                        raise action.error from exc
+                    log_retry(core.what, action.reason, core.attempts, action.delay)
+                    await wait(action.delay)
+                    continue
+            try:
+                action = core.on_response(worker, response.status_code, response.headers)
+                if isinstance(action, Abandon):
+                    outcome.give_up(action)
+                    return False
+                if isinstance(action, ReadBody):
+                    body = await _aread_bounded(response, response.headers.get("content-encoding"))
+                    action = core.on_error_body(worker, response.status_code, response.headers, body)
+                else:
+                    assert isinstance(action, Take)
+                    action = await _aread_body(core, worker, response, action, put, progress, outcome)
+                    if action is None:
+                        return True
+            finally:
+                await response.aclose()
+                response = None
+            if isinstance(action, Abandon):
+                outcome.give_up(action)
+                return False
+            if isinstance(action, Fail):
+                raise action.error
+            if outcome.stop.is_set():
+                return False
+            log_retry(core.what, action.reason, core.attempts, action.delay, resume=action.resume)
+            await wait(action.delay)
+        return False
+
+    async def work(worker: int, response: httpx.Response | None) -> None:
+        try:
+            while not outcome.stop.is_set():
+                if response is None and core.claim(worker) is None:
+                    return
+                taken, response = response, None
+                if not await fetch(worker, taken):
+                    return
+        except Exception as exc:
+            outcome.fail(exc)
+        finally:
+            if response is not None:
+                await response.aclose()
+
+    tasks: list[asyncio.Task[None]] = []
+
+    def add(response: httpx.Response | None) -> None:
+        worker = core.add_worker()
+        if response is not None:
+            core.claim(worker)
+            core.adopt_first(worker)
+        tasks.append(asyncio.ensure_future(work(worker, response)))
+
+    sink.start()
+    try:
+        add(first)
+        while not all(t.done() for t in tasks):
+            await asyncio.wait(tasks, timeout=TICK)
+            if outcome.stop.is_set():
+                break
+            if core.want_worker():
+                add(None)
+        await asyncio.gather(*tasks)
+    finally:
+        outcome.stop.set() if outcome.error is not None or outcome.abandon is not None else None
+        for task in tasks:
+            if not task.done():
+                task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.abandon
+
+
+def _resolve(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
+
+
+def _read_body(
+    core: SegmentCore,
+    worker: int,
+    chunks: Any,
+    take: Take,
+    put: Callable[[Region, int, bytes], None],
+    progress: Callable[[], None],
+    outcome: _Outcome,
+) -> Any:
+    """Read a range body into the file; returns what :meth:`SegmentCore.on_body_end` decided."""
+    head: Any = take.head if not take.head.passed else None
+    watchdog = Watchdog(core.policy, core.deadline)
+    error: Exception | None = None
+    try:
+        for chunk in chunks:
+            if head is not None:
+                chunk = head.feed(chunk)
+                if head.failed:
+                    break
+                if head.passed:
+                    head = None
+            if chunk:
+                region, at, data, done = core.on_chunk(worker, chunk)
+                if data:
+                    put(region, at, data)
+                    progress()
+                if done:
+                    return core.on_body_end(worker, None, take.head)
+            if watchdog.tick(len(chunk)):
+                error = watchdog.reason
+                break
+            if outcome.stop.is_set():
+                return None if core.plan.complete else Retry(0.0, "stopped")
+        else:
+            if head is not None and (chunk := head.end()):
+                region, at, data, _ = core.on_chunk(worker, chunk)
+                if data:
+                    put(region, at, data)
+    except httpx.RequestError as exc:
+        error = exc
+    return core.on_body_end(worker, error, take.head)
+
+
+async def _aread_body(
+    core: SegmentCore,
+    worker: int,
+    response: httpx.Response,
+    take: Take,
+    put: Callable[[Region, int, bytes], Awaitable[None]],
+    progress: Callable[[], None],
+    outcome: _Outcome,
+) -> Any:
+    """:func:`_read_body` for the async client."""
+    head: Any = take.head if not take.head.passed else None
+    watchdog = Watchdog(core.policy, core.deadline)
+    error: Exception | None = None
+    try:
+        async for chunk in response.aiter_raw():
+            if head is not None:
+                chunk = head.feed(chunk)
+                if head.failed:
+                    break
+                if head.passed:
+                    head = None
+            if chunk:
+                region, at, data, done = core.on_chunk(worker, chunk)
+                if data:
+                    await put(region, at, data)
+                    progress()
+                if done:
+                    return core.on_body_end(worker, None, take.head)
+            if watchdog.tick(len(chunk)):
+                error = watchdog.reason
+                break
+            if outcome.stop.is_set():
+                return None if core.plan.complete else Retry(0.0, "stopped")
+        else:
+            if head is not None and (chunk := head.end()):
+                region, at, data, _ = core.on_chunk(worker, chunk)
+                if data:
+                    await put(region, at, data)
+    except httpx.RequestError as exc:
+        error = exc
+    return core.on_body_end(worker, error, take.head)
+
+
+def _read_bounded(chunks: Any, encoding: str | None) -> bytes:
+    try:
+        body = BoundedBody(encoding, ERROR_BODY_LIMIT)
+    except UnexpectedContentError:
+        return b""
+    try:
+        for chunk in chunks:
+            if not body.feed(chunk):
+                break
+    except httpx.HTTPError:
+        pass
+    return body.body()
+
+
+async def _aread_bounded(response: httpx.Response, encoding: str | None) -> bytes:
+    try:
+        body = BoundedBody(encoding, ERROR_BODY_LIMIT)
+    except UnexpectedContentError:
+        return b""
+    try:
+        async for chunk in response.aiter_raw():
+            if not body.feed(chunk):
+                break
+    except httpx.HTTPError:
+        pass
+    return body.body()

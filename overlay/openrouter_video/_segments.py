@@ -1,0 +1,488 @@
+"""Segmented downloads, sans I/O: the regions of one file, who fetches which, when to add a
+connection, and what each range response means.
+
+A segmented download fetches one video as several byte ranges (``Range: bytes=a-b``), each over its
+own connection, into one preallocated partial file. The decisions live here; the drivers in
+:mod:`._segdrive` do the I/O (threads for the sync client, tasks for the async one).
+
+* :class:`Plan` holds the :class:`Region` list, which always tiles ``[0, total)`` exactly. A worker
+  claims an unowned region, or splits the largest one still being fetched (work stealing): the
+  donor stops at the split point, the thief starts there.
+* :class:`Ramp` decides when to add a connection: one at first, another while the combined
+  throughput still grows by :data:`RAMP_GAIN` per added connection, up to ``max_connections``.
+* :class:`SegmentCore` judges every range response with the same rules as a single stream: the
+  status and ``Content-Range`` must be exactly what was asked, the validators the file's, and a
+  resume re-reads :data:`~._core.OVERLAP` bytes before the bytes kept and compares them
+  (:class:`~._core.Head`). A content change seen by any range abandons the segments (the caller
+  starts again from byte 0 with one stream); so does a server that answers a bounded range with
+  anything but that range.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import httpx
+
+from ._core import (
+    MIN_PROGRESS,
+    OVERLAP,
+    Fail,
+    Head,
+    ParseModel,
+    ReadBody,
+    Resumable,
+    Retry,
+    build_status_error,
+    connection_error,
+    is_retryable_exception,
+    parse_content_range,
+)
+from ._retry import RetryPolicy
+from ._verify import expected_digests
+from .errors import DeadlineExceededError, IncompleteDownloadError, OpenRouterVideoError
+
+#: Videos smaller than this are fetched over one connection (segments would not pay off).
+MIN_SEGMENTED_SIZE: Final = 16 * 1024 * 1024
+#: A region is split only while at least this much of it is left (each half then has half of it).
+MIN_SPLIT: Final = 4 * 1024 * 1024
+#: The default and the largest ``max_connections``.
+DEFAULT_MAX_CONNECTIONS: Final = 4
+MAX_CONNECTIONS: Final = 16
+#: How long the throughput is measured at each number of connections before deciding again.
+RAMP_WINDOW: Final = 0.5
+#: Another connection is added while the last one raised the combined throughput by this factor.
+RAMP_GAIN: Final = 1.15
+
+
+@dataclass(eq=False)
+class Region:
+    """Bytes ``[start, end)`` of the file; ``[start, pos)`` are received, ``[start, written)`` on disk.
+
+    ``end`` only ever shrinks (when another worker steals the rest); ``owner`` is the worker
+    fetching it; ``tail`` the last bytes received (at most :data:`~._core.OVERLAP`), re-read and
+    compared on the next range request of this region.
+    """
+
+    start: int
+    end: int
+    pos: int
+    written: int
+    owner: int | None = None
+    tail: bytes = b""
+
+    @property
+    def left(self) -> int:
+        return max(0, self.end - self.pos)
+
+
+class Plan:
+    """The regions of one file of ``total`` bytes; they always tile ``[0, total)`` exactly."""
+
+    def __init__(self, total: int, regions: list[Region] | None = None, *, min_split: int | None = None):
+        self.total = total
+        self.min_split = MIN_SPLIT if min_split is None else min_split
+        self.regions = regions if regions is not None else [Region(0, total, 0, 0)]
+        #: Held while regions are claimed, split or advanced, and while the journal is read (the
+        #: writer thread records it while the workers go on).
+        self.lock = threading.Lock()
+        self.check_tiling()
+
+    def check_tiling(self) -> None:
+        """Raise :class:`ValueError` unless the regions tile ``[0, total)`` with no gap or overlap."""
+        at = 0
+        for region in sorted(self.regions, key=lambda r: r.start):
+            if region.start != at or not (region.start <= region.written <= region.pos <= region.end):
+                raise ValueError(f"regions do not tile the file at byte {at}: {region}")
+            at = region.end
+        if at != self.total:
+            raise ValueError(f"regions end at {at}, not at {self.total}")
+
+    @property
+    def received(self) -> int:
+        """Bytes of the file received so far (all regions)."""
+        return sum(r.pos - r.start for r in self.regions)
+
+    @property
+    def complete(self) -> bool:
+        """Every byte received."""
+        return all(r.pos == r.end for r in self.regions)
+
+    def claim(self, worker: int, *, split: bool) -> Region | None:
+        """A region for ``worker`` to fetch: an unowned one with bytes left, else (``split``) the back
+        half of the owned region with the most left (its owner stops at the split point)."""
+        for region in sorted(self.regions, key=lambda r: r.start):
+            if region.owner is None and region.left:
+                region.owner = worker
+                return region
+        if not split:
+            return None
+        donor = max((r for r in self.regions if r.owner is not None), key=lambda r: r.left, default=None)
+        if donor is None or donor.left < self.min_split:
+            return None
+        middle = donor.pos + donor.left // 2
+        stolen = Region(middle, donor.end, middle, middle, owner=worker)
+        donor.end = middle
+        self.regions.append(stolen)
+        return stolen
+
+    def release(self, region: Region) -> None:
+        """``region``'s worker stopped fetching it (done, or giving it up)."""
+        region.owner = None
+
+    def journal(self) -> list[list[int]]:
+        """``[start, written, end]`` of every region, in order: what a state file records."""
+        with self.lock:
+            return [[r.start, r.written, r.end] for r in sorted(self.regions, key=lambda r: r.start)]
+
+    @classmethod
+    def from_journal(cls, total: int, entries: Any) -> Plan | None:
+        """The plan a state file recorded (every region continues at its ``written``), or ``None``
+        when the entries are malformed or do not tile the file."""
+        if not isinstance(entries, list) or not entries:
+            return None
+        regions = []
+        for entry in entries:
+            if not (isinstance(entry, list) and len(entry) == 3 and all(type(x) is int for x in entry)):
+                return None
+            start, written, end = entry
+            regions.append(Region(start, end, written, written))
+        try:
+            return cls(total, regions)
+        except ValueError:
+            return None
+
+
+class Ramp:
+    """When to add a connection: after each :data:`RAMP_WINDOW` at ``n`` connections, add one if ``n``
+    is 1 or the throughput at ``n`` beat that at ``n - 1`` by :data:`RAMP_GAIN`; else stop adding."""
+
+    def __init__(self, max_connections: int, now: float, received: int) -> None:
+        self.max_connections = max_connections
+        self.connections = 1
+        self.settled = max_connections <= 1
+        self._since, self._from = now, received
+        self._previous: float | None = None  # throughput at one connection fewer
+
+    def want_more(self, now: float, received: int) -> bool:
+        """Called often with the clock and the bytes received so far; True: start a connection now."""
+        if self.settled or now - self._since < RAMP_WINDOW:
+            return False
+        rate = (received - self._from) / (now - self._since)
+        if self._previous is not None and rate < self._previous * RAMP_GAIN:
+            self.settled = True  # the last connection did not pay: keep what there is
+            return False
+        self._previous = rate
+        self._since, self._from = now, received
+        self.connections += 1
+        self.settled = self.connections >= self.max_connections
+        return True
+
+    def lost(self) -> None:
+        """A worker found nothing left to fetch: no point adding more."""
+        self.settled = True
+
+
+@dataclass(frozen=True, slots=True)
+class Abandon:
+    """Stop the segments; ``changed``: the content changed (start again from byte 0), else the server
+    does not serve the ranges as asked (one stream will do)."""
+
+    reason: str
+    changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Take:
+    """Read the body: its bytes continue ``region`` (after ``head`` has checked the overlap)."""
+
+    head: Head
+
+
+@dataclass
+class _Worker:
+    region: Region | None = None
+    asked_from: int = 0
+    failures: int = 0
+    last_progress: float | None = None
+    attempt_from: int = 0
+    received: int = 0
+    recent: list[bytes] = field(default_factory=list)
+
+
+def is_strong(etag: str | None) -> bool:
+    return bool(etag) and not str(etag).startswith("W/")
+
+
+class SegmentCore:
+    """The decisions of one segmented download of ``content`` (whose ``total`` is known).
+
+    Workers are numbered; each fetches one region at a time, claimed with :meth:`claim`. For each
+    request: :meth:`request_headers`, then :meth:`on_response`, then every chunk through
+    :meth:`on_chunk` (which says where its bytes go), then :meth:`on_body_end`.
+    """
+
+    def __init__(
+        self,
+        policy: RetryPolicy,
+        *,
+        what: str,
+        content: Resumable,
+        plan: Plan,
+        max_connections: int,
+        parse_model: ParseModel | None = None,
+        deadline: float | None = None,
+    ) -> None:
+        assert content.total is not None
+        self.policy = policy
+        self.what = what
+        self.content = content
+        self.total = content.total
+        self.plan = plan
+        self.parse_model = parse_model
+        self.deadline = deadline
+        #: Splitting needs a validator that If-Range can carry, so that no range ever mixes contents.
+        self.can_split = max_connections > 1 and (is_strong(content.etag) or bool(content.last_modified))
+        self.ramp = Ramp(max_connections if self.can_split else 1, policy.clock(), plan.received)
+        self.attempts = 0
+        self.resumes = 0
+        self.peak_connections = 0
+        self._workers: dict[int, _Worker] = {}
+
+    # -- work ------------------------------------------------------------------------------------
+    def add_worker(self) -> int:
+        number = len(self._workers)
+        self._workers[number] = _Worker()
+        self.peak_connections = max(self.peak_connections, sum(1 for w in self._workers.values() if w.region))
+        return number
+
+    def claim(self, worker: int) -> Region | None:
+        """The next region ``worker`` fetches, or ``None`` when there is nothing left for it."""
+        state = self._workers[worker]
+        with self.plan.lock:
+            if state.region is not None:
+                self.plan.release(state.region)
+            region = self.plan.claim(worker, split=self.can_split)
+        state.region = region
+        state.failures = 0
+        state.last_progress = None
+        if region is None:
+            self.ramp.lost()
+        self.peak_connections = max(self.peak_connections, sum(1 for w in self._workers.values() if w.region))
+        return region
+
+    def want_worker(self) -> bool:
+        """Whether to start another connection now (see :class:`Ramp`)."""
+        return self.can_split and self.ramp.want_more(self.policy.clock(), self.plan.received)
+
+    @property
+    def complete(self) -> bool:
+        return self.plan.complete
+
+    # -- requests ----------------------------------------------------------------------------------
+    def request_headers(self, worker: int) -> dict[str, str]:
+        """``Range`` (the region's rest, with the overlap before it) and ``If-Range``; counts an attempt."""
+        self.attempts += 1
+        state = self._workers[worker]
+        region = state.region
+        assert region is not None
+        overlap = (
+            region.tail[-min(OVERLAP, region.pos - region.start) :] if region.pos > region.start else b""
+        )
+        state.asked_from = region.pos - len(overlap)
+        state.attempt_from = region.pos
+        headers = {"Accept-Encoding": "identity", "Range": f"bytes={state.asked_from}-{region.end - 1}"}
+        validator = self.content.etag if is_strong(self.content.etag) else self.content.last_modified
+        if validator:
+            headers["If-Range"] = validator
+        return headers
+
+    def adopt_first(self, worker: int) -> None:
+        """The first request (:func:`first_request_headers`) was ``worker``'s, for region 0."""
+        self.attempts += 1
+        state = self._workers[worker]
+        state.asked_from = state.attempt_from = 0
+
+    def overlap(self, worker: int) -> bytes:
+        region = self._workers[worker].region
+        assert region is not None
+        return region.tail[-min(OVERLAP, region.pos - region.start) :] if region.pos > region.start else b""
+
+    # -- responses -----------------------------------------------------------------------------------
+    def on_response(self, worker: int, status: int, headers: Mapping[str, str]) -> Take | ReadBody | Abandon:
+        """Judge a response to :meth:`request_headers`."""
+        state = self._workers[worker]
+        region = state.region
+        assert region is not None
+        if status not in (200, 206, 416):
+            return ReadBody()
+        etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
+        known = self.content
+        changed = (etag is not None and known.etag is not None and etag != known.etag) or (
+            modified is not None and known.last_modified is not None and modified != known.last_modified
+        )
+        if status == 416:
+            return Abandon(f"416 for bytes {state.asked_from}-{region.end - 1}: the content is shorter", True)
+        parsed = parse_content_range(headers.get("content-range")) if status == 206 else None
+        if parsed is not None and parsed[2] is not None and parsed[2] != self.total:
+            changed = True
+        if changed:
+            return Abandon(
+                f"a range answered with ETag {etag!r}, Last-Modified {modified!r} and Content-Range "
+                f"{headers.get('content-range')!r}: the content changed (ETag {known.etag!r}, "
+                f"{self.total} bytes)",
+                True,
+            )
+        encoding = headers.get("content-encoding", "identity").strip().lower()
+        fits = (
+            status == 206
+            and parsed is not None
+            and parsed[0] == state.asked_from
+            and parsed[1] >= region.end - 1
+            and encoding in ("", "identity")
+        )
+        if not fits:
+            return Abandon(
+                f"the server answered bytes={state.asked_from}-{region.end - 1} with {status} and "
+                f"Content-Range {headers.get('content-range')!r}",
+                False,
+            )
+        if state.asked_from < region.pos or region.pos > region.start:
+            self.resumes += 1
+        sniff = region.pos == 0
+        return Take(Head(self.overlap(worker), sniff=sniff, content_type=known.content_type))
+
+    def on_chunk(self, worker: int, chunk: bytes) -> tuple[Region, int, bytes, bool]:
+        """Bytes of the body (past the head's checks): ``(region, offset, data, done)``. ``data`` is
+        what to write at ``offset`` (cut at the region's end, which may have moved); ``done``: the
+        region is complete, stop reading this body."""
+        state = self._workers[worker]
+        region = state.region
+        assert region is not None
+        with self.plan.lock:  # a thief may be moving the end
+            at = region.pos
+            data = chunk[: max(0, region.end - at)] if at + len(chunk) > region.end else chunk
+            region.pos = at + len(data)
+            done = region.pos >= region.end
+        state.received += len(data)
+        if data:
+            keep = (region.tail + data)[-OVERLAP:] if len(data) < OVERLAP else data[-OVERLAP:]
+            region.tail = bytes(keep)
+        return region, at, data, done
+
+    def on_body_end(
+        self, worker: int, exc: Exception | None, head: Head | None
+    ) -> Retry | Fail | Abandon | None:
+        """The body stopped (``exc`` or cleanly); ``None``: the region is complete (claim the next)."""
+        state = self._workers[worker]
+        region = state.region
+        assert region is not None
+        if head is not None and head.failed == "mismatch":
+            return Abandon(
+                f"the bytes re-read before byte {region.pos} differ from those kept: the content changed",
+                True,
+            )
+        if head is not None and head.failed == "not-video":
+            from .errors import UnexpectedContentError
+
+            return Fail(
+                UnexpectedContentError(
+                    f"{self.what}: expected video, got {self.content.content_type or 'no Content-Type'} "
+                    "whose body is not a video",
+                    content_type=self.content.content_type,
+                    snippet=bytes(head.held[:200]).decode("utf-8", "replace"),
+                )
+            )
+        if region.pos >= region.end:
+            return None
+        new = region.pos - state.attempt_from
+        if new >= MIN_PROGRESS:
+            state.last_progress = self.policy.clock()
+        if exc is None:
+            reason = f"a range ended early at byte {region.pos} of {region.start}-{region.end}"
+        else:
+            if isinstance(exc, httpx.HTTPError) and not is_retryable_exception(exc):
+                return Fail(connection_error(exc, self.what))
+            reason = f"a range was cut at byte {region.pos} ({type(exc).__name__}: {exc})"
+        if new >= MIN_PROGRESS:
+            state.failures = 0
+            return self._checked(Retry(0.0, f"{reason}; resuming", resume=True))
+        return self._failed(worker, f"{reason}; resuming", None)
+
+    def on_error_body(
+        self, worker: int, status: int, headers: Mapping[str, str], body: bytes
+    ) -> Retry | Fail:
+        error = build_status_error(status, headers, body, self.parse_model)
+        if status not in self.policy.retry_statuses:
+            return Fail(error)
+        if error.retry_after is not None and error.retry_after > self.policy.max_retry_after:
+            return Fail(error)
+        return self._failed(worker, f"HTTP {status}: {error.message}", error, error.retry_after)
+
+    def on_request_error(self, worker: int, exc: Exception) -> Retry | Fail:
+        error = connection_error(exc, self.what)
+        if not is_retryable_exception(exc):
+            return Fail(error)
+        return self._failed(worker, f"{type(exc).__name__}: {exc}", error)
+
+    def time_left(self) -> float | None:
+        if self.deadline is None:
+            return None
+        return max(0.001, self.deadline - self.policy.clock())
+
+    def _checked(self, retry: Retry) -> Retry | Fail:
+        if self.deadline is not None and self.policy.clock() + retry.delay >= self.deadline:
+            return Fail(DeadlineExceededError(f"{self.what}: the deadline passed ({retry.reason})"))
+        return retry
+
+    def _failed(
+        self, worker: int, reason: str, error: OpenRouterVideoError | None, retry_after: float | None = None
+    ) -> Retry | Fail:
+        state = self._workers[worker]
+        state.failures += 1
+        policy = self.policy
+        in_window = (
+            state.last_progress is not None and policy.clock() - state.last_progress < policy.resume_window
+        )
+        if state.failures >= policy.max_attempts and not in_window:
+            return Fail(
+                error
+                or IncompleteDownloadError(
+                    f"{self.what}: incomplete after {self.attempts} requests: {reason}",
+                    received=self.plan.received,
+                    expected=self.total,
+                )
+            )
+        delay = retry_after if retry_after is not None else policy.backoff(min(state.failures, 64))
+        return self._checked(Retry(delay, reason))
+
+
+def first_request_headers() -> dict[str, str]:
+    """The first request of a segmented download: the whole file as one open range, so that a 206
+    shows the server serves ranges (and tells the total) without costing a request."""
+    return {"Accept-Encoding": "identity", "Range": "bytes=0-"}
+
+
+def eligible(status: int, headers: Mapping[str, str]) -> Resumable | str:
+    """Whether the answer to :func:`first_request_headers` allows a segmented download: the content
+    it describes, else why not."""
+    if status != 206:
+        return f"the server answered a range request with {status}"
+    parsed = parse_content_range(headers.get("content-range"))
+    if parsed is None or parsed[0] != 0 or parsed[2] is None or parsed[1] != parsed[2] - 1:
+        return f"Content-Range {headers.get('content-range')!r} is not the whole file"
+    encoding = headers.get("content-encoding", "identity").strip().lower()
+    if encoding not in ("", "identity"):
+        return f"Content-Encoding {encoding!r}"
+    if parsed[2] == 0:
+        return "an empty file"
+    return Resumable(
+        etag=headers.get("etag") or None,
+        last_modified=headers.get("last-modified") or None,
+        total=parsed[2],
+        content_type=headers.get("content-type"),
+        digests=expected_digests(headers),
+    )
