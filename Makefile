@@ -80,10 +80,13 @@ bench-deps: $(STAMP)
 
 BENCH_RUN = $(BIN)/python bench/run.py --upstream nginx --json bench/results.json \
 	--compare bench/results.json --readme README.md
+BENCH_SEGMENTS = $(BIN)/python bench/segments.py --json bench/segments.json \
+	--compare bench/segments.json --readme README.md
 
 ## bench: 1 GiB and 4 GiB over HTTP and HTTPS against nginx, 3 rounds; updates bench/results.* and README
 bench: bench-deps
 	$(BENCH_RUN) --sizes 1G,4G --rounds 3 --command "make bench"
+	$(BENCH_SEGMENTS) --command "make bench"
 
 ## bench-large: the same with 5 rounds
 bench-large: bench-deps

@@ -44,6 +44,7 @@ class Args(argparse.Namespace):
     dest: str
     ca: str | None
     count: int
+    connections: int
 
 
 def tls(args: Args) -> ssl.SSLContext | bool:
@@ -71,7 +72,12 @@ def start() -> tuple[resource.struct_rusage, tuple[int, int]]:
     return resource.getrusage(resource.RUSAGE_SELF), machine_ticks()
 
 
-def report(seconds: float, total: int, start: tuple[resource.struct_rusage, tuple[int, int]]) -> None:
+def report(
+    seconds: float,
+    total: int,
+    start: tuple[resource.struct_rusage, tuple[int, int]],
+    extra: dict[str, Any] | None = None,
+) -> None:
     before, (busy_before, total_before) = start
     after = resource.getrusage(resource.RUSAGE_SELF)
     busy_after, total_after = machine_ticks()
@@ -90,12 +96,15 @@ def report(seconds: float, total: int, start: tuple[resource.struct_rusage, tupl
                 # the share of all the machine's CPUs in use during the transfer (this process, the
                 # upstream and everything else): near 1.0 means the transfer was CPU-bound
                 "machine_busy": (busy_after - busy_before) / max(1, total_after - total_before),
+                **(extra or {}),
             }
         )
     )
 
 
-def timed(transfer: Callable[[str, str], int], args: Args) -> None:
+def timed(
+    transfer: Callable[[str, str], int], args: Args, extra: Callable[[], dict[str, Any]] | None = None
+) -> None:
     """Warm up on the small job, then time ``transfer(JOB, DEST)``."""
     transfer(WARMUP_JOB, warmup_dest(args.dest))
     if args.dest != "-":
@@ -104,7 +113,7 @@ def timed(transfer: Callable[[str, str], int], args: Args) -> None:
     started = time.perf_counter()
     total = transfer(args.job, args.dest)
     seconds = time.perf_counter() - started
-    report(seconds, total, before)
+    report(seconds, total, before, extra() if extra else None)
 
 
 # -- third-party baselines --------------------------------------------------------------------------
@@ -221,6 +230,23 @@ def run_async_video_client(args: Args) -> None:
     asyncio.run(run())
 
 
+def run_segmented(args: Args) -> None:
+    """``VideoClient.download(durable=False, max_connections=N)`` (``--connections 0``: ``None``,
+    the adaptive setting); also reports the connections it used."""
+    from openrouter_video import VideoClient
+
+    connections = args.connections or None
+    used = [1]
+    with VideoClient(api_key="bench", base_url=args.base_url, verify=tls(args)) as client:
+
+        def transfer(job: str, dest: str) -> int:
+            result = client.download(job, dest, durable=False, max_connections=connections)
+            used[0] = result.connections
+            return result.size
+
+        timed(transfer, args, extra=lambda: {"connections": used[0]})
+
+
 # -- N downloads at once ----------------------------------------------------------------------------
 
 
@@ -279,6 +305,7 @@ RUNNERS: dict[str, Callable[[Args], None]] = {
     "async": run_async_video_client,
     "conc_async": run_concurrent_async,
     "conc_threads": run_concurrent_threads,
+    "segmented": run_segmented,
 }
 
 
@@ -292,6 +319,7 @@ def main() -> None:
     parser.add_argument("dest")
     parser.add_argument("--ca", help="CA bundle for HTTPS")
     parser.add_argument("--count", type=int, default=32, help="downloads at once (conc_*)")
+    parser.add_argument("--connections", type=int, default=1, help="max_connections (segmented; 0: None)")
     args = parser.parse_args(namespace=Args())
     RUNNERS[args.name](args)
 

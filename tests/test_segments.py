@@ -40,6 +40,7 @@ def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_segments, "MIN_SEGMENTED_SIZE", 1 * MIB)
     monkeypatch.setattr(_segments, "MIN_SPLIT", 256 * KIB)
     monkeypatch.setattr(_segments, "RAMP_WINDOW", 0.1)
+    monkeypatch.setattr(_segments, "RAMP_SETTLE", 0.02)
 
 
 @pytest.fixture(params=MODES)
@@ -121,15 +122,24 @@ def test_a_journal_that_does_not_tile_is_refused() -> None:
     assert plan is not None and plan.received == 20
 
 
-def test_the_ramp_adds_connections_while_they_pay_and_stops_when_one_does_not() -> None:
+def test_the_ramp_doubles_while_each_added_connection_pays_and_stops_when_they_do_not(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(_segments, "RAMP_WINDOW", 0.5)
+    monkeypatch.setattr(_segments, "RAMP_SETTLE", 0.1)
     ramp = _segments.Ramp(8, now=0.0, received=0)
-    assert not ramp.want_more(0.05, 10)  # the window is not over
-    assert ramp.want_more(0.5, 100)  # 1 connection: 200 B/s; try 2
-    assert ramp.want_more(1.0, 300)  # 2: 400 B/s, +100%: try 3
-    assert not ramp.want_more(1.5, 520) and ramp.settled  # 3: 440 B/s, +10%: keep 3
-    assert ramp.connections == 3
-    capped = _segments.Ramp(2, now=0.0, received=0)
-    assert capped.want_more(0.5, 100) and capped.settled  # at the cap
+    assert ramp.want_more(0.05, 10) == 0  # the window is not over
+    assert ramp.want_more(0.5, 100) == 1  # 1 connection: 200 B/s; now 2
+    assert ramp.want_more(0.55, 110) == 0  # settling
+    assert ramp.want_more(0.6, 120) == 0  # the measurement of 2 starts here
+    assert ramp.want_more(1.1, 320) == 2  # 2: 400 B/s, +100% for one more: now 4
+    assert ramp.want_more(1.25, 360) == 0  # the measurement of 4 starts here
+    assert ramp.want_more(1.75, 600) == 0 and ramp.settled  # 4: 436 B/s, +9% for two more (< 2 x 15%)
+    assert ramp.connections == 4
+    capped = _segments.Ramp(3, now=0.0, received=0)
+    assert capped.want_more(0.5, 100) == 1
+    capped.want_more(0.6, 120)
+    assert capped.want_more(1.1, 400) == 1 and capped.settled  # 2 -> 3, the cap
 
 
 # -- the core, against a simulated server ------------------------------------------------------------
@@ -191,7 +201,7 @@ def test_the_core_never_commits_a_mix_of_two_versions(
     outcome: Abandon | None = None
     for _ in range(10_000):
         clock[0] += 0.05
-        if core.want_worker():
+        for _ in range(core.want_workers()):
             workers.append(core.add_worker())
         idle = [w for w in workers if w not in active]
         worker = rng.choice(workers)

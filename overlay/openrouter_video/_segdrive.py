@@ -486,7 +486,7 @@ def run_sync(
         while any(t.is_alive() for t in threads):
             if outcome.stop.wait(TICK):
                 break
-            if core.want_worker():
+            for _ in range(core.want_workers()):
                 add(None)
     finally:
         outcome.stop.set() if outcome.error is not None or outcome.abandon is not None else None
@@ -608,7 +608,7 @@ async def run_async(
             await asyncio.wait(tasks, timeout=TICK)
             if outcome.stop.is_set():
                 break
-            if core.want_worker():
+            for _ in range(core.want_workers()):
                 add(None)
         await asyncio.gather(*tasks)
     finally:

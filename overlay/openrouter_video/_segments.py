@@ -8,8 +8,9 @@ own connection, into one preallocated partial file. The decisions live here; the
 * :class:`Plan` holds the :class:`Region` list, which always tiles ``[0, total)`` exactly. A worker
   claims an unowned region, or splits the largest one still being fetched (work stealing): the
   donor stops at the split point, the thief starts there.
-* :class:`Ramp` decides when to add a connection: one at first, another while the combined
-  throughput still grows by :data:`RAMP_GAIN` per added connection, up to ``max_connections``.
+* :class:`Ramp` decides when to add connections: one at first, then twice as many after each
+  measurement while the combined throughput still grows by :data:`RAMP_GAIN` per added
+  connection, up to ``max_connections``.
 * :class:`SegmentCore` judges every range response with the same rules as a single stream: the
   status and ``Content-Range`` must be exactly what was asked, the validators the file's, and a
   resume re-reads :data:`~._core.OVERLAP` bytes before the bytes kept and compares them
@@ -53,9 +54,12 @@ MIN_SPLIT: Final = 4 * 1024 * 1024
 DEFAULT_MAX_CONNECTIONS: Final = 4
 MAX_CONNECTIONS: Final = 16
 #: How long the throughput is measured at each number of connections before deciding again.
-RAMP_WINDOW: Final = 0.5
-#: Another connection is added while the last one raised the combined throughput by this factor.
-RAMP_GAIN: Final = 1.15
+RAMP_WINDOW: Final = 1.0
+#: How long after adding connections the measurement of the new count starts.
+RAMP_SETTLE: Final = 0.1
+#: Connections are added while each one the last step added raised the combined throughput by this
+#: much (a fraction of the throughput before the step).
+RAMP_GAIN: Final = 0.15
 
 
 @dataclass(eq=False)
@@ -157,29 +161,40 @@ class Plan:
 
 
 class Ramp:
-    """When to add a connection: after each :data:`RAMP_WINDOW` at ``n`` connections, add one if ``n``
-    is 1 or the throughput at ``n`` beat that at ``n - 1`` by :data:`RAMP_GAIN`; else stop adding."""
+    """How many connections to add, and when: the count doubles (1, 2, 4, 8, ...) after each
+    :data:`RAMP_WINDOW` of measurement, as long as the last step raised the combined throughput by
+    :data:`RAMP_GAIN` per connection it added (two more must bring +30%); else it stops there. The
+    measurement of a step starts :data:`RAMP_SETTLE` after it, once the new connections are sending.
+    """
 
     def __init__(self, max_connections: int, now: float, received: int) -> None:
         self.max_connections = max_connections
         self.connections = 1
         self.settled = max_connections <= 1
-        self._since, self._from = now, received
-        self._previous: float | None = None  # throughput at one connection fewer
+        self._since: float = now
+        self._from: int | None = received
+        self._previous: float | None = None  # throughput before the last step
+        self._added = 0  # connections the last step added
 
-    def want_more(self, now: float, received: int) -> bool:
-        """Called often with the clock and the bytes received so far; True: start a connection now."""
-        if self.settled or now - self._since < RAMP_WINDOW:
-            return False
+    def want_more(self, now: float, received: int) -> int:
+        """Called often with the clock and the bytes received so far: how many connections to start now."""
+        if self.settled or now < self._since:
+            return 0
+        if self._from is None:  # the settling time after a step is over: measure from here
+            self._since, self._from = now, received
+            return 0
+        if now - self._since < RAMP_WINDOW:
+            return 0
         rate = (received - self._from) / (now - self._since)
-        if self._previous is not None and rate < self._previous * RAMP_GAIN:
-            self.settled = True  # the last connection did not pay: keep what there is
-            return False
+        if self._previous is not None and rate < self._previous * (1 + RAMP_GAIN * self._added):
+            self.settled = True  # the last step did not pay: keep what there is
+            return 0
         self._previous = rate
-        self._since, self._from = now, received
-        self.connections += 1
+        self._added = min(self.connections, self.max_connections - self.connections)
+        self.connections += self._added
         self.settled = self.connections >= self.max_connections
-        return True
+        self._since, self._from = now + RAMP_SETTLE, None
+        return self._added
 
     def lost(self) -> None:
         """A worker found nothing left to fetch: no point adding more."""
@@ -274,9 +289,9 @@ class SegmentCore:
         self.peak_connections = max(self.peak_connections, sum(1 for w in self._workers.values() if w.region))
         return region
 
-    def want_worker(self) -> bool:
-        """Whether to start another connection now (see :class:`Ramp`)."""
-        return self.can_split and self.ramp.want_more(self.policy.clock(), self.plan.received)
+    def want_workers(self) -> int:
+        """How many connections to start now (see :class:`Ramp`)."""
+        return self.ramp.want_more(self.policy.clock(), self.plan.received) if self.can_split else 0
 
     @property
     def complete(self) -> bool:
