@@ -418,14 +418,16 @@ def killed(fake: FakeOpenRouter, tmp_path: Path) -> Iterator[tuple[bytes, Path, 
     yield data, dest, journal
 
 
+@pytest.mark.parametrize("connections", [4, 1])
 def test_after_sigkill_a_rerun_continues_every_range_where_it_stopped(
-    fake: FakeOpenRouter, killed: tuple[bytes, Path, list[list[int]]]
+    fake: FakeOpenRouter, killed: tuple[bytes, Path, list[list[int]]], connections: int
 ) -> None:
+    # With max_connections=1 too: the partial of a segmented download is continued range by range.
     data, dest, journal = killed
     fake.rate = None
     before = len(fake.requests)
     harness = Harness("sync", fake)
-    result = harness.download("job-1", dest, max_connections=4)
+    result = harness.download("job-1", dest, max_connections=connections)
     assert dest.read_bytes() == data
     asked = ranges_of([r for r in fake.requests[before:] if r.path.endswith("/content")])
     # every range that had bytes continues after them (with the overlap re-read), none from its start
@@ -435,3 +437,23 @@ def test_after_sigkill_a_rerun_continues_every_range_where_it_stopped(
             assert any(a == expected for a, _ in asked), (journal, asked)
     assert result.resumed_from == sum(written - start for start, written, end in journal)
     assert (0, None) not in asked  # no request started over from byte 0
+
+
+def test_an_error_answer_is_the_same_error_as_with_one_stream(h: Harness, tmp_path: Path) -> None:
+    from openrouter_video.errors import NotFoundError
+
+    with pytest.raises(NotFoundError):
+        h.download("no-such-job", tmp_path / "out.mp4", max_connections=4)
+    assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_the_cli_takes_connections(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    data = video(3 * MIB)
+    fake.add_video("clip", data)
+    env = {**os.environ, "OPENROUTER_API_KEY": fake.api_key}
+    command = [sys.executable, "-m", "openrouter_video", "download", "clip", "-o", str(tmp_path) + "/"]
+    ok = subprocess.run([*command, "--connections", "4", "--quiet", "--base-url", fake.base_url], env=env)
+    assert ok.returncode == 0 and (tmp_path / "clip.mp4").read_bytes() == data
+    assert ranges_of(content_requests(fake))[0] == (0, None)
+    bad = subprocess.run([*command, "--connections", "17"], env=env, capture_output=True, text=True)
+    assert bad.returncode == 2 and "--connections: must be a whole number from 1 to 16" in bad.stderr

@@ -371,6 +371,8 @@ def _cap(value: float | None, left: float) -> float:
 
 #: How often the shells ask the ramp whether to add a connection.
 TICK: Final = 0.05
+#: How long the sync shell waits for its workers to stop once the download is over or failed.
+JOIN_SECONDS: Final = 2.0
 
 
 class _Outcome:
@@ -489,16 +491,12 @@ def run_sync(
             for _ in range(core.want_workers()):
                 add(None)
     finally:
-        outcome.stop.set() if outcome.error is not None or outcome.abandon is not None else None
+        # Workers stop at their next chunk; one stuck on a silent connection is left behind (it is
+        # a daemon thread, and only the writer thread, stopped by the caller, writes to the file).
+        outcome.stop.set()
+        deadline = time.monotonic() + JOIN_SECONDS
         for thread in threads:
-            while thread.is_alive():
-                try:
-                    thread.join()
-                except BaseException:  # Ctrl-C: stop the workers, then let it through
-                    outcome.stop.set()
-                    for other in threads:
-                        other.join()
-                    raise
+            thread.join(max(0.0, deadline - time.monotonic()))
     if outcome.error is not None:
         raise outcome.error
     return outcome.abandon
@@ -612,7 +610,7 @@ async def run_async(
                 add(None)
         await asyncio.gather(*tasks)
     finally:
-        outcome.stop.set() if outcome.error is not None or outcome.abandon is not None else None
+        outcome.stop.set()
         for task in tasks:
             if not task.done():
                 task.cancel()

@@ -13,6 +13,7 @@ import hashlib
 import inspect
 import os
 import ssl
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import aclosing
@@ -31,11 +32,11 @@ from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._core import DownloadCore, Verdict, Verified, connection_error
 from ._drivers import AsyncDriver, SyncDriver
 from ._files import PartialFile, ensure_directory, resolve_destination
-from ._journal import DEFAULT_PARTIAL_TTL
+from ._journal import DEFAULT_PARTIAL_TTL, partial_paths
 from ._options import GenerateOptions, request_body
 from ._retry import RetryPolicy, logger
 from ._secrets import clean_key
-from ._segdrive import SegmentFile, build_request, run_async, run_sync
+from ._segdrive import SegmentFile, build_request, read_segment_state, run_async, run_sync
 from ._segments import (
     DEFAULT_MAX_CONNECTIONS,
     MAX_CONNECTIONS,
@@ -414,6 +415,20 @@ class _ClientBase:
     def _output_dir(dest_dir: str | os.PathLike[str]) -> Path:
         return ensure_directory(dest_dir)  # made (or refused) before a paid job is submitted
 
+    def _segmented_partial(
+        self,
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        request: dict[str, Any],
+        options: _FileOptions,
+    ) -> bool:
+        """Whether a segmented download of this output left a partial at this destination (it is
+        continued range by range, whatever ``max_connections`` now says: nothing paid for is lost)."""
+        path = resolve_destination(dest, job_id, index, options.overwrite)
+        state = read_segment_state(partial_paths(path)[1])
+        return state is not None and state.get("source") == self._source(request)
+
     def _segment_file(
         self,
         job_id: str,
@@ -724,8 +739,8 @@ class VideoClient(_ClientBase):
         and a content change seen by any of them starts the whole file again over one connection.
         It applies when the server answers a range request with 206 and the whole length (else one
         stream does it all), and splits only videos of 16 MiB or more with a strong ETag or a
-        Last-Modified date. The partial records every range, so a later call continues each one.
-        ``1`` (the default) is one stream.
+        Last-Modified date. The partial records every range, so a later call continues each one
+        (even with ``max_connections=1``). ``1`` (the default) is one stream.
 
         Raises :class:`FileExistsError` / :class:`FileNotFoundError` before any request,
         :class:`~openrouter_video.errors.DownloadLockedError` when another process is downloading to
@@ -734,7 +749,7 @@ class VideoClient(_ClientBase):
         core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
         connections = _connections(max_connections)
-        if connections > 1:
+        if connections > 1 or self._segmented_partial(job_id, dest, index, request, options):
             result = self._download_segmented(
                 core, request, job_id, dest, index, options, connections, on_progress
             )
@@ -786,15 +801,13 @@ class VideoClient(_ClientBase):
             progress = _Progress(on_progress)
             total = segments.total
             handed, first = first, None
-            outcome = run_sync(
-                http,
-                request,
-                segments,
-                sink,
-                self.retry.sleep,
-                lambda: progress.update(segments.plan.received, total),
-                handed,
-            )
+            reporting = threading.Lock()  # the workers' threads report: one at a time
+
+            def report() -> None:
+                with reporting:
+                    progress.update(segments.plan.received, total)
+
+            outcome = run_sync(http, request, segments, sink, self.retry.sleep, report, handed)
             result = run.finish(segments, outcome)
             if result is not None:
                 progress.update(total, total, force=True)
@@ -1021,7 +1034,7 @@ class AsyncVideoClient(_ClientBase):
         core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
         connections = _connections(max_connections)
-        if connections > 1:
+        if connections > 1 or self._segmented_partial(job_id, dest, index, request, options):
             result = await self._download_segmented(
                 core, request, job_id, dest, index, options, connections, on_progress
             )
