@@ -457,3 +457,119 @@ def test_the_cli_takes_connections(fake: FakeOpenRouter, tmp_path: Path) -> None
     assert ranges_of(content_requests(fake))[0] == (0, None)
     bad = subprocess.run([*command, "--connections", "17"], env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "--connections: must be a whole number from 1 to 16" in bad.stderr
+
+
+# -- found by a second review ------------------------------------------------------------------------
+
+
+def _sink(tmp_path: Path, total: int) -> Any:
+    from openrouter_video._segdrive import SegmentFile
+
+    sink = SegmentFile(
+        tmp_path / "out.mp4",
+        overwrite=False,
+        source="s",
+        sha256=False,
+        durable=False,
+        keep_partial=False,
+        partial_ttl=None,
+    )
+    sink.begin(Resumable(etag='"e"', total=total))
+    return sink
+
+
+def test_every_task_waiting_for_room_in_the_queue_is_woken(tmp_path: Path) -> None:
+    # One slot for "wake me" lost all but the last waiter: with two async connections and a slow
+    # disk, the other task waited forever and the download never returned.
+    import threading as _threading
+
+    from openrouter_video._segdrive import MAX_QUEUED_WRITES
+
+    sink = _sink(tmp_path, 64 * KIB)
+    region = sink.plan.regions[0]
+    for i in range(MAX_QUEUED_WRITES):
+        assert sink.try_put(region, i, b"x", lambda: None)
+    woken = {"a": _threading.Event(), "b": _threading.Event()}
+    assert not sink.try_put(region, 100, b"a", woken["a"].set)
+    assert not sink.try_put(region, 101, b"b", woken["b"].set)
+    sink.start()
+    try:
+        assert woken["a"].wait(5) and woken["b"].wait(5)
+    finally:
+        sink.discard()
+
+
+def test_workers_may_claim_while_the_shell_adds_workers() -> None:
+    # claim() counted the fetching workers over the table add_worker() was growing in another
+    # thread: "dictionary changed size during iteration" ended the download.
+    import threading as _threading
+
+    errors: list[BaseException] = []
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(30):
+            total = 1 << 30
+            core = SegmentCore(
+                RetryPolicy(),
+                what="x",
+                content=Resumable(etag='"a"', total=total),
+                plan=Plan(total, min_split=1),
+                max_connections=16,
+            )
+            worker = core.add_worker()
+            stop = _threading.Event()
+
+            def claimer(core: SegmentCore = core, worker: int = worker, stop: Any = stop) -> None:
+                try:
+                    while not stop.is_set():
+                        core.claim(worker)
+                except Exception as exc:
+                    errors.append(exc)
+                    stop.set()
+
+            thread = _threading.Thread(target=claimer)
+            thread.start()
+            for _ in range(200):
+                core.add_worker()
+            stop.set()
+            thread.join()
+            assert not errors, errors[0]
+    finally:
+        sys.setswitchinterval(old)
+
+
+def test_the_deadline_covers_the_fallback_to_one_stream_too(h: Harness, tmp_path: Path) -> None:
+    from openrouter_video.errors import DeadlineExceededError
+
+    data = video(3 * MIB)
+    h.fake.add_video("job-1", data, headers=digest_headers(data, wrong=True))  # segments, then one stream
+    h.fake.rate = 1 * MIB
+    started = time.monotonic()
+    with pytest.raises(DeadlineExceededError):
+        h.download("job-1", tmp_path / "out.mp4", max_connections=4, deadline=2.5)
+    assert time.monotonic() - started < 3.5  # was 3.4 to 5 s: the fallback got a deadline of its own
+
+
+def test_ctrl_c_while_the_threads_stop_is_not_swallowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading as _threading
+
+    sink = _sink(tmp_path, 64 * KIB)
+    sink.start()
+    real_join = _threading.Thread.join
+    calls = [0]
+
+    def join(self: Any, timeout: float | None = None) -> None:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise KeyboardInterrupt
+        real_join(self, timeout)
+
+    monkeypatch.setattr(_threading.Thread, "join", join)
+    with pytest.raises(KeyboardInterrupt):
+        sink.discard()
+    monkeypatch.setattr(_threading.Thread, "join", real_join)
+    assert not [t for t in _threading.enumerate() if t.name.startswith("openrouter-video-pwrite")]
+    assert sorted(os.listdir(tmp_path)) == []

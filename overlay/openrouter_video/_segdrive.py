@@ -47,6 +47,10 @@ JOURNAL_SECONDS: Final = 0.5
 _STOP: Final = object()
 
 
+class _Closed(Exception):
+    """The download this worker belonged to has ended (a worker left behind stops here)."""
+
+
 def read_segment_state(path: Path) -> dict[str, Any] | None:
     """A segmented partial's state file, validated like a single-stream one, or ``None``."""
     state = read_state(path, version=SEGMENT_STATE_VERSION)
@@ -113,7 +117,13 @@ class SegmentFile:
         self._journaler: threading.Thread | None = None
         self._journal_stop = threading.Event()
         self.error: BaseException | None = None
-        self._on_room: Callable[[], None] | None = None
+        #: The event loop's tasks waiting for room in the queue (each woken once an item is taken).
+        self._waiters: list[Callable[[], None]] = []
+        self._room = threading.Lock()
+        self._closed = False
+        #: Held by the end of the download (verify, commit) and by abort/discard, so that a cancel
+        #: arriving while the file is verified or committed waits for that to finish.
+        self._ending = threading.RLock()
         try:
             self._open_existing()
         except BaseException:
@@ -182,20 +192,30 @@ class SegmentFile:
     # -- the producer side ---------------------------------------------------------------------------
     def put(self, region: Region, offset: int, data: bytes) -> None:
         """Queue ``data`` for ``offset`` (of ``region``), waiting while the writer is behind."""
-        if self.error is not None:
-            raise self.error
-        self._queue.put((region, offset, data))
+        while True:
+            if self.error is not None:
+                raise self.error
+            if self._closed:  # a worker left behind after the download ended
+                raise _Closed
+            try:
+                self._queue.put((region, offset, data), timeout=0.25)
+                return
+            except queue.Full:
+                continue
 
     def try_put(self, region: Region, offset: int, data: bytes, on_room: Callable[[], None]) -> bool:
-        """:meth:`put` without waiting: False (and ``on_room`` later, from the writer) when full."""
+        """:meth:`put` without waiting: False when full, and then ``on_room`` is called (from the
+        writer thread) once the writer has taken an item. Any number of tasks may wait at once."""
         if self.error is not None:
             raise self.error
-        self._on_room = on_room
-        try:
-            self._queue.put_nowait((region, offset, data))
-        except queue.Full:
-            return False
-        self._on_room = None
+        if self._closed:
+            raise _Closed
+        with self._room:  # a failed put and its registration are one step for the writer's wake-up
+            try:
+                self._queue.put_nowait((region, offset, data))
+            except queue.Full:
+                self._waiters.append(on_room)
+                return False
         return True
 
     def flush(self) -> None:
@@ -211,9 +231,10 @@ class SegmentFile:
         while True:
             item = self._queue.get()
             try:
-                if (on_room := self._on_room) is not None:
-                    self._on_room = None
-                    on_room()
+                with self._room:
+                    waiters, self._waiters = self._waiters, []
+                for wake in waiters:
+                    wake()
                 if item is _STOP:
                     return
                 if self.error is not None:
@@ -252,7 +273,21 @@ class SegmentFile:
             },
         )
 
+    def _halt(self) -> None:
+        """:meth:`_stop`, finished even when interrupted (Ctrl-C) meanwhile: the interruption is
+        raised once both threads have stopped, so that the file is never closed under them."""
+        pending: BaseException | None = None
+        while True:
+            try:
+                self._stop()
+                break
+            except BaseException as exc:
+                pending = pending or exc
+        if pending is not None:
+            raise pending
+
     def _stop(self) -> None:
+        self._closed = True
         if self._journaler is not None:
             self._journal_stop.set()
             self._journaler.join()
@@ -265,6 +300,10 @@ class SegmentFile:
     # -- the end -----------------------------------------------------------------------------------
     def verify(self) -> BoxWalk:
         """Walk the boxes of the whole file and compute its digests (the server's and ``sha256``)."""
+        with self._ending:
+            return self._verify()
+
+    def _verify(self) -> BoxWalk:
         self.flush()
         fd, content = self._fd, self.content
         assert fd is not None and content is not None and content.total is not None
@@ -288,7 +327,11 @@ class SegmentFile:
 
     def commit(self) -> None:
         """Fsync (``durable``), move the file into place, fsync the directory; the state file goes."""
-        self._stop()
+        with self._ending:
+            self._commit()
+
+    def _commit(self) -> None:
+        self._halt()
         if self.error is not None:
             raise self.error
         fd = self._fd
@@ -308,38 +351,45 @@ class SegmentFile:
 
     def abort(self, *, keep: bool | None = None) -> Path | None:
         """Stop writing and unlock; keep the partial and its journal for the next call (``keep``,
-        default ``keep_partial``) or delete them. Returns the partial kept, if any."""
-        if self._fd is None:
-            return None
-        keep = self.keep_partial if keep is None else keep
-        with contextlib.suppress(BaseException):
-            self._stop()
-        kept = keep and self.plan is not None and self.plan.received > 0 and self.error is None
-        if kept:
+        default ``keep_partial``) or delete them. Returns the partial kept, if any. A Ctrl-C
+        meanwhile is raised once this is done."""
+        with self._ending:
+            if self._fd is None:
+                return None
+            keep = self.keep_partial if keep is None else keep
             try:
-                self._journal()
-            except OSError:
-                kept = False
-        self._lock.release()
-        self._fd = None
-        if not kept:
-            remove(self.part_path, self.state_path)
-            return None
-        return self.part_path
+                self._halt()
+            finally:
+                kept = keep and self.plan is not None and self.plan.received > 0 and self.error is None
+                if kept:
+                    try:
+                        self._journal()
+                    except OSError:
+                        kept = False
+                self._lock.release()
+                self._fd = None
+                if not kept:
+                    remove(self.part_path, self.state_path)
+            return self.part_path if kept else None
 
     def release(self) -> None:
         """Unlock without touching anything (the caller downloads with one stream instead)."""
-        self._stop()
-        self._lock.release()
-        self._fd = None
+        with self._ending:
+            try:
+                self._halt()
+            finally:
+                self._lock.release()
+                self._fd = None
 
     def discard(self) -> None:
         """Delete the partial and its journal and unlock (one stream starts again from byte 0)."""
-        with contextlib.suppress(BaseException):
-            self._stop()
-        self._lock.release()
-        self._fd = None
-        remove(self.part_path, self.state_path)
+        with self._ending:
+            try:
+                self._halt()
+            finally:
+                self._lock.release()
+                self._fd = None
+                remove(self.part_path, self.state_path)
 
 
 # -- the shells --------------------------------------------------------------------------------------

@@ -269,9 +269,9 @@ class SegmentCore:
 
     # -- work ------------------------------------------------------------------------------------
     def add_worker(self) -> int:
-        number = len(self._workers)
-        self._workers[number] = _Worker()
-        self.peak_connections = max(self.peak_connections, sum(1 for w in self._workers.values() if w.region))
+        with self.plan.lock:  # workers' threads read the table while the shell adds to it
+            number = len(self._workers)
+            self._workers[number] = _Worker()
         return number
 
     def claim(self, worker: int) -> Region | None:
@@ -281,12 +281,13 @@ class SegmentCore:
             if state.region is not None:
                 self.plan.release(state.region)
             region = self.plan.claim(worker, split=self.can_split)
-        state.region = region
+            state.region = region
+            fetching = sum(1 for w in self._workers.values() if w.region is not None)
+            self.peak_connections = max(self.peak_connections, fetching)
         state.failures = 0
         state.last_progress = None
         if region is None:
             self.ramp.lost()
-        self.peak_connections = max(self.peak_connections, sum(1 for w in self._workers.values() if w.region))
         return region
 
     def want_workers(self) -> int:
@@ -300,7 +301,8 @@ class SegmentCore:
     # -- requests ----------------------------------------------------------------------------------
     def request_headers(self, worker: int) -> dict[str, str]:
         """``Range`` (the region's rest, with the overlap before it) and ``If-Range``; counts an attempt."""
-        self.attempts += 1
+        with self.plan.lock:
+            self.attempts += 1
         state = self._workers[worker]
         region = state.region
         assert region is not None

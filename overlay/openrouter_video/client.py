@@ -755,7 +755,8 @@ class VideoClient(_ClientBase):
             )
             if result is not None:
                 return result
-            core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
+            left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
+            core, request = self._core(job_id, index, can_restart=True, deadline=left)  # same deadline
         with self._sink(job_id, dest, index, request, options) as sink:
             job = _DownloadJob(core, sink, on_progress)
             driver = SyncDriver(self.api.get_httpx_client(), request, core, self.retry.sleep, sink.check)
@@ -1040,7 +1041,8 @@ class AsyncVideoClient(_ClientBase):
             )
             if result is not None:
                 return result
-            core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
+            left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
+            core, request = self._core(job_id, index, can_restart=True, deadline=left)  # same deadline
         # Made on the event loop (a lock, a state file, a directory listing: milliseconds), so that a
         # cancel can never leave it behind half made, with its lock held.
         with self._sink(job_id, dest, index, request, options) as sink:
