@@ -445,6 +445,7 @@ def test_an_error_answer_is_the_same_error_as_with_one_stream(h: Harness, tmp_pa
     with pytest.raises(NotFoundError):
         h.download("no-such-job", tmp_path / "out.mp4", max_connections=4)
     assert sorted(os.listdir(tmp_path)) == []
+    assert len(content_requests(h.fake)) == 1  # raised from the first answer, not asked again
 
 
 def test_the_cli_takes_connections(fake: FakeOpenRouter, tmp_path: Path) -> None:
@@ -573,3 +574,33 @@ def test_ctrl_c_while_the_threads_stop_is_not_swallowed(
     monkeypatch.setattr(_threading.Thread, "join", real_join)
     assert not [t for t in _threading.enumerate() if t.name.startswith("openrouter-video-pwrite")]
     assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_a_206_shorter_than_asked_is_taken_and_the_rest_asked_for_again() -> None:
+    # A server may send less than the range asked for; that is a cut, not another content.
+    total = 8 * MIB
+    policy = RetryPolicy(jitter=lambda: 0.0)
+    core = SegmentCore(
+        policy,
+        what="GET x",
+        content=Resumable(etag='"e"', total=total),
+        plan=Plan(total, [Region(0, 4 * MIB, 4 * MIB, 4 * MIB), Region(4 * MIB, total, 4 * MIB, 4 * MIB)]),
+        max_connections=1,
+    )
+    worker = core.add_worker()
+    region = core.claim(worker)
+    assert region is not None and region.start == 4 * MIB
+    assert core.request_headers(worker)["Range"] == f"bytes={4 * MIB}-{total - 1}"
+    end = 4 * MIB + 100 * KIB - 1
+    decision = core.on_response(
+        worker, 206, {"etag": '"e"', "content-range": f"bytes {4 * MIB}-{end}/{total}"}
+    )
+    assert isinstance(decision, Take)
+    head = decision.head
+    _, offset, data, done = core.on_chunk(
+        worker, head.feed(b"v" * (100 * KIB)) if not head.passed else b"v" * (100 * KIB)
+    )
+    assert offset == 4 * MIB and len(data) == 100 * KIB and not done
+    retry = core.on_body_end(worker, None, head)
+    assert isinstance(retry, Retry) and retry.resume
+    assert core.request_headers(worker)["Range"] == f"bytes={4 * MIB + 100 * KIB - OVERLAP}-{total - 1}"

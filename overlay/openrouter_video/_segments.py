@@ -358,7 +358,7 @@ class SegmentCore:
             status == 206
             and parsed is not None
             and parsed[0] == state.asked_from
-            and parsed[1] >= region.end - 1
+            and parsed[1] >= region.pos  # less than asked is allowed: the rest is asked for again
             and encoding in ("", "identity")
         )
         if not fits:

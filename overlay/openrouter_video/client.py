@@ -29,7 +29,7 @@ from openrouter_video_api.api.video_generation import list_videos_content
 from . import _segments, jobs
 from ._bodies import BoundedBody
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from ._core import DownloadCore, Verdict, Verified, connection_error
+from ._core import ERROR_BODY_LIMIT, DownloadCore, Fail, Verdict, Verified, connection_error
 from ._drivers import AsyncDriver, SyncDriver
 from ._files import PartialFile, ensure_directory, resolve_destination
 from ._journal import DEFAULT_PARTIAL_TTL, partial_paths
@@ -53,6 +53,7 @@ from .errors import (
     InvalidRequestError,
     OpenRouterVideoError,
     RateLimitError,
+    UnexpectedContentError,
     VideoJobTimeoutError,
 )
 from .jobs import JobWaiter, VideoJob, VideoModelInfo
@@ -482,6 +483,28 @@ def _connections(max_connections: int | None) -> int:
     return max_connections
 
 
+def _read_error_body(chunks: Iterator[bytes], headers: httpx.Headers) -> bytes:
+    try:
+        body = BoundedBody(headers.get("content-encoding"), ERROR_BODY_LIMIT)
+        for chunk in chunks:
+            if not body.feed(chunk):
+                break
+    except (httpx.HTTPError, UnexpectedContentError):
+        return b""
+    return body.body()
+
+
+async def _aread_error_body(response: httpx.Response) -> bytes:
+    try:
+        body = BoundedBody(response.headers.get("content-encoding"), ERROR_BODY_LIMIT)
+        async for chunk in response.aiter_raw():
+            if not body.feed(chunk):
+                break
+    except (httpx.HTTPError, UnexpectedContentError):
+        return b""
+    return body.body()
+
+
 class _Segmented:
     """A segmented download's set-up and end, shared by the sync and async clients (the middle is
     :func:`~._segdrive.run_sync` or :func:`~._segdrive.run_async`)."""
@@ -497,6 +520,13 @@ class _Segmented:
             return False
         self.sink.begin(content)
         return True
+
+    def raise_error(self, response: httpx.Response, body: bytes) -> None:
+        """An error answer to the first request: raise what one stream would raise, unless one
+        stream would retry it (then it does, with its own policy)."""
+        action = self.core.on_error_body(response.status_code, response.headers, body)
+        if isinstance(action, Fail):
+            raise action.error
 
     def segment_core(self, max_connections: int) -> SegmentCore:
         sink, core = self.sink, self.core
@@ -794,6 +824,12 @@ class VideoClient(_ClientBase):
                 except (httpx.RequestError, httpx.InvalidURL):
                     sink.discard()  # one stream retries it, and names the error
                     return None
+                if first.status_code not in (200, 206, 416):  # the same error one stream would raise
+                    body = _read_error_body(first.iter_raw(), first.headers)
+                    first.close()
+                    sink.discard()
+                    run.raise_error(first, body)
+                    return None
                 if not run.eligible(first):
                     first.close()
                     sink.discard()
@@ -1087,6 +1123,12 @@ class AsyncVideoClient(_ClientBase):
                     )
                 except (httpx.RequestError, httpx.InvalidURL):
                     sink.discard()
+                    return None
+                if first.status_code not in (200, 206, 416):
+                    body = await _aread_error_body(first)
+                    await first.aclose()
+                    sink.discard()
+                    run.raise_error(first, body)
                     return None
                 if not run.eligible(first):
                     await first.aclose()
