@@ -604,3 +604,17 @@ def test_a_206_shorter_than_asked_is_taken_and_the_rest_asked_for_again() -> Non
     retry = core.on_body_end(worker, None, head)
     assert isinstance(retry, Retry) and retry.resume
     assert core.request_headers(worker)["Range"] == f"bytes={4 * MIB + 100 * KIB - OVERLAP}-{total - 1}"
+
+
+def test_a_file_with_a_range_not_written_is_never_verified_as_whole(tmp_path: Path) -> None:
+    from openrouter_video.errors import IncompleteDownloadError
+
+    sink = _sink(tmp_path, 64 * KIB)
+    sink.start()
+    region = sink.plan.regions[0]
+    sink.put(region, 0, b"x" * (32 * KIB))  # half of it
+    try:
+        with pytest.raises(IncompleteDownloadError, match="not all written"):
+            sink.verify()
+    finally:
+        sink.discard()

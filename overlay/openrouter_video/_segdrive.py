@@ -35,7 +35,7 @@ from ._journal import lock_partial, partial_paths, read_state, remove, sweep_par
 from ._retry import log_retry
 from ._segments import Abandon, Plan, Region, SegmentCore, Take
 from ._verify import BoxWalk, walk_boxes
-from .errors import UnexpectedContentError
+from .errors import IncompleteDownloadError, UnexpectedContentError
 
 #: The state file's version for segmented partials (single-stream ones are version 1).
 SEGMENT_STATE_VERSION: Final = 2
@@ -305,9 +305,16 @@ class SegmentFile:
 
     def _verify(self) -> BoxWalk:
         self.flush()
-        fd, content = self._fd, self.content
-        assert fd is not None and content is not None and content.total is not None
+        fd, content, plan = self._fd, self.content, self.plan
+        assert fd is not None and content is not None and content.total is not None and plan is not None
         total = content.total
+        holes = [r for r in plan.regions if r.written != r.end]
+        if holes:  # never expected: the last guard before a commit
+            raise IncompleteDownloadError(
+                f"{len(holes)} ranges are not all written (first: bytes {holes[0].written}-{holes[0].end})",
+                received=sum(r.written - r.start for r in plan.regions),
+                expected=total,
+            )
         boxes = walk_boxes(lambda offset, size: os.pread(fd, size, offset), total)
         names = set(content.digests) | ({"sha256"} if self.sha256_wanted else set())
         if names:

@@ -813,9 +813,9 @@ class VideoClient(_ClientBase):
             sink.release()
             return None
         run = _Segmented(self, core, request, sink)
-        http = self.api.get_httpx_client()
         first: httpx.Response | None = None
         try:
+            http = self.api.get_httpx_client()
             if sink.plan is None:
                 try:
                     first = http.send(
@@ -1113,9 +1113,9 @@ class AsyncVideoClient(_ClientBase):
             sink.release()
             return None
         run = _Segmented(self, core, request, sink)
-        http = self.api.get_async_httpx_client()
         first: httpx.Response | None = None
         try:
+            http = self.api.get_async_httpx_client()
             if sink.plan is None:
                 try:
                     first = await http.send(
