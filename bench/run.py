@@ -1050,12 +1050,17 @@ def main(argv: list[str] | None = None) -> int:
         json_path.write_text(json.dumps(document, indent=1) + "\n")
     print(report)
     if args.readme:
-        text = args.readme.read_text()
-        if START in text and END in text:
-            before, rest = text.split(START, 1)
-            _, after = rest.split(END, 1)
-            args.readme.write_text(f"{before}{START}\n{report}{END}{after}")
+        paste(args.readme, START, END, report)
     return 1 if failures else 0
+
+
+def paste(readme: Path, start: str, end: str, report: str) -> None:
+    """Replace what ``readme`` holds between the markers ``start`` and ``end`` with ``report``."""
+    text = readme.read_text()
+    if start in text and end in text:
+        before, rest = text.split(start, 1)
+        _, after = rest.split(end, 1)
+        readme.write_text(f"{before}{start}\n{report}{end}{after}")
 
 
 def describe(up: Upstream, out: Path, limit_rate: str) -> list[str]:

@@ -14,7 +14,8 @@ each connection. Contenders take turns within each round:
 
 The peak RSS target is read from the capped ``max_connections=8`` runs that reached 8 connections.
 
-Every Python run is ``durable=False``, in its own process (bench/contender.py), timed after the
+Every file is compared byte for byte with the one nginx served (after the clock stops). Every
+Python run is ``durable=False``, in its own process (bench/contender.py), timed after the
 client is made and warmed up; curl and aria2c are timed as whole processes. Before every run, the
 page-cache step of bench/run.py; memory is held as there (hold_free_pages). The report gives the
 median throughput (min-max), the median of the per-round ratios, the connections used, peak RSS, and
@@ -25,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import filecmp
 import json
 import os
 import shutil
@@ -45,6 +47,7 @@ from run import (
     machine,
     make_payload,
     parse_size,
+    paste,
     settle_page_cache,
     spawn,
     spread,
@@ -95,9 +98,11 @@ def one(up: Upstream, out: Path, run: Run, size: int, serial: int) -> dict[str, 
         inner = json.loads(outcome.stdout)
         record.update(seconds=inner["seconds"], rss=inner["peak_rss"], used=inner["connections"])
     written = dest.stat().st_size
+    # byte for byte, after the clock stopped: segments against nginx's own Range handling never splice
+    same = written == size and filecmp.cmp(dest, up.www / f"{job}.mp4", shallow=False)
     dest.unlink()
-    if written != size:
-        raise RuntimeError(f"{run.key} wrote {written} bytes, expected {size}")
+    if not same:
+        raise RuntimeError(f"{run.key} wrote {written} bytes that differ from the {size} served")
     record["bytes"] = size
     return record
 
@@ -269,11 +274,7 @@ def main(argv: list[str] | None = None) -> int:
         json_path.write_text(json.dumps(document, indent=1) + "\n")
     print(report)
     if args.readme:
-        text = args.readme.read_text()
-        if START in text and END in text:
-            head, rest = text.split(START, 1)
-            _, tail = rest.split(END, 1)
-            args.readme.write_text(f"{head}{START}\n{report}{END}{tail}")
+        paste(args.readme, START, END, report)
     return 0
 
 

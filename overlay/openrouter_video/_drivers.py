@@ -45,8 +45,17 @@ CheckKept = Callable[[], Verdict]
 def _build(
     http: httpx.Client | httpx.AsyncClient, request: dict[str, Any], core: DownloadCore
 ) -> httpx.Request:
-    headers = core.request_headers()
-    left = core.time_left()
+    return build_request(http, request, core.request_headers(), core.time_left())
+
+
+def build_request(
+    http: httpx.Client | httpx.AsyncClient,
+    request: dict[str, Any],
+    headers: dict[str, str],
+    left: float | None,
+) -> httpx.Request:
+    """The request for ``request`` (the generated ``_get_kwargs``) with ``headers``, no transport
+    retries, and every timeout capped by ``left`` seconds (what is left of the call's deadline)."""
     timeout: Any = http.timeout
     if left is not None:  # no single wait may outlast the call's deadline
         t = http.timeout
@@ -63,6 +72,37 @@ def _build(
 
 def _cap(value: float | None, left: float) -> float:
     return left if value is None else min(value, left)
+
+
+def read_bounded(response: httpx.Response) -> bytes:
+    """The body of a response that is not the video, at most :data:`~._core.ERROR_BODY_LIMIT`
+    bytes decoded (empty if it cannot be read)."""
+    try:
+        body = BoundedBody(response.headers.get("content-encoding"), ERROR_BODY_LIMIT)
+    except UnexpectedContentError:
+        return b""
+    try:
+        for chunk in response.iter_raw():
+            if not body.feed(chunk):
+                break
+    except httpx.HTTPError:
+        pass
+    return body.body()
+
+
+async def aread_bounded(response: httpx.Response) -> bytes:
+    """:func:`read_bounded` for the async client."""
+    try:
+        body = BoundedBody(response.headers.get("content-encoding"), ERROR_BODY_LIMIT)
+    except UnexpectedContentError:
+        return b""
+    try:
+        async for chunk in response.aiter_raw():
+            if not body.feed(chunk):
+                break
+    except httpx.HTTPError:
+        pass
+    return body.body()
 
 
 class _Recent:
@@ -131,27 +171,13 @@ class SyncDriver:
                     return response, action
                 try:
                     if isinstance(action, ReadBody):
-                        body = self._read_bounded(response)
+                        body = read_bounded(response)
                         action = core.on_error_body(response.status_code, response.headers, body)
                 finally:
                     response.close()
             if action is DONE:
                 return None, None
             self._wait(action)
-
-    @staticmethod
-    def _read_bounded(response: httpx.Response) -> bytes:
-        try:
-            body = BoundedBody(response.headers.get("content-encoding"), ERROR_BODY_LIMIT)
-        except UnexpectedContentError:
-            return b""
-        try:
-            for chunk in response.iter_raw():
-                if not body.feed(chunk):
-                    break
-        except httpx.HTTPError:
-            pass
-        return body.body()
 
     def _wait(self, action: Retry | Fail) -> None:
         if isinstance(action, Fail):
@@ -263,27 +289,13 @@ class AsyncDriver:
                     return response, action
                 try:
                     if isinstance(action, ReadBody):
-                        body = await self._read_bounded(response)
+                        body = await aread_bounded(response)
                         action = core.on_error_body(response.status_code, response.headers, body)
                 finally:
                     await response.aclose()
             if action is DONE:
                 return None, None
             await self._wait(action)
-
-    @staticmethod
-    async def _read_bounded(response: httpx.Response) -> bytes:
-        try:
-            body = BoundedBody(response.headers.get("content-encoding"), ERROR_BODY_LIMIT)
-        except UnexpectedContentError:
-            return b""
-        try:
-            async for chunk in response.aiter_raw():
-                if not body.feed(chunk):
-                    break
-        except httpx.HTTPError:
-            pass
-        return body.body()
 
     async def _wait(self, action: Retry | Fail) -> None:
         if isinstance(action, Fail):

@@ -549,30 +549,13 @@ class PartialFile:
             )
         if self.durable:
             os.fsync(fd)
-        self._place()
+        place(self.part_path, self.path, overwrite=self.overwrite)
         self._committed = True
         remove(self.state_path)
         self._lock.release()
         self._fd = None
         if self.durable:
-            _fsync_directory(self.path.parent)
-
-    def _place(self) -> None:
-        if self.overwrite:
-            os.replace(self.part_path, self.path)
-            return
-        try:
-            os.link(self.part_path, self.path)  # fails if the destination appeared meanwhile
-        except FileExistsError:
-            raise FileExistsError(
-                f"destination exists (pass overwrite=True to replace it): {self.path}"
-            ) from None
-        except OSError:
-            if self.path.exists():
-                raise
-            os.replace(self.part_path, self.path)  # no hard links on this filesystem
-            return
-        os.unlink(self.part_path)
+            fsync_directory(self.path.parent)
 
     def abort(self, *, keep: bool | None = None) -> None:
         """Stop the writer and close the partial file: keep it (and its state) for the next call, or
@@ -626,7 +609,24 @@ def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _fsync_directory(directory: Path) -> None:
+def place(part: Path, path: Path, *, overwrite: bool) -> None:
+    """Move the finished partial ``part`` to ``path``; never over an existing file unless ``overwrite``."""
+    if overwrite:
+        os.replace(part, path)
+        return
+    try:
+        os.link(part, path)  # fails if the destination appeared meanwhile
+    except FileExistsError:
+        raise FileExistsError(f"destination exists (pass overwrite=True to replace it): {path}") from None
+    except OSError:
+        if path.exists():
+            raise
+        os.replace(part, path)  # no hard links on this filesystem
+        return
+    os.unlink(part)
+
+
+def fsync_directory(directory: Path) -> None:
     """Make a rename in ``directory`` durable (a no-op where directories cannot be opened)."""
     try:
         fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))

@@ -28,14 +28,14 @@ from typing import Any, Final
 
 import httpx
 
-from ._bodies import BoundedBody
-from ._core import ERROR_BODY_LIMIT, OVERLAP, Fail, ReadBody, Resumable, Retry, Watchdog
-from ._drivers import NO_TRANSPORT_RETRY
+from ._core import OVERLAP, Fail, ReadBody, Resumable, Retry, Watchdog
+from ._drivers import aread_bounded, build_request, read_bounded
+from ._files import _fdatasync, fsync_directory, place
 from ._journal import lock_partial, partial_paths, read_state, remove, sweep_partials, write_state
 from ._retry import log_retry
 from ._segments import Abandon, Plan, Region, SegmentCore, Take
 from ._verify import BoxWalk, walk_boxes
-from .errors import IncompleteDownloadError, UnexpectedContentError
+from .errors import IncompleteDownloadError
 
 #: The state file's version for segmented partials (single-stream ones are version 1).
 SEGMENT_STATE_VERSION: Final = 2
@@ -57,23 +57,6 @@ def read_segment_state(path: Path) -> dict[str, Any] | None:
     if state is None or type(state.get("total")) is not int or not isinstance(state.get("segments"), list):
         return None
     return state
-
-
-def place(part: Path, path: Path, *, overwrite: bool) -> None:
-    """Move the finished partial ``part`` to ``path`` (never over an existing file unless ``overwrite``)."""
-    if overwrite:
-        os.replace(part, path)
-        return
-    try:
-        os.link(part, path)  # fails if the destination appeared meanwhile
-    except FileExistsError:
-        raise FileExistsError(f"destination exists (pass overwrite=True to replace it): {path}") from None
-    except OSError:
-        if path.exists():
-            raise
-        os.replace(part, path)  # no hard links on this filesystem
-        return
-    os.unlink(part)
 
 
 class SegmentFile:
@@ -257,7 +240,7 @@ class SegmentFile:
         assert fd is not None and plan is not None and content is not None
         segments = plan.journal()  # before the flush, so that it covers all this claims
         if self.durable:
-            os.fdatasync(fd) if hasattr(os, "fdatasync") else os.fsync(fd)
+            _fdatasync(fd)
         write_state(
             self.state_path,
             {
@@ -350,11 +333,7 @@ class SegmentFile:
         self._lock.release()
         self._fd = None
         if self.durable:
-            dir_fd = os.open(self.path.parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
+            fsync_directory(self.path.parent)
 
     def abort(self, *, keep: bool | None = None) -> Path | None:
         """Stop writing and unlock; keep the partial and its journal for the next call (``keep``,
@@ -400,30 +379,6 @@ class SegmentFile:
 
 
 # -- the shells --------------------------------------------------------------------------------------
-
-
-def build_request(
-    http: httpx.Client | httpx.AsyncClient,
-    request: dict[str, Any],
-    headers: dict[str, str],
-    left: float | None,
-) -> httpx.Request:
-    timeout: Any = http.timeout
-    if left is not None:
-        t = http.timeout
-        timeout = httpx.Timeout(
-            connect=_cap(t.connect, left),
-            read=_cap(t.read, left),
-            write=_cap(t.write, left),
-            pool=_cap(t.pool, left),
-        )
-    return http.build_request(
-        **request, headers=headers, timeout=timeout, extensions={NO_TRANSPORT_RETRY: True}
-    )
-
-
-def _cap(value: float | None, left: float) -> float:
-    return left if value is None else min(value, left)
 
 
 #: How often the shells ask the ramp whether to add a connection.
@@ -486,7 +441,7 @@ def run_sync(
                     outcome.give_up(action)
                     return False
                 if isinstance(action, ReadBody):
-                    body = _read_bounded(response.iter_raw(), response.headers.get("content-encoding"))
+                    body = read_bounded(response)
                     action = core.on_error_body(worker, response.status_code, response.headers, body)
                 else:
                     assert isinstance(action, Take)
@@ -612,7 +567,7 @@ async def run_async(
                     outcome.give_up(action)
                     return False
                 if isinstance(action, ReadBody):
-                    body = await _aread_bounded(response, response.headers.get("content-encoding"))
+                    body = await aread_bounded(response)
                     action = core.on_error_body(worker, response.status_code, response.headers, body)
                 else:
                     assert isinstance(action, Take)
@@ -766,31 +721,3 @@ async def _aread_body(
     except httpx.RequestError as exc:
         error = exc
     return core.on_body_end(worker, error, take.head)
-
-
-def _read_bounded(chunks: Any, encoding: str | None) -> bytes:
-    try:
-        body = BoundedBody(encoding, ERROR_BODY_LIMIT)
-    except UnexpectedContentError:
-        return b""
-    try:
-        for chunk in chunks:
-            if not body.feed(chunk):
-                break
-    except httpx.HTTPError:
-        pass
-    return body.body()
-
-
-async def _aread_bounded(response: httpx.Response, encoding: str | None) -> bytes:
-    try:
-        body = BoundedBody(encoding, ERROR_BODY_LIMIT)
-    except UnexpectedContentError:
-        return b""
-    try:
-        async for chunk in response.aiter_raw():
-            if not body.feed(chunk):
-                break
-    except httpx.HTTPError:
-        pass
-    return body.body()

@@ -29,14 +29,14 @@ from openrouter_video_api.api.video_generation import list_videos_content
 from . import _segments, jobs
 from ._bodies import BoundedBody
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from ._core import ERROR_BODY_LIMIT, DownloadCore, Fail, Verdict, Verified, connection_error
-from ._drivers import AsyncDriver, SyncDriver
+from ._core import DownloadCore, Fail, Verdict, Verified, connection_error
+from ._drivers import AsyncDriver, SyncDriver, aread_bounded, build_request, read_bounded
 from ._files import PartialFile, ensure_directory, resolve_destination
 from ._journal import DEFAULT_PARTIAL_TTL, partial_paths
 from ._options import GenerateOptions, request_body
 from ._retry import RetryPolicy, logger
 from ._secrets import clean_key
-from ._segdrive import SegmentFile, build_request, read_segment_state, run_async, run_sync
+from ._segdrive import SegmentFile, read_segment_state, run_async, run_sync
 from ._segments import (
     DEFAULT_MAX_CONNECTIONS,
     MAX_CONNECTIONS,
@@ -53,7 +53,6 @@ from .errors import (
     InvalidRequestError,
     OpenRouterVideoError,
     RateLimitError,
-    UnexpectedContentError,
     VideoJobTimeoutError,
 )
 from .jobs import JobWaiter, VideoJob, VideoModelInfo
@@ -483,28 +482,6 @@ def _connections(max_connections: int | None) -> int:
     return max_connections
 
 
-def _read_error_body(chunks: Iterator[bytes], headers: httpx.Headers) -> bytes:
-    try:
-        body = BoundedBody(headers.get("content-encoding"), ERROR_BODY_LIMIT)
-        for chunk in chunks:
-            if not body.feed(chunk):
-                break
-    except (httpx.HTTPError, UnexpectedContentError):
-        return b""
-    return body.body()
-
-
-async def _aread_error_body(response: httpx.Response) -> bytes:
-    try:
-        body = BoundedBody(response.headers.get("content-encoding"), ERROR_BODY_LIMIT)
-        async for chunk in response.aiter_raw():
-            if not body.feed(chunk):
-                break
-    except (httpx.HTTPError, UnexpectedContentError):
-        return b""
-    return body.body()
-
-
 class _Segmented:
     """A segmented download's set-up and end, shared by the sync and async clients (the middle is
     :func:`~._segdrive.run_sync` or :func:`~._segdrive.run_async`)."""
@@ -825,7 +802,7 @@ class VideoClient(_ClientBase):
                     sink.discard()  # one stream retries it, and names the error
                     return None
                 if first.status_code not in (200, 206, 416):  # the same error one stream would raise
-                    body = _read_error_body(first.iter_raw(), first.headers)
+                    body = read_bounded(first)
                     first.close()
                     sink.discard()
                     run.raise_error(first, body)
@@ -1125,7 +1102,7 @@ class AsyncVideoClient(_ClientBase):
                     sink.discard()
                     return None
                 if first.status_code not in (200, 206, 416):
-                    body = await _aread_error_body(first)
+                    body = await aread_bounded(first)
                     await first.aclose()
                     sink.discard()
                     run.raise_error(first, body)
