@@ -16,7 +16,9 @@ written and deleted in the output directory, then sync(); every run writes a new
 overwrite) and the file is deleted once its size is checked. One curl row per protocol skips the
 scratch step, to show what it buys. On a VM that reports freed pages to its hypervisor (virtio-balloon),
 the bench stops that reporting while it runs and writes once to the free memory first (see
-hold_free_pages), so that every run writes into memory that is already the guest's.
+hold_free_pages), so that every run writes into memory that is already the guest's, and raises the
+kernel's dirty-page thresholds above twice the largest download (see hold_writeback), so that no
+background writeback starts halfway through one run and not another.
 
 Per contender: median throughput (min-max over rounds), the median of the per-round ratios to curl,
 the same ratio from whole-process wall times, CPU seconds per GiB, and peak RSS. Then the targets of
@@ -303,6 +305,64 @@ def hold_free_pages(notes: list[str]) -> Iterator[None]:
         yield
     finally:
         PAGE_REPORTING.write_text(f"{before}\n")
+
+
+#: The kernel's dirty-page thresholds. By default background writeback starts once 10% of the
+#: dirtyable memory (about 2.2 GiB here) is dirty, so a 4 GiB download to the page cache shared the
+#: CPUs with writeback from about halfway, depending on what was still dirty from before: the same
+#: VideoClient run measured 1.04-1.50 GB/s and an async/sync ratio of 0.69-1.45 over six 4 GiB rounds
+#: (0.88-1.09 with the thresholds raised). The bench raises them above twice the largest download for
+#: its run (every file is deleted before it is written back, and sync() runs before every transfer),
+#: so the non-durable rows compare the clients' own paths; the durable rows still wait for the disk.
+VM = Path("/proc/sys/vm")
+
+
+@contextlib.contextmanager
+def hold_writeback(notes: list[str], largest: int) -> Iterator[None]:
+    """Raise the dirty-page thresholds above ``2 * largest`` for the duration, where memory allows."""
+    names = ("dirty_background_bytes", "dirty_bytes", "dirty_background_ratio", "dirty_ratio")
+    try:
+        before = {name: (VM / name).read_text().strip() for name in names}
+    except OSError as exc:
+        notes.append(f"Writeback: the dirty-page thresholds could not be read ({exc}); left as they are.")
+        yield
+        return
+    background = 2 * largest + GIB
+    limit = background + 2 * GIB
+    if mem_available() < limit + 2 * GIB:
+        notes.append(
+            f"Writeback: left at the kernel's thresholds (raising them to {human(limit)} needs more memory "
+            "than is available): expect noisy to-disk rows at the largest size."
+        )
+        yield
+        return
+    try:
+        (VM / "dirty_bytes").write_text(f"{limit}\n")
+        (VM / "dirty_background_bytes").write_text(f"{background}\n")
+    except OSError as exc:
+        notes.append(f"Writeback: the dirty-page thresholds could not be raised ({exc}): expect noisy rows.")
+        _restore_writeback(before)
+        yield
+        return
+    notes.append(
+        f"Writeback: for this run `vm.dirty_background_bytes` was {human(background)} and `vm.dirty_bytes` "
+        f"{human(limit)} (the kernel's default is 10% and 20% of the dirtyable memory), so no background "
+        "writeback starts during a transfer: at 4 GiB it used to start halfway through some runs and not "
+        "others (one client measured 1.04-1.50 GB/s over six rounds). Every file is deleted before it is "
+        "written back; the durable rows still wait for the disk. The settings were put back afterwards."
+    )
+    try:
+        yield
+    finally:
+        _restore_writeback(before)
+
+
+def _restore_writeback(before: dict[str, str]) -> None:
+    # Writing a *_ratio clears the matching *_bytes and the other way round: write the one in use.
+    for kind in ("dirty_background", "dirty"):
+        name = f"{kind}_bytes" if before[f"{kind}_bytes"] != "0" else f"{kind}_ratio"
+        with contextlib.suppress(OSError):
+            (VM / name).write_text(f"{before[name]}\n")
 
 
 def settle_page_cache(directory: Path, size: int) -> None:
@@ -949,7 +1009,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         up = Upstream(work / "upstream", kind=kind, limit_rate=args.limit_rate)
         hold = args.memory == "hold" or (args.memory == "auto" and max(sizes) >= 256 * MIB)
-        with up, hold_free_pages(notes) if hold else contextlib.nullcontext():
+        with (
+            up,
+            hold_free_pages(notes) if hold else contextlib.nullcontext(),
+            hold_writeback(notes, max(sizes)) if hold else contextlib.nullcontext(),
+        ):
             protocols = [p for p in protocols if p in up.protocols]
             if kind != "nginx":
                 notes.append(
