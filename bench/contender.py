@@ -190,11 +190,14 @@ def run_video_client(args: Args) -> None:
 
     checksum: Any = "sha256" if args.name == "sha256" else None
     durable = args.name == "durable"
+    connections = 1 if args.name == "one" else None  # None: the default (adaptive)
     with VideoClient(api_key="bench", base_url=args.base_url, verify=tls(args)) as client:
 
         def transfer(job: str, dest: str) -> int:
             if dest != "-":
-                return client.download(job, dest, checksum=checksum, durable=durable).size
+                return client.download(
+                    job, dest, checksum=checksum, durable=durable, max_connections=connections
+                ).size
             total = 0
             with client.stream(job) as video:
                 for chunk in video.iter_bytes():
@@ -300,6 +303,7 @@ RUNNERS: dict[str, Callable[[Args], None]] = {
     "httpx": run_httpx,
     "generated": run_generated,
     "plain": run_video_client,
+    "one": run_video_client,
     "sha256": run_video_client,
     "durable": run_video_client,
     "async": run_async_video_client,

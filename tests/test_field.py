@@ -273,6 +273,39 @@ def test_a_call_that_fails_at_90_percent_is_continued_by_the_next(h: Harness, tm
     assert files(tmp_path) == ["out.mp4"]
 
 
+def _can_reserve(directory: Path) -> bool:
+    """Whether fallocate reserves blocks here (checked without the package's own helper)."""
+    import ctypes
+    import ctypes.util
+
+    libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+    probe = directory / "probe"
+    with open(probe, "wb") as f:
+        done = libc.fallocate(f.fileno(), 1, ctypes.c_int64(0), ctypes.c_int64(4 * MIB)) == 0
+        reserved = done and os.fstat(f.fileno()).st_blocks * 512 >= 4 * MIB
+    probe.unlink()
+    return reserved
+
+
+def test_the_partial_reserves_the_whole_size_but_its_length_is_what_was_written(
+    h: Harness, tmp_path: Path
+) -> None:
+    """Blocks for the whole video are reserved up front (fallocate, KEEP_SIZE: 1.3-1.5 -> 2.3-2.4
+    GB/s to ext4); the length stays the bytes written, which is what the next call resumes from."""
+    if not _can_reserve(tmp_path):
+        pytest.skip("this filesystem does not reserve blocks with fallocate")
+    payload = os.urandom(4 * MIB)
+    h.fake.add_video("job-1", payload)
+    at = MIB
+    h.fake.enqueue(Cut(at=at), Status(503), Status(503))
+    with pytest.raises(InternalServerError):
+        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=2, resume_window=0))
+    part = os.stat(tmp_path / ".out.mp4.part")
+    assert part.st_size == at and part.st_blocks * 512 >= len(payload)
+    result = h.download("job-1", tmp_path / "out.mp4", max_connections=1)
+    assert result.resumed_from == at and (tmp_path / "out.mp4").read_bytes() == payload
+
+
 def test_a_partial_of_other_content_is_not_continued(h: Harness, payload: bytes, tmp_path: Path) -> None:
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Cut(at=150_000), Status(404))

@@ -158,6 +158,17 @@ class SyncDriver:
             self._response.close()
             self._response = None
 
+    @property
+    def response(self) -> httpx.Response | None:
+        """After :meth:`open`: the response whose body is read next (``None`` when there is none)."""
+        return self._response
+
+    def hand_over(self) -> httpx.Response | None:
+        """After :meth:`open`: the response whose body has not been read yet, taken out of this
+        driver (the caller closes it); ``None`` if there is none."""
+        response, self._response, self._stream = self._response, None, None
+        return response
+
     def _until_stream(self) -> tuple[httpx.Response | None, Stream | None]:
         core = self.core
         while True:
@@ -275,6 +286,16 @@ class AsyncDriver:
         if self._response is not None:
             await self._response.aclose()
             self._response = None
+
+    @property
+    def response(self) -> httpx.Response | None:
+        """:attr:`SyncDriver.response`."""
+        return self._response
+
+    def hand_over(self) -> httpx.Response | None:
+        """:meth:`SyncDriver.hand_over`."""
+        response, self._response, self._stream = self._response, None, None
+        return response
 
     async def _until_stream(self) -> tuple[httpx.Response | None, Stream | None]:
         core = self.core

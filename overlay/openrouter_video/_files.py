@@ -122,6 +122,35 @@ def _start_writeback_linux() -> Callable[[int, int, int], None] | None:
 _start_writeback = _start_writeback_linux()
 
 
+def _reserve_linux() -> Callable[[int, int], None] | None:
+    """``fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, size)``: give the file its blocks up front without
+    changing its size (Linux only; Python has no binding with that flag). ``None`` elsewhere."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+        import ctypes.util
+
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        function = libc.fallocate
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = (ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
+    function.restype = ctypes.c_int
+
+    def reserve(fd: int, size: int) -> None:
+        function(fd, 1, 0, size)  # FALLOC_FL_KEEP_SIZE; a hint: EOPNOTSUPP, ENOSPC and the like are ignored
+
+    return reserve
+
+
+#: Reserves the blocks of a file whose size is known before its bytes are written. On ext4 a 1 GiB
+#: download over loopback HTTP went from 1.27-1.49 GB/s to 2.34-2.41 GB/s with it (the blocks are
+#: allocated once instead of by every write's delayed allocation), and the file is not fragmented.
+#: The size stays what was written, which is what a resume goes by.
+_reserve = _reserve_linux()
+
+
 def _new_buffer() -> mmap.mmap:
     """A buffer of :data:`BATCH_BYTES` whose pages are only faulted in as they are first written
     (``bytearray(n)`` zero-fills all of it up front: half a millisecond even for a 1 KiB video)."""
@@ -328,6 +357,8 @@ class PartialFile:
             self.kept = size
             self.tail = os.pread(self._fd, min(OVERLAP, size), size - min(OVERLAP, size))
             self._set_hashes(frozenset(digests))
+            if isinstance(total, int) and _reserve is not None:
+                _reserve(self._fd, total)
         else:
             os.ftruncate(self._fd, 0)
             remove(self.state_path)
@@ -452,6 +483,8 @@ class PartialFile:
         if isinstance(item, _Reset):
             os.lseek(fd, 0, os.SEEK_SET)
             os.ftruncate(fd, 0)
+            if isinstance(total := item.state.get("total"), int) and total > 0 and _reserve is not None:
+                _reserve(fd, total)
             self._written = self._unsynced = 0
             self._settle_hashes()
             self._set_hashes(item.algorithms)

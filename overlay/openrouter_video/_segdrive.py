@@ -6,7 +6,10 @@ bounded queue (so memory stays bounded whatever the number of connections), with
 (version 2) that records every region's ``[start, written, end]`` as the writer goes. A SIGKILL
 loses at most what was written since the last journal entry; the next call continues every region
 where its journal says (re-reading the overlap before it). A single-stream partial (version 1) is
-never taken for a segmented one, nor the reverse.
+never taken for a segmented one, nor the reverse. Digests (``sha256`` and the server's) are
+computed while the download goes, in file order, by a hashing thread: it takes each write that
+extends the gap-free prefix of the file, and reads back from the file what other connections wrote
+beyond it once the gap before it is filled; what is left is read at the end.
 
 :func:`run_sync` (threads) and :func:`run_async` (tasks) do the requests that
 :class:`~._segments.SegmentCore` decides, and add connections when its ramp says so. Both return
@@ -44,6 +47,10 @@ MAX_QUEUED_WRITES: Final = 8
 #: How often the journal is rewritten, in seconds (by a thread of its own, so that the fsync that
 #: comes first with ``durable`` never holds up the writes).
 JOURNAL_SECONDS: Final = 0.5
+#: Hashing jobs the hashing thread may lag behind the writer (each at most one chunk, or a range read
+#: back from the file in pieces of :data:`READ_BACK` bytes).
+MAX_QUEUED_HASHES: Final = 4
+READ_BACK: Final = 4 * 1024 * 1024
 _STOP: Final = object()
 
 
@@ -97,6 +104,12 @@ class SegmentFile:
         self.digests: dict[str, bytes] = {}
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=MAX_QUEUED_WRITES)
         self._thread: threading.Thread | None = None
+        #: The running digests, the bytes handed to them so far (always a prefix of the file), and
+        #: the hashing thread's queue (see the module docstring).
+        self._hashes: dict[str, Any] = {}
+        self._hashed = 0
+        self._hash_queue: queue.Queue[Any] = queue.Queue(maxsize=MAX_QUEUED_HASHES)
+        self._hasher: threading.Thread | None = None
         self._journaler: threading.Thread | None = None
         self._journal_stop = threading.Event()
         self.error: BaseException | None = None
@@ -154,7 +167,18 @@ class SegmentFile:
         return self.plan
 
     def start(self) -> None:
-        """Start the writer thread and the journal's."""
+        """Start the writer thread, the journal's, and the hashing thread when digests are wanted."""
+        content = self.content
+        assert content is not None
+        names = set(content.digests) | ({"sha256"} if self.sha256_wanted else set())
+        self._hashes = {name: hashlib.new(name) for name in sorted(names)}
+        self._hashed = 0
+        if self._hashes:
+            self._hasher = threading.Thread(
+                target=self._hash_run, name=f"openrouter-video-hash:{self.path.name}"
+            )
+            self._hasher.daemon = True
+            self._hasher.start()
         self._thread = threading.Thread(target=self._run, name=f"openrouter-video-pwrite:{self.path.name}")
         self._thread.daemon = True
         self._thread.start()
@@ -227,12 +251,66 @@ class SegmentFile:
                 done = 0
                 while done < len(view):
                     done += os.pwrite(fd, view[done:], offset + done)
-                with self.plan.lock if self.plan is not None else contextlib.nullcontext():
+                assert self.plan is not None
+                with self.plan.lock:
                     region.written = offset + done
+                    prefix = self.plan.written_prefix() if self._hashes else 0
+                if prefix > self._hashed:
+                    self._hash_to(prefix, offset, view)
             except BaseException as exc:
                 self.error = exc
             finally:
                 self._queue.task_done()
+
+    # -- the hashing thread ----------------------------------------------------------------------------
+    def _hash_to(self, prefix: int, offset: int, data: memoryview) -> None:
+        """(Writer thread) Hand the hashing thread bytes ``[hashed, prefix)``: from ``data`` (just
+        written at ``offset``) where it has them, read back from the file for the rest."""
+        if offset <= self._hashed < offset + len(data):
+            stop = min(len(data), prefix - offset)
+            self._hash_queue.put(data[self._hashed - offset : stop])  # bytes: nobody changes them
+            self._hashed = offset + stop
+        if self._hashed < prefix:
+            self._hash_queue.put((self._hashed, prefix))
+            self._hashed = prefix
+
+    def _hash_run(self) -> None:
+        fd = self._fd
+        assert fd is not None
+        while (item := self._hash_queue.get()) is not _STOP:
+            try:
+                if isinstance(item, threading.Event):
+                    item.set()
+                    continue
+                if self.error is not None:
+                    continue
+                if isinstance(item, tuple):
+                    start, stop = item
+                    self._hash_range(fd, start, stop)
+                else:
+                    for h in self._hashes.values():
+                        h.update(item)
+            except BaseException as exc:
+                self.error = exc
+
+    def _hash_range(self, fd: int, start: int, stop: int) -> None:
+        """Hash bytes ``[start, stop)`` of the file, read back in pieces."""
+        while start < stop:
+            data = os.pread(fd, min(READ_BACK, stop - start), start)
+            if not data:
+                raise IncompleteDownloadError(
+                    f"the partial file ends at byte {start}, before {stop}", received=start, expected=stop
+                )
+            for h in self._hashes.values():
+                h.update(data)
+            start += len(data)
+
+    def _settle_hashes(self) -> None:
+        """Wait until the hashing thread has taken in everything handed to it."""
+        if self._hasher is not None and self._hasher.is_alive():
+            done = threading.Event()
+            self._hash_queue.put(done)
+            done.wait()
 
     def _journal(self) -> None:
         """Record every region's progress (after flushing the data it vouches for, if durable)."""
@@ -279,6 +357,10 @@ class SegmentFile:
             self._queue.put(_STOP)
             self._thread.join()
             self._thread = None
+        if self._hasher is not None:
+            self._hash_queue.put(_STOP)
+            self._hasher.join()
+            self._hasher = None
 
     # -- the end -----------------------------------------------------------------------------------
     def verify(self) -> BoxWalk:
@@ -299,17 +381,13 @@ class SegmentFile:
                 expected=total,
             )
         boxes = walk_boxes(lambda offset, size: os.pread(fd, size, offset), total)
-        names = set(content.digests) | ({"sha256"} if self.sha256_wanted else set())
-        if names:
-            hashes = {name: hashlib.new(name) for name in sorted(names)}
-            offset = 0
-            while offset < total:
-                data = os.pread(fd, min(4 * 1024 * 1024, total - offset), offset)
-                if not data:
-                    break
-                for h in hashes.values():
-                    h.update(data)
-                offset += len(data)
+        hashes = self._hashes
+        if hashes:
+            self._settle_hashes()  # everything handed over while downloading is in
+            if self.error is not None:
+                raise self.error
+            self._hash_range(fd, self._hashed, total)  # what is left (normally nothing)
+            self._hashed = total
             self.digests = {name: h.digest() for name, h in hashes.items()}
             if self.sha256_wanted:
                 self.sha256 = hashes["sha256"].hexdigest()

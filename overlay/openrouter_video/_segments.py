@@ -60,6 +60,11 @@ RAMP_SETTLE: Final = 0.1
 #: Connections are added while each one the last step added raised the combined throughput by this
 #: much (a fraction of the throughput before the step).
 RAMP_GAIN: Final = 0.15
+#: When every connection the last step added brought at least this much (a fraction of the
+#: throughput before the step), the link caps each connection: the next step quadruples the count
+#: instead of doubling it (1, 2, 8, 16), so that a capped download reaches its connections a
+#: measurement sooner.
+RAMP_LINEAR: Final = 0.8
 
 
 @dataclass(eq=False)
@@ -109,6 +114,18 @@ class Plan:
     def received(self) -> int:
         """Bytes of the file received so far (all regions)."""
         return sum(r.pos - r.start for r in self.regions)
+
+    def written_prefix(self) -> int:
+        """How many bytes from the start of the file are on disk with no gap before them (the part
+        a running digest can take in order). Call with :attr:`lock` held."""
+        at = 0
+        for region in sorted(self.regions, key=lambda r: r.start):
+            if region.start != at:
+                break
+            at = region.written
+            if region.written < region.end:
+                break
+        return at
 
     @property
     def complete(self) -> bool:
@@ -163,8 +180,10 @@ class Plan:
 class Ramp:
     """How many connections to add, and when: the count doubles (1, 2, 4, 8, ...) after each
     :data:`RAMP_WINDOW` of measurement, as long as the last step raised the combined throughput by
-    :data:`RAMP_GAIN` per connection it added (two more must bring +30%); else it stops there. The
-    measurement of a step starts :data:`RAMP_SETTLE` after it, once the new connections are sending.
+    :data:`RAMP_GAIN` per connection it added (two more must bring +30%); else it stops there. A
+    step whose connections each brought :data:`RAMP_LINEAR` or more (throughput that grows with the
+    count: a cap per connection) is followed by one that quadruples it. The measurement of a step
+    starts :data:`RAMP_SETTLE` after it, once the new connections are sending.
     """
 
     def __init__(self, max_connections: int, now: float, received: int) -> None:
@@ -189,8 +208,9 @@ class Ramp:
         if self._previous is not None and rate < self._previous * (1 + RAMP_GAIN * self._added):
             self.settled = True  # the last step did not pay: keep what there is
             return 0
+        linear = self._previous is not None and rate >= self._previous * (1 + RAMP_LINEAR * self._added)
         self._previous = rate
-        self._added = min(self.connections, self.max_connections - self.connections)
+        self._added = min(self.connections * (3 if linear else 1), self.max_connections - self.connections)
         self.connections += self._added
         self.settled = self.connections >= self.max_connections
         self._since, self._from = now + RAMP_SETTLE, None
@@ -226,6 +246,8 @@ class _Worker:
     attempt_from: int = 0
     received: int = 0
     recent: list[bytes] = field(default_factory=list)
+    #: The open request is the plain GET that started the download: a 200 with the whole body fits.
+    whole: bool = False
 
 
 def is_strong(etag: str | None) -> bool:
@@ -318,10 +340,12 @@ class SegmentCore:
         return headers
 
     def adopt_first(self, worker: int) -> None:
-        """The first request (:func:`first_request_headers`) was ``worker``'s, for region 0."""
+        """The plain GET that started the download (see :func:`eligible`) was ``worker``'s, for
+        region 0: its 200 is the whole file."""
         self.attempts += 1
         state = self._workers[worker]
         state.asked_from = state.attempt_from = 0
+        state.whole = True
 
     def overlap(self, worker: int) -> bytes:
         region = self._workers[worker].region
@@ -354,12 +378,16 @@ class SegmentCore:
                 True,
             )
         encoding = headers.get("content-encoding", "identity").strip().lower()
-        fits = (
-            status == 206
-            and parsed is not None
-            and parsed[0] == state.asked_from
-            and parsed[1] >= region.pos  # less than asked is allowed: the rest is asked for again
-            and encoding in ("", "identity")
+        whole, state.whole = state.whole, False
+        fits = encoding in ("", "identity") and (
+            (
+                status == 206
+                and parsed is not None
+                and parsed[0] == state.asked_from
+                and parsed[1] >= region.pos  # less than asked is allowed: the rest is asked for again
+            )
+            # The plain GET that started the download: its 200 is the whole file, from byte 0.
+            or (whole and status == 200 and state.asked_from == 0 and _length(headers) == self.total)
         )
         if not fits:
             return Abandon(
@@ -477,29 +505,47 @@ class SegmentCore:
         return self._checked(Retry(delay, reason))
 
 
-def first_request_headers() -> dict[str, str]:
-    """The first request of a segmented download: the whole file as one open range, so that a 206
-    shows the server serves ranges (and tells the total) without costing a request."""
-    return {"Accept-Encoding": "identity", "Range": "bytes=0-"}
+def _length(headers: Mapping[str, str]) -> int | None:
+    value = headers.get("content-length", "").strip()
+    return int(value) if value.isdigit() else None
 
 
 def eligible(status: int, headers: Mapping[str, str]) -> Resumable | str:
-    """Whether the answer to :func:`first_request_headers` allows a segmented download: the content
-    it describes, else why not."""
-    if status != 206:
-        return f"the server answered a range request with {status}"
-    parsed = parse_content_range(headers.get("content-range"))
-    if parsed is None or parsed[0] != 0 or parsed[2] is None or parsed[1] != parsed[2] - 1:
-        return f"Content-Range {headers.get('content-range')!r} is not the whole file"
+    """Whether the answer to the plain GET that starts a download (what one stream sends first)
+    allows a segmented download: the content it describes, else why not. It must be a 200 that
+    says ``Accept-Ranges: bytes`` and gives its ``Content-Length``; its body is region 0's, so
+    asking costs no request."""
+    if status != 200:
+        return f"the server answered with {status}"
+    ranges = {unit.strip().lower() for unit in headers.get("accept-ranges", "").split(",")}
+    if "bytes" not in ranges:
+        return "the server does not say it serves byte ranges (no Accept-Ranges: bytes)"
+    total = _length(headers)
+    if total is None:
+        return "no Content-Length"
     encoding = headers.get("content-encoding", "identity").strip().lower()
     if encoding not in ("", "identity"):
         return f"Content-Encoding {encoding!r}"
-    if parsed[2] == 0:
+    if total == 0:
         return "an empty file"
     return Resumable(
         etag=headers.get("etag") or None,
         last_modified=headers.get("last-modified") or None,
-        total=parsed[2],
+        total=total,
         content_type=headers.get("content-type"),
         digests=expected_digests(headers),
     )
+
+
+def worth_segmenting(status: int, headers: Mapping[str, str]) -> Resumable | str:
+    """:func:`eligible`, and large enough to split (:data:`MIN_SEGMENTED_SIZE`) with a validator
+    that ``If-Range`` can carry: the content, else why one stream goes on with the response."""
+    content = eligible(status, headers)
+    if isinstance(content, str):
+        return content
+    assert content.total is not None
+    if content.total < MIN_SEGMENTED_SIZE:
+        return f"{content.total} bytes, under {MIN_SEGMENTED_SIZE}"
+    if not (is_strong(content.etag) or content.last_modified):
+        return "no strong ETag or Last-Modified for If-Range"
+    return content

@@ -254,11 +254,12 @@ def _output_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--connections",
         type=_connections,
-        default=1,
+        default=None,
         metavar="N",
         help=(
-            "fetch each video as byte ranges over up to N connections at once (1 to 16), adding one "
-            "while the speed still grows: for links that cap each connection (default 1)"
+            "fetch each video of 16 MiB or more as byte ranges over up to N connections at once "
+            "(1 to 16), adding one while the speed still grows (for links that cap each connection); "
+            "1: one connection (default: up to 4)"
         ),
     )
 

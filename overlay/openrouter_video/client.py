@@ -29,8 +29,8 @@ from openrouter_video_api.api.video_generation import list_videos_content
 from . import _segments, jobs
 from ._bodies import BoundedBody
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from ._core import DownloadCore, Fail, Verdict, Verified, connection_error
-from ._drivers import AsyncDriver, SyncDriver, aread_bounded, build_request, read_bounded
+from ._core import DownloadCore, Verdict, Verified, connection_error
+from ._drivers import AsyncDriver, SyncDriver
 from ._files import PartialFile, ensure_directory, resolve_destination
 from ._journal import DEFAULT_PARTIAL_TTL, partial_paths
 from ._options import GenerateOptions, request_body
@@ -42,8 +42,7 @@ from ._segments import (
     MAX_CONNECTIONS,
     Abandon,
     SegmentCore,
-    eligible,
-    first_request_headers,
+    worth_segmenting,
 )
 from ._transport import RetryTransport
 from .errors import (
@@ -398,6 +397,11 @@ class _ClientBase:
         )
         return core, request
 
+    def _core_again(self, core: DownloadCore, job_id: str, index: int) -> tuple[DownloadCore, dict[str, Any]]:
+        """A fresh core for one stream after a segmented attempt, with what is left of the deadline."""
+        left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
+        return self._core(job_id, index, can_restart=True, deadline=left)
+
     def _source(self, request: dict[str, Any]) -> str:
         """What a partial file was downloaded from (never holds the key)."""
         params = "&".join(f"{k}={v}" for k, v in sorted((request.get("params") or {}).items()))
@@ -471,6 +475,14 @@ class _ClientBase:
         )
 
 
+def _worth_splitting(response: httpx.Response | None) -> bool:
+    """Whether the answer to the plain GET is worth a segmented download (else one stream reads it)."""
+    if response is None:
+        return False
+    # Not logged: one stream is the normal case (a small video, a server without ranges).
+    return not isinstance(worth_segmenting(response.status_code, response.headers), str)
+
+
 def _connections(max_connections: int | None) -> int:
     """``max_connections``, checked: ``None`` is the adaptive default's cap."""
     if max_connections is None:
@@ -489,21 +501,31 @@ class _Segmented:
     def __init__(self, client: _ClientBase, core: DownloadCore, request: dict[str, Any], sink: SegmentFile):
         self.client, self.core, self.request, self.sink = client, core, request, sink
 
-    def eligible(self, response: httpx.Response) -> bool:
-        """Judge the answer to the first request; False: one stream does it (the sink is let go)."""
-        content = eligible(response.status_code, response.headers)
+    @property
+    def fresh(self) -> bool:
+        """No partial at the destination: the ranges start from the first answer."""
+        return self.sink.plan is None and not self.sink.single_partial
+
+    def begin(self, first: httpx.Response | None) -> bool:
+        """Set up the ranges, from the segmented partial or from ``first`` (the answer to the plain
+        GET); False (the sink let go) when one stream must do it."""
+        sink = self.sink
+        if sink.single_partial:  # a partial of one stream: one stream continues it
+            sink.release()
+            return False
+        if sink.plan is not None:
+            return True
+        content = (
+            "no partial and no first answer"
+            if first is None
+            else worth_segmenting(first.status_code, first.headers)
+        )
         if isinstance(content, str):
             logger.debug("%s: one connection: %s", self.core.what, content)
+            sink.discard()
             return False
-        self.sink.begin(content)
+        sink.begin(content)
         return True
-
-    def raise_error(self, response: httpx.Response, body: bytes) -> None:
-        """An error answer to the first request: raise what one stream would raise, unless one
-        stream would retry it (then it does, with its own policy)."""
-        action = self.core.on_error_body(response.status_code, response.headers, body)
-        if isinstance(action, Fail):
-            raise action.error
 
     def segment_core(self, max_connections: int) -> SegmentCore:
         sink, core = self.sink, self.core
@@ -715,7 +737,7 @@ class VideoClient(_ClientBase):
         durable: bool = True,
         keep_partial: bool = True,
         partial_ttl: float | None = DEFAULT_PARTIAL_TTL,
-        max_connections: int | None = 1,
+        max_connections: int | None = None,
     ) -> DownloadResult:
         """Download output ``index`` of job ``job_id`` to ``dest`` atomically, resuming as needed.
 
@@ -739,15 +761,17 @@ class VideoClient(_ClientBase):
         empty or short file under the destination's name.
 
         ``max_connections``: fetch the video as byte ranges over up to this many connections at
-        once (at most 16; ``None``: up to 4), for links that cap each connection. It starts with
-        one and adds another while the combined throughput still grows by 15% or more; when a range
-        finishes, the largest one left is split. Every range keeps the safety rules of a single
-        stream (If-Range, the overlap re-read on every resume, retries and resumes of its own),
-        and a content change seen by any of them starts the whole file again over one connection.
-        It applies when the server answers a range request with 206 and the whole length (else one
-        stream does it all), and splits only videos of 16 MiB or more with a strong ETag or a
-        Last-Modified date. The partial records every range, so a later call continues each one
-        (even with ``max_connections=1``). ``1`` (the default) is one stream.
+        once (1 to 16; ``None``, the default: up to 4), for links that cap each connection. The
+        download starts as one stream; when the server's answer says ``Accept-Ranges: bytes``, gives
+        the length (16 MiB or more) and a strong ETag or a Last-Modified date, its body becomes the
+        first range and another connection is added while the combined throughput still grows by
+        15% or more per added connection (so a link one stream already fills stays at one or two).
+        When a range finishes, the largest one left is split. Every range keeps the safety rules of
+        a single stream (If-Range, the overlap re-read on every resume, retries and resumes of its
+        own), and a content change seen by any of them starts the whole file again over one
+        connection, as does a server that answers a range with 200. The partial records every
+        range, so a later call continues each one (even with ``max_connections=1``). ``1`` is one
+        stream, exactly.
 
         Raises :class:`FileExistsError` / :class:`FileNotFoundError` before any request,
         :class:`~openrouter_video.errors.DownloadLockedError` when another process is downloading to
@@ -756,18 +780,47 @@ class VideoClient(_ClientBase):
         core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
         connections = _connections(max_connections)
-        if connections > 1 or self._segmented_partial(job_id, dest, index, request, options):
-            result = self._download_segmented(
-                core, request, job_id, dest, index, options, connections, on_progress
-            )
-            if result is not None:
-                return result
-            left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
-            core, request = self._core(job_id, index, can_restart=True, deadline=left)  # same deadline
+        first: httpx.Response | None = None
+        if not self._segmented_partial(job_id, dest, index, request, options):
+            done = self._download_one(core, request, job_id, dest, index, options, on_progress, connections)
+            if isinstance(done, DownloadResult):
+                return done
+            first = done  # worth splitting: its body is the first range's
+        result = self._download_segmented(
+            core, request, job_id, dest, index, options, connections, on_progress, first
+        )
+        if result is not None:
+            return result
+        core, request = self._core_again(core, job_id, index)
+        done = self._download_one(core, request, job_id, dest, index, options, on_progress, 1)
+        assert isinstance(done, DownloadResult)
+        return done
+
+    def _download_one(
+        self,
+        core: DownloadCore,
+        request: dict[str, Any],
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        options: _FileOptions,
+        on_progress: ProgressCallback | None,
+        connections: int,
+    ) -> DownloadResult | httpx.Response:
+        """Download over one stream; with ``connections > 1``, a first answer worth splitting (see
+        :func:`~._segments.worth_segmenting`) is returned instead, its body unread (the partial
+        file made for it is deleted)."""
         with self._sink(job_id, dest, index, request, options) as sink:
             job = _DownloadJob(core, sink, on_progress)
             driver = SyncDriver(self.api.get_httpx_client(), request, core, self.retry.sleep, sink.check)
             try:
+                if connections > 1 and sink.resumable is None:
+                    driver.open()
+                    if _worth_splitting(driver.response):
+                        first = driver.hand_over()
+                        assert first is not None
+                        sink.abort(keep=False)
+                        return first
                 for chunk in driver.chunks():
                     job.feed(chunk)
             finally:
@@ -784,33 +837,27 @@ class VideoClient(_ClientBase):
         options: _FileOptions,
         connections: int,
         on_progress: ProgressCallback | None,
+        first: httpx.Response | None,
     ) -> DownloadResult | None:
-        sink = self._segment_file(job_id, dest, index, request, options)
-        if sink.single_partial:  # a partial of one stream: one stream continues it
-            sink.release()
-            return None
-        run = _Segmented(self, core, request, sink)
-        first: httpx.Response | None = None
+        """Fetch the video by ranges: continue the segmented partial at ``dest``, or start with
+        ``first`` (the answer to the plain GET, body unread, closed here). ``None``: one stream
+        must do it, from what is left."""
         try:
+            sink = self._segment_file(job_id, dest, index, request, options)
+        except BaseException:
+            if first is not None:
+                first.close()
+            raise
+        run = _Segmented(self, core, request, sink)
+        try:
+            if first is not None and not run.fresh:  # a partial appeared in the meantime
+                first.close()
+                first = None
+            if not run.begin(first):
+                if first is not None:
+                    first.close()
+                return None
             http = self.api.get_httpx_client()
-            if sink.plan is None:
-                try:
-                    first = http.send(
-                        build_request(http, request, first_request_headers(), core.time_left()), stream=True
-                    )
-                except (httpx.RequestError, httpx.InvalidURL):
-                    sink.discard()  # one stream retries it, and names the error
-                    return None
-                if first.status_code not in (200, 206, 416):  # the same error one stream would raise
-                    body = read_bounded(first)
-                    first.close()
-                    sink.discard()
-                    run.raise_error(first, body)
-                    return None
-                if not run.eligible(first):
-                    first.close()
-                    sink.discard()
-                    return None
             segments = run.segment_core(connections)
             progress = _Progress(on_progress)
             total = segments.total
@@ -954,7 +1001,7 @@ class VideoClient(_ClientBase):
         checksum: Literal["sha256"] | None = None,
         deadline: float | None = None,
         extra_body: Mapping[str, Any] | None = None,
-        max_connections: int | None = 1,
+        max_connections: int | None = None,
         **options: Unpack[GenerateOptions],
     ) -> list[DownloadResult]:
         """Submit a job, wait for it, and download every output into ``dest_dir`` (created if missing).
@@ -1042,20 +1089,42 @@ class AsyncVideoClient(_ClientBase):
         durable: bool = True,
         keep_partial: bool = True,
         partial_ttl: float | None = DEFAULT_PARTIAL_TTL,
-        max_connections: int | None = 1,
+        max_connections: int | None = None,
     ) -> DownloadResult:
         """Download output ``index`` of ``job_id`` to ``dest``; see :meth:`VideoClient.download`."""
         core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
         connections = _connections(max_connections)
-        if connections > 1 or self._segmented_partial(job_id, dest, index, request, options):
-            result = await self._download_segmented(
-                core, request, job_id, dest, index, options, connections, on_progress
+        first: httpx.Response | None = None
+        if not self._segmented_partial(job_id, dest, index, request, options):
+            done = await self._download_one(
+                core, request, job_id, dest, index, options, on_progress, connections
             )
-            if result is not None:
-                return result
-            left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
-            core, request = self._core(job_id, index, can_restart=True, deadline=left)  # same deadline
+            if isinstance(done, DownloadResult):
+                return done
+            first = done  # worth splitting: its body is the first range's
+        result = await self._download_segmented(
+            core, request, job_id, dest, index, options, connections, on_progress, first
+        )
+        if result is not None:
+            return result
+        core, request = self._core_again(core, job_id, index)
+        done = await self._download_one(core, request, job_id, dest, index, options, on_progress, 1)
+        assert isinstance(done, DownloadResult)
+        return done
+
+    async def _download_one(
+        self,
+        core: DownloadCore,
+        request: dict[str, Any],
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        options: _FileOptions,
+        on_progress: ProgressCallback | None,
+        connections: int,
+    ) -> DownloadResult | httpx.Response:
+        """:meth:`VideoClient._download_one`."""
         # Made on the event loop (a lock, a state file, a directory listing: milliseconds), so that a
         # cancel can never leave it behind half made, with its lock held.
         with self._sink(job_id, dest, index, request, options) as sink:
@@ -1064,6 +1133,13 @@ class AsyncVideoClient(_ClientBase):
                 self.api.get_async_httpx_client(), request, core, self.retry.sleep, sink.check
             )
             try:
+                if connections > 1 and sink.resumable is None:
+                    await driver.open()
+                    if _worth_splitting(driver.response):
+                        first = driver.hand_over()
+                        assert first is not None
+                        sink.abort(keep=False)
+                        return first
                 async with aclosing(driver.chunks()) as chunks:
                     async for chunk in chunks:
                         if chunk is None:
@@ -1084,33 +1160,25 @@ class AsyncVideoClient(_ClientBase):
         options: _FileOptions,
         connections: int,
         on_progress: ProgressCallback | None,
+        first: httpx.Response | None,
     ) -> DownloadResult | None:
-        sink = self._segment_file(job_id, dest, index, request, options)
-        if sink.single_partial:
-            sink.release()
-            return None
-        run = _Segmented(self, core, request, sink)
-        first: httpx.Response | None = None
+        """:meth:`VideoClient._download_segmented`."""
         try:
+            sink = self._segment_file(job_id, dest, index, request, options)
+        except BaseException:
+            if first is not None:
+                await first.aclose()
+            raise
+        run = _Segmented(self, core, request, sink)
+        try:
+            if first is not None and not run.fresh:  # a partial appeared in the meantime
+                await first.aclose()
+                first = None
+            if not run.begin(first):
+                if first is not None:
+                    await first.aclose()
+                return None
             http = self.api.get_async_httpx_client()
-            if sink.plan is None:
-                try:
-                    first = await http.send(
-                        build_request(http, request, first_request_headers(), core.time_left()), stream=True
-                    )
-                except (httpx.RequestError, httpx.InvalidURL):
-                    sink.discard()
-                    return None
-                if first.status_code not in (200, 206, 416):
-                    body = await aread_bounded(first)
-                    await first.aclose()
-                    sink.discard()
-                    run.raise_error(first, body)
-                    return None
-                if not run.eligible(first):
-                    await first.aclose()
-                    sink.discard()
-                    return None
             segments = run.segment_core(connections)
             progress = _Progress(on_progress)
             total = segments.total
@@ -1234,7 +1302,7 @@ class AsyncVideoClient(_ClientBase):
         checksum: Literal["sha256"] | None = None,
         deadline: float | None = None,
         extra_body: Mapping[str, Any] | None = None,
-        max_connections: int | None = 1,
+        max_connections: int | None = None,
         **options: Unpack[GenerateOptions],
     ) -> list[DownloadResult]:
         """Submit, wait, download every output; see :meth:`VideoClient.generate_and_download`

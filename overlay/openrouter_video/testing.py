@@ -36,6 +36,7 @@ turned off:
 * :attr:`~FakeOpenRouter.framing` (``"content-length"``, ``"close"`` or ``"chunked"``: how video
   bodies are delimited) and :attr:`~FakeOpenRouter.chunk_size`;
 * :attr:`~FakeOpenRouter.ignore_range` (answer every request with a full 200);
+* :attr:`~FakeOpenRouter.accept_ranges` (when false, no ``Accept-Ranges: bytes`` header);
 * :attr:`~FakeOpenRouter.ignore_if_range` (honour ``Range`` even when ``If-Range`` does not match);
 * :attr:`~FakeOpenRouter.ignore_bounded_ranges` (a full 200 for ``bytes=a-b``, 206 for ``bytes=a-``);
 * :attr:`~FakeOpenRouter.validators_on_206` (when false, 206 answers carry no ETag/Last-Modified);
@@ -427,6 +428,8 @@ class FakeOpenRouter:
         on_request: Called with each request before it is answered (e.g. to change a video
             between attempts).
         ignore_range: When true, ``Range`` is ignored and every answer is a full 200.
+        accept_ranges: When false, video answers carry no ``Accept-Ranges: bytes`` header (ranges
+            are still honoured, as by servers that do not advertise them).
         wrong_content_range: When true, a range request gets a 206 whose Content-Range starts one
             byte after the requested offset.
         ignore_if_range: When true, ``Range`` is honoured (206) even when ``If-Range`` does not
@@ -460,6 +463,7 @@ class FakeOpenRouter:
         self.on_request: Callable[[RecordedRequest], None] | None = None
         self.requests: list[RecordedRequest] = []
         self.ignore_range = False
+        self.accept_ranges = True
         self.wrong_content_range = False
         self.ignore_if_range = False
         self.ignore_bounded_ranges = False
@@ -1091,7 +1095,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self.send_header("ETag", video.etag)
             if video.sends_last_modified:
                 self.send_header("Last-Modified", video.last_modified)
-        self.send_header("Accept-Ranges", "bytes")
+        if fake.accept_ranges:
+            self.send_header("Accept-Ranges", "bytes")
         if selected is not None:
             shown = start + 1 if fake.wrong_content_range else start
             self.send_header("Content-Range", f"bytes {shown}-{end - 1}/{total}")
