@@ -295,19 +295,21 @@ def test_the_default_is_adaptive_and_splits_a_capped_video(h: Harness, tmp_path:
     assert (tmp_path / "out.mp4").read_bytes() == data
     assert 2 <= result.connections <= 4, result
     requests = content_requests(h.fake)
-    assert "range" not in requests[0].headers  # the plain GET one stream sends; its body is range 0
+    assert "range" not in requests[0].headers  # it starts as one stream, which the ranges continue
     assert_tiled(requests, len(data))
+    assert result.resumed_from == 0 and result.attempts == len(requests)
 
 
-@pytest.mark.parametrize("case", ["small", "no validators", "no Accept-Ranges", "404"])
+@pytest.mark.parametrize("case", ["small", "no validators", "no Accept-Ranges", "404", "uncapped"])
 def test_the_default_costs_no_extra_request_when_it_does_not_split(
     h: Harness, tmp_path: Path, case: str
 ) -> None:
-    """One stream reads the answer to its own first request: exactly one request, as before."""
+    """One stream reads the answer to its own first request: exactly one request, as before. An
+    uncapped video worth splitting is done before the first second of measurement is over."""
     data = video(512 * KIB) if case == "small" else video(3 * MIB)
     h.fake.add_video("job-1", data, validators="none" if case == "no validators" else "both")
     h.fake.accept_ranges = case != "no Accept-Ranges"
-    h.fake.rate = 16 * MIB
+    h.fake.rate = None if case == "uncapped" else 16 * MIB
     if case == "404":
         with pytest.raises(NotFoundError):
             h.download("missing", tmp_path / "out.mp4")

@@ -163,12 +163,6 @@ class SyncDriver:
         """After :meth:`open`: the response whose body is read next (``None`` when there is none)."""
         return self._response
 
-    def hand_over(self) -> httpx.Response | None:
-        """After :meth:`open`: the response whose body has not been read yet, taken out of this
-        driver (the caller closes it); ``None`` if there is none."""
-        response, self._response, self._stream = self._response, None, None
-        return response
-
     def _until_stream(self) -> tuple[httpx.Response | None, Stream | None]:
         core = self.core
         while True:
@@ -291,11 +285,6 @@ class AsyncDriver:
     def response(self) -> httpx.Response | None:
         """:attr:`SyncDriver.response`."""
         return self._response
-
-    def hand_over(self) -> httpx.Response | None:
-        """:meth:`SyncDriver.hand_over`."""
-        response, self._response, self._stream = self._response, None, None
-        return response
 
     async def _until_stream(self) -> tuple[httpx.Response | None, Stream | None]:
         core = self.core

@@ -36,7 +36,7 @@ from ._drivers import aread_bounded, build_request, read_bounded
 from ._files import _fdatasync, fsync_directory, place
 from ._journal import lock_partial, partial_paths, read_state, remove, sweep_partials, write_state
 from ._retry import log_retry
-from ._segments import Abandon, Plan, Region, SegmentCore, Take
+from ._segments import Abandon, Plan, Region, SegmentCore, Take, is_strong
 from ._verify import BoxWalk, walk_boxes
 from .errors import IncompleteDownloadError
 
@@ -152,6 +152,37 @@ class SegmentFile:
         self.single_partial = single is not None and single.get("source") == self.source and size > 0
 
     # -- set-up ------------------------------------------------------------------------------------
+    def adopt_single(self) -> bool:
+        """Make the single-stream partial kept here (:attr:`single_partial`) the first region of a
+        segmented one: the file is extended to its size and preallocated, and the state file
+        becomes a version 2 one whose region 0 continues after the bytes kept. False (nothing
+        changed) when its state does not allow it (no total, no validator for If-Range)."""
+        fd = self._fd
+        assert fd is not None and self.single_partial
+        state = read_state(self.state_path)
+        size = os.fstat(fd).st_size
+        if state is None or type(total := state.get("total")) is not int or not 0 < size < total:
+            return False
+        content = Resumable(
+            etag=state.get("etag"),
+            last_modified=state.get("last_modified"),
+            total=total,
+            content_type=state.get("content_type"),
+            digests=state["digests"],
+        )
+        if not (is_strong(content.etag) or content.last_modified):
+            return False
+        os.ftruncate(fd, total)
+        with contextlib.suppress(AttributeError, OSError):
+            os.posix_fallocate(fd, size, total - size)
+        region = Region(
+            0, total, size, size, tail=os.pread(fd, min(OVERLAP, size), size - min(OVERLAP, size))
+        )
+        self.content, self.plan, self.kept = content, Plan(total, [region]), size
+        self.single_partial = False
+        self._journal()  # the version 2 state replaces the single stream's
+        return True
+
     def begin(self, content: Resumable) -> Plan:
         """Start afresh for ``content``: the file is emptied and preallocated to its size."""
         fd = self._fd
@@ -489,9 +520,8 @@ def run_sync(
     sink: SegmentFile,
     sleep: Callable[[float], object] | None,
     progress: Callable[[], None],
-    first: httpx.Response | None = None,
 ) -> Abandon | None:
-    """Fetch every region with threads, one per connection; ``first``: worker 0's open response."""
+    """Fetch every region with threads, one per connection."""
     outcome = _Outcome()
 
     def wait(delay: float) -> None:
@@ -560,26 +590,21 @@ def run_sync(
 
     threads: list[threading.Thread] = []
 
-    def add(response: httpx.Response | None) -> None:
+    def add() -> None:
         worker = core.add_worker()
-        if response is not None:
-            core.claim(worker)
-            core.adopt_first(worker)
-        thread = threading.Thread(
-            target=work, args=(worker, response), name=f"openrouter-video-range:{worker}"
-        )
+        thread = threading.Thread(target=work, args=(worker, None), name=f"openrouter-video-range:{worker}")
         thread.daemon = True
         threads.append(thread)
         thread.start()
 
     sink.start()
     try:
-        add(first)
+        add()
         while any(t.is_alive() for t in threads):
             if outcome.stop.wait(TICK):
                 break
             for _ in range(core.want_workers()):
-                add(None)
+                add()
     finally:
         # Workers stop at their next chunk; one stuck on a silent connection is left behind (it is
         # a daemon thread, and only the writer thread, stopped by the caller, writes to the file).
@@ -599,7 +624,6 @@ async def run_async(
     sink: SegmentFile,
     sleep: Callable[[float], Awaitable[object] | object] | None,
     progress: Callable[[], None],
-    first: httpx.Response | None = None,
 ) -> Abandon | None:
     """:func:`run_sync` with tasks on the running event loop (the writes go to the writer thread)."""
     outcome = _Outcome()
@@ -682,22 +706,18 @@ async def run_async(
 
     tasks: list[asyncio.Task[None]] = []
 
-    def add(response: httpx.Response | None) -> None:
-        worker = core.add_worker()
-        if response is not None:
-            core.claim(worker)
-            core.adopt_first(worker)
-        tasks.append(asyncio.ensure_future(work(worker, response)))
+    def add() -> None:
+        tasks.append(asyncio.ensure_future(work(core.add_worker(), None)))
 
     sink.start()
     try:
-        add(first)
+        add()
         while not all(t.done() for t in tasks):
             await asyncio.wait(tasks, timeout=TICK)
             if outcome.stop.is_set():
                 break
             for _ in range(core.want_workers()):
-                add(None)
+                add()
         await asyncio.gather(*tasks)
     finally:
         outcome.stop.set()

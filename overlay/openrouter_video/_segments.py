@@ -186,7 +186,9 @@ class Ramp:
     starts :data:`RAMP_SETTLE` after it, once the new connections are sending.
     """
 
-    def __init__(self, max_connections: int, now: float, received: int) -> None:
+    def __init__(
+        self, max_connections: int, now: float, received: int, measured: float | None = None
+    ) -> None:
         self.max_connections = max_connections
         self.connections = 1
         self.settled = max_connections <= 1
@@ -194,6 +196,9 @@ class Ramp:
         self._from: int | None = received
         self._previous: float | None = None  # throughput before the last step
         self._added = 0  # connections the last step added
+        if measured is not None:  # one connection was measured already (see upgrade_rate): step now
+            self._since = now - RAMP_WINDOW
+            self._from = received - int(measured * RAMP_WINDOW)
 
     def want_more(self, now: float, received: int) -> int:
         """Called often with the clock and the bytes received so far: how many connections to start now."""
@@ -246,8 +251,6 @@ class _Worker:
     attempt_from: int = 0
     received: int = 0
     recent: list[bytes] = field(default_factory=list)
-    #: The open request is the plain GET that started the download: a 200 with the whole body fits.
-    whole: bool = False
 
 
 def is_strong(etag: str | None) -> bool:
@@ -272,7 +275,10 @@ class SegmentCore:
         max_connections: int,
         parse_model: ParseModel | None = None,
         deadline: float | None = None,
+        measured: float | None = None,
     ) -> None:
+        """``measured``: the throughput one connection already had (bytes a second), so that the
+        ramp's first step is taken at once."""
         assert content.total is not None
         self.policy = policy
         self.what = what
@@ -283,7 +289,7 @@ class SegmentCore:
         self.deadline = deadline
         #: Splitting needs a validator that If-Range can carry, so that no range ever mixes contents.
         self.can_split = max_connections > 1 and (is_strong(content.etag) or bool(content.last_modified))
-        self.ramp = Ramp(max_connections if self.can_split else 1, policy.clock(), plan.received)
+        self.ramp = Ramp(max_connections if self.can_split else 1, policy.clock(), plan.received, measured)
         self.attempts = 0
         self.resumes = 0
         self.peak_connections = 0
@@ -339,14 +345,6 @@ class SegmentCore:
             headers["If-Range"] = validator
         return headers
 
-    def adopt_first(self, worker: int) -> None:
-        """The plain GET that started the download (see :func:`eligible`) was ``worker``'s, for
-        region 0: its 200 is the whole file."""
-        self.attempts += 1
-        state = self._workers[worker]
-        state.asked_from = state.attempt_from = 0
-        state.whole = True
-
     def overlap(self, worker: int) -> bytes:
         region = self._workers[worker].region
         assert region is not None
@@ -378,16 +376,12 @@ class SegmentCore:
                 True,
             )
         encoding = headers.get("content-encoding", "identity").strip().lower()
-        whole, state.whole = state.whole, False
-        fits = encoding in ("", "identity") and (
-            (
-                status == 206
-                and parsed is not None
-                and parsed[0] == state.asked_from
-                and parsed[1] >= region.pos  # less than asked is allowed: the rest is asked for again
-            )
-            # The plain GET that started the download: its 200 is the whole file, from byte 0.
-            or (whole and status == 200 and state.asked_from == 0 and _length(headers) == self.total)
+        fits = (
+            status == 206
+            and parsed is not None
+            and parsed[0] == state.asked_from
+            and parsed[1] >= region.pos  # less than asked is allowed: the rest is asked for again
+            and encoding in ("", "identity")
         )
         if not fits:
             return Abandon(
@@ -512,9 +506,8 @@ def _length(headers: Mapping[str, str]) -> int | None:
 
 def eligible(status: int, headers: Mapping[str, str]) -> Resumable | str:
     """Whether the answer to the plain GET that starts a download (what one stream sends first)
-    allows a segmented download: the content it describes, else why not. It must be a 200 that
-    says ``Accept-Ranges: bytes`` and gives its ``Content-Length``; its body is region 0's, so
-    asking costs no request."""
+    allows a segmented download later: the content it describes, else why not. It must be a 200
+    that says ``Accept-Ranges: bytes`` and gives its ``Content-Length``."""
     if status != 200:
         return f"the server answered with {status}"
     ranges = {unit.strip().lower() for unit in headers.get("accept-ranges", "").split(",")}
@@ -549,3 +542,14 @@ def worth_segmenting(status: int, headers: Mapping[str, str]) -> Resumable | str
     if not (is_strong(content.etag) or content.last_modified):
         return "no strong ETag or Last-Modified for If-Range"
     return content
+
+
+def upgrade_rate(elapsed: float, received: int, remaining: int) -> float | None:
+    """A single stream of a video :func:`worth_segmenting`, ``elapsed`` seconds into its body with
+    ``received`` bytes of it: once that is :data:`RAMP_WINDOW` or more, its throughput if more than
+    another window's worth is left (the download goes on by ranges, with the ramp's first step at
+    once), else ``None`` (it stays one stream: on a link one stream fills, nothing changes)."""
+    if elapsed < RAMP_WINDOW or received <= 0:
+        return None
+    rate = received / elapsed
+    return rate if remaining > rate * RAMP_WINDOW else None

@@ -42,6 +42,7 @@ from ._segments import (
     MAX_CONNECTIONS,
     Abandon,
     SegmentCore,
+    upgrade_rate,
     worth_segmenting,
 )
 from ._transport import RetryTransport
@@ -475,12 +476,53 @@ class _ClientBase:
         )
 
 
-def _worth_splitting(response: httpx.Response | None) -> bool:
-    """Whether the answer to the plain GET is worth a segmented download (else one stream reads it)."""
-    if response is None:
-        return False
-    # Not logged: one stream is the normal case (a small video, a server without ranges).
-    return not isinstance(worth_segmenting(response.status_code, response.headers), str)
+@dataclass(frozen=True)
+class _Upgrade:
+    """A single stream that goes on by ranges: its throughput, requests, and where it had started."""
+
+    rate: float
+    attempts: int
+    resumed_from: int
+
+
+class _Watch:
+    """Watches a single stream whose first answer was :func:`~._segments.worth_segmenting`: after
+    a second of body, :func:`~._segments.upgrade_rate` says whether it goes on by ranges."""
+
+    def __init__(self, job: _DownloadJob, clock: Callable[[], float]) -> None:
+        self.job, self.clock = job, clock
+        self.started, self.start_size = clock(), job.sink.size
+        self.resets = 0
+
+    def restarted(self) -> _Watch | None:
+        """After a ``None`` chunk: the first one starts the body (watch from now); a later one means
+        new content, not the one judged worth splitting (stop watching)."""
+        self.resets += 1
+        if self.resets > 1:
+            return None
+        self.started, self.start_size = self.clock(), self.job.sink.size
+        return self
+
+    def __call__(self) -> _Upgrade | None:
+        """After each chunk: the upgrade when it is due."""
+        job = self.job
+        total = job.core.total
+        if total is None:
+            return None
+        rate = upgrade_rate(
+            self.clock() - self.started, job.sink.size - self.start_size, total - job.sink.size
+        )
+        if rate is None:
+            return None
+        return _Upgrade(rate, job.core.attempts, job.resumed_from)
+
+    @staticmethod
+    def start(
+        job: _DownloadJob, response: httpx.Response | None, clock: Callable[[], float]
+    ) -> _Watch | None:
+        if response is None or isinstance(worth_segmenting(response.status_code, response.headers), str):
+            return None  # not logged: one stream is the normal case (a small video, no ranges)
+        return _Watch(job, clock)
 
 
 def _connections(max_connections: int | None) -> int:
@@ -501,33 +543,20 @@ class _Segmented:
     def __init__(self, client: _ClientBase, core: DownloadCore, request: dict[str, Any], sink: SegmentFile):
         self.client, self.core, self.request, self.sink = client, core, request, sink
 
-    @property
-    def fresh(self) -> bool:
-        """No partial at the destination: the ranges start from the first answer."""
-        return self.sink.plan is None and not self.sink.single_partial
-
-    def begin(self, first: httpx.Response | None) -> bool:
-        """Set up the ranges, from the segmented partial or from ``first`` (the answer to the plain
-        GET); False (the sink let go) when one stream must do it."""
+    def begin(self, upgrade: _Upgrade | None) -> bool:
+        """Set up the ranges from the segmented partial, or (``upgrade``) from the single stream's
+        partial this call just kept; False (the sink let go) when one stream must go on."""
         sink = self.sink
-        if sink.single_partial:  # a partial of one stream: one stream continues it
-            sink.release()
+        if sink.single_partial and not (upgrade is not None and sink.adopt_single()):
+            sink.release()  # a partial of one stream: one stream continues it
             return False
-        if sink.plan is not None:
-            return True
-        content = (
-            "no partial and no first answer"
-            if first is None
-            else worth_segmenting(first.status_code, first.headers)
-        )
-        if isinstance(content, str):
-            logger.debug("%s: one connection: %s", self.core.what, content)
+        if sink.plan is None:
+            logger.debug("%s: no partial to continue by ranges", self.core.what)
             sink.discard()
             return False
-        sink.begin(content)
         return True
 
-    def segment_core(self, max_connections: int) -> SegmentCore:
+    def segment_core(self, max_connections: int, upgrade: _Upgrade | None) -> SegmentCore:
         sink, core = self.sink, self.core
         assert sink.content is not None and sink.plan is not None and sink.content.total is not None
         small = sink.content.total < _segments.MIN_SEGMENTED_SIZE
@@ -539,9 +568,12 @@ class _Segmented:
             max_connections=1 if small else max_connections,
             parse_model=core.parse_model,
             deadline=core.deadline,
+            measured=None if upgrade is None else upgrade.rate,
         )
 
-    def finish(self, segments: SegmentCore, outcome: Abandon | None) -> DownloadResult | None:
+    def finish(
+        self, segments: SegmentCore, outcome: Abandon | None, upgrade: _Upgrade | None
+    ) -> DownloadResult | None:
         """Verify and commit; ``None`` (the partial deleted) when one stream must start again."""
         sink, what = self.sink, self.core.what
         if outcome is not None:
@@ -566,11 +598,11 @@ class _Segmented:
             path=sink.path,
             size=content.total,
             content_type=content.content_type,
-            attempts=segments.attempts,
+            attempts=segments.attempts + (upgrade.attempts if upgrade is not None else 0),
             resumes=segments.resumes,
             sha256=sink.sha256,
             verified="digest" if content.digests else "content-range",
-            resumed_from=sink.kept,
+            resumed_from=sink.kept if upgrade is None else upgrade.resumed_from,
             connections=segments.peak_connections,
         )
 
@@ -761,11 +793,12 @@ class VideoClient(_ClientBase):
         empty or short file under the destination's name.
 
         ``max_connections``: fetch the video as byte ranges over up to this many connections at
-        once (1 to 16; ``None``, the default: up to 4), for links that cap each connection. The
-        download starts as one stream; when the server's answer says ``Accept-Ranges: bytes``, gives
-        the length (16 MiB or more) and a strong ETag or a Last-Modified date, its body becomes the
-        first range and another connection is added while the combined throughput still grows by
-        15% or more per added connection (so a link one stream already fills stays at one or two).
+        once (1 to 16; ``None``, the default: up to 4), for links that cap each connection. Every
+        download starts as one stream. When the server's answer says ``Accept-Ranges: bytes``,
+        gives the length (16 MiB or more) and a strong ETag or a Last-Modified date, and a second
+        of body shows more than another second left at that speed, it goes on by ranges from the
+        bytes it has, adding connections while the combined throughput still grows by 15% or more
+        per added connection (a link one stream fills, or a quick download, stays one stream).
         When a range finishes, the largest one left is split. Every range keeps the safety rules of
         a single stream (If-Range, the overlap re-read on every resume, retries and resumes of its
         own), and a content change seen by any of them starts the whole file again over one
@@ -780,14 +813,14 @@ class VideoClient(_ClientBase):
         core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
         connections = _connections(max_connections)
-        first: httpx.Response | None = None
+        upgrade: _Upgrade | None = None
         if not self._segmented_partial(job_id, dest, index, request, options):
             done = self._download_one(core, request, job_id, dest, index, options, on_progress, connections)
             if isinstance(done, DownloadResult):
                 return done
-            first = done  # worth splitting: its body is the first range's
+            upgrade = done  # one stream was too slow: its partial goes on by ranges
         result = self._download_segmented(
-            core, request, job_id, dest, index, options, connections, on_progress, first
+            core, request, job_id, dest, index, options, connections, on_progress, upgrade
         )
         if result is not None:
             return result
@@ -806,26 +839,34 @@ class VideoClient(_ClientBase):
         options: _FileOptions,
         on_progress: ProgressCallback | None,
         connections: int,
-    ) -> DownloadResult | httpx.Response:
-        """Download over one stream; with ``connections > 1``, a first answer worth splitting (see
-        :func:`~._segments.worth_segmenting`) is returned instead, its body unread (the partial
-        file made for it is deleted)."""
+    ) -> DownloadResult | _Upgrade:
+        """Download over one stream. With ``connections > 1`` and a first answer worth splitting
+        (see :func:`~._segments.worth_segmenting`), a stream that a second of body shows to be
+        slow stops there: its partial is kept, and the :class:`_Upgrade` returned says how fast it
+        went (the caller goes on by ranges from it)."""
         with self._sink(job_id, dest, index, request, options) as sink:
             job = _DownloadJob(core, sink, on_progress)
             driver = SyncDriver(self.api.get_httpx_client(), request, core, self.retry.sleep, sink.check)
+            watch: _Watch | None = None
+            upgrade: _Upgrade | None = None
             try:
                 if connections > 1 and sink.resumable is None:
                     driver.open()
-                    if _worth_splitting(driver.response):
-                        first = driver.hand_over()
-                        assert first is not None
-                        sink.abort(keep=False)
-                        return first
+                    watch = _Watch.start(job, driver.response, self.retry.clock)
                 for chunk in driver.chunks():
                     job.feed(chunk)
+                    if watch is None:
+                        continue
+                    if chunk is None:
+                        watch = watch.restarted()
+                    elif (upgrade := watch()) is not None:
+                        break
             finally:
                 driver.close()
-            return job.finish()
+            if upgrade is None:
+                return job.finish()
+            sink.abort(keep=True)  # the bytes so far: the first range of the segmented download
+            return upgrade
 
     def _download_segmented(
         self,
@@ -837,45 +878,31 @@ class VideoClient(_ClientBase):
         options: _FileOptions,
         connections: int,
         on_progress: ProgressCallback | None,
-        first: httpx.Response | None,
+        upgrade: _Upgrade | None,
     ) -> DownloadResult | None:
-        """Fetch the video by ranges: continue the segmented partial at ``dest``, or start with
-        ``first`` (the answer to the plain GET, body unread, closed here). ``None``: one stream
-        must do it, from what is left."""
-        try:
-            sink = self._segment_file(job_id, dest, index, request, options)
-        except BaseException:
-            if first is not None:
-                first.close()
-            raise
+        """Fetch the video by ranges: continue the segmented partial at ``dest``, or (``upgrade``)
+        the single stream's partial this call just kept. ``None``: one stream must go on."""
+        sink = self._segment_file(job_id, dest, index, request, options)
         run = _Segmented(self, core, request, sink)
         try:
-            if first is not None and not run.fresh:  # a partial appeared in the meantime
-                first.close()
-                first = None
-            if not run.begin(first):
-                if first is not None:
-                    first.close()
+            if not run.begin(upgrade):
                 return None
             http = self.api.get_httpx_client()
-            segments = run.segment_core(connections)
+            segments = run.segment_core(connections, upgrade)
             progress = _Progress(on_progress)
             total = segments.total
-            handed, first = first, None
             reporting = threading.Lock()  # the workers' threads report: one at a time
 
             def report() -> None:
                 with reporting:
                     progress.update(segments.plan.received, total)
 
-            outcome = run_sync(http, request, segments, sink, self.retry.sleep, report, handed)
-            result = run.finish(segments, outcome)
+            outcome = run_sync(http, request, segments, sink, self.retry.sleep, report)
+            result = run.finish(segments, outcome, upgrade)
             if result is not None:
                 progress.update(total, total, force=True)
             return result
         except BaseException as exc:
-            if first is not None:
-                first.close()
             kept = sink.abort()
             if kept is not None and isinstance(exc, Exception):
                 with contextlib.suppress(AttributeError):
@@ -1095,16 +1122,16 @@ class AsyncVideoClient(_ClientBase):
         core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
         connections = _connections(max_connections)
-        first: httpx.Response | None = None
+        upgrade: _Upgrade | None = None
         if not self._segmented_partial(job_id, dest, index, request, options):
             done = await self._download_one(
                 core, request, job_id, dest, index, options, on_progress, connections
             )
             if isinstance(done, DownloadResult):
                 return done
-            first = done  # worth splitting: its body is the first range's
+            upgrade = done  # one stream was too slow: its partial goes on by ranges
         result = await self._download_segmented(
-            core, request, job_id, dest, index, options, connections, on_progress, first
+            core, request, job_id, dest, index, options, connections, on_progress, upgrade
         )
         if result is not None:
             return result
@@ -1123,7 +1150,7 @@ class AsyncVideoClient(_ClientBase):
         options: _FileOptions,
         on_progress: ProgressCallback | None,
         connections: int,
-    ) -> DownloadResult | httpx.Response:
+    ) -> DownloadResult | _Upgrade:
         """:meth:`VideoClient._download_one`."""
         # Made on the event loop (a lock, a state file, a directory listing: milliseconds), so that a
         # cancel can never leave it behind half made, with its lock held.
@@ -1132,23 +1159,28 @@ class AsyncVideoClient(_ClientBase):
             driver = AsyncDriver(
                 self.api.get_async_httpx_client(), request, core, self.retry.sleep, sink.check
             )
+            watch: _Watch | None = None
+            upgrade: _Upgrade | None = None
             try:
                 if connections > 1 and sink.resumable is None:
                     await driver.open()
-                    if _worth_splitting(driver.response):
-                        first = driver.hand_over()
-                        assert first is not None
-                        sink.abort(keep=False)
-                        return first
+                    watch = _Watch.start(job, driver.response, self.retry.clock)
                 async with aclosing(driver.chunks()) as chunks:
                     async for chunk in chunks:
                         if chunk is None:
                             await asyncio.to_thread(job.restart)
-                        elif not job.offer(chunk):  # the disk is behind: wait for the writer
-                            await job.wait_async()
+                            watch = watch.restarted() if watch is not None else None
+                        else:
+                            if not job.offer(chunk):  # the disk is behind: wait for the writer
+                                await job.wait_async()
+                            if watch is not None and (upgrade := watch()) is not None:
+                                break
             finally:
                 await driver.close()
-            return await asyncio.to_thread(job.finish)
+            if upgrade is None:
+                return await asyncio.to_thread(job.finish)
+            sink.abort(keep=True)  # the bytes so far: the first range of the segmented download
+            return upgrade
 
     async def _download_segmented(
         self,
@@ -1160,29 +1192,18 @@ class AsyncVideoClient(_ClientBase):
         options: _FileOptions,
         connections: int,
         on_progress: ProgressCallback | None,
-        first: httpx.Response | None,
+        upgrade: _Upgrade | None,
     ) -> DownloadResult | None:
         """:meth:`VideoClient._download_segmented`."""
-        try:
-            sink = self._segment_file(job_id, dest, index, request, options)
-        except BaseException:
-            if first is not None:
-                await first.aclose()
-            raise
+        sink = self._segment_file(job_id, dest, index, request, options)
         run = _Segmented(self, core, request, sink)
         try:
-            if first is not None and not run.fresh:  # a partial appeared in the meantime
-                await first.aclose()
-                first = None
-            if not run.begin(first):
-                if first is not None:
-                    await first.aclose()
+            if not run.begin(upgrade):
                 return None
             http = self.api.get_async_httpx_client()
-            segments = run.segment_core(connections)
+            segments = run.segment_core(connections, upgrade)
             progress = _Progress(on_progress)
             total = segments.total
-            handed, first = first, None
             outcome = await run_async(
                 http,
                 request,
@@ -1190,15 +1211,12 @@ class AsyncVideoClient(_ClientBase):
                 sink,
                 self.retry.sleep,
                 lambda: progress.update(segments.plan.received, total),
-                handed,
             )
-            result = await asyncio.to_thread(run.finish, segments, outcome)
+            result = await asyncio.to_thread(run.finish, segments, outcome, upgrade)
             if result is not None:
                 progress.update(total, total, force=True)
             return result
         except BaseException as exc:
-            if first is not None:
-                await first.aclose()
             kept = sink.abort()
             if kept is not None and isinstance(exc, Exception):
                 with contextlib.suppress(AttributeError):
