@@ -17,6 +17,7 @@ from openrouter_video import (
     PaymentRequiredError,
     RateLimitError,
     RetryPolicy,
+    UnexpectedContentError,
     VideoClient,
     VideoJob,
     VideoJobFailedError,
@@ -93,7 +94,112 @@ def test_generate_and_download_every_output(flow: Flow, tmp_path: Path) -> None:
     }
     assert post.headers["content-type"] == "application/json"
     assert flow.sleeps == [0.5, 0.5]  # between the three polls
-    assert [r.query.get("index") for r in flow.fake.requests if r.path.endswith("/content")] == [["0"], ["1"]]
+    asked = sorted(r.query["index"][0] for r in flow.fake.requests if r.path.endswith("/content"))
+    assert asked == ["0", "1"]  # once each (at the same time: in either order)
+
+
+def test_outputs_are_downloaded_at_once_and_the_progress_says_which(flow: Flow, tmp_path: Path) -> None:
+    outputs = [bytes([i]) * 300_000 for i in range(3)]
+    flow.fake.script_job(outputs=outputs, job_id="job-3")
+    flow.fake.rate = 1_000_000  # per connection: 0.3 s each
+    per_output: dict[int, list[tuple[int, int | None]]] = {0: [], 1: [], 2: []}
+    overall: list[tuple[int, int | None]] = []
+    results = flow(
+        "generate_and_download",
+        tmp_path,
+        model=MODEL,
+        prompt="p",
+        poll_interval=0.01,
+        concurrent_outputs=3,
+        on_output_progress=lambda i, done, total: per_output[i].append((done, total)),
+        on_progress=lambda done, total: overall.append((done, total)),
+    )
+    assert [r.path.read_bytes() for r in results] == outputs  # in output order
+    assert flow.fake.peak_requests >= 2  # at the same time
+    assert all(calls[-1] == (300_000, 300_000) for calls in per_output.values())
+    assert overall[-1] == (900_000, 900_000)
+    assert all(total is None or done <= total for done, total in overall)
+
+
+def test_one_output_failing_lets_the_others_finish_then_raises(flow: Flow, tmp_path: Path) -> None:
+    outputs = [bytes([i]) * 100_000 for i in range(3)]
+    flow.fake.script_job(outputs=outputs, job_id="job-3")
+
+    def spoil(job: VideoJob) -> None:
+        if job.status == "completed":  # output 1 is now an HTML page
+            flow.fake.add_video("job-3", b"<html>gone</html>", index=1, content_type="text/html")
+
+    with pytest.raises(UnexpectedContentError):
+        flow("generate_and_download", tmp_path, model=MODEL, prompt="p", poll_interval=0.01, on_status=spoil)
+    saved = sorted((p.name for p in tmp_path.iterdir() if not p.name.startswith(".")), key=len)
+    assert len(saved) == 2 and saved[1].endswith("-2.mp4")  # outputs 0 and 2 (see safe_filename)
+    assert [(tmp_path / name).read_bytes() for name in saved] == [outputs[0], outputs[2]]
+
+
+@pytest.mark.parametrize("value", [0, 17, 2.0, "2"])
+def test_concurrent_outputs_is_checked_before_submitting(flow: Flow, tmp_path: Path, value: Any) -> None:
+    with pytest.raises(ValueError, match="concurrent_outputs"):
+        flow("generate_and_download", tmp_path, model=MODEL, prompt="p", concurrent_outputs=value)
+    assert posts(flow.fake) == []
+
+
+def kept_partials(directory: Path) -> list[str]:
+    """The files left: two partials with their state files, and no video. Returns the partials."""
+    names = sorted(p.name for p in directory.iterdir())
+    assert len(names) == 4 and all(n.startswith(".job-2") for n in names), names
+    assert sum(n.endswith(".mp4.part") for n in names) == 2, names
+    assert sum(n.endswith(".part.state") for n in names) == 2, names
+    return [n for n in names if n.endswith(".part")]
+
+
+def test_ctrl_c_stops_every_output_thread_and_keeps_the_partials(
+    fake: FakeOpenRouter, tmp_path: Path
+) -> None:
+    import signal
+    import threading
+
+    outputs = [bytes([i]) * 2_000_000 for i in range(2)]
+    fake.script_job(outputs=outputs, job_id="job-2")
+    fake.rate = 400_000  # 5 s each: interrupted mid-way
+    started: list[int] = []
+
+    def progress(i: int, done: int, total: int | None) -> None:
+        if done > 200_000 and i not in started:
+            started.append(i)
+            if len(started) == 2:  # Ctrl-C, a real SIGINT to the caller's thread, both downloads running
+                signal.pthread_kill(threading.main_thread().ident or 0, signal.SIGINT)
+
+    with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        with pytest.raises(KeyboardInterrupt):
+            client.generate_and_download(
+                tmp_path, model=MODEL, prompt="p", poll_interval=0.01, on_output_progress=progress
+            )
+    assert not [t for t in threading.enumerate() if t.name.startswith("openrouter-video-output")]
+    assert all(0 < (tmp_path / name).stat().st_size < 2_000_000 for name in kept_partials(tmp_path))
+
+
+def test_cancelling_the_async_call_cancels_every_output_and_keeps_the_partials(
+    fake: FakeOpenRouter, tmp_path: Path
+) -> None:
+    outputs = [bytes([i]) * 2_000_000 for i in range(2)]
+    fake.script_job(outputs=outputs, job_id="job-2")
+    fake.rate = 400_000
+
+    async def run() -> None:
+        async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+            call = asyncio.ensure_future(
+                client.generate_and_download(tmp_path, model=MODEL, prompt="p", poll_interval=0.01)
+            )
+            while sum(1 for p in tmp_path.glob(".*.part") if p.stat().st_size > 200_000) < 2:
+                await asyncio.sleep(0.02)
+            call.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await call
+            others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            assert not [t for t in others if not t.done()]
+
+    asyncio.run(run())
+    assert all(0 < (tmp_path / name).stat().st_size < 2_000_000 for name in kept_partials(tmp_path))
 
 
 def test_generate_returns_the_pending_job(flow: Flow) -> None:

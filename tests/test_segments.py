@@ -707,3 +707,12 @@ def test_the_written_prefix_never_passes_a_byte_not_written(cuts: list[int], dra
     prefix = plan.written_prefix()
     assert all(written[:prefix])  # every byte before it is on disk
     assert prefix == total or not written[prefix]  # and it stops at the first one that is not
+
+
+def test_a_stream_goes_on_by_ranges_only_when_slow_and_far_from_done() -> None:
+    window = _segments.RAMP_WINDOW
+    assert _segments.upgrade_rate(window / 2, 10 * MIB, 100 * MIB) is None  # not a second of body yet
+    assert _segments.upgrade_rate(window, 8 * MIB, 100 * MIB) == 8 * MIB / window  # capped, far from done
+    assert _segments.upgrade_rate(window, 8 * MIB, 4 * MIB) is None  # done within another window
+    fast = _segments.UPGRADE_BELOW * window + 1  # as fast as a CPU- or disk-bound loopback stream
+    assert _segments.upgrade_rate(window, int(fast), 100 * int(fast)) is None

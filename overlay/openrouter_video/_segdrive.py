@@ -43,15 +43,20 @@ from .errors import IncompleteDownloadError
 #: The state file's version for segmented partials (single-stream ones are version 1).
 SEGMENT_STATE_VERSION: Final = 2
 #: Writes the writer thread may lag behind (each at most one chunk: about 1 MiB).
-MAX_QUEUED_WRITES: Final = 8
+MAX_QUEUED_WRITES: Final = 4
 #: How often the journal is rewritten, in seconds (by a thread of its own, so that the fsync that
 #: comes first with ``durable`` never holds up the writes).
 JOURNAL_SECONDS: Final = 0.5
 #: Hashing jobs the hashing thread may lag behind the writer (each at most one chunk, or a range read
 #: back from the file in pieces of :data:`READ_BACK` bytes).
-MAX_QUEUED_HASHES: Final = 4
-READ_BACK: Final = 4 * 1024 * 1024
+MAX_QUEUED_HASHES: Final = 2
+READ_BACK: Final = 1024 * 1024
 _STOP: Final = object()
+
+
+class Cancelled(Exception):
+    """The download was stopped from outside (the caller of ``generate_and_download`` was
+    interrupted): its partial is kept like after any other exception."""
 
 
 class _Closed(Exception):
@@ -520,8 +525,10 @@ def run_sync(
     sink: SegmentFile,
     sleep: Callable[[float], object] | None,
     progress: Callable[[], None],
+    cancel: threading.Event | None = None,
 ) -> Abandon | None:
-    """Fetch every region with threads, one per connection."""
+    """Fetch every region with threads, one per connection; ``cancel``: stop (raise
+    :class:`Cancelled`) once set."""
     outcome = _Outcome()
 
     def wait(delay: float) -> None:
@@ -602,6 +609,9 @@ def run_sync(
         add()
         while any(t.is_alive() for t in threads):
             if outcome.stop.wait(TICK):
+                break
+            if cancel is not None and cancel.is_set():
+                outcome.fail(Cancelled("the call was interrupted"))
                 break
             for _ in range(core.want_workers()):
                 add()

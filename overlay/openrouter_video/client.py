@@ -16,11 +16,13 @@ import ssl
 import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import wait as wait_for
 from contextlib import aclosing
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal, Unpack
+from typing import Any, Final, Literal, Unpack
 
 import httpx
 from openrouter_video_api import AuthenticatedClient
@@ -36,7 +38,7 @@ from ._journal import DEFAULT_PARTIAL_TTL, partial_paths
 from ._options import GenerateOptions, request_body
 from ._retry import RetryPolicy, logger
 from ._secrets import clean_key
-from ._segdrive import SegmentFile, read_segment_state, run_async, run_sync
+from ._segdrive import Cancelled, SegmentFile, read_segment_state, run_async, run_sync
 from ._segments import (
     DEFAULT_MAX_CONNECTIONS,
     MAX_CONNECTIONS,
@@ -64,6 +66,7 @@ __all__ = [
     "AsyncVideoClient",
     "AsyncVideoStream",
     "DownloadResult",
+    "OutputProgressCallback",
     "ProgressCallback",
     "VideoClient",
     "VideoStream",
@@ -219,6 +222,71 @@ class _FileOptions:
     durable: bool = True
     keep_partial: bool = True
     partial_ttl: float | None = DEFAULT_PARTIAL_TTL
+    #: Set by :meth:`VideoClient.generate_and_download` to stop the downloads running in its
+    #: threads (Ctrl-C in the caller's thread): each stops at its next chunk, keeping its partial.
+    cancel: threading.Event | None = None
+
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("the call was interrupted")
+
+
+#: Outputs of one job downloaded at once by ``generate_and_download`` unless told otherwise.
+DEFAULT_CONCURRENT_OUTPUTS: Final = 2
+MAX_CONCURRENT_OUTPUTS: Final = 16
+#: ``on_output_progress(index, done, total)``: the progress of output ``index`` of a job.
+OutputProgressCallback = Callable[[int, int, int | None], None]
+
+
+def _concurrent_outputs(value: int) -> int:
+    if type(value) is not int or not 1 <= value <= MAX_CONCURRENT_OUTPUTS:
+        raise ValueError(
+            f"concurrent_outputs must be a whole number from 1 to {MAX_CONCURRENT_OUTPUTS}, not {value!r}"
+        )
+    return value
+
+
+class _Outputs:
+    """The progress of a job's outputs downloaded at once: ``on_output_progress`` for each, and
+    ``on_progress`` with the sum (its total once every output's is known). Thread-safe."""
+
+    def __init__(
+        self,
+        count: int,
+        on_progress: ProgressCallback | None,
+        on_output_progress: OutputProgressCallback | None,
+    ) -> None:
+        self.on_progress, self.on_output_progress = on_progress, on_output_progress
+        self.done = [0] * count
+        self.totals: list[int | None] = [None] * count
+        self.lock = threading.Lock()
+
+    def callback(self, index: int) -> ProgressCallback | None:
+        if self.on_progress is None and self.on_output_progress is None:
+            return None
+
+        def report(done: int, total: int | None) -> None:
+            with self.lock:
+                self.done[index], self.totals[index] = done, total
+                if self.on_output_progress is not None:
+                    self.on_output_progress(index, done, total)
+                if self.on_progress is not None:
+                    totals = self.totals
+                    whole = (
+                        None if any(t is None for t in totals) else sum(t for t in totals if t is not None)
+                    )
+                    self.on_progress(sum(self.done), whole)
+
+        return report
+
+
+def _first_error(outcomes: list[tuple[DownloadResult | None, BaseException | None]]) -> list[DownloadResult]:
+    """The results in output order, or the error of the first output that failed (the others ran
+    to their end: their files are in place, or their partials kept)."""
+    for _, error in outcomes:
+        if error is not None:
+            raise error
+    return [result for result, _ in outcomes if result is not None]
 
 
 #: ``httpx_args`` keys handed to :class:`httpx.Client` / :class:`httpx.AsyncClient` as they are.
@@ -792,27 +860,40 @@ class VideoClient(_ClientBase):
         it is renamed into place and the directory after, so that a power loss never leaves an
         empty or short file under the destination's name.
 
-        ``max_connections``: fetch the video as byte ranges over up to this many connections at
-        once (1 to 16; ``None``, the default: up to 4), for links that cap each connection. Every
-        download starts as one stream. When the server's answer says ``Accept-Ranges: bytes``,
-        gives the length (16 MiB or more) and a strong ETag or a Last-Modified date, and a second
-        of body shows more than another second left at that speed, it goes on by ranges from the
-        bytes it has, adding connections while the combined throughput still grows by 15% or more
-        per added connection (a link one stream fills, or a quick download, stays one stream).
+        ``max_connections``: fetch the video as byte ranges over up to this many connections at once
+        (1 to 16; ``None``, the default: up to 4), for links that cap each connection. Every
+        download starts as one stream. When the server's answer says ``Accept-Ranges: bytes``, gives
+        the length (16 MiB or more) and a strong ETag or a Last-Modified date, and a second of body
+        shows more than another second left at a speed under 256 MiB/s, it goes on by ranges from
+        the bytes it has, adding connections while the combined throughput still grows by 15% or
+        more per added connection (a link one stream fills, or a quick download, stays one stream).
         When a range finishes, the largest one left is split. Every range keeps the safety rules of
         a single stream (If-Range, the overlap re-read on every resume, retries and resumes of its
         own), and a content change seen by any of them starts the whole file again over one
-        connection, as does a server that answers a range with 200. The partial records every
-        range, so a later call continues each one (even with ``max_connections=1``). ``1`` is one
-        stream, exactly.
+        connection, as does a server that answers a range with 200. The partial records every range,
+        so a later call continues each one (even with ``max_connections=1``). ``1`` is one stream,
+        exactly.
 
         Raises :class:`FileExistsError` / :class:`FileNotFoundError` before any request,
         :class:`~openrouter_video.errors.DownloadLockedError` when another process is downloading to
         the same destination, and the :mod:`openrouter_video.errors` exceptions after retries.
         """
-        core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
-        connections = _connections(max_connections)
+        return self._download_file(
+            job_id, dest, index, options, _connections(max_connections), on_progress, deadline
+        )
+
+    def _download_file(
+        self,
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        options: _FileOptions,
+        connections: int,
+        on_progress: ProgressCallback | None,
+        deadline: float | None,
+    ) -> DownloadResult:
+        core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         upgrade: _Upgrade | None = None
         if not self._segmented_partial(job_id, dest, index, request, options):
             done = self._download_one(core, request, job_id, dest, index, options, on_progress, connections)
@@ -855,6 +936,7 @@ class VideoClient(_ClientBase):
                     watch = _Watch.start(job, driver.response, self.retry.clock)
                 for chunk in driver.chunks():
                     job.feed(chunk)
+                    options.check_cancel()
                     if watch is None:
                         continue
                     if chunk is None:
@@ -897,7 +979,7 @@ class VideoClient(_ClientBase):
                 with reporting:
                     progress.update(segments.plan.received, total)
 
-            outcome = run_sync(http, request, segments, sink, self.retry.sleep, report)
+            outcome = run_sync(http, request, segments, sink, self.retry.sleep, report, options.cancel)
             result = run.finish(segments, outcome, upgrade)
             if result is not None:
                 progress.update(total, total, force=True)
@@ -1029,22 +1111,32 @@ class VideoClient(_ClientBase):
         deadline: float | None = None,
         extra_body: Mapping[str, Any] | None = None,
         max_connections: int | None = None,
+        concurrent_outputs: int = DEFAULT_CONCURRENT_OUTPUTS,
+        on_output_progress: OutputProgressCallback | None = None,
         **options: Unpack[GenerateOptions],
     ) -> list[DownloadResult]:
         """Submit a job, wait for it, and download every output into ``dest_dir`` (created if missing).
 
         Output *i* (0 <= i < ``len(job.unsigned_urls)``, at least one) goes to ``<job_id>.mp4`` /
-        ``<job_id>-<i>.mp4`` with the resumable :meth:`download`. ``deadline``: seconds the whole
-        call may take (the wait and every download), else
-        :class:`~openrouter_video.errors.DeadlineExceededError` (or
-        :class:`~openrouter_video.errors.VideoJobTimeoutError` while waiting).
+        ``<job_id>-<i>.mp4`` with the resumable :meth:`download`, up to ``concurrent_outputs`` of
+        them at once (1 to 16; 1: one after another), each in a thread of its own. The results come
+        in output order. When one fails the others still run to their end (their files are in
+        place, or their partials kept), then the first failure is raised. Ctrl-C stops them all at
+        their next chunk, keeping their partials. ``deadline``: seconds the whole call may take
+        (the wait and every download), else :class:`~openrouter_video.errors.DeadlineExceededError`
+        (or :class:`~openrouter_video.errors.VideoJobTimeoutError` while waiting).
+
+        ``on_output_progress(index, done, total)`` reports each output's progress, saying which;
+        ``on_progress(done, total)`` reports the sum over all outputs (``total`` is ``None`` until
+        every output's is known). Both may be called from the download threads, one call at a time.
 
         ``options`` and ``extra_body`` are those of :meth:`generate`, checked the same way before
         the job is submitted (``timeout`` here bounds the wait, not the submission).
         ``max_connections`` is that of :meth:`download`, for each output.
         """
         request_body(model, prompt, options, extra_body)  # refused before a directory is made
-        _connections(max_connections)
+        connections = _connections(max_connections)
+        parallel = _concurrent_outputs(concurrent_outputs)
         directory = self._output_dir(dest_dir)
         clock = self.retry.clock
         end = None if deadline is None else clock() + deadline
@@ -1054,19 +1146,27 @@ class VideoClient(_ClientBase):
             timeout=timeout if end is None else max(0.0, min(timeout, end - clock())),
             on_status=on_status,
         )
-        return [
-            self.download(
-                done.id,
-                directory,
-                index=i,
-                overwrite=overwrite,
-                on_progress=on_progress,
-                checksum=checksum,
-                deadline=None if end is None else end - clock(),
-                max_connections=max_connections,
+        count = max(1, done.outputs)
+        outputs = _Outputs(count, on_progress, on_output_progress)
+        file_options = _FileOptions(overwrite, checksum, cancel=threading.Event())
+
+        def one(i: int) -> DownloadResult:
+            left = None if end is None else end - clock()
+            return self._download_file(
+                done.id, directory, i, file_options, connections, outputs.callback(i), left
             )
-            for i in range(max(1, done.outputs))
-        ]
+
+        pool = ThreadPoolExecutor(min(parallel, count), thread_name_prefix="openrouter-video-output")
+        futures = [pool.submit(one, i) for i in range(count)]
+        try:
+            wait_for(futures)
+        except BaseException:  # Ctrl-C: every download stops at its next chunk, keeping its partial
+            assert file_options.cancel is not None
+            file_options.cancel.set()
+            pool.shutdown(wait=True, cancel_futures=True)
+            raise
+        pool.shutdown(wait=True)
+        return _first_error([(None, f.exception()) if f.exception() else (f.result(), None) for f in futures])
 
     def close(self) -> None:
         """Close the connections."""
@@ -1119,9 +1219,22 @@ class AsyncVideoClient(_ClientBase):
         max_connections: int | None = None,
     ) -> DownloadResult:
         """Download output ``index`` of ``job_id`` to ``dest``; see :meth:`VideoClient.download`."""
-        core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
-        connections = _connections(max_connections)
+        return await self._download_file(
+            job_id, dest, index, options, _connections(max_connections), on_progress, deadline
+        )
+
+    async def _download_file(
+        self,
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        options: _FileOptions,
+        connections: int,
+        on_progress: ProgressCallback | None,
+        deadline: float | None,
+    ) -> DownloadResult:
+        core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
         upgrade: _Upgrade | None = None
         if not self._segmented_partial(job_id, dest, index, request, options):
             done = await self._download_one(
@@ -1321,12 +1434,16 @@ class AsyncVideoClient(_ClientBase):
         deadline: float | None = None,
         extra_body: Mapping[str, Any] | None = None,
         max_connections: int | None = None,
+        concurrent_outputs: int = DEFAULT_CONCURRENT_OUTPUTS,
+        on_output_progress: OutputProgressCallback | None = None,
         **options: Unpack[GenerateOptions],
     ) -> list[DownloadResult]:
         """Submit, wait, download every output; see :meth:`VideoClient.generate_and_download`
-        (``options`` and ``extra_body`` as for :meth:`generate`)."""
+        (``options`` and ``extra_body`` as for :meth:`generate`). The outputs are tasks on the
+        running event loop; cancelling the call cancels them all, keeping their partials."""
         request_body(model, prompt, options, extra_body)  # refused before a directory is made
-        _connections(max_connections)
+        connections = _connections(max_connections)
+        room = asyncio.Semaphore(_concurrent_outputs(concurrent_outputs))
         directory = self._output_dir(dest_dir)
         clock = self.retry.clock
         end = None if deadline is None else clock() + deadline
@@ -1336,19 +1453,26 @@ class AsyncVideoClient(_ClientBase):
             timeout=timeout if end is None else max(0.0, min(timeout, end - clock())),
             on_status=on_status,
         )
-        return [
-            await self.download(
-                done.id,
-                directory,
-                index=i,
-                overwrite=overwrite,
-                on_progress=on_progress,
-                checksum=checksum,
-                deadline=None if end is None else end - clock(),
-                max_connections=max_connections,
-            )
-            for i in range(max(1, done.outputs))
-        ]
+        count = max(1, done.outputs)
+        outputs = _Outputs(count, on_progress, on_output_progress)
+        file_options = _FileOptions(overwrite, checksum)
+
+        async def one(i: int) -> DownloadResult:
+            async with room:
+                left = None if end is None else end - clock()
+                return await self._download_file(
+                    done.id, directory, i, file_options, connections, outputs.callback(i), left
+                )
+
+        tasks = [asyncio.ensure_future(one(i)) for i in range(count)]
+        try:
+            await asyncio.wait(tasks)
+        except BaseException:  # cancelled: so is every download, keeping its partial
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+            raise
+        return _first_error([(None, t.exception()) if t.exception() else (t.result(), None) for t in tasks])
 
     async def aclose(self) -> None:
         """Close the connections."""
