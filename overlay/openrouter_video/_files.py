@@ -139,7 +139,13 @@ def _reserve_linux() -> Callable[[int, int], None] | None:
     function.restype = ctypes.c_int
 
     def reserve(fd: int, size: int) -> None:
-        function(fd, 1, 0, size)  # FALLOC_FL_KEEP_SIZE; a hint: EOPNOTSUPP, ENOSPC and the like are ignored
+        try:  # never more than the free space: a failed fallocate may keep what it took
+            disk = os.fstatvfs(fd)
+            if size - os.fstat(fd).st_size > disk.f_bavail * disk.f_frsize:
+                return  # the download itself meets ENOSPC if it ever gets that far
+        except OSError:
+            return
+        function(fd, 1, 0, size)  # FALLOC_FL_KEEP_SIZE; a hint: EOPNOTSUPP and the like are ignored
 
     return reserve
 

@@ -34,7 +34,15 @@ import httpx
 from ._core import OVERLAP, Fail, ReadBody, Resumable, Retry, Watchdog
 from ._drivers import aread_bounded, build_request, read_bounded
 from ._files import _fdatasync, fsync_directory, place
-from ._journal import lock_partial, partial_paths, read_state, remove, sweep_partials, write_state
+from ._journal import (
+    STATE_VERSION,
+    lock_partial,
+    partial_paths,
+    read_state,
+    remove,
+    sweep_partials,
+    write_state,
+)
 from ._retry import log_retry
 from ._segments import Abandon, Plan, Region, SegmentCore, Take, is_strong
 from ._verify import BoxWalk, walk_boxes
@@ -47,9 +55,7 @@ MAX_QUEUED_WRITES: Final = 4
 #: How often the journal is rewritten, in seconds (by a thread of its own, so that the fsync that
 #: comes first with ``durable`` never holds up the writes).
 JOURNAL_SECONDS: Final = 0.5
-#: Hashing jobs the hashing thread may lag behind the writer (each at most one chunk, or a range read
-#: back from the file in pieces of :data:`READ_BACK` bytes).
-MAX_QUEUED_HASHES: Final = 2
+#: The hashing thread reads the file back in pieces of this size.
 READ_BACK: Final = 1024 * 1024
 _STOP: Final = object()
 
@@ -109,11 +115,14 @@ class SegmentFile:
         self.digests: dict[str, bytes] = {}
         self._queue: queue.Queue[Any] = queue.Queue(maxsize=MAX_QUEUED_WRITES)
         self._thread: threading.Thread | None = None
-        #: The running digests, the bytes handed to them so far (always a prefix of the file), and
-        #: the hashing thread's queue (see the module docstring).
+        #: The running digests; the bytes taken into them (always a prefix of the file, read back by
+        #: the hashing thread); the gap-free prefix on disk that the writer publishes for it (the
+        #: writer never waits for the hashing); see the module docstring.
         self._hashes: dict[str, Any] = {}
         self._hashed = 0
-        self._hash_queue: queue.Queue[Any] = queue.Queue(maxsize=MAX_QUEUED_HASHES)
+        self._hash_target = 0
+        self._hash_cond = threading.Condition()
+        self._hash_stop = False
         self._hasher: threading.Thread | None = None
         self._journaler: threading.Thread | None = None
         self._journal_stop = threading.Event()
@@ -136,9 +145,13 @@ class SegmentFile:
         assert fd is not None
         size = os.fstat(fd).st_size
         state = read_segment_state(self.state_path)
-        if state is not None and state.get("source") == self.source and size == state["total"]:
+        if state is not None and state.get("source") == self.source and size <= state["total"]:
             plan = Plan.from_journal(state["total"], state["segments"])
-            if plan is not None:
+            # A file shorter than its total is one whose version 2 state was written just before it
+            # was extended (adopt_single): fine while every byte the journal vouches for is in it.
+            if plan is not None and all(region.written <= size for region in plan.regions):
+                if size < plan.total:
+                    os.ftruncate(fd, plan.total)
                 for region in plan.regions:
                     if region.written > region.start:
                         n = min(OVERLAP, region.written - region.start)
@@ -162,31 +175,35 @@ class SegmentFile:
         segmented one: the file is extended to its size and preallocated, and the state file
         becomes a version 2 one whose region 0 continues after the bytes kept. False (nothing
         changed) when its state does not allow it (no total, no validator for If-Range)."""
-        fd = self._fd
-        assert fd is not None and self.single_partial
-        state = read_state(self.state_path)
-        size = os.fstat(fd).st_size
-        if state is None or type(total := state.get("total")) is not int or not 0 < size < total:
-            return False
-        content = Resumable(
-            etag=state.get("etag"),
-            last_modified=state.get("last_modified"),
-            total=total,
-            content_type=state.get("content_type"),
-            digests=state["digests"],
-        )
-        if not (is_strong(content.etag) or content.last_modified):
-            return False
-        os.ftruncate(fd, total)
-        with contextlib.suppress(AttributeError, OSError):
-            os.posix_fallocate(fd, size, total - size)
-        region = Region(
-            0, total, size, size, tail=os.pread(fd, min(OVERLAP, size), size - min(OVERLAP, size))
-        )
-        self.content, self.plan, self.kept = content, Plan(total, [region]), size
-        self.single_partial = False
-        self._journal()  # the version 2 state replaces the single stream's
-        return True
+        with self._ending:  # an abort from another thread (a cancelled task) waits for it
+            fd = self._fd
+            if fd is None or not self.single_partial:  # already let go
+                return False
+            state = read_state(self.state_path)
+            size = os.fstat(fd).st_size
+            if state is None or type(total := state.get("total")) is not int or not 0 < size < total:
+                return False
+            content = Resumable(
+                etag=state.get("etag"),
+                last_modified=state.get("last_modified"),
+                total=total,
+                content_type=state.get("content_type"),
+                digests=state["digests"],
+            )
+            if not (is_strong(content.etag) or content.last_modified):
+                return False
+            tail = os.pread(fd, min(OVERLAP, size), size - min(OVERLAP, size))
+            region = Region(0, total, size, size, tail=tail)
+            self.content, self.plan, self.kept = content, Plan(total, [region]), size
+            self.single_partial = False
+            # The version 2 state replaces the single stream's first, then the file grows to its size:
+            # killed in between, the next call finds a version 2 partial shorter than its total, which
+            # it extends (a version 1 state over a file already extended would be resumed from its end).
+            self._journal()
+            os.ftruncate(fd, total)
+            with contextlib.suppress(AttributeError, OSError):
+                os.posix_fallocate(fd, size, total - size)
+            return True
 
     def begin(self, content: Resumable) -> Plan:
         """Start afresh for ``content``: the file is emptied and preallocated to its size."""
@@ -208,7 +225,8 @@ class SegmentFile:
         assert content is not None
         names = set(content.digests) | ({"sha256"} if self.sha256_wanted else set())
         self._hashes = {name: hashlib.new(name) for name in sorted(names)}
-        self._hashed = 0
+        self._hashed = self._hash_target = 0
+        self._hash_stop = False
         if self._hashes:
             self._hasher = threading.Thread(
                 target=self._hash_run, name=f"openrouter-video-hash:{self.path.name}"
@@ -291,62 +309,60 @@ class SegmentFile:
                 with self.plan.lock:
                     region.written = offset + done
                     prefix = self.plan.written_prefix() if self._hashes else 0
-                if prefix > self._hashed:
-                    self._hash_to(prefix, offset, view)
+                if prefix > self._hash_target:
+                    with self._hash_cond:
+                        self._hash_target = prefix
+                        self._hash_cond.notify_all()
             except BaseException as exc:
                 self.error = exc
             finally:
                 self._queue.task_done()
 
     # -- the hashing thread ----------------------------------------------------------------------------
-    def _hash_to(self, prefix: int, offset: int, data: memoryview) -> None:
-        """(Writer thread) Hand the hashing thread bytes ``[hashed, prefix)``: from ``data`` (just
-        written at ``offset``) where it has them, read back from the file for the rest."""
-        if offset <= self._hashed < offset + len(data):
-            stop = min(len(data), prefix - offset)
-            self._hash_queue.put(data[self._hashed - offset : stop])  # bytes: nobody changes them
-            self._hashed = offset + stop
-        if self._hashed < prefix:
-            self._hash_queue.put((self._hashed, prefix))
-            self._hashed = prefix
-
     def _hash_run(self) -> None:
+        """Take bytes ``[hashed, target)`` into the digests, read back from the file, as the writer
+        moves the target; stops at once (between pieces) when the file is closed."""
         fd = self._fd
         assert fd is not None
-        while (item := self._hash_queue.get()) is not _STOP:
-            try:
-                if isinstance(item, threading.Event):
-                    item.set()
-                    continue
-                if self.error is not None:
-                    continue
-                if isinstance(item, tuple):
-                    start, stop = item
-                    self._hash_range(fd, start, stop)
-                else:
-                    for h in self._hashes.values():
-                        h.update(item)
-            except BaseException as exc:
-                self.error = exc
+        try:
+            while True:
+                with self._hash_cond:
+                    while self._hashed >= self._hash_target and not self._hash_stop:
+                        self._hash_cond.wait()
+                    if self._hash_stop:
+                        return
+                    start, stop = self._hashed, self._hash_target
+                while start < stop and not self._hash_stop:
+                    start += self._hash_piece(fd, start, stop)
+                    with self._hash_cond:
+                        self._hashed = start
+                        self._hash_cond.notify_all()
+        except BaseException as exc:
+            self.error = exc
+            with self._hash_cond:
+                self._hash_cond.notify_all()
 
-    def _hash_range(self, fd: int, start: int, stop: int) -> None:
-        """Hash bytes ``[start, stop)`` of the file, read back in pieces."""
-        while start < stop:
-            data = os.pread(fd, min(READ_BACK, stop - start), start)
-            if not data:
-                raise IncompleteDownloadError(
-                    f"the partial file ends at byte {start}, before {stop}", received=start, expected=stop
-                )
-            for h in self._hashes.values():
-                h.update(data)
-            start += len(data)
+    def _hash_piece(self, fd: int, start: int, stop: int) -> int:
+        """Hash up to :data:`READ_BACK` bytes of the file from ``start`` (before ``stop``)."""
+        data = os.pread(fd, min(READ_BACK, stop - start), start)
+        if not data:
+            raise IncompleteDownloadError(
+                f"the partial file ends at byte {start}, before {stop}", received=start, expected=stop
+            )
+        for h in self._hashes.values():
+            h.update(data)
+        return len(data)
 
     def _settle_hashes(self) -> None:
-        """Wait until the hashing thread has taken in everything handed to it."""
-        if self._hasher is not None and self._hasher.is_alive():
-            done = threading.Event()
-            self._hash_queue.put(done)
-            done.wait()
+        """Wait until the hashing thread has taken in the whole published prefix (or failed)."""
+        with self._hash_cond:
+            while (
+                self._hasher is not None
+                and self._hasher.is_alive()
+                and self._hashed < self._hash_target
+                and self.error is None
+            ):
+                self._hash_cond.wait(0.1)
 
     def _journal(self) -> None:
         """Record every region's progress (after flushing the data it vouches for, if durable)."""
@@ -394,7 +410,9 @@ class SegmentFile:
             self._thread.join()
             self._thread = None
         if self._hasher is not None:
-            self._hash_queue.put(_STOP)
+            with self._hash_cond:
+                self._hash_stop = True
+                self._hash_cond.notify_all()
             self._hasher.join()
             self._hasher = None
 
@@ -419,11 +437,12 @@ class SegmentFile:
         boxes = walk_boxes(lambda offset, size: os.pread(fd, size, offset), total)
         hashes = self._hashes
         if hashes:
-            self._settle_hashes()  # everything handed over while downloading is in
+            self._settle_hashes()  # the hashing thread has the whole file (it is all written)
             if self.error is not None:
                 raise self.error
-            self._hash_range(fd, self._hashed, total)  # what is left (normally nothing)
-            self._hashed = total
+            with self._hash_cond:  # it is idle now; what is left (normally nothing) is read here
+                while self._hashed < total:
+                    self._hashed += self._hash_piece(fd, self._hashed, total)
             self.digests = {name: h.digest() for name, h in hashes.items()}
             if self.sha256_wanted:
                 self.sha256 = hashes["sha256"].hexdigest()
@@ -475,15 +494,61 @@ class SegmentFile:
     def release(self) -> None:
         """Unlock without touching anything (the caller downloads with one stream instead)."""
         with self._ending:
+            if self._fd is None:
+                return
             try:
                 self._halt()
             finally:
                 self._lock.release()
                 self._fd = None
 
+    def keep_as_single(self) -> int:
+        """After an abandon that is not a content change (a server that answers ranges with 200,
+        say): cut the partial at its gap-free prefix and make it a single-stream one again (version
+        1 state), so that one stream resumes it instead of starting from byte 0; unlock. Returns the
+        bytes kept (0: there were none, and the partial is deleted)."""
+        with self._ending:
+            try:
+                self._halt()
+            finally:
+                fd, plan, content = self._fd, self.plan, self.content
+                kept = 0
+                if fd is not None and plan is not None and content is not None and self.error is None:
+                    with plan.lock:
+                        kept = plan.written_prefix()
+                    try:
+                        if kept:
+                            os.ftruncate(fd, kept)  # the single stream's length is what it resumes from
+                            if self.durable:
+                                _fdatasync(fd)
+                            write_state(self.state_path, self._single_state(content, kept))
+                    except OSError:
+                        kept = 0
+                if fd is not None:
+                    self._lock.release()
+                    self._fd = None
+                if not kept:
+                    remove(self.part_path, self.state_path)
+            return kept
+
+    def _single_state(self, content: Resumable, kept: int) -> dict[str, Any]:
+        return {
+            "version": STATE_VERSION,
+            "source": self.source,
+            "etag": content.etag,
+            "last_modified": content.last_modified,
+            "total": content.total,
+            "content_type": content.content_type,
+            "digests": {name: value.hex() for name, value in content.digests.items()},
+            "created": time.time(),
+            "kept": kept,
+        }
+
     def discard(self) -> None:
         """Delete the partial and its journal and unlock (one stream starts again from byte 0)."""
         with self._ending:
+            if self._fd is None:
+                return
             try:
                 self._halt()
             finally:

@@ -60,9 +60,9 @@ RAMP_SETTLE: Final = 0.1
 #: Connections are added while each one the last step added raised the combined throughput by this
 #: much (a fraction of the throughput before the step).
 RAMP_GAIN: Final = 0.15
-#: When every connection the last step added brought at least this much (a fraction of the
-#: throughput before the step), the link caps each connection: the next step quadruples the count
-#: instead of doubling it (1, 2, 8, 16), so that a capped download reaches its connections a
+#: When the throughput per connection after a step is at least this fraction of what it was
+#: before (it grows with the count: the link caps each connection), the next step quadruples the
+#: count instead of doubling it (1, 2, 8, 16), so that a capped download reaches its connections a
 #: measurement sooner.
 RAMP_LINEAR: Final = 0.8
 
@@ -181,9 +181,10 @@ class Ramp:
     """How many connections to add, and when: the count doubles (1, 2, 4, 8, ...) after each
     :data:`RAMP_WINDOW` of measurement, as long as the last step raised the combined throughput by
     :data:`RAMP_GAIN` per connection it added (two more must bring +30%); else it stops there. A
-    step whose connections each brought :data:`RAMP_LINEAR` or more (throughput that grows with the
-    count: a cap per connection) is followed by one that quadruples it. The measurement of a step
-    starts :data:`RAMP_SETTLE` after it, once the new connections are sending.
+    step after which each connection still brings :data:`RAMP_LINEAR` of what one brought before
+    (throughput that grows with the count: a cap per connection) is followed by one that quadruples
+    it. The measurement of a step starts :data:`RAMP_SETTLE` after it, once the new connections are
+    sending.
     """
 
     def __init__(
@@ -213,7 +214,11 @@ class Ramp:
         if self._previous is not None and rate < self._previous * (1 + RAMP_GAIN * self._added):
             self.settled = True  # the last step did not pay: keep what there is
             return 0
-        linear = self._previous is not None and rate >= self._previous * (1 + RAMP_LINEAR * self._added)
+        # Linear: the throughput per connection held through the last step (a cap per connection).
+        before = self.connections - self._added
+        linear = (
+            self._previous is not None and rate * before >= RAMP_LINEAR * self._previous * self.connections
+        )
         self._previous = rate
         self._added = min(self.connections * (3 if linear else 1), self.max_connections - self.connections)
         self.connections += self._added
@@ -328,7 +333,8 @@ class SegmentCore:
 
     # -- requests ----------------------------------------------------------------------------------
     def request_headers(self, worker: int) -> dict[str, str]:
-        """``Range`` (the region's rest, with the overlap before it) and ``If-Range``; counts an attempt."""
+        """``Range`` (the region's rest, with the overlap before it; open-ended for the last region)
+        and ``If-Range``; counts an attempt."""
         with self.plan.lock:
             self.attempts += 1
         state = self._workers[worker]
@@ -339,7 +345,10 @@ class SegmentCore:
         )
         state.asked_from = region.pos - len(overlap)
         state.attempt_from = region.pos
-        headers = {"Accept-Encoding": "identity", "Range": f"bytes={state.asked_from}-{region.end - 1}"}
+        # The last region asks for the rest as an open range (served by servers that only honour
+        # those); it stops at its end if a thief moves it.
+        last = "" if region.end == self.total else str(region.end - 1)
+        headers = {"Accept-Encoding": "identity", "Range": f"bytes={state.asked_from}-{last}"}
         validator = self.content.etag if is_strong(self.content.etag) else self.content.last_modified
         if validator:
             headers["If-Range"] = validator

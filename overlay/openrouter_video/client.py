@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
 from contextlib import aclosing
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, Literal, Unpack
@@ -229,6 +229,19 @@ class _FileOptions:
     def check_cancel(self) -> None:
         if self.cancel is not None and self.cancel.is_set():
             raise Cancelled("the call was interrupted")
+
+    def sleep(self, sleep: Callable[[float], object] | None) -> Callable[[float], object] | None:
+        """The retries' sleep: with :attr:`cancel`, a wait that ends (raising :class:`Cancelled`)
+        as soon as it is set, unless the caller gave a sleep of its own (e.g. a fake in tests)."""
+        cancel = self.cancel
+        if cancel is None or sleep is not None:
+            return sleep
+
+        def wait(delay: float) -> None:
+            if cancel.wait(delay):
+                raise Cancelled("the call was interrupted")
+
+        return wait
 
 
 #: Outputs of one job downloaded at once by ``generate_and_download`` unless told otherwise.
@@ -644,9 +657,13 @@ class _Segmented:
     ) -> DownloadResult | None:
         """Verify and commit; ``None`` (the partial deleted) when one stream must start again."""
         sink, what = self.sink, self.core.what
-        if outcome is not None:
+        if outcome is not None and outcome.changed:
             logger.warning("%s: %s; downloading again over one connection", what, outcome.reason)
             sink.discard()
+            return None
+        if outcome is not None:  # the content is the same: one stream goes on from what is kept
+            kept = sink.keep_as_single()
+            logger.warning("%s: %s; going on over one connection from byte %d", what, outcome.reason, kept)
             return None
         content = sink.content
         assert content is not None and content.total is not None
@@ -870,9 +887,10 @@ class VideoClient(_ClientBase):
         When a range finishes, the largest one left is split. Every range keeps the safety rules of
         a single stream (If-Range, the overlap re-read on every resume, retries and resumes of its
         own), and a content change seen by any of them starts the whole file again over one
-        connection, as does a server that answers a range with 200. The partial records every range,
-        so a later call continues each one (even with ``max_connections=1``). ``1`` is one stream,
-        exactly.
+        connection; a server that answers a range with 200 has one stream go on from the bytes on
+        disk with no gap before them. The partial records every range,
+        so a later call continues each one (even with ``max_connections=1``); a call that continues a
+        single stream's partial goes on as one stream. ``1`` is one stream, exactly.
 
         Raises :class:`FileExistsError` / :class:`FileNotFoundError` before any request,
         :class:`~openrouter_video.errors.DownloadLockedError` when another process is downloading to
@@ -927,7 +945,8 @@ class VideoClient(_ClientBase):
         went (the caller goes on by ranges from it)."""
         with self._sink(job_id, dest, index, request, options) as sink:
             job = _DownloadJob(core, sink, on_progress)
-            driver = SyncDriver(self.api.get_httpx_client(), request, core, self.retry.sleep, sink.check)
+            sleep = options.sleep(self.retry.sleep)
+            driver = SyncDriver(self.api.get_httpx_client(), request, core, sleep, sink.check)
             watch: _Watch | None = None
             upgrade: _Upgrade | None = None
             try:
@@ -964,7 +983,10 @@ class VideoClient(_ClientBase):
     ) -> DownloadResult | None:
         """Fetch the video by ranges: continue the segmented partial at ``dest``, or (``upgrade``)
         the single stream's partial this call just kept. ``None``: one stream must go on."""
-        sink = self._segment_file(job_id, dest, index, request, options)
+        # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
+        sink = self._segment_file(
+            job_id, dest, index, request, options if upgrade is None else replace(options, partial_ttl=None)
+        )
         run = _Segmented(self, core, request, sink)
         try:
             if not run.begin(upgrade):
@@ -979,7 +1001,8 @@ class VideoClient(_ClientBase):
                 with reporting:
                     progress.update(segments.plan.received, total)
 
-            outcome = run_sync(http, request, segments, sink, self.retry.sleep, report, options.cancel)
+            sleep = options.sleep(self.retry.sleep)
+            outcome = run_sync(http, request, segments, sink, sleep, report, options.cancel)
             result = run.finish(segments, outcome, upgrade)
             if result is not None:
                 progress.update(total, total, force=True)
@@ -1122,7 +1145,8 @@ class VideoClient(_ClientBase):
         them at once (1 to 16; 1: one after another), each in a thread of its own. The results come
         in output order. When one fails the others still run to their end (their files are in
         place, or their partials kept), then the first failure is raised. Ctrl-C stops them all at
-        their next chunk, keeping their partials. ``deadline``: seconds the whole call may take
+        their next chunk or retry wait, keeping their partials (a read stalled on a silent server
+        ends at its read timeout). ``deadline``: seconds the whole call may take
         (the wait and every download), else :class:`~openrouter_video.errors.DeadlineExceededError`
         (or :class:`~openrouter_video.errors.VideoJobTimeoutError` while waiting).
 
@@ -1157,8 +1181,9 @@ class VideoClient(_ClientBase):
             )
 
         pool = ThreadPoolExecutor(min(parallel, count), thread_name_prefix="openrouter-video-output")
-        futures = [pool.submit(one, i) for i in range(count)]
+        futures = []
         try:
+            futures += [pool.submit(one, i) for i in range(count)]
             wait_for(futures)
         except BaseException:  # Ctrl-C: every download stops at its next chunk, keeping its partial
             assert file_options.cancel is not None
@@ -1308,10 +1333,14 @@ class AsyncVideoClient(_ClientBase):
         upgrade: _Upgrade | None,
     ) -> DownloadResult | None:
         """:meth:`VideoClient._download_segmented`."""
-        sink = self._segment_file(job_id, dest, index, request, options)
+        # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
+        sink = self._segment_file(
+            job_id, dest, index, request, options if upgrade is None else replace(options, partial_ttl=None)
+        )
         run = _Segmented(self, core, request, sink)
         try:
-            if not run.begin(upgrade):
+            # In a thread: turning a kept partial into a segmented one may fsync it (durable).
+            if not await asyncio.to_thread(run.begin, upgrade):
                 return None
             http = self.api.get_async_httpx_client()
             segments = run.segment_core(connections, upgrade)
