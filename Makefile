@@ -15,7 +15,7 @@ $(STAMP): requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11) and "Python >= 3.11 is required")'
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -r requirements-dev.txt
-	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[cli]"
+	$(BIN)/python -m pip install -q --disable-pip-version-check -e ".[cli,testing]"
 	@touch $@
 
 ## generate: delete generated/ and regenerate it from openapi.yaml

@@ -140,7 +140,7 @@ def test_overlay_never_leaks_into_generated() -> None:
 
 
 @pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
-def test_wheel_contains_both_packages_and_their_py_typed(tmp_path: Path) -> None:
+def test_wheel_contains_both_packages_their_py_typed_and_the_spec(tmp_path: Path) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(ROOT)],
         capture_output=True,
@@ -154,6 +154,10 @@ def test_wheel_contains_both_packages_and_their_py_typed(tmp_path: Path) -> None
     assert "openrouter_video/py.typed" in names
     assert "openrouter_video_api/py.typed" in names
     assert "openrouter_video_api/api/video_generation/list_videos_content.py" in names
+    # the spec FakeOpenRouter checks requests against, byte for byte the root openapi.yaml
+    assert (
+        zipfile.ZipFile(wheel).read("openrouter_video/openapi.yaml") == (ROOT / "openapi.yaml").read_bytes()
+    )
     assert not [n for n in names if n.startswith("tests/") or "/tests/" in n]
     assert openrouter_video.__version__ in wheel.name
 
@@ -167,7 +171,7 @@ def test_every_third_party_module_the_overlay_imports_is_declared() -> None:
     }
     extras = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["optional-dependencies"]
     declared |= {Requirement(r).name for deps in extras.values() for r in deps}
-    distribution = {"dateutil": "python-dateutil", "attr": "attrs"}
+    distribution = {"dateutil": "python-dateutil", "attr": "attrs", "yaml": "pyyaml"}
     imported: set[str] = set()
     for path in (ROOT / "overlay" / "openrouter_video").rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):

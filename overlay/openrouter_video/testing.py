@@ -12,8 +12,31 @@ Example::
             client.download("job-1", "out.mp4")
         fake.requests                              # what the server received
 
-The server implements the four operations of openapi.yaml. It checks the bearer key (401 with the
-spec's error shape otherwise) and answers 404 for an unknown job, output index or model.
+The server implements the four operations of openapi.yaml, and is as strict as the spec (it needs the
+``testing`` extra, ``pip install 'openrouter-video[testing]'``, for ``jsonschema`` and ``pyyaml``):
+
+* **Every request is checked against openapi.yaml itself** (the copy shipped in the package, or the
+  repository's in a source checkout), with ``jsonschema``: the ``POST /videos`` body (JSON, its
+  types, enums, minimums, required fields, nested objects and ``format: uri``), and the path and
+  query parameters (types and minimums; a parameter given twice, ``?index=1&index=0``, is refused).
+  A violation gets 400 with the spec's error shape and a message naming the field, e.g.
+  ``{"error": {"code": 400, "message": "duration: -5 is less than the minimum of 1"}}``. A path
+  parameter that fails its schema (an empty job id) gets 400 where the operation documents 400, 404
+  where it does not (``GET /videos/{jobId}``). Query parameters the spec does not declare are
+  ignored, as the spec does not forbid them. :attr:`FakeOpenRouter.strict` set to false turns these
+  checks off (routing, 404, 405 and 401 stay).
+* **Routing follows the spec's paths**: a path it does not have gets 404; a method it does not define
+  for a path (``PUT``, ``DELETE``, ``PATCH``, ``OPTIONS``, ``TRACE`` or any other) gets 405 with
+  ``Allow`` listing the methods it does, and a JSON error body.
+* **Statuses are the ones the spec documents for each operation.** The bearer key is checked (401
+  with the spec's error shape, ``Missing Authentication header`` or ``Invalid API key``) on the
+  operations that document 401; ``GET /videos/models`` documents none, so it is served with or
+  without a key. An unknown job, output index or model gets 404.
+* **Beyond the spec**, and only these: ``HEAD`` is answered wherever ``GET`` is (as HTTP requires;
+  ``Allow`` lists it); 405 for an undefined method; 206 and 416 for range requests on
+  ``GET /videos/{jobId}/content`` (below); and whatever a test queues itself (:class:`Status`,
+  :class:`Redirect`...). A queued fault is used before the request is checked, as a proxy or rate
+  limiter in front of the API would answer.
 
 * ``POST /videos`` creates a job (202); ``GET /videos/{jobId}`` walks it through its statuses, one
   per poll (``pending``, ``in_progress``, ``completed`` unless :meth:`FakeOpenRouter.script_job`
@@ -69,8 +92,11 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs, quote, unquote, urlsplit
+
+if TYPE_CHECKING:
+    from ._openapi import OpenAPISpec
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -193,6 +219,14 @@ class FakeJob:
 
 #: The routes faults can be queued for.
 ROUTES = frozenset({"content", "create", "job", "models"})
+
+#: The route of each operation of openapi.yaml, by operationId.
+_OPERATION_ROUTES: Final = {
+    "createVideos": "create",
+    "getVideos": "job",
+    "listVideosContent": "content",
+    "listVideosModels": "models",
+}
 
 #: The model ``GET /videos/models`` lists by default (every field the spec requires).
 DEFAULT_MODEL: dict[str, Any] = {
@@ -425,6 +459,10 @@ class FakeOpenRouter:
         require_auth: When false, any (or no) Authorization is accepted, like a CDN serving a
             signed URL.
         ssl_context: A server-side :class:`ssl.SSLContext` to serve HTTPS instead of HTTP.
+        strict: When true (the default), every request is checked against openapi.yaml (parameters
+            and body; see the module's documentation) and a violation answered 400 naming the field.
+            When false, anything the handlers can read is accepted (e.g. to see what a service does
+            with a 202 to a body the spec refuses).
         on_request: Called with each request before it is answered (e.g. to change a video
             between attempts).
         ignore_range: When true, ``Range`` is ignored and every answer is a full 200.
@@ -456,7 +494,12 @@ class FakeOpenRouter:
         *,
         require_auth: bool = True,
         ssl_context: ssl.SSLContext | None = None,
+        strict: bool = True,
     ) -> None:
+        from ._openapi import load_spec  # needs the `testing` extra (jsonschema, pyyaml)
+
+        self._spec: OpenAPISpec = load_spec()
+        self.strict = strict
         self.api_key = api_key if api_key is not None else "sk-or-fake-" + secrets.token_hex(8)
         self.require_auth = require_auth
         self.ssl_context = ssl_context
@@ -874,6 +917,15 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log."""
 
+    def setup(self) -> None:
+        """Turn Nagle's algorithm off: the headers and the body of an answer are written separately,
+        and with it on, each small answer waited about 40 ms for the client's delayed ACK."""
+        super().setup()
+        try:
+            self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        except OSError:
+            pass
+
     # -- plumbing --------------------------------------------------------------------------------
     @property
     def fake(self) -> FakeOpenRouter:
@@ -907,6 +959,14 @@ class _Handler(BaseHTTPRequestHandler):
     def do_HEAD(self) -> None:
         self._dispatch()
 
+    def __getattr__(self, name: str) -> Callable[[], None]:
+        """Every other method (``do_PUT``, ``do_TRACE``, ``do_FOO``...) is dispatched too, to be
+        answered 405 with ``Allow`` (or 404 off the spec's paths) rather than the standard library's
+        501 HTML page."""
+        if name.startswith("do_"):
+            return self._dispatch
+        raise AttributeError(name)
+
     def _dispatch(self) -> None:
         fake = self.fake
         with fake._lock:
@@ -919,33 +979,39 @@ class _Handler(BaseHTTPRequestHandler):
                 fake._answering -= 1
 
     def _answer(self) -> None:
+        from ._openapi import RequestRefused  # loaded by FakeOpenRouter() already
+
+        fake = self.fake
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
-        self.fake._record(
-            RecordedRequest(
-                method=self.command,
-                path=split.path,
-                query=parse_qs(split.query, keep_blank_values=True),
-                headers={k.lower(): v for k, v in self.headers.items()},
-                body=body,
-            )
+        query = parse_qs(split.query, keep_blank_values=True)
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        fake._record(
+            RecordedRequest(method=self.command, path=split.path, query=query, headers=headers, body=body)
         )
-        if not split.path.startswith(_API_PREFIX + "/"):
-            self._error(404, f"No route for {split.path}")
+        spec = fake._spec
+        try:
+            match = spec.match(self.command, split.path)
+        except RequestRefused as refused:
+            self._error(refused.status, refused.message, refused.headers)
             return
-        segments = split.path[len(_API_PREFIX) + 1 :].split("/")
-        if self.fake.require_auth and self.headers.get("Authorization") != f"Bearer {self.fake.api_key}":
+        operation = match.operation
+        if (
+            fake.require_auth
+            and operation.documents(401)
+            and self.headers.get("Authorization") != f"Bearer {fake.api_key}"
+        ):
             message = (
                 "Missing Authentication header" if "Authorization" not in self.headers else "Invalid API key"
             )
             self._error(401, message)
             return
-        route, job_id = self._route(segments)
+        route = _OPERATION_ROUTES.get(operation.operation_id)
         if route is None:
-            self._error(404, f"No route for {self.command} {split.path}")
+            self._error(500, f"The fake does not implement {operation.operation_id}")
             return
-        fault = self.fake._next_fault(route)
+        fault = fake._next_fault(route)
         if isinstance(fault, Status):
             self._status_fault(fault)
             return
@@ -954,28 +1020,23 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if isinstance(fault, Outage) and route != "content":
             self.close_connection = True
-            self.fake._outage(fault.seconds)
+            fake._outage(fault.seconds)
             return
+        if fake.strict:
+            try:
+                spec.check(match, query, headers, body)
+            except RequestRefused as refused:
+                self._error(refused.status, refused.message, refused.headers)
+                return
+        job_id = unquote(match.path_params.get("jobId", ""))
         if route == "content":
-            self._content(job_id, parse_qs(split.query, keep_blank_values=True), fault)
+            self._content(job_id, query, fault)
         elif route == "create":
             self._create(body)
         elif route == "job":
             self._job(job_id)
         else:
-            self._send(200, json.dumps({"data": self.fake.models}).encode())
-
-    def _route(self, segments: list[str]) -> tuple[str | None, str]:
-        method = "GET" if self.command == "HEAD" else self.command
-        if segments == ["videos"] and method == "POST":
-            return "create", ""
-        if segments == ["videos", "models"] and method == "GET":
-            return "models", ""
-        if len(segments) == 2 and segments[0] == "videos" and method == "GET":
-            return "job", unquote(segments[1])
-        if len(segments) == 3 and segments[0] == "videos" and segments[2] == "content" and method == "GET":
-            return "content", unquote(segments[1])
-        return None, ""
+            self._send(200, json.dumps({"data": fake.models}).encode())
 
     def _redirect(self, fault: Redirect) -> None:
         self.send_response(fault.status)
