@@ -290,7 +290,7 @@ def _can_reserve(directory: Path) -> bool:
 def test_the_partial_reserves_the_whole_size_but_its_length_is_what_was_written(
     h: Harness, tmp_path: Path
 ) -> None:
-    """Blocks for the whole video are reserved up front (fallocate, KEEP_SIZE: 1.3-1.5 -> 2.3-2.4
+    """Blocks for the whole video are reserved up front (fallocate, KEEP_SIZE: 1.3-1.6 -> 2.3-2.4
     GB/s to ext4); the length stays the bytes written, which is what the next call resumes from."""
     if not _can_reserve(tmp_path):
         pytest.skip("this filesystem does not reserve blocks with fallocate")

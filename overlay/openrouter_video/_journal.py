@@ -20,9 +20,12 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from .errors import DownloadLockedError
+
+if TYPE_CHECKING:
+    from ._core import Resumable
 
 try:
     import fcntl
@@ -101,6 +104,24 @@ def read_state(path: Path, *, version: int = STATE_VERSION) -> dict[str, Any] | 
         converted[algorithm] = raw_digest
     state["digests"] = converted
     return state
+
+
+def content_state(
+    source: str, content: Resumable, *, version: int = STATE_VERSION, **extra: Any
+) -> dict[str, Any]:
+    """A state file's record of ``content`` downloaded from ``source`` (one stream's, version 1,
+    with ``kept``; a segmented one's, version 2, with ``segments``): the one shape both write."""
+    return {
+        "version": version,
+        "source": source,
+        "etag": content.etag,
+        "last_modified": content.last_modified,
+        "total": content.total,
+        "content_type": content.content_type,
+        "digests": {name: value.hex() for name, value in content.digests.items()},
+        "created": time.time(),
+        **extra,
+    }
 
 
 def write_state(path: Path, state: dict[str, Any]) -> None:

@@ -35,7 +35,7 @@ from ._core import OVERLAP, Fail, ReadBody, Resumable, Retry, Watchdog
 from ._drivers import aread_bounded, build_request, read_bounded
 from ._files import _fdatasync, fsync_directory, place
 from ._journal import (
-    STATE_VERSION,
+    content_state,
     lock_partial,
     partial_paths,
     read_state,
@@ -373,17 +373,7 @@ class SegmentFile:
             _fdatasync(fd)
         write_state(
             self.state_path,
-            {
-                "version": SEGMENT_STATE_VERSION,
-                "source": self.source,
-                "etag": content.etag,
-                "last_modified": content.last_modified,
-                "total": content.total,
-                "content_type": content.content_type,
-                "digests": {name: value.hex() for name, value in content.digests.items()},
-                "created": time.time(),
-                "segments": segments,
-            },
+            content_state(self.source, content, version=SEGMENT_STATE_VERSION, segments=segments),
         )
 
     def _halt(self) -> None:
@@ -521,7 +511,7 @@ class SegmentFile:
                             os.ftruncate(fd, kept)  # the single stream's length is what it resumes from
                             if self.durable:
                                 _fdatasync(fd)
-                            write_state(self.state_path, self._single_state(content, kept))
+                            write_state(self.state_path, content_state(self.source, content, kept=kept))
                     except OSError:
                         kept = 0
                 if fd is not None:
@@ -530,19 +520,6 @@ class SegmentFile:
                 if not kept:
                     remove(self.part_path, self.state_path)
             return kept
-
-    def _single_state(self, content: Resumable, kept: int) -> dict[str, Any]:
-        return {
-            "version": STATE_VERSION,
-            "source": self.source,
-            "etag": content.etag,
-            "last_modified": content.last_modified,
-            "total": content.total,
-            "content_type": content.content_type,
-            "digests": {name: value.hex() for name, value in content.digests.items()},
-            "created": time.time(),
-            "kept": kept,
-        }
 
     def discard(self) -> None:
         """Delete the partial and its journal and unlock (one stream starts again from byte 0)."""
