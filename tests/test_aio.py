@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import asyncio.sslproto
+import hashlib
 import os
 import socket
 import ssl
 import threading
 import time
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +25,18 @@ import httpx
 import pytest
 from openrouter_video import AsyncVideoClient
 from openrouter_video._aio import (
+    LEND_BYTES,
     READ_BYTES,
     AsyncioBackend,
     AsyncioStream,
     _Protocol,
     async_http_transport,
 )
-from openrouter_video.testing import FakeOpenRouter
+from openrouter_video._core import OVERLAP
+from openrouter_video._drivers import _Recent
+from openrouter_video._files import PartialFile
+from openrouter_video._lent import POOL_SIZE, LentBuffer, Pool, give_back, is_lent
+from openrouter_video.testing import Cut, FakeOpenRouter
 from test_tls import certificate, tls_fake  # noqa: F401 - fixtures
 
 
@@ -268,3 +275,137 @@ def test_async_downloads_make_no_failed_imports(fake: FakeOpenRouter, tmp_path: 
     spy = Spy()
     asyncio.run(run())
     assert searched == []
+
+
+# -- lent receive buffers: a download's body goes from the socket to os.write without a copy ------
+
+
+def test_give_back_pools_the_buffer_and_releases_the_view() -> None:
+    pool = Pool()
+    buffer = pool.take(16)
+    chunk = memoryview(buffer)[:8]
+    assert is_lent(chunk) and not is_lent(bytes(chunk)) and not is_lent(memoryview(b"x"))
+    give_back(chunk)
+    assert pool.free == [buffer] and pool.free[0] is buffer
+    with pytest.raises(ValueError):
+        bytes(chunk)  # a chunk given back can no longer be read (its bytes may be overwritten)
+    assert pool.take(16) is buffer
+    for _ in range(POOL_SIZE + 3):
+        give_back(memoryview(LentBuffer(16, pool)))
+    assert len(pool.free) == POOL_SIZE  # never more than that many kept
+    # Once lending stops (the body ended), buffers given back are dropped, not kept by the pool.
+    late = memoryview(pool.take(16))
+    pool.stop()
+    give_back(late)
+    assert pool.free == []
+
+
+def test_a_closed_streams_buffers_are_freed_without_the_cyclic_collector() -> None:
+    pool = Pool()
+    buffer = pool.take(16)
+    chunk = memoryview(buffer)
+    freed = weakref.ref(buffer)
+    del buffer
+    give_back(chunk)
+    del chunk
+    assert freed() is not None  # kept for reuse
+    del pool
+    assert freed() is None  # no reference cycle between a pool and its buffers
+
+
+def test_a_lent_chunk_swaps_the_receive_buffer_and_small_ones_are_copied() -> None:
+    protocol = _Protocol()
+    transport = _Transport()
+    protocol.connection_made(transport)
+    buffer = protocol.get_buffer(-1)
+    buffer[:3] = b"abc"
+    protocol.buffer_updated(3)
+    small = protocol.lend()
+    assert type(small) is bytes and small == b"abc"  # below LEND_BYTES: a copy, the buffer stays
+    buffer = protocol.get_buffer(-1)
+    buffer[:] = b"x" * len(buffer)
+    protocol.buffer_updated(len(buffer))
+    assert transport.paused
+    lent = protocol.lend()
+    assert is_lent(lent) and bytes(lent) == b"x" * READ_BYTES and not transport.paused
+    # The stream goes on receiving into another buffer: the lent bytes are not overwritten.
+    fresh = protocol.get_buffer(-1)
+    fresh[:LEND_BYTES] = b"y" * LEND_BYTES
+    protocol.buffer_updated(LEND_BYTES)
+    assert bytes(lent) == b"x" * READ_BYTES
+    second = protocol.lend()
+    assert bytes(second) == b"y" * LEND_BYTES
+    # Given back, a buffer is received into again, once the current one is lent (no new one made).
+    lent_buffer = lent.obj
+    give_back(lent)
+    assert protocol.get_buffer(-1).obj is not lent_buffer
+    fill = protocol.get_buffer(-1)
+    fill[:LEND_BYTES] = b"z" * LEND_BYTES
+    protocol.buffer_updated(LEND_BYTES)
+    third = protocol.lend()
+    assert bytes(third) == b"z" * LEND_BYTES
+    assert protocol.get_buffer(-1).obj is lent_buffer
+
+
+def test_the_resume_overlap_copies_a_lent_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The driver keeps the last bytes passed on (the overlap a resume checks); from a lent buffer
+    it must keep a copy, since the buffer is received into again once written."""
+    recent = _Recent(b"")
+    pool = Pool()
+    buffer = pool.take(OVERLAP + 10)
+    buffer[:] = os.urandom(len(buffer))
+    expected = bytes(buffer[-OVERLAP:])
+    chunk = memoryview(buffer)
+    recent.add(chunk)
+    give_back(chunk)
+    buffer[:] = b"\x00" * len(buffer)  # the stream receives the next bytes into it
+    assert recent.last() == expected
+
+
+def _lending_download(
+    fake: FakeOpenRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any
+) -> tuple[Any, list[int]]:
+    """Download ``job-1`` with a consumer slow enough that data piles up (large, lent reads);
+    returns the result and the id of the buffer behind each lent chunk."""
+    buffers: list[int] = []
+    original = PartialFile.add
+
+    def add(self: PartialFile, chunk: bytes) -> bool:
+        if is_lent(chunk):
+            buffers.append(id(chunk.obj))
+        time.sleep(0.002)
+        return original(self, chunk)
+
+    monkeypatch.setattr(PartialFile, "add", add)
+
+    async def run() -> Any:
+        async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+            return await client.download("job-1", tmp_path / "out.mp4", max_connections=1, **options)
+
+    return asyncio.run(run()), buffers
+
+
+@pytest.mark.parametrize("checksum", [None, "sha256"])
+def test_a_download_writes_lent_buffers_and_reuses_them(
+    fake: FakeOpenRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, checksum: str | None
+) -> None:
+    payload = os.urandom(24 * 1024 * 1024)
+    fake.add_video("job-1", payload)
+    result, buffers = _lending_download(fake, tmp_path, monkeypatch, checksum=checksum)
+    assert (tmp_path / "out.mp4").read_bytes() == payload
+    if checksum:
+        assert result.sha256 == hashlib.sha256(payload).hexdigest()
+    # Most of the body came lent, through a few buffers that the writer (or hasher) gave back.
+    assert len(buffers) >= 12
+    assert len(set(buffers)) <= POOL_SIZE + 2 < len(buffers)
+
+
+def test_a_resume_after_lent_chunks_checks_the_overlap_and_splices_nothing(
+    fake: FakeOpenRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    payload = os.urandom(12 * 1024 * 1024)
+    fake.add_video("job-1", payload)
+    fake.enqueue(Cut(at=7 * 1024 * 1024 + 12345))
+    result, buffers = _lending_download(fake, tmp_path, monkeypatch)
+    assert result.resumes == 1 and len(buffers) >= 4
+    assert (tmp_path / "out.mp4").read_bytes() == payload

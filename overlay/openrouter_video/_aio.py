@@ -25,9 +25,13 @@ import httpcore
 import httpx
 
 from . import _fastbody
+from ._lent import LentBuffer, Pool
 
 #: Most bytes one read returns: the size of a connection's receive buffer.
 READ_BYTES: Final = 1024 * 1024
+#: Smallest chunk :meth:`AsyncioStream.read_lent` lends instead of copying (smaller ones are copied:
+#: a lent buffer is replaced by another one, and a few bytes are cheaper to copy).
+LEND_BYTES: Final = 64 * 1024
 
 
 class _Protocol(asyncio.BufferedProtocol):
@@ -36,7 +40,9 @@ class _Protocol(asyncio.BufferedProtocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray(READ_BYTES)
+        #: Buffers given back after being lent (see :mod:`._lent`), for reuse.
+        self.pool = Pool()
+        self.buffer = LentBuffer(READ_BYTES, self.pool)
         self.view = memoryview(self.buffer)
         self.end = 0
         self.overflow: list[bytes] = []
@@ -77,11 +83,25 @@ class _Protocol(asyncio.BufferedProtocol):
         if self.overflow:
             chunk = b"".join([*self.overflow, chunk])
             self.overflow.clear()
+        self._emptied()
+        return chunk
+
+    def lend(self) -> memoryview | bytes:
+        """:meth:`take`, but a chunk of :data:`LEND_BYTES` or more is the receive buffer itself
+        (lent, see :mod:`._lent`): receiving goes on into a buffer given back, or a new one."""
+        if self.end < LEND_BYTES or self.overflow:
+            return self.take()
+        chunk = self.view[: self.end]
+        self.buffer = self.pool.take(READ_BYTES)
+        self.view = memoryview(self.buffer)
+        self._emptied()
+        return chunk
+
+    def _emptied(self) -> None:
         self.end = 0
         if self.paused and self.transport is not None:
             self.paused = False
             self.transport.resume_reading()
-        return chunk
 
     def eof_received(self) -> bool:
         self.eof = True
@@ -140,12 +160,27 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Everything received so far as one chunk (it may exceed ``max_bytes``; h11 accepts any
         amount)."""
+        await self._received(timeout)
+        return self._protocol.take()
+
+    async def read_lent(self, timeout: float | None = None) -> memoryview | bytes:
+        """:meth:`read`, but a large chunk is lent rather than copied (see :mod:`._lent`): the
+        caller hands it to a file writer that gives it back, or keeps a copy of what it needs."""
+        await self._received(timeout)
+        return self._protocol.lend()
+
+    def stop_lending(self) -> None:
+        """The lending body ended: buffers given back from now on are dropped (see :mod:`._lent`)."""
+        self._protocol.pool.stop()
+
+    async def _received(self, timeout: float | None) -> None:
+        """Wait until there is data or the end of the stream."""
         protocol = self._protocol
         while not protocol.has_data():
             if protocol.eof:
                 if protocol.error is not None:
                     raise httpcore.ReadError(str(protocol.error) or type(protocol.error).__name__)
-                return b""
+                return
             loop = asyncio.get_running_loop()
             protocol.waiter = loop.create_future()
             if timeout is not None:
@@ -156,7 +191,6 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 raise httpcore.ReadTimeout("timed out waiting for data") from None
             finally:
                 protocol.waiter = None
-        return protocol.take()
 
     async def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
@@ -177,6 +211,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     async def aclose(self) -> None:
         self._protocol.disarm()
+        self._protocol.pool.stop()
         self._transport.close()
 
     async def start_tls(

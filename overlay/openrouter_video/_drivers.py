@@ -32,6 +32,7 @@ from ._core import (
     Stream,
     Verdict,
 )
+from ._lent import LEND
 from ._retry import log_retry
 from .errors import UnexpectedContentError
 
@@ -43,9 +44,9 @@ CheckKept = Callable[[], Verdict]
 
 
 def _build(
-    http: httpx.Client | httpx.AsyncClient, request: dict[str, Any], core: DownloadCore
+    http: httpx.Client | httpx.AsyncClient, request: dict[str, Any], core: DownloadCore, lend: bool = False
 ) -> httpx.Request:
-    return build_request(http, request, core.request_headers(), core.time_left())
+    return build_request(http, request, core.request_headers(), core.time_left(), lend=lend)
 
 
 def build_request(
@@ -53,9 +54,12 @@ def build_request(
     request: dict[str, Any],
     headers: dict[str, str],
     left: float | None,
+    *,
+    lend: bool = False,
 ) -> httpx.Request:
     """The request for ``request`` (the generated ``_get_kwargs``) with ``headers``, no transport
-    retries, and every timeout capped by ``left`` seconds (what is left of the call's deadline)."""
+    retries, and every timeout capped by ``left`` seconds (what is left of the call's deadline).
+    ``lend``: the body's chunks may be lent receive buffers (see :mod:`._lent`)."""
     timeout: Any = http.timeout
     if left is not None:  # no single wait may outlast the call's deadline
         t = http.timeout
@@ -65,9 +69,10 @@ def build_request(
             write=_cap(t.write, left),
             pool=_cap(t.pool, left),
         )
-    return http.build_request(
-        **request, headers=headers, timeout=timeout, extensions={NO_TRANSPORT_RETRY: True}
-    )
+    extensions: dict[str, Any] = {NO_TRANSPORT_RETRY: True}
+    if lend:
+        extensions[LEND] = True
+    return http.build_request(**request, headers=headers, timeout=timeout, extensions=extensions)
 
 
 def _cap(value: float | None, left: float) -> float:
@@ -106,7 +111,9 @@ async def aread_bounded(response: httpx.Response) -> bytes:
 
 
 class _Recent:
-    """References to the last chunks passed on, covering at least :data:`OVERLAP` bytes (no copies)."""
+    """The last chunks passed on, covering at least :data:`OVERLAP` bytes: references to ``bytes``
+    chunks (no copies), and a copy of the last :data:`OVERLAP` bytes of any other (a lent receive
+    buffer, see :mod:`._lent`, is reused once written)."""
 
     __slots__ = ("chunks", "size")
 
@@ -115,6 +122,8 @@ class _Recent:
         self.size = len(seed)
 
     def add(self, chunk: bytes) -> None:
+        if type(chunk) is not bytes:
+            chunk = bytes(chunk[-OVERLAP:])
         chunks = self.chunks
         chunks.append(chunk)
         self.size += len(chunk)
@@ -253,7 +262,11 @@ class SyncDriver:
 
 
 class AsyncDriver:
-    """Runs a :class:`DownloadCore` over an :class:`httpx.AsyncClient` (mirrors SyncDriver)."""
+    """Runs a :class:`DownloadCore` over an :class:`httpx.AsyncClient` (mirrors SyncDriver).
+
+    ``lend``: the chunks may be lent receive buffers (see :mod:`._lent`), for a consumer that writes
+    them with a :class:`~._files.PartialFile` (which gives them back) and keeps no reference.
+    """
 
     def __init__(
         self,
@@ -262,8 +275,11 @@ class AsyncDriver:
         core: DownloadCore,
         sleep: Any,
         check: CheckKept | None = None,
+        *,
+        lend: bool = False,
     ) -> None:
         self.http, self.request, self.core = http, request, core
+        self.lend = lend
         self.sleep = sleep or asyncio.sleep
         self.check = check
         self._response: httpx.Response | None = None
@@ -290,7 +306,8 @@ class AsyncDriver:
         core = self.core
         while True:
             try:
-                response = await self.http.send(_build(self.http, self.request, core), stream=True)
+                built = _build(self.http, self.request, core, self.lend)
+                response = await self.http.send(built, stream=True)
             except (httpx.RequestError, httpx.InvalidURL) as exc:  # e.g. a redirect to javascript:
                 action: Any = core.on_request_error(exc)
             else:

@@ -28,6 +28,8 @@ from h11._readers import ContentLengthReader
 from httpcore._async.http11 import AsyncHTTP11Connection
 from httpcore._sync.http11 import HTTP11Connection
 
+from ._lent import LEND
+
 #: Most bytes asked of the stream per read (this package's streams return at most 1 MiB anyway).
 READ_BYTES: Final = 1024 * 1024
 
@@ -68,7 +70,7 @@ def _direct(state: h11.Connection) -> Any:
     return None
 
 
-def _take(state: h11.Connection, reader: Any, data: bytes) -> bytes:
+def _take(state: h11.Connection, reader: Any, data: Any) -> Any:
     """Count ``data`` as body; anything beyond the body's end goes to h11."""
     remaining = reader._remaining
     if len(data) > remaining:
@@ -108,19 +110,29 @@ async def _areceive_response_body(
         return
     timeout = request.extensions.get("timeout", {}).get("read", None)
     state = self._h11_state
-    while True:
-        reader = _direct(state)
-        if reader is not None:
-            data = await self._network_stream.read(READ_BYTES, timeout=timeout)
-            if data:
-                yield _take(state, reader, data)
-                continue
-            state.receive_data(b"")
-        event = await self._receive_event(timeout=timeout)
-        if isinstance(event, h11.Data):
-            yield bytes(event.data)
-        elif isinstance(event, (h11.EndOfMessage, h11.PAUSED)):
-            break
+    stream: Any = self._network_stream
+    # A download's chunks may be the stream's receive buffers themselves (see ._lent).
+    read_lent = stream.read_lent if request.extensions.get(LEND) else None
+    try:
+        while True:
+            reader = _direct(state)
+            if reader is not None:
+                if read_lent is not None:
+                    data = await read_lent(timeout=timeout)
+                else:
+                    data = await stream.read(READ_BYTES, timeout=timeout)
+                if data:
+                    yield _take(state, reader, data)
+                    continue
+                state.receive_data(b"")
+            event = await self._receive_event(timeout=timeout)
+            if isinstance(event, h11.Data):
+                yield bytes(event.data)
+            elif isinstance(event, (h11.EndOfMessage, h11.PAUSED)):
+                break
+    finally:
+        if read_lent is not None:
+            stream.stop_lending()  # an idle connection keeps no lent buffers
 
 
 def install(*, sync_stream: type | None = None, async_stream: type | None = None) -> bool:

@@ -26,6 +26,7 @@ from ._journal import (
     sweep_partials,
     write_state,
 )
+from ._lent import give_back, is_lent
 from ._names import safe_filename
 from ._verify import walk_boxes
 from .errors import IncompleteDownloadError, IntegrityError
@@ -174,8 +175,9 @@ class _Slice:
     length: int
 
 
-#: What the writer and the hasher take: a full buffer, part of one, or a chunk as it came.
-_Data: TypeAlias = "mmap.mmap | _Slice | bytes"
+#: What the writer and the hasher take: a full buffer, part of one, or a chunk as it came (bytes,
+#: or a receive buffer lent by the network stream, see :mod:`._lent`).
+_Data: TypeAlias = "mmap.mmap | _Slice | bytes | memoryview"
 
 
 @contextlib.contextmanager
@@ -194,6 +196,15 @@ def _pooled(item: object) -> mmap.mmap | None:
     if isinstance(item, _Slice):
         return item.buffer
     return item if isinstance(item, mmap.mmap) else None
+
+
+def _done_with(item: object, free: list[mmap.mmap]) -> None:
+    """``item`` is written (and hashed): its buffer goes back for reuse, to ``free`` if it is one
+    of ours, to the network stream if it was lent."""
+    if (buffer := _pooled(item)) is not None:
+        free.append(buffer)  # list.append is atomic
+    elif is_lent(item):
+        give_back(item)
 
 
 @dataclass(frozen=True)
@@ -383,9 +394,9 @@ class PartialFile:
         """Append ``chunk``; False when a full buffer is waiting for the writer (call :meth:`flush`
         or :meth:`try_flush` before the next chunk)."""
         self.size += len(chunk)
-        if type(chunk) is bytes and len(chunk) >= DIRECT_BYTES:
+        if (type(chunk) is bytes and len(chunk) >= DIRECT_BYTES) or is_lent(chunk):
             self._seal()
-            self._full.append(chunk)  # written as it is: no copy
+            self._full.append(chunk)  # written as it is: no copy (a lent one is given back after)
             return self._send(block=False)
         data = memoryview(chunk)
         while data:
@@ -490,15 +501,15 @@ class PartialFile:
             self._state = item.state
             write_state(self.state_path, item.state)
             return
-        assert isinstance(item, (mmap.mmap, _Slice, bytes))
+        assert isinstance(item, (mmap.mmap, _Slice, bytes, memoryview))
         with _viewed(item) as data:
             written = write_all(fd, data)
         if self._hashes:
             if self._hasher is None:
                 self._hasher = _Writer(f"{self._writer.thread.name}:hash", self._hash, MAX_QUEUED_HASHES)
             self._hasher.queue.put(item)  # it hands the buffer back once hashed
-        elif (buffer := _pooled(item)) is not None:
-            self._free.append(buffer)  # back for reuse (list.append is atomic)
+        else:
+            _done_with(item, self._free)
         self._written += written
         if self.durable:
             self._unsynced += written
@@ -511,12 +522,11 @@ class PartialFile:
 
     # -- the hashing thread ----------------------------------------------------------------------------
     def _hash(self, item: object) -> None:
-        assert isinstance(item, (mmap.mmap, _Slice, bytes))
+        assert isinstance(item, (mmap.mmap, _Slice, bytes, memoryview))
         with _viewed(item) as data:
             for h in self._hashes.values():
                 h.update(data)
-        if (buffer := _pooled(item)) is not None:
-            self._free.append(buffer)
+        _done_with(item, self._free)
 
     def _settle_hashes(self) -> None:
         """(Writer thread) Wait until every written buffer is hashed: before the hashes are read

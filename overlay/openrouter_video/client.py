@@ -1294,8 +1294,9 @@ class AsyncVideoClient(_ClientBase):
         # cancel can never leave it behind half made, with its lock held.
         with self._sink(job_id, dest, index, request, options) as sink:
             job = _DownloadJob(core, sink, on_progress)
+            # The chunks only go to the sink, which gives lent receive buffers back once written.
             driver = AsyncDriver(
-                self.api.get_async_httpx_client(), request, core, self.retry.sleep, sink.check
+                self.api.get_async_httpx_client(), request, core, self.retry.sleep, sink.check, lend=True
             )
             watch: _Watch | None = None
             upgrade: _Upgrade | None = None

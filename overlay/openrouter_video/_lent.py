@@ -1,0 +1,83 @@
+"""Receive buffers lent to the file writer and given back once written: no copy of a bulk body.
+
+The async client's network stream (:mod:`._aio`) receives into a buffer of its own. Its ``read``
+hands everything received as a fresh ``bytes`` object: a copy of every body byte on the event-loop
+thread, the largest single cost of that thread at loopback speeds (about 0.15 CPU s/GiB, where the
+whole thread spends about 0.4). For a download, the body's chunks only go on to
+:class:`~._files.PartialFile`, which writes (and hashes) them on threads of its own. So, for requests
+that ask for it (:data:`LEND`), the stream instead lends the buffer itself, as a ``memoryview`` of
+the bytes received, and goes on receiving into another one; the file's writer thread gives the
+buffer back (:func:`give_back`) once it is written and hashed, and the stream receives into it
+again. A download then cycles through a few buffers, whose pages stay mapped, and its body bytes go
+from the socket to ``os.write`` without a copy in Python.
+
+The rule that keeps this safe: whoever keeps a lent chunk's bytes past handing the chunk on copies
+them (the drivers' resume overlap does); only the file writer gives a chunk back, after its last
+use. A lent chunk nobody gives back (an error, a discarded body, any other consumer) is simply
+garbage collected, and the stream allocates a fresh buffer instead.
+"""
+
+from __future__ import annotations
+
+import weakref
+from typing import Final, TypeGuard
+
+#: Request extension: the body's chunks may be lent (see the module's doc).
+LEND: Final = "openrouter_video.lend"
+
+#: Most buffers a stream keeps for reuse (what a file's writer and hasher queues hold, and more).
+POOL_SIZE: Final = 8
+
+
+class Pool:
+    """The buffers given back to one stream, while it lends (:attr:`lending`).
+
+    A stream stops lending when the body ends: buffers given back after that are dropped, so an idle
+    pooled connection holds only its receive buffer. Buffers refer to their pool weakly, so that
+    nothing keeps a closed stream's buffers alive.
+    """
+
+    __slots__ = ("__weakref__", "free", "lending")
+
+    def __init__(self) -> None:
+        self.free: list[LentBuffer] = []
+        self.lending = False
+
+    def stop(self) -> None:
+        """Lending ended: drop the buffers kept, and any given back from now on."""
+        self.lending = False
+        self.free.clear()
+
+    def take(self, size: int) -> LentBuffer:
+        """A buffer to receive into: one given back, or a new one of ``size`` bytes."""
+        self.lending = True
+        return self.free.pop() if self.free else LentBuffer(size, self)
+
+
+class LentBuffer(bytearray):
+    """A receive buffer of a network stream; it goes back to its :class:`Pool` once written."""
+
+    __slots__ = ("__weakref__", "home")
+
+    def __init__(self, size: int, pool: Pool) -> None:
+        super().__init__(size)
+        self.home = weakref.ref(pool)
+
+
+def is_lent(chunk: object) -> TypeGuard[memoryview]:
+    """Whether ``chunk`` is a view of a lent buffer (to be given back, never kept)."""
+    return type(chunk) is memoryview and type(chunk.obj) is LentBuffer
+
+
+def give_back(chunk: memoryview) -> None:
+    """Return a lent chunk's buffer to its stream (call once, after the chunk's last use).
+
+    The view is released, so any later use of this chunk raises instead of reading bytes that the
+    stream may already have overwritten.
+    """
+    buffer = chunk.obj
+    chunk.release()
+    assert isinstance(buffer, LentBuffer)
+    pool = buffer.home()
+    if pool is not None and pool.lending and len(pool.free) < POOL_SIZE:
+        pool.free.append(buffer)  # list.append is atomic: the writer thread gives back, the loop takes
