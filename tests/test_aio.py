@@ -23,7 +23,7 @@ from typing import Any
 import httpcore
 import httpx
 import pytest
-from openrouter_video import AsyncVideoClient
+from openrouter_video import AsyncVideoClient, VideoClient
 from openrouter_video._aio import (
     LEND_BYTES,
     READ_BYTES,
@@ -36,6 +36,7 @@ from openrouter_video._core import OVERLAP
 from openrouter_video._drivers import _Recent
 from openrouter_video._files import PartialFile
 from openrouter_video._lent import POOL_SIZE, LentBuffer, Pool, give_back, is_lent
+from openrouter_video._sync import LargeReadStream
 from openrouter_video.testing import Cut, FakeOpenRouter
 from test_tls import certificate, tls_fake  # noqa: F401 - fixtures
 
@@ -313,38 +314,55 @@ def test_a_closed_streams_buffers_are_freed_without_the_cyclic_collector() -> No
     assert freed() is None  # no reference cycle between a pool and its buffers
 
 
+def _receive(protocol: _Protocol, data: bytes) -> None:
+    buffer = protocol.get_buffer(-1)
+    buffer[: len(data)] = data
+    protocol.buffer_updated(len(data))
+
+
 def test_a_lent_chunk_swaps_the_receive_buffer_and_small_ones_are_copied() -> None:
     protocol = _Protocol()
     transport = _Transport()
     protocol.connection_made(transport)
-    buffer = protocol.get_buffer(-1)
-    buffer[:3] = b"abc"
-    protocol.buffer_updated(3)
+    _receive(protocol, b"abc")
     small = protocol.lend()
     assert type(small) is bytes and small == b"abc"  # below LEND_BYTES: a copy, the buffer stays
-    buffer = protocol.get_buffer(-1)
-    buffer[:] = b"x" * len(buffer)
-    protocol.buffer_updated(len(buffer))
-    assert transport.paused
+    _receive(protocol, b"x" * READ_BYTES)
+    # While lending, one full buffer waits for the reader and receiving goes on into another.
+    assert not transport.paused and protocol.has_data()
+    _receive(protocol, b"w" * READ_BYTES)
+    assert transport.paused  # two full ones: the loop stops reading until the reader takes one
     lent = protocol.lend()
     assert is_lent(lent) and bytes(lent) == b"x" * READ_BYTES and not transport.paused
     # The stream goes on receiving into another buffer: the lent bytes are not overwritten.
-    fresh = protocol.get_buffer(-1)
-    fresh[:LEND_BYTES] = b"y" * LEND_BYTES
-    protocol.buffer_updated(LEND_BYTES)
+    _receive(protocol, b"y" * LEND_BYTES)
     assert bytes(lent) == b"x" * READ_BYTES
+    assert bytes(protocol.lend()) == b"w" * READ_BYTES  # in order
     second = protocol.lend()
     assert bytes(second) == b"y" * LEND_BYTES
     # Given back, a buffer is received into again, once the current one is lent (no new one made).
     lent_buffer = lent.obj
     give_back(lent)
     assert protocol.get_buffer(-1).obj is not lent_buffer
-    fill = protocol.get_buffer(-1)
-    fill[:LEND_BYTES] = b"z" * LEND_BYTES
-    protocol.buffer_updated(LEND_BYTES)
+    _receive(protocol, b"z" * LEND_BYTES)
     third = protocol.lend()
     assert bytes(third) == b"z" * LEND_BYTES
     assert protocol.get_buffer(-1).obj is lent_buffer
+
+
+def test_a_copying_read_after_lending_keeps_every_byte_in_order() -> None:
+    protocol = _Protocol()
+    transport = _Transport()
+    protocol.connection_made(transport)
+    assert protocol.lend() == b""
+    _receive(protocol, b"a" * READ_BYTES)  # waits as a full buffer
+    _receive(protocol, b"b" * READ_BYTES)  # fills the next one: paused
+    assert transport.paused
+    _receive(protocol, b"cd")  # the transport reads once more after the pause
+    assert protocol.take() == b"a" * READ_BYTES + b"b" * READ_BYTES + b"cd"
+    assert not transport.paused and not protocol.has_data()
+    _receive(protocol, b"e" * READ_BYTES)
+    assert transport.paused  # no longer lending: a full buffer pauses as before
 
 
 def test_the_resume_overlap_copies_a_lent_chunk(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -363,10 +381,10 @@ def test_the_resume_overlap_copies_a_lent_chunk(monkeypatch: pytest.MonkeyPatch)
 
 
 def _lending_download(
-    fake: FakeOpenRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, **options: Any
+    fake: FakeOpenRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, **options: Any
 ) -> tuple[Any, list[int]]:
-    """Download ``job-1`` with a consumer slow enough that data piles up (large, lent reads);
-    returns the result and the id of the buffer behind each lent chunk."""
+    """Download ``job-1`` with ``mode``'s client and a consumer slow enough that data piles up
+    (large, lent reads); returns the result and the id of the buffer behind each lent chunk."""
     buffers: list[int] = []
     original = PartialFile.add
 
@@ -377,21 +395,26 @@ def _lending_download(
         return original(self, chunk)
 
     monkeypatch.setattr(PartialFile, "add", add)
+    dest = tmp_path / "out.mp4"
+    if mode == "sync":
+        with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+            return client.download("job-1", dest, max_connections=1, **options), buffers
 
     async def run() -> Any:
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            return await client.download("job-1", tmp_path / "out.mp4", max_connections=1, **options)
+            return await client.download("job-1", dest, max_connections=1, **options)
 
     return asyncio.run(run()), buffers
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("checksum", [None, "sha256"])
 def test_a_download_writes_lent_buffers_and_reuses_them(
-    fake: FakeOpenRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, checksum: str | None
+    fake: FakeOpenRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, checksum: str | None, mode: str
 ) -> None:
     payload = os.urandom(24 * 1024 * 1024)
     fake.add_video("job-1", payload)
-    result, buffers = _lending_download(fake, tmp_path, monkeypatch, checksum=checksum)
+    result, buffers = _lending_download(fake, tmp_path, monkeypatch, mode, checksum=checksum)
     assert (tmp_path / "out.mp4").read_bytes() == payload
     if checksum:
         assert result.sha256 == hashlib.sha256(payload).hexdigest()
@@ -400,12 +423,34 @@ def test_a_download_writes_lent_buffers_and_reuses_them(
     assert len(set(buffers)) <= POOL_SIZE + 2 < len(buffers)
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
 def test_a_resume_after_lent_chunks_checks_the_overlap_and_splices_nothing(
-    fake: FakeOpenRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    fake: FakeOpenRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
 ) -> None:
     payload = os.urandom(12 * 1024 * 1024)
     fake.add_video("job-1", payload)
     fake.enqueue(Cut(at=7 * 1024 * 1024 + 12345))
-    result, buffers = _lending_download(fake, tmp_path, monkeypatch)
+    result, buffers = _lending_download(fake, tmp_path, monkeypatch, mode)
     assert result.resumes == 1 and len(buffers) >= 4
     assert (tmp_path / "out.mp4").read_bytes() == payload
+
+
+def test_the_sync_stream_lends_only_when_asked_and_keeps_bytes_in_order() -> None:
+    left, right = socket.socketpair()
+    stream = LargeReadStream(left)
+    try:
+        right.sendall(b"a" * LEND_BYTES)
+        first = stream.read_lent(timeout=5)
+        assert is_lent(first) and bytes(first) == b"a" * LEND_BYTES
+        right.sendall(b"b" * LEND_BYTES)
+        second = stream.read_lent(timeout=5)
+        assert bytes(second) == b"b" * LEND_BYTES and bytes(first) == b"a" * LEND_BYTES
+        assert second.obj is not first.obj  # received into another buffer: nothing overwritten
+        right.sendall(b"tiny")
+        assert stream.read_lent(timeout=5) == b"tiny"  # small: a copy
+        right.sendall(b"c" * LEND_BYTES)
+        plain = stream.read(READ_BYTES, timeout=5)
+        assert type(plain) is bytes and plain == b"c" * LEND_BYTES  # read() never lends
+    finally:
+        stream.close()
+        right.close()

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import ssl
 from pathlib import Path
-from typing import Any
 
 import httpcore
 import httpx
@@ -38,15 +37,16 @@ def test_the_sync_client_is_on_the_large_read_backend() -> None:
 
 
 def _record_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """The size of every receive (``read`` and a download's ``read_lent`` both go through it)."""
     sizes: list[int] = []
-    original = LargeReadStream.read
+    original = LargeReadStream._receive
 
-    def read(self: LargeReadStream, max_bytes: int, timeout: float | None = None) -> Any:
-        data = original(self, max_bytes, timeout)
-        sizes.append(len(data))
-        return data
+    def receive(self: LargeReadStream, timeout: float | None) -> int:
+        size = original(self, timeout)
+        sizes.append(size)
+        return size
 
-    monkeypatch.setattr(LargeReadStream, "read", read)
+    monkeypatch.setattr(LargeReadStream, "_receive", receive)
     return sizes
 
 

@@ -25,13 +25,10 @@ import httpcore
 import httpx
 
 from . import _fastbody
-from ._lent import LentBuffer, Pool
+from ._lent import LEND_BYTES, LentBuffer, Pool
 
 #: Most bytes one read returns: the size of a connection's receive buffer.
 READ_BYTES: Final = 1024 * 1024
-#: Smallest chunk :meth:`AsyncioStream.read_lent` lends instead of copying (smaller ones are copied:
-#: a lent buffer is replaced by another one, and a few bytes are cheaper to copy).
-LEND_BYTES: Final = 64 * 1024
 
 
 class _Protocol(asyncio.BufferedProtocol):
@@ -46,6 +43,11 @@ class _Protocol(asyncio.BufferedProtocol):
         self.view = memoryview(self.buffer)
         self.end = 0
         self.overflow: list[bytes] = []
+        #: While the reader lends (:meth:`lend`): a full buffer waiting for it, so that receiving
+        #: goes on into another one instead of pausing (a pause and a resume cost two ``epoll_ctl``
+        #: and the selector's bookkeeping, and a reader at loopback speed is 1 MiB behind often).
+        self.lending = False
+        self.ready: LentBuffer | None = None
         self.eof = False
         self.error: BaseException | None = None
         self.paused = False
@@ -69,32 +71,61 @@ class _Protocol(asyncio.BufferedProtocol):
 
     def buffer_updated(self, nbytes: int) -> None:
         self.end += nbytes
-        if self.end == len(self.buffer) and not self.paused and self.transport is not None:
-            self.paused = True
-            self.transport.pause_reading()
+        if self.end == len(self.buffer):
+            if self.lending and self.ready is None:
+                self.ready = self.buffer
+                self._swap()
+            elif not self.paused and self.transport is not None:
+                self.paused = True
+                self.transport.pause_reading()
         self._wake()
 
+    def _swap(self) -> None:
+        """Receive into another buffer (one given back, or a new one) from now on."""
+        self.buffer = self.pool.take(READ_BYTES)
+        self.view = memoryview(self.buffer)
+        self.end = 0
+
     def has_data(self) -> bool:
-        return bool(self.end or self.overflow)
+        return bool(self.end or self.overflow or self.ready is not None)
 
     def take(self) -> bytes:
         """Everything received and not yet read, as one chunk; the buffer is then empty again."""
+        self.lending = False
         chunk = bytes(self.view[: self.end])
-        if self.overflow:
-            chunk = b"".join([*self.overflow, chunk])
+        if self.overflow or self.ready is not None:
+            first = [bytes(self.ready)] if self.ready is not None else []
+            chunk = b"".join([*first, *self.overflow, chunk])
             self.overflow.clear()
+            self.ready = None
         self._emptied()
         return chunk
 
     def lend(self) -> memoryview | bytes:
-        """:meth:`take`, but a chunk of :data:`LEND_BYTES` or more is the receive buffer itself
-        (lent, see :mod:`._lent`): receiving goes on into a buffer given back, or a new one."""
-        if self.end < LEND_BYTES or self.overflow:
+        """:meth:`take`, but a chunk of :data:`LEND_BYTES` or more is a receive buffer itself (lent,
+        see :mod:`._lent`): receiving goes on into a buffer given back, or a new one."""
+        if self.overflow:
             return self.take()
+        self.lending = True
+        if self.ready is not None:  # the oldest bytes: a full buffer
+            chunk = memoryview(self.ready)
+            self.ready = None
+            if self.paused:  # the current one is full too: it waits in turn, receiving resumes
+                self.ready = self.buffer
+                self._swap()
+                self._emptied()
+            return chunk
+        if self.end < LEND_BYTES:
+            return self.take_lending()
         chunk = self.view[: self.end]
-        self.buffer = self.pool.take(READ_BYTES)
-        self.view = memoryview(self.buffer)
+        self._swap()
         self._emptied()
+        return chunk
+
+    def take_lending(self) -> bytes:
+        """:meth:`take` without leaving the lending mode (a small chunk of a lent body)."""
+        chunk = self.take()
+        self.lending = True
         return chunk
 
     def _emptied(self) -> None:
@@ -171,6 +202,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     def stop_lending(self) -> None:
         """The lending body ended: buffers given back from now on are dropped (see :mod:`._lent`)."""
+        self._protocol.lending = False
         self._protocol.pool.stop()
 
     async def _received(self, timeout: float | None) -> None:

@@ -139,7 +139,11 @@ class _Recent:
 
 
 class SyncDriver:
-    """Runs a :class:`DownloadCore` over an :class:`httpx.Client`."""
+    """Runs a :class:`DownloadCore` over an :class:`httpx.Client`.
+
+    ``lend``: the chunks may be lent receive buffers (see :mod:`._lent`), for a consumer that writes
+    them with a :class:`~._files.PartialFile` (which gives them back) and keeps no reference.
+    """
 
     def __init__(
         self,
@@ -148,8 +152,11 @@ class SyncDriver:
         core: DownloadCore,
         sleep: Any,
         check: CheckKept | None = None,
+        *,
+        lend: bool = False,
     ) -> None:
         self.http, self.request, self.core = http, request, core
+        self.lend = lend
         self.sleep = sleep or time.sleep
         self.check = check
         self._response: httpx.Response | None = None
@@ -176,7 +183,8 @@ class SyncDriver:
         core = self.core
         while True:
             try:
-                response = self.http.send(_build(self.http, self.request, core), stream=True)
+                built = _build(self.http, self.request, core, self.lend)
+                response = self.http.send(built, stream=True)
             except (httpx.RequestError, httpx.InvalidURL) as exc:  # e.g. a redirect to javascript:
                 action: Any = core.on_request_error(exc)
             else:
@@ -262,11 +270,7 @@ class SyncDriver:
 
 
 class AsyncDriver:
-    """Runs a :class:`DownloadCore` over an :class:`httpx.AsyncClient` (mirrors SyncDriver).
-
-    ``lend``: the chunks may be lent receive buffers (see :mod:`._lent`), for a consumer that writes
-    them with a :class:`~._files.PartialFile` (which gives them back) and keeps no reference.
-    """
+    """Runs a :class:`DownloadCore` over an :class:`httpx.AsyncClient` (mirrors SyncDriver)."""
 
     def __init__(
         self,

@@ -86,19 +86,29 @@ def _receive_response_body(self: HTTP11Connection, request: httpcore.Request) ->
         return
     timeout = request.extensions.get("timeout", {}).get("read", None)
     state = self._h11_state
-    while True:
-        reader = _direct(state)
-        if reader is not None:
-            data = self._network_stream.read(READ_BYTES, timeout=timeout)
-            if data:
-                yield _take(state, reader, data)
-                continue
-            state.receive_data(b"")  # closed before the end: h11 raises its usual error below
-        event = self._receive_event(timeout=timeout)
-        if isinstance(event, h11.Data):
-            yield bytes(event.data)
-        elif isinstance(event, (h11.EndOfMessage, h11.PAUSED)):
-            break
+    stream: Any = self._network_stream
+    # A download's chunks may be the stream's receive buffers themselves (see ._lent).
+    read_lent = stream.read_lent if request.extensions.get(LEND) else None
+    try:
+        while True:
+            reader = _direct(state)
+            if reader is not None:
+                if read_lent is not None:
+                    data = read_lent(timeout=timeout)
+                else:
+                    data = stream.read(READ_BYTES, timeout=timeout)
+                if data:
+                    yield _take(state, reader, data)
+                    continue
+                state.receive_data(b"")  # closed before the end: h11 raises its usual error below
+            event = self._receive_event(timeout=timeout)
+            if isinstance(event, h11.Data):
+                yield bytes(event.data)
+            elif isinstance(event, (h11.EndOfMessage, h11.PAUSED)):
+                break
+    finally:
+        if read_lent is not None:
+            stream.stop_lending()  # an idle connection keeps no lent buffers
 
 
 async def _areceive_response_body(

@@ -25,6 +25,10 @@ from typing import Final, TypeGuard
 #: Request extension: the body's chunks may be lent (see the module's doc).
 LEND: Final = "openrouter_video.lend"
 
+#: Smallest chunk a stream lends instead of copying (smaller ones are copied: a lent buffer is
+#: replaced by another one, and a few bytes are cheaper to copy).
+LEND_BYTES: Final = 64 * 1024
+
 #: Most buffers a stream keeps for reuse (what a file's writer and hasher queues hold, and more).
 POOL_SIZE: Final = 8
 

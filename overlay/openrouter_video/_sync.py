@@ -20,6 +20,7 @@ import httpcore
 import httpx
 
 from . import _fastbody
+from ._lent import LEND_BYTES, Pool
 
 #: Most bytes one read returns (memory stays bounded: a chunk is at most this).
 READ_BYTES: Final = 1024 * 1024
@@ -35,6 +36,8 @@ class LargeReadStream(httpcore.NetworkStream):
         self._sock = sock
         self._timeout: Any = _UNSET
         self._view: memoryview | None = None
+        #: Buffers given back after being lent (see :mod:`._lent`), for reuse.
+        self._pool = Pool()
 
     def _set_timeout(self, timeout: float | None) -> None:
         if timeout != self._timeout:
@@ -42,21 +45,42 @@ class LargeReadStream(httpcore.NetworkStream):
             self._timeout = timeout
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        size = self._receive(timeout)
+        assert self._view is not None
+        return bytes(self._view[:size])
+
+    def read_lent(self, timeout: float | None = None) -> memoryview | bytes:
+        """:meth:`read`, but a chunk of :data:`~._lent.LEND_BYTES` or more is the receive buffer
+        itself, lent (see :mod:`._lent`): the next read receives into a buffer given back, or a new
+        one."""
+        size = self._receive(timeout)
+        view = self._view
+        assert view is not None
+        if size < LEND_BYTES:
+            return bytes(view[:size])
+        self._view = memoryview(self._pool.take(READ_BYTES))
+        return view[:size]
+
+    def stop_lending(self) -> None:
+        """The lending body ended: buffers given back from now on are dropped (see :mod:`._lent`)."""
+        self._pool.stop()
+
+    def _receive(self, timeout: float | None) -> int:
+        """Receive into the buffer (from its start): the number of bytes, 0 at the end of the stream."""
         sock = self._sock
         size = 0
         try:
             self._set_timeout(timeout)
             if self._view is None:  # one buffer per connection, reused for every read
-                self._view = memoryview(bytearray(READ_BYTES))
+                self._view = memoryview(self._pool.take(READ_BYTES))
             view = self._view
             if not isinstance(sock, ssl.SSLSocket):
                 # recv(READ_BYTES) would allocate a fresh megabyte (often mmap'd) per read and
-                # shrink it: page faults on every read. The copy out of a warm buffer is cheaper.
-                size = sock.recv_into(view)
-                return bytes(view[:size])
+                # shrink it: page faults on every read. Receiving into a warm buffer avoids that.
+                return sock.recv_into(view)
             size = sock.recv_into(view, _TLS_RECORD)
             if not size:
-                return b""
+                return 0
             # More records already in the kernel's buffer (or decrypted in OpenSSL's): take them now.
             while size <= READ_BYTES - _TLS_RECORD and (sock.pending() or _readable(sock)):
                 more = sock.recv_into(view[size:], _TLS_RECORD)
@@ -65,13 +89,13 @@ class LargeReadStream(httpcore.NetworkStream):
                 size += more
         except TimeoutError as exc:
             if size:  # what came before the wait is data; the next read times out again
-                return bytes(self._view[:size])  # type: ignore[index]
+                return size
             raise httpcore.ReadTimeout(str(exc) or "timed out") from exc
         except OSError as exc:
             if size:
-                return bytes(self._view[:size])  # type: ignore[index]
+                return size
             raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
-        return bytes(view[:size])
+        return size
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
         if not buffer:
@@ -85,6 +109,7 @@ class LargeReadStream(httpcore.NetworkStream):
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     def close(self) -> None:
+        self._pool.stop()
         self._sock.close()
 
     def start_tls(

@@ -946,7 +946,8 @@ class VideoClient(_ClientBase):
         with self._sink(job_id, dest, index, request, options) as sink:
             job = _DownloadJob(core, sink, on_progress)
             sleep = options.sleep(self.retry.sleep)
-            driver = SyncDriver(self.api.get_httpx_client(), request, core, sleep, sink.check)
+            # The chunks only go to the sink, which gives lent receive buffers back once written.
+            driver = SyncDriver(self.api.get_httpx_client(), request, core, sleep, sink.check, lend=True)
             watch: _Watch | None = None
             upgrade: _Upgrade | None = None
             try:
