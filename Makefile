@@ -64,8 +64,19 @@ demo: $(STAMP)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 REQUESTS_PIN := requests==2.34.2
 
-## bench-deps: install what the bench needs and `make test` does not (apt-get and pip)
-bench-deps: $(STAMP)
+# The contenders run in a venv of their own with what a user installs (this package with its `cli`
+# extra) and requests, not in the development venv: there, schemathesis brings click, rich and pygments,
+# with which `import httpx` also loads httpx's command line (5.3 MiB more peak RSS in every process).
+BENCH_VENV := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+
+$(BENCH_STAMP): pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install -q --disable-pip-version-check -e ".[cli]" $(REQUESTS_PIN)
+	@touch $@
+
+## bench-deps: install what the bench needs and `make test` does not (apt-get, and pip into .venv-bench)
+bench-deps: $(STAMP) $(BENCH_STAMP)
 	@missing=""; \
 	for pair in nginx:nginx-light curl:curl wget:wget openssl:openssl aria2c:aria2; do \
 	  tool=$${pair%%:*}; \
@@ -78,9 +89,9 @@ bench-deps: $(STAMP)
 	fi
 	$(BIN)/python -m pip install -q --disable-pip-version-check $(REQUESTS_PIN)
 
-BENCH_RUN = $(BIN)/python bench/run.py --upstream nginx --json bench/results.json \
+BENCH_RUN = $(BENCH_VENV)/bin/python bench/run.py --upstream nginx --json bench/results.json \
 	--compare bench/results.json --readme README.md
-BENCH_SEGMENTS = $(BIN)/python bench/segments.py --json bench/segments.json \
+BENCH_SEGMENTS = $(BENCH_VENV)/bin/python bench/segments.py --json bench/segments.json \
 	--compare bench/segments.json --readme README.md
 
 ## bench: 1 GiB and 4 GiB over HTTP and HTTPS against nginx, 3 rounds; updates bench/results.* and README
@@ -93,4 +104,4 @@ bench-large: bench-deps
 	$(BENCH_RUN) --sizes 1G,4G --rounds 5 --command "make bench-large"
 
 clean:
-	rm -rf $(VENV) node_modules build dist .pytest_cache .mypy_cache .ruff_cache demo-output
+	rm -rf $(VENV) $(BENCH_VENV) node_modules build dist .pytest_cache .mypy_cache .ruff_cache demo-output
