@@ -780,7 +780,7 @@ class Report:
 
     def changelog(self) -> list[str]:
         """Markdown bullets for the README's changelog: this update's spec and Python API changes."""
-        if self.bump is None:
+        if self.bump is None or not (self.spec_changes or self.api_this_update):
             return []
         lines = [
             f"- `openapi.yaml` updated with `make update-spec`: a **{self.bump}** change "
@@ -876,9 +876,10 @@ def update_spec(spec: Path, root: Path = ROOT, base: str | None = None, changelo
         f"{len(before.keys() - after.keys())} removed"
     )
     drift = _run_script(root, "scripts/check-generated.sh", "--allow-uncommitted")
-    drift_line = "drift check: " + (drift.stdout.strip() or drift.stderr.strip()).splitlines()[
-        -1
-    ].removeprefix("check-generated: ")
+    if drift.returncode == 0:
+        drift_line = "drift check: " + drift.stdout.strip().splitlines()[-1].removeprefix("check-generated: ")
+    else:
+        drift_line = "drift check: FAILED (its output follows the report, on stderr)"
 
     since_base = this_update = None
     if resolved_base.ref is not None:

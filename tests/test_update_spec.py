@@ -411,6 +411,28 @@ def test_bump_is_the_highest_level() -> None:
     assert us.bump_of([change("patch", "a", "b")]) == "patch"
 
 
+def test_changelog_entries_are_this_updates_changes_only() -> None:
+    breaking, added = (
+        us.Change("major", "`x.gone`", "removed"),
+        us.Change("minor", "GET /a", "operation added"),
+    )
+    base = us.Base("v0.1.0", "the latest v* tag")
+    # an overlay break since the tag sets the bump, but this update only added an operation
+    report = us.Report("s", "g", "d", [added], base, [breaking], [], "0.1.0")
+    assert report.bump_line().startswith("Bump: major (next version 0.2.0, from 0.1.0;")
+    assert report.changelog() == [
+        "- `openapi.yaml` updated with `make update-spec`: a **major** change (next version 0.2.0).",
+        "  - Compatible: GET /a: operation added.",
+    ]
+    # nothing in this update: no entry, whatever happened since the tag
+    assert us.Report("s", "g", "d", [], base, [breaking], [], "0.1.0").changelog() == []
+    nothing = us.Report("s", "g", "d", [], base, [], [], "1.2.3")
+    assert (nothing.bump_line(), nothing.changelog()) == (
+        "Bump: none (no change to the spec or the Python API)",
+        [],
+    )
+
+
 README_WITH_UNRELEASED = (
     "# x\n\n## Changelog\n\n**Unreleased**\n\n- old entry\n\n**0.1.0**\n\n- first\n\n## Next\n"
 )
