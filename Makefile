@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv generate check-generated lint pytest contract test test-fast demo bench-deps bench bench-large clean
+.PHONY: venv generate check-generated update-spec lint pytest contract test test-fast demo bench-deps bench bench-large clean
 
 venv: $(STAMP)
 
@@ -26,11 +26,18 @@ generate: $(STAMP)
 check-generated: $(STAMP)
 	scripts/check-generated.sh
 
-## lint: ruff on overlay/ and tests/, mypy --strict on overlay/
+## update-spec: take a new spec (SPEC=path): replace openapi.yaml, regenerate, drift check, then report
+## what changed for clients, the semver bump and CHANGELOG entries (put in README.md unless CHANGELOG=0);
+## the Python API is compared with BASE (default: the latest v* tag, else HEAD)
+update-spec: $(STAMP)
+	@[ -n "$(SPEC)" ] || { echo "usage: make update-spec SPEC=path/to/openapi.yaml [BASE=git-ref] [CHANGELOG=0]" >&2; exit 2; }
+	@$(BIN)/python scripts/update_spec.py "$(SPEC)" $(if $(BASE),--base "$(BASE)") $(if $(filter 0,$(CHANGELOG)),--no-changelog)
+
+## lint: ruff on overlay/, tests/, bench/ and scripts/, mypy --strict on overlay/ and scripts/update_spec.py
 lint: $(STAMP)
 	$(BIN)/ruff check overlay tests bench scripts
 	$(BIN)/ruff format --check overlay tests bench scripts
-	$(BIN)/mypy --strict overlay/openrouter_video
+	$(BIN)/mypy --strict overlay/openrouter_video scripts/update_spec.py
 
 PRISM_STAMP := node_modules/.installed
 
