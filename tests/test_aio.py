@@ -435,22 +435,36 @@ def test_a_resume_after_lent_chunks_checks_the_overlap_and_splices_nothing(
     assert (tmp_path / "out.mp4").read_bytes() == payload
 
 
-def test_the_sync_stream_lends_only_when_asked_and_keeps_bytes_in_order() -> None:
-    left, right = socket.socketpair()
-    stream = LargeReadStream(left)
-    try:
-        right.sendall(b"a" * LEND_BYTES)
-        first = stream.read_lent(timeout=5)
-        assert is_lent(first) and bytes(first) == b"a" * LEND_BYTES
-        right.sendall(b"b" * LEND_BYTES)
-        second = stream.read_lent(timeout=5)
-        assert bytes(second) == b"b" * LEND_BYTES and bytes(first) == b"a" * LEND_BYTES
-        assert second.obj is not first.obj  # received into another buffer: nothing overwritten
-        right.sendall(b"tiny")
-        assert stream.read_lent(timeout=5) == b"tiny"  # small: a copy
-        right.sendall(b"c" * LEND_BYTES)
-        plain = stream.read(READ_BYTES, timeout=5)
-        assert type(plain) is bytes and plain == b"c" * LEND_BYTES  # read() never lends
-    finally:
-        stream.close()
-        right.close()
+class _Socket:
+    """Enough of a socket for :class:`LargeReadStream`: each receive returns the next piece."""
+
+    def __init__(self, *pieces: bytes) -> None:
+        self.pieces = list(pieces)
+
+    def settimeout(self, timeout: float | None) -> None:
+        pass
+
+    def recv_into(self, buffer: memoryview) -> int:
+        piece = self.pieces.pop(0) if self.pieces else b""
+        buffer[: len(piece)] = piece
+        return len(piece)
+
+    def close(self) -> None:
+        pass
+
+
+def test_the_sync_stream_lends_only_large_chunks_and_never_overwrites_one() -> None:
+    big, small = LEND_BYTES, LEND_BYTES - 1
+    stream = LargeReadStream(
+        _Socket(b"a" * big, b"b" * READ_BYTES, b"c" * small, b"d" * big)  # type: ignore[arg-type]
+    )
+    first = stream.read_lent(timeout=5)
+    assert is_lent(first) and bytes(first) == b"a" * big
+    second = stream.read_lent(timeout=5)
+    assert bytes(second) == b"b" * READ_BYTES and bytes(first) == b"a" * big
+    assert second.obj is not first.obj  # received into another buffer: nothing overwritten
+    copied = stream.read_lent(timeout=5)
+    assert type(copied) is bytes and copied == b"c" * small  # under half a buffer: a copy
+    plain = stream.read(READ_BYTES, timeout=5)
+    assert type(plain) is bytes and plain == b"d" * big  # read() never lends
+    assert stream.read_lent(timeout=5) == b""
