@@ -51,10 +51,15 @@ def stop_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+def free_port(avoid: frozenset[int] = frozenset()) -> int:
+    """A port of 127.0.0.1 free right now, not one of ``avoid`` (the kernel may hand out a port it
+    just handed out and saw closed: HTTP and HTTPS once got the same one, "duplicate listen")."""
+    while True:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = int(sock.getsockname()[1])
+        if port not in avoid:
+            return port
 
 
 def find_nginx() -> str | None:
@@ -182,7 +187,7 @@ class Upstream:
         for sub in ("logs", "tmp"):
             (prefix / sub).mkdir(parents=True, exist_ok=True)
         self.ca, cert, key = make_certs(self.workdir / "tls")
-        self.https_port = free_port()
+        self.https_port = free_port(avoid=frozenset({self.http_port}))
         conf = prefix / "nginx.conf"
         conf.write_text(self._conf(cert, key))
         self.version = subprocess.run([nginx, "-v"], capture_output=True, text=True).stderr.strip()

@@ -10,6 +10,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -50,3 +52,29 @@ def test_bench_harness_one_round(tmp_path: Path) -> None:
         assert label in report
     assert "Start-up: `openrouter-video --help`" in report and "| target | measured | holds |" in report
     assert list(tmp_path.iterdir()) == [out]  # payloads and outputs cleaned up
+
+
+def test_the_upstreams_https_port_is_never_its_http_port(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The kernel may hand out the same free port twice in a row; nginx then fails with "duplicate
+    listen" (seen once in make test). free_port(avoid=...) asks again."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parent.parent / "bench"))
+    import upstream
+
+    ports = iter([5001, 5001, 5002])
+
+    class _Socket:
+        def __enter__(self) -> _Socket:
+            return self
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+        def bind(self, address: tuple[str, int]) -> None:
+            self.port = next(ports)
+
+        def getsockname(self) -> tuple[str, int]:
+            return ("127.0.0.1", self.port)
+
+    monkeypatch.setattr(upstream.socket, "socket", _Socket)
+    http = upstream.free_port()
+    assert upstream.free_port(avoid=frozenset({http})) == 5002
