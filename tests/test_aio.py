@@ -1,9 +1,6 @@
-"""The async client's lean asyncio backend, and the private seams it rests on.
-
-``_aio.async_http_transport`` swaps the network backend of the connection pool httpx builds
-(``AsyncHTTPTransport._pool``, httpx's private attribute, and ``_network_backend``, httpcore's). These
-tests fail if either seam moves in a new httpx or httpcore, or if the async client is not actually on
-:class:`AsyncioBackend`.
+"""The async client's lean asyncio backend (:mod:`openrouter_video.fastio.asyncio_backend`) and the
+lent receive buffers (:mod:`openrouter_video.fastio.lent`): the async client really connects through
+it, reads in large chunks, and lends its buffers to the file writer without ever overwriting one.
 """
 
 from __future__ import annotations
@@ -23,38 +20,28 @@ from typing import Any
 import httpcore
 import httpx
 import pytest
-from openrouter_video import AsyncVideoClient, VideoClient
-from openrouter_video._aio import (
+from openrouter_video import AsyncVideoClient, VideoClient, fastio
+from openrouter_video._core import OVERLAP
+from openrouter_video._drivers import _Recent
+from openrouter_video._files import PartialFile
+from openrouter_video.fastio.asyncio_backend import (
     LEND_BYTES,
     READ_BYTES,
     AsyncioBackend,
     AsyncioStream,
     _Protocol,
-    async_http_transport,
 )
-from openrouter_video._core import OVERLAP
-from openrouter_video._drivers import _Recent
-from openrouter_video._files import PartialFile
-from openrouter_video._lent import POOL_SIZE, LentBuffer, Pool, give_back, is_lent
-from openrouter_video._sync import LargeReadStream
+from openrouter_video.fastio.lent import POOL_SIZE, LentBuffer, Pool, give_back, is_lent
+from openrouter_video.fastio.socket_backend import LargeReadStream
 from openrouter_video.testing import Cut, FakeOpenRouter
 from test_tls import certificate, tls_fake  # noqa: F401 - fixtures
 
 
-def test_the_seams_exist_where_the_backend_swap_expects_them() -> None:
-    transport = httpx.AsyncHTTPTransport()
-    assert isinstance(transport._pool, httpcore.AsyncConnectionPool)
-    assert hasattr(transport._pool, "_network_backend")
-    proxied = httpx.AsyncHTTPTransport(proxy="http://127.0.0.1:3128")
-    assert isinstance(proxied._pool, httpcore.AsyncHTTPProxy)
-    assert hasattr(proxied._pool, "_network_backend")
-
-
-@pytest.mark.parametrize("proxy", [None, "http://127.0.0.1:3128"])
-def test_async_http_transport_is_on_the_asyncio_backend(proxy: str | None) -> None:
-    transport = async_http_transport(True, limits=httpx.Limits(max_connections=7), proxy=proxy)
-    assert isinstance(transport._pool._network_backend, AsyncioBackend)  # type: ignore[attr-defined]
-    assert transport._pool._max_connections == 7  # type: ignore[attr-defined]
+def test_the_async_transport_is_on_the_asyncio_backend_with_the_limits_given() -> None:
+    transport = fastio.async_transport(True, httpx.Limits(max_connections=7))
+    connection = transport.pool.create_connection(httpcore.Origin(b"http", b"127.0.0.1", 80))
+    assert isinstance(connection.backend, AsyncioBackend)
+    assert transport.pool.settings[2] == 5.0  # httpx's keep-alive expiry
 
 
 def test_the_async_client_really_connects_through_the_asyncio_backend(
@@ -223,7 +210,7 @@ class _Trickler:
 
 async def _get(port: int, read_timeout: float) -> bytes:
     timeout = httpx.Timeout(5, read=read_timeout)
-    async with httpx.AsyncClient(transport=async_http_transport(), timeout=timeout) as client:
+    async with httpx.AsyncClient(transport=fastio.async_transport(), timeout=timeout) as client:
         return (await client.get(f"http://127.0.0.1:{port}/x")).content
 
 

@@ -1,8 +1,5 @@
-"""The sync client's large-read network backend (``_sync.py``) and the seams it rests on.
-
-It swaps the network backend of the pool httpx builds (``HTTPTransport._pool``, httpx's private
-attribute, and ``_network_backend``, httpcore's), like the async backend does. These tests fail if a
-seam moves, if the sync client is not on :class:`LargeReadBackend`, or if reads stop being large.
+"""The sync client's large-read network backend (:mod:`openrouter_video.fastio.socket_backend`): the
+client's direct connections are made with it, and its reads are large.
 """
 
 from __future__ import annotations
@@ -15,25 +12,24 @@ import httpcore
 import httpx
 import pytest
 from openrouter_video import VideoClient
-from openrouter_video._sync import READ_BYTES, LargeReadBackend, LargeReadStream, use_large_reads
+from openrouter_video.fastio import Transport
+from openrouter_video.fastio.socket_backend import READ_BYTES, LargeReadBackend, LargeReadStream
 from openrouter_video.testing import Cut, FakeOpenRouter
 from test_tls import certificate, tls_fake  # noqa: F401 - fixtures
 
 
-def test_the_seams_exist_where_the_backend_swap_expects_them() -> None:
-    transport = httpx.HTTPTransport()
-    assert isinstance(transport._pool, httpcore.ConnectionPool)
-    assert hasattr(transport._pool, "_network_backend")
-    proxied = use_large_reads(httpx.HTTPTransport(proxy="http://127.0.0.1:3128"))
-    assert isinstance(proxied._pool, httpcore.HTTPProxy)
-    assert isinstance(proxied._pool._network_backend, LargeReadBackend)
-
-
-def test_the_sync_client_is_on_the_large_read_backend() -> None:
+def test_the_sync_client_is_on_the_large_read_backend_and_proxies_on_httpxs_transport() -> None:
     client = VideoClient(api_key="sk-or-test-0123456789", base_url="http://127.0.0.1:9/api/v1")
     inner = client.transport.routes.pick(httpx.URL("http://127.0.0.1:9/"))
-    assert isinstance(inner._pool._network_backend, LargeReadBackend)  # type: ignore[attr-defined]
+    assert isinstance(inner, Transport)
+    connection = inner.pool.create_connection(httpcore.Origin(b"http", b"127.0.0.1", 9))
+    assert isinstance(connection.backend, LargeReadBackend)
     client.close()
+    proxied = VideoClient(
+        api_key="sk-or-test-0123456789", base_url="http://127.0.0.1:9/api/v1", proxy="http://127.0.0.1:3128"
+    )
+    assert type(proxied.transport.routes.pick(httpx.URL("http://127.0.0.1:9/"))) is httpx.HTTPTransport
+    proxied.close()
 
 
 def _record_reads(monkeypatch: pytest.MonkeyPatch) -> list[int]:

@@ -32,9 +32,9 @@ from ._core import (
     Stream,
     Verdict,
 )
-from ._lent import LEND
 from ._retry import log_retry
 from .errors import UnexpectedContentError
+from .fastio.lent import LEND
 
 #: Request extension that tells :class:`~._transport.RetryTransport` to leave retries to the driver.
 NO_TRANSPORT_RETRY: Final = "openrouter_video.no_retry"
@@ -59,7 +59,7 @@ def build_request(
 ) -> httpx.Request:
     """The request for ``request`` (the generated ``_get_kwargs``) with ``headers``, no transport
     retries, and every timeout capped by ``left`` seconds (what is left of the call's deadline).
-    ``lend``: the body's chunks may be lent receive buffers (see :mod:`._lent`)."""
+    ``lend``: the body's chunks may be lent receive buffers (see :mod:`.fastio.lent`)."""
     timeout: Any = http.timeout
     if left is not None:  # no single wait may outlast the call's deadline
         t = http.timeout
@@ -113,7 +113,7 @@ async def aread_bounded(response: httpx.Response) -> bytes:
 class _Recent:
     """The last chunks passed on, covering at least :data:`OVERLAP` bytes: references to ``bytes``
     chunks (no copies), and a copy of the last :data:`OVERLAP` bytes of any other (a lent receive
-    buffer, see :mod:`._lent`, is reused once written)."""
+    buffer, see :mod:`.fastio.lent`, is reused once written)."""
 
     __slots__ = ("chunks", "size")
 
@@ -141,7 +141,7 @@ class _Recent:
 class SyncDriver:
     """Runs a :class:`DownloadCore` over an :class:`httpx.Client`.
 
-    ``lend``: the chunks may be lent receive buffers (see :mod:`._lent`), for a consumer that writes
+    ``lend``: the chunks may be lent receive buffers (see :mod:`.fastio.lent`), for a consumer that writes
     them with a :class:`~._files.PartialFile` (which gives them back) and keeps no reference.
     """
 

@@ -26,10 +26,10 @@ from ._journal import (
     sweep_partials,
     write_state,
 )
-from ._lent import give_back, is_lent
 from ._names import safe_filename
 from ._verify import walk_boxes
 from .errors import IncompleteDownloadError, IntegrityError
+from .fastio.lent import give_back, is_lent
 
 
 def ensure_directory(directory: str | os.PathLike[str]) -> Path:
@@ -177,7 +177,7 @@ class _Slice:
 
 
 #: What the writer and the hasher take: a full buffer, part of one, or a chunk as it came (bytes,
-#: or a receive buffer lent by the network stream, see :mod:`._lent`).
+#: or a receive buffer lent by the network stream, see :mod:`.fastio.lent`).
 _Data: TypeAlias = "mmap.mmap | _Slice | bytes | memoryview"
 
 

@@ -33,6 +33,7 @@ from typing import Final, Generic, TypeVar
 
 import httpx
 
+from . import fastio
 from ._core import is_retryable_exception, origin_of
 from ._drivers import NO_TRANSPORT_RETRY
 from ._retry import RetryPolicy, log_retry, parse_retry_after
@@ -137,10 +138,9 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         policy: The retry policy (its ``sleep`` is used for the waits).
         verify: TLS verification for the default inner transports, as for httpx: True, a CA bundle
             path, an :class:`ssl.SSLContext`, or False.
-        transport: The sync transport to wrap, for every request (default: an
-            :class:`httpx.HTTPTransport` per route, see ``proxy``).
-        async_transport: The async one (default: an :class:`httpx.AsyncHTTPTransport` on the lean
-            asyncio backend of ``_aio.py``, per route).
+        transport: The sync transport to wrap, for every request (default: per route, this
+            package's own transport of :mod:`.fastio` for direct requests, httpx's for each proxy).
+        async_transport: The async one (default: per route, see ``transport``).
         proxy: A proxy URL for every request (``http://``, ``https://``; ``socks5://`` needs the
             ``socksio`` package); overrides the environment.
         trust_env: Use ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` / ``NO_PROXY`` (and their
@@ -170,14 +170,16 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         )
 
     def _make_sync(self, proxy: str | None) -> httpx.BaseTransport:
-        from ._sync import use_large_reads
-
-        return use_large_reads(httpx.HTTPTransport(verify=self.verify, limits=self.limits, proxy=proxy))
+        if proxy is None:
+            return fastio.sync_transport(self.verify, self.limits)
+        return httpx.HTTPTransport(verify=fastio.ssl_context(self.verify), limits=self.limits, proxy=proxy)
 
     def _make_async(self, proxy: str | None) -> httpx.AsyncBaseTransport:
-        from ._aio import async_http_transport
-
-        return async_http_transport(self.verify, limits=self.limits, proxy=proxy)
+        if proxy is None:
+            return fastio.async_transport(self.verify, self.limits)
+        return httpx.AsyncHTTPTransport(
+            verify=fastio.ssl_context(self.verify), limits=self.limits, proxy=proxy
+        )
 
     def prepare(self, url: httpx.URL) -> None:
         """Build the inner transports ``url`` will use now (creating a TLS context takes ~20 ms)."""

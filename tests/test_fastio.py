@@ -1,9 +1,6 @@
-"""The direct body reader (``_fastbody.py``): bodies with a Content-Length read past h11's buffer.
-
-It replaces httpcore's ``HTTP11Connection._receive_response_body`` (and the async one) and keeps
-h11's ``ContentLengthReader._remaining`` in step. These tests fail if a seam moves, if the clients
-stop taking the direct path, or if anything h11 decides (an early close, bytes beyond the body, the
-end of the message and connection reuse) comes out differently from plain httpx.
+"""This package's own HTTP/1.1 transports (:mod:`openrouter_video.fastio`) against a raw-socket server,
+side by side with plain httpx: the same answers, the same errors, the same connection reuse, and
+nothing changed for other httpx and httpcore users in the process.
 """
 
 from __future__ import annotations
@@ -11,6 +8,8 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,7 @@ from typing import Any
 import h11
 import httpx
 import pytest
-from httpcore._async.http11 import AsyncHTTP11Connection
-from httpcore._sync.http11 import HTTP11Connection
-from openrouter_video import AsyncVideoClient, VideoClient, _fastbody
-from openrouter_video._aio import async_http_transport
-from openrouter_video._sync import use_large_reads
+from openrouter_video import AsyncVideoClient, VideoClient, fastio
 from openrouter_video.testing import FakeOpenRouter
 from test_tls import certificate, tls_fake  # noqa: F401 - fixtures
 from test_wire import RawServer, Reply, response
@@ -37,46 +32,24 @@ def server() -> Iterator[RawServer]:
     raw.close()
 
 
-def test_the_seams_the_direct_reader_relies_on_exist() -> None:
-    assert _fastbody.seams_present()
-    reader = h11._readers.ContentLengthReader(10)
-    assert reader._remaining == 10
-    connection = h11.Connection(h11.CLIENT)
-    assert connection._receive_buffer_closed is False and not connection._receive_buffer
-
-
-def test_both_clients_install_it() -> None:
-    VideoClient(api_key="sk-or-test-0123456789", base_url="http://127.0.0.1:9/api/v1").close()
-    AsyncVideoClient(api_key="sk-or-test-0123456789", base_url="http://127.0.0.1:9/api/v1")
-    assert HTTP11Connection._receive_response_body is _fastbody._receive_response_body
-    assert AsyncHTTP11Connection._receive_response_body is _fastbody._areceive_response_body
-
-
 def _count_h11_data(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Sizes of the h11 ``Data`` events httpcore's connections receive (sync and async)."""
+    """Sizes of the h11 ``Data`` events any connection (ours or httpcore's) takes out of h11."""
     seen: list[int] = []
-    sync_original, async_original = HTTP11Connection._receive_event, AsyncHTTP11Connection._receive_event
+    original = h11.Connection.next_event
 
-    def sync_event(self: Any, timeout: float | None = None) -> Any:
-        event = sync_original(self, timeout)
+    def next_event(self: h11.Connection) -> Any:
+        event = original(self)
         if isinstance(event, h11.Data):
             seen.append(len(event.data))
         return event
 
-    async def async_event(self: Any, timeout: float | None = None) -> Any:
-        event = await async_original(self, timeout)
-        if isinstance(event, h11.Data):
-            seen.append(len(event.data))
-        return event
-
-    monkeypatch.setattr(HTTP11Connection, "_receive_event", sync_event)
-    monkeypatch.setattr(AsyncHTTP11Connection, "_receive_event", async_event)
+    monkeypatch.setattr(h11.Connection, "next_event", next_event)
     return seen
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])
 @pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
-def test_downloads_take_the_direct_path(
+def test_downloads_read_the_body_past_h11(
     fake: FakeOpenRouter,
     tls_fake: FakeOpenRouter,  # noqa: F811
     certificate: tuple[Path, Path],  # noqa: F811
@@ -101,10 +74,7 @@ def test_downloads_take_the_direct_path(
 
         asyncio.run(run())
     assert (tmp_path / "out.mp4").read_bytes() == payload
-    # Only what arrived in the same read as the headers (one Data event, at most one read) went
-    # through h11; the rest of the body's bytes never became h11 Data events. The end of the
-    # message did go through h11 (the download completed and was checked against its length).
-    assert len(data_events) <= 1 and sum(data_events) <= _fastbody.READ_BYTES
+    assert data_events == []  # not one body byte became an h11 Data event
 
 
 def _sync_get(transport: httpx.BaseTransport, url: str, count: int = 1) -> list[bytes | str]:
@@ -138,9 +108,9 @@ def _both_ways(server: RawServer, replies: list[Reply], count: int = 1) -> dict[
     outcomes: dict[str, list[bytes | str]] = {}
     runs: list[tuple[str, Callable[[], list[bytes | str]]]] = [
         ("plain sync", lambda: _sync_get(httpx.HTTPTransport(), url, count)),
-        ("ours sync", lambda: _sync_get(use_large_reads(httpx.HTTPTransport()), url, count)),
+        ("ours sync", lambda: _sync_get(fastio.sync_transport(), url, count)),
         ("plain async", lambda: _async_get(httpx.AsyncHTTPTransport, url, count)),
-        ("ours async", lambda: _async_get(async_http_transport, url, count)),
+        ("ours async", lambda: _async_get(fastio.async_transport, url, count)),
     ]
     for name, run in runs:
         server.script(*replies)
@@ -158,17 +128,27 @@ def test_a_body_cut_short_raises_h11s_error_as_plain_httpx_does(server: RawServe
     assert "received 500 bytes, expected 1000" in message
 
 
-def test_bytes_beyond_the_body_are_judged_by_h11_as_plain_httpx_does(server: RawServer) -> None:
+def test_bytes_beyond_the_body_close_the_connection_instead_of_answering_the_next_request(
+    server: RawServer,
+) -> None:
+    """Plain httpx reads the extra bytes as the next response (a smuggled answer); this package
+    closes such a connection, as curl does, and asks again on a new one."""
     body = os.urandom(2 * MIB)
-    extra = Reply(
-        response("200 OK", [f"Content-Length: {len(body)}"], body + b"HTTP/1.1 200 junk"), end="keep"
-    )
+    smuggled = response("200 OK", ["Content-Length: 5"], b"EVIL!")
+    extra = Reply(response("200 OK", [f"Content-Length: {len(body)}"], body + smuggled), end="keep")
     again = Reply(response("200 OK", ["Content-Length: 3"], b"abc"))
-    outcomes = _both_ways(server, [extra, again], count=2)
-    assert len({repr(v) for v in outcomes.values()}) == 1, {
-        k: [str(x)[:80] for x in v] for k, v in outcomes.items()
-    }
-    assert outcomes["ours sync"][0] == body
+    for name in ("ours sync", "ours async"):
+        server.script(extra, again)
+        url = f"{server.base_url}/x"
+        got = (
+            _sync_get(fastio.sync_transport(), url, 2)
+            if "sync" in name
+            else _async_get(fastio.async_transport, url, 2)
+        )
+        assert got == [body, b"abc"], name
+    assert [seen.connection for seen in server.seen] == [1, 2, 3, 4]
+    server.script(extra)
+    assert _sync_get(httpx.HTTPTransport(), f"{server.base_url}/x", 2) == [body, b"EVIL!"]  # plain httpx
 
 
 def test_the_connection_is_reused_after_a_direct_body(server: RawServer) -> None:
@@ -198,22 +178,64 @@ def test_chunked_and_close_delimited_bodies_still_go_through_h11(server: RawServ
         assert got == [body, body], name
 
 
-def test_other_httpcore_users_keep_the_original_path(
-    server: RawServer, monkeypatch: pytest.MonkeyPatch
+_SNAPSHOT = """
+import h11, httpcore, httpx, inspect, json, sys
+def snapshot():
+    out = {}
+    for module in (h11, httpcore, httpx):
+        for name in dir(module):
+            cls = getattr(module, name)
+            if inspect.isclass(cls):
+                out[module.__name__ + "." + name] = sorted(f"{k}={v!r}" for k, v in vars(cls).items())
+    return out
+before = snapshot()
+"""
+
+
+def test_the_package_changes_nothing_in_httpx_httpcore_or_h11(fake: FakeOpenRouter) -> None:
+    """In a fresh process: every class of h11, httpcore and httpx is the same before the package is
+    imported and after both clients downloaded through it."""
+    fake.add_video("job-1", os.urandom(3 * MIB))
+    script = (
+        _SNAPSHOT
+        + f"""
+import asyncio, tempfile, pathlib
+from openrouter_video import AsyncVideoClient, VideoClient
+where = pathlib.Path(tempfile.mkdtemp())
+with VideoClient(api_key={fake.api_key!r}, base_url={fake.base_url!r}) as client:
+    client.download("job-1", where / "a.mp4")
+async def run():
+    async with AsyncVideoClient(api_key={fake.api_key!r}, base_url={fake.base_url!r}) as client:
+        await client.download("job-1", where / "b.mp4")
+asyncio.run(run())
+after = snapshot()
+changed = sorted(name for name in before if before[name] != after.get(name))
+print(json.dumps(changed))
+assert (where / "a.mp4").stat().st_size == (where / "b.mp4").stat().st_size == {3 * MIB}
+"""
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
+
+
+def test_plain_httpx_in_the_same_process_still_reads_through_h11(
+    server: RawServer, monkeypatch: pytest.MonkeyPatch, fake: FakeOpenRouter, tmp_path: Path
 ) -> None:
-    use_large_reads(httpx.HTTPTransport())  # installed
+    fake.add_video("job-1", os.urandom(MIB))
+    with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:  # the package in use
+        client.download("job-1", tmp_path / "out.mp4")
     data_events = _count_h11_data(monkeypatch)
     body = os.urandom(300_000)
     server.script(Reply(response("200 OK", [f"Content-Length: {len(body)}"], body)))
-    with httpx.Client() as client:  # httpcore's own network stream
-        assert client.get(f"{server.base_url}/x").content == body
+    with httpx.Client() as plain:
+        assert plain.get(f"{server.base_url}/x").content == body
     assert sum(data_events) == len(body)
 
 
 def test_a_read_timeout_mid_body_is_httpxs_read_timeout(server: RawServer) -> None:
     body = os.urandom(1000)
     server.script(Reply(response("200 OK", ["Content-Length: 2000"], body), delay=2))
-    transport = use_large_reads(httpx.HTTPTransport())
-    with httpx.Client(transport=transport, timeout=httpx.Timeout(5, read=0.2)) as client:
+    with httpx.Client(transport=fastio.sync_transport(), timeout=httpx.Timeout(5, read=0.2)) as client:
         with pytest.raises(httpx.ReadTimeout):
             client.get(f"{server.base_url}/x")

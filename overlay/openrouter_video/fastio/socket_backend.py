@@ -17,10 +17,8 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 import httpcore
-import httpx
 
-from . import _fastbody
-from ._lent import LEND_BYTES, Pool
+from .lent import LEND_BYTES, Pool
 
 #: Most bytes one read returns (memory stays bounded: a chunk is at most this).
 READ_BYTES: Final = 1024 * 1024
@@ -118,10 +116,8 @@ class LargeReadStream(httpcore.NetworkStream):
         server_hostname: str | None = None,
         timeout: float | None = None,
     ) -> httpcore.NetworkStream:
-        if isinstance(self._sock, ssl.SSLSocket):  # TLS in TLS (an HTTPS proxy): httpcore's own
-            from httpcore._backends.sync import TLSinTLSStream
-
-            return TLSinTLSStream(self._sock, ssl_context, server_hostname, timeout)
+        if isinstance(self._sock, ssl.SSLSocket):  # TLS in TLS: proxies use httpx's own transports
+            raise httpcore.ConnectError("this stream does not carry TLS over TLS")
         try:
             self._set_timeout(timeout)
             sock = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname)
@@ -136,7 +132,7 @@ class LargeReadStream(httpcore.NetworkStream):
     def get_extra_info(self, info: str) -> Any:
         sock = self._sock
         if info == "ssl_object" and isinstance(sock, ssl.SSLSocket):
-            return sock._sslobj  # type: ignore[attr-defined]
+            return sock  # has what an SSLObject has (version, cipher, selected_alpn_protocol...)
         if info == "client_addr":
             return sock.getsockname()
         if info == "server_addr":
@@ -180,14 +176,3 @@ class LargeReadBackend(httpcore.SyncBackend):
         stream = LargeReadStream(sock)
         stream._timeout = timeout
         return stream
-
-
-def use_large_reads(transport: httpx.HTTPTransport) -> httpx.HTTPTransport:
-    """Swap the network backend of an :class:`httpx.HTTPTransport`'s pool (or proxy pool) for
-    :class:`LargeReadBackend` (``_pool`` and ``_network_backend`` are private seams, pinned by
-    tests/test_aio.py and tests/test_sync_backend.py)."""
-    pool = getattr(transport, "_pool", None)
-    if isinstance(pool, httpcore.ConnectionPool):
-        pool._network_backend = LargeReadBackend()
-        _fastbody.install(sync_stream=LargeReadStream)
-    return transport

@@ -10,6 +10,11 @@ httpcore per MiB when the reader falls behind (asyncio's own transports read at 
 time). (A lazily faulted ``mmap`` instead measured 10% slower with 32 downloads at once: its pages
 then fault inside the socket reads.) TLS uses ``loop.start_tls``, which decrypts into the same
 buffer. Under any other event loop library (e.g. trio) it defers to httpcore's own backend.
+
+It needs nothing of the loop beyond asyncio's public protocol API (``create_connection``,
+``start_tls``, ``pause_reading``/``resume_reading``), so it runs on uvloop too. A loop whose transport
+lacks what it needs gets httpcore's own backend instead, with one DEBUG line; a loop that does not
+support buffered protocols calls :meth:`_Protocol.data_received`, which works too.
 """
 
 from __future__ import annotations
@@ -22,10 +27,9 @@ from typing import Any, Final
 
 import anyio  # noqa: F401 - httpcore's async locks need it; imported with the client, not mid-request
 import httpcore
-import httpx
 
-from . import _fastbody
-from ._lent import LEND_BYTES, LentBuffer, Pool
+from ._common import logger
+from .lent import LEND_BYTES, LentBuffer, Pool
 
 #: Most bytes one read returns: the size of a connection's receive buffer.
 READ_BYTES: Final = 1024 * 1024
@@ -60,8 +64,16 @@ class _Protocol(asyncio.BufferedProtocol):
         self.drain_waiter: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self.transport = transport
+        # Not always an asyncio.Transport instance (uvloop's are not): whatever the loop made.
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        """For a loop that does not support buffered protocols: the bytes are kept as they came."""
+        self.overflow.append(bytes(data))
+        if not self.paused and self.transport is not None and sum(map(len, self.overflow)) >= READ_BYTES:
+            self.paused = True
+            self.transport.pause_reading()
+        self._wake()
 
     def get_buffer(self, sizehint: int) -> memoryview:
         if self.end == len(self.buffer):  # never hand out an empty buffer (asyncio treats it as EOF)
@@ -263,7 +275,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         except (OSError, ssl.SSLError) as exc:
             self._transport.close()
             raise httpcore.ConnectError(str(exc)) from exc
-        assert isinstance(transport, asyncio.Transport)
+        if transport is None:
+            raise httpcore.ConnectError("the TLS handshake ended without a transport")
         protocol.connection_made(transport)
         _read_tls_in_large_reads(transport)
         return AsyncioStream(transport, protocol)
@@ -297,11 +310,25 @@ def _on_asyncio() -> bool:
     return True
 
 
+#: What this backend needs of a loop's transports.
+_TRANSPORT_METHODS: Final = (
+    "write",
+    "close",
+    "is_closing",
+    "pause_reading",
+    "resume_reading",
+    "get_extra_info",
+)
+
+
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend on plain asyncio; other event loops use httpcore's default."""
+    """httpcore's network backend on asyncio (and uvloop); other event loops use httpcore's default,
+    and so does a loop whose transports lack what this backend needs (:attr:`lean` turns False)."""
 
     def __init__(self) -> None:
         self._fallback = httpcore.AnyIOBackend()
+        #: False once a loop's transport fell short: every connection then uses the fallback.
+        self.lean = True
 
     async def connect_tcp(
         self,
@@ -311,7 +338,7 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        if not _on_asyncio():
+        if not self.lean or not _on_asyncio():
             return await self._fallback.connect_tcp(host, port, timeout, local_address, socket_options)
         loop = asyncio.get_running_loop()
         try:
@@ -323,6 +350,16 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
             raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from None
         except OSError as exc:
             raise httpcore.ConnectError(str(exc)) from exc
+        missing = [name for name in _TRANSPORT_METHODS if not callable(getattr(transport, name, None))]
+        if missing or protocol.transport is not transport:
+            transport.close()
+            self.lean = False
+            logger.debug(
+                "%s's transports lack %s: using httpcore's own network backend",
+                type(loop).__name__,
+                ", ".join(missing) or "connection_made",
+            )
+            return await self._fallback.connect_tcp(host, port, timeout, local_address, socket_options)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -337,30 +374,3 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self._fallback.sleep(seconds)
-
-
-def async_http_transport(
-    verify: ssl.SSLContext | str | bool = True,
-    *,
-    limits: httpx.Limits | None = None,
-    proxy: str | None = None,
-) -> httpx.AsyncHTTPTransport:
-    """An :class:`httpx.AsyncHTTPTransport` whose connection pool (or proxy pool) uses
-    :class:`AsyncioBackend`.
-
-    httpx offers no argument for the network backend, so the backend of the pool it builds is
-    swapped. ``verify`` is as for httpx (True, a CA bundle path, an SSLContext, or False), ``limits``
-    and ``proxy`` too. (``_pool`` is httpx's private attribute and ``_network_backend`` httpcore's;
-    httpx is pinned below 0.29 and httpcore below 2, and tests/test_aio.py fails if either seam
-    moves.)
-    """
-    transport = httpx.AsyncHTTPTransport(
-        verify=verify,
-        limits=limits or httpx.Limits(max_connections=100, max_keepalive_connections=20),
-        proxy=proxy,
-    )
-    pool = transport._pool
-    if isinstance(pool, httpcore.AsyncConnectionPool):  # also the HTTP and SOCKS proxy pools
-        pool._network_backend = AsyncioBackend()
-        _fastbody.install(async_stream=AsyncioStream)
-    return transport

@@ -1,0 +1,55 @@
+"""The network I/O of this package's own clients: its connections, pools and network backends.
+
+- :mod:`.asyncio_backend`: an httpcore network backend on asyncio's buffered protocols (uvloop too),
+  reading up to 1 MiB at a time into a reused buffer;
+- :mod:`.socket_backend`: the sync one, on plain (TLS) sockets, with the same large reads;
+- :mod:`.lent`: receive buffers lent to the file writer and given back once written;
+- ``_async/http11.py``: HTTP/1.1 connections whose ``Content-Length`` bodies are read past h11, their
+  pool and the httpx transport (``_sync/http11.py`` is generated from it by ``scripts/unasync.py``).
+
+Everything here is built on httpcore's and httpx's public extension points and is used only by the
+transports made below: it changes nothing for any other httpx or httpcore user in the process.
+Requests through a proxy use httpx's own transports (see :mod:`.._transport`).
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+
+import httpx
+
+from ._async.http11 import AsyncTransport
+from ._sync.http11 import Transport
+from .asyncio_backend import AsyncioBackend
+from .socket_backend import LargeReadBackend
+
+__all__ = ["AsyncTransport", "Transport", "async_transport", "ssl_context", "sync_transport"]
+
+
+def ssl_context(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext:
+    """The TLS context for ``verify``, as httpx reads it: an :class:`ssl.SSLContext` as it is, a CA
+    bundle file or directory, True (certifi's CAs, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``) or False
+    (no verification)."""
+    if isinstance(verify, ssl.SSLContext):
+        return verify
+    if isinstance(verify, str):
+        if os.path.isdir(verify):
+            return ssl.create_default_context(capath=verify)
+        return ssl.create_default_context(cafile=verify)
+    return httpx.create_ssl_context(verify=verify)
+
+
+def sync_transport(
+    verify: ssl.SSLContext | str | bool = True, limits: httpx.Limits | None = None
+) -> Transport:
+    """A transport for direct requests, on :class:`~.socket_backend.LargeReadBackend`."""
+    return Transport(LargeReadBackend(), ssl_context(verify), limits)
+
+
+def async_transport(
+    verify: ssl.SSLContext | str | bool = True, limits: httpx.Limits | None = None
+) -> AsyncTransport:
+    """A transport for direct requests, on :class:`~.asyncio_backend.AsyncioBackend` (httpcore's own
+    backend under other event loops)."""
+    return AsyncTransport(AsyncioBackend(), ssl_context(verify), limits)

@@ -1,0 +1,1 @@
+"""This package's HTTP/1.1 connections (async source)."""

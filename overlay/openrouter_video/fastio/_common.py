@@ -1,0 +1,89 @@
+"""What the async connections of :mod:`._async.http11` and the sync ones generated from them share."""
+
+from __future__ import annotations
+
+import enum
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Final
+
+import h11
+import httpcore
+import httpx
+
+logger = logging.getLogger("openrouter_video.fastio")
+
+#: Most bytes asked of the stream per read (this package's streams return at most 1 MiB anyway).
+READ_BYTES: Final = 1024 * 1024
+#: The largest response head accepted (httpcore's limit).
+MAX_HEAD: Final = 100 * 1024
+#: Default pool limits (httpx's).
+DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+class State(enum.Enum):
+    """Where a connection is in its life."""
+
+    NEW = 0
+    ACTIVE = 1
+    IDLE = 2
+    CLOSED = 3
+
+
+def header(headers: list[tuple[bytes, bytes]], name: bytes) -> list[bytes]:
+    """The values of header ``name`` (lower case)."""
+    return [value for key, value in headers if key.lower() == name]
+
+
+def sized(request: httpcore.Request, head: h11.Response) -> int | None:
+    """The body's length when ``Content-Length`` alone frames it, else None (h11 reads it)."""
+    headers = head.headers.raw_items()
+    if request.method == b"HEAD" or head.status_code in (204, 304) or header(headers, b"transfer-encoding"):
+        return None
+    values = header(headers, b"content-length")
+    return int(values[0]) if len(values) == 1 and values[0].strip().isdigit() else None
+
+
+def keeps_alive(request: httpcore.Request, head: h11.Response) -> bool:
+    """Whether the connection may serve another request after this one (h11's rule)."""
+    if head.http_version < b"1.1":
+        return False
+    for value in [*header(request.headers, b"connection"), *header(head.headers.raw_items(), b"connection")]:
+        if b"close" in (token.strip().lower() for token in value.split(b",")):
+            return False
+    return True
+
+
+#: httpcore's exceptions and httpx's (the same names; httpx's own transport maps them so too).
+_MAPPED: Final = {
+    getattr(httpcore, name): getattr(httpx, name)
+    for name in (
+        "ConnectTimeout",
+        "ReadTimeout",
+        "WriteTimeout",
+        "PoolTimeout",
+        "TimeoutException",
+        "ConnectError",
+        "ReadError",
+        "WriteError",
+        "NetworkError",
+        "ProxyError",
+        "UnsupportedProtocol",
+        "LocalProtocolError",
+        "RemoteProtocolError",
+        "ProtocolError",
+    )
+}
+
+
+@contextmanager
+def mapped_exceptions() -> Iterator[None]:
+    """httpcore's exceptions raised as httpx's."""
+    try:
+        yield
+    except Exception as exc:
+        for cls in type(exc).__mro__:
+            if cls in _MAPPED:
+                raise _MAPPED[cls](str(exc)) from exc
+        raise
