@@ -422,6 +422,90 @@ def test_a_resume_after_lent_chunks_checks_the_overlap_and_splices_nothing(
     assert (tmp_path / "out.mp4").read_bytes() == payload
 
 
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_nothing_touches_a_lent_chunk_once_the_writer_gave_it_back(
+    fake: FakeOpenRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """The fastest writer: every lent chunk is written and given back (its view released) before the
+    driver resumes. On a driver that took the chunk's length after handing it on, this failed with
+    "operation forbidden on released memoryview object"."""
+    payload = os.urandom(16 * 1024 * 1024)
+    fake.add_video("job-1", payload)
+    lent: list[int] = []
+    original = PartialFile.add
+
+    def add(self: PartialFile, chunk: bytes) -> bool:
+        time.sleep(0.002)  # data piles up: large reads, lent
+        if is_lent(chunk):
+            lent.append(len(chunk))
+            data = bytes(chunk)
+            give_back(chunk)
+            return original(self, data)
+        return original(self, chunk)
+
+    monkeypatch.setattr(PartialFile, "add", add)
+    _download(fake, tmp_path / "out.mp4", mode, max_connections=1)
+    assert lent and (tmp_path / "out.mp4").read_bytes() == payload
+
+
+def _download(fake: FakeOpenRouter, dest: Path, mode: str, **options: Any) -> Any:
+    if mode == "sync":
+        with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+            return client.download("job-1", dest, **options)
+
+    async def run() -> Any:
+        async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+            return await client.download("job-1", dest, **options)
+
+    return asyncio.run(run())
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_lending_under_stress_small_and_large_chunks_and_a_slow_writer(
+    fake: FakeOpenRouter, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    """Many downloads, chunks small and large (lent), a writer that stalls now and then and one that
+    sometimes gives a buffer back at once: every file is byte-exact and no download fails.
+    (``OPENROUTER_VIDEO_STRESS=N`` runs N times as many rounds.)"""
+    import random
+
+    from openrouter_video import _files
+
+    rng = random.Random(7)
+    seen = {"chunks": 0, "lent": 0}
+    original_add, original_write = PartialFile.add, _files.write_all
+
+    def add(self: PartialFile, chunk: bytes) -> bool:
+        seen["chunks"] += 1
+        if rng.random() < 0.3:
+            time.sleep(0.001)  # the network loop falls behind: the next read is large (lent)
+        if is_lent(chunk):
+            seen["lent"] += 1
+            if rng.random() < 0.3:  # written at once, before the driver resumes
+                data = bytes(chunk)
+                give_back(chunk)
+                return original_add(self, data)
+        return original_add(self, chunk)
+
+    def write_all(fd: int, data: memoryview) -> int:
+        if rng.random() < 0.2:
+            time.sleep(0.0005)  # the disk stalls
+        return original_write(fd, data)
+
+    monkeypatch.setattr(PartialFile, "add", add)
+    monkeypatch.setattr(_files, "write_all", write_all)
+    rounds = 30 * int(os.environ.get("OPENROUTER_VIDEO_STRESS", "1"))
+    for round_ in range(rounds):
+        payload = os.urandom(rng.randrange(1, 6 * 1024 * 1024))
+        fake.add_video("job-1", payload)
+        fake.chunk_size = rng.choice([4096, 65536, 1024 * 1024])
+        dest = tmp_path / f"out-{round_}.mp4"
+        _download(fake, dest, mode, max_connections=1)
+        assert dest.read_bytes() == payload, round_
+        dest.unlink()
+    assert seen["lent"] >= rounds and seen["chunks"] >= 4 * rounds
+
+
 class _Socket:
     """Enough of a socket for :class:`LargeReadStream`: each receive returns the next piece."""
 

@@ -240,14 +240,17 @@ class SyncDriver:
                             break
                         if head.passed:
                             head = None
+                    # The length is taken before the chunk is handed on: a lent chunk may be written
+                    # and given back (its view released) before this generator resumes.
+                    size = len(chunk)
                     if chunk:
                         if fresh:
                             fresh = False
                             yield None
-                        received += len(chunk)
+                        received += size
                         recent.add(chunk)
                         yield chunk
-                    if tick(len(chunk)):
+                    if tick(size):
                         error = watchdog.reason
                         break
                 else:
@@ -370,14 +373,17 @@ class AsyncDriver:
                             break
                         if head.passed:
                             head = None
+                    # The length is taken before the chunk is handed on: a lent chunk may be written
+                    # and given back (its view released) before this generator resumes.
+                    size = len(chunk)
                     if chunk:
                         if fresh:
                             fresh = False
                             yield None
-                        received += len(chunk)
+                        received += size
                         recent.add(chunk)
                         yield chunk
-                    if tick(len(chunk)):
+                    if tick(size):
                         error = watchdog.reason
                         break
                 else:
