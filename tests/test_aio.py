@@ -51,8 +51,10 @@ def test_the_async_client_really_connects_through_the_asyncio_backend(
     original = AsyncioBackend.connect_tcp
 
     async def counting(self: AsyncioBackend, host: str, port: int, *args: Any, **kwargs: Any) -> Any:
+        stream = await original(self, host, port, *args, **kwargs)
+        assert isinstance(stream, AsyncioStream)  # the lean stream, not the fallback (uvloop too)
         connects.append((host, port))
-        return await original(self, host, port, *args, **kwargs)
+        return stream
 
     monkeypatch.setattr(AsyncioBackend, "connect_tcp", counting)
     fake.add_video("job-1", b"\x00" * 1000 + b"video")
@@ -539,3 +541,13 @@ def test_the_sync_stream_lends_only_large_chunks_and_never_overwrites_one() -> N
     plain = stream.read(READ_BYTES, timeout=5)
     assert type(plain) is bytes and plain == b"d" * big  # read() never lends
     assert stream.read_lent(timeout=5) == b""
+
+
+def test_asyncio_run_is_on_the_loop_the_suite_was_asked_for(request: pytest.FixtureRequest) -> None:
+    """`make test-uvloop` runs the async suites with ``--loop=uvloop``: prove they really are on it."""
+
+    async def loop_module() -> str:
+        return type(asyncio.get_running_loop()).__module__
+
+    expected = "uvloop" if request.config.getoption("--loop") == "uvloop" else "asyncio"
+    assert asyncio.run(loop_module()).split(".")[0] == expected
