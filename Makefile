@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: venv generate check-generated update-spec lint pytest contract test test-fast demo bench-deps bench bench-large clean
+.PHONY: help venv generate unasync check-generated update-spec lint pytest contract test test-fast test-uvloop test-deps \
+	test-pythons ci demo bench-deps bench bench-large clean
 
 venv: $(STAMP)
 
@@ -33,8 +34,14 @@ update-spec: $(STAMP)
 	@[ -n "$(SPEC)" ] || { echo "usage: make update-spec SPEC=path/to/openapi.yaml [BASE=git-ref] [CHANGELOG=0]" >&2; exit 2; }
 	@$(BIN)/python scripts/update_spec.py "$(SPEC)" $(if $(BASE),--base "$(BASE)") $(if $(filter 0,$(CHANGELOG)),--no-changelog)
 
-## lint: ruff on overlay/, tests/, bench/ and scripts/, mypy --strict on overlay/ and scripts/update_spec.py
+## unasync: write the sync connection code (fastio/_sync/) from its async source (fastio/_async/)
+unasync: $(STAMP)
+	$(BIN)/python scripts/unasync.py
+
+## lint: ruff on overlay/, tests/, bench/ and scripts/, mypy --strict on overlay/ and scripts/update_spec.py,
+## and fastio/_sync/ is what scripts/unasync.py writes
 lint: $(STAMP)
+	$(BIN)/python scripts/unasync.py --check
 	$(BIN)/ruff check overlay tests bench scripts
 	$(BIN)/ruff format --check overlay tests bench scripts
 	$(BIN)/mypy --strict overlay/openrouter_video scripts/update_spec.py
@@ -54,12 +61,56 @@ pytest: $(STAMP) $(PRISM_STAMP)
 contract: $(STAMP) $(PRISM_STAMP)
 	$(BIN)/python -m pytest tests/contract
 
-## test: everything CI runs
+## test: set-up, check-generated, lint and the whole suite (make ci adds the matrices)
 test: $(STAMP) check-generated lint pytest
 
 ## test-fast: everything but the Prism contract tests (no Node.js needed); `make test` stays the full suite
 test-fast: $(STAMP) check-generated lint
 	$(BIN)/python -m pytest --ignore=tests/contract
+
+# The transport, download and flow tests: what the event loop, the dependency versions and the
+# interpreter can change.
+MATRIX_TESTS := tests/test_fastio.py tests/test_aio.py tests/test_sync_backend.py tests/test_download_faults.py \
+	tests/test_flow.py tests/test_segments.py tests/test_client.py tests/test_tls.py tests/test_deploy.py \
+	tests/test_services.py
+UV := $(BIN)/uv
+
+## test-uvloop: the async suites again, every asyncio.run on uvloop (what uvicorn[standard] runs)
+test-uvloop: $(STAMP)
+	$(BIN)/python -m pytest -q --loop=uvloop $(MATRIX_TESTS)
+
+## test-deps: MATRIX_TESTS with the lowest, then the highest versions pyproject.toml's ranges allow
+test-deps: $(STAMP)
+	@for resolution in lowest-direct highest; do \
+	  venv=.venv-deps-$$resolution; \
+	  $(UV) venv -q --allow-existing -p $(PYTHON) $$venv; \
+	  $(UV) pip install -q -p $$venv/bin/python --resolution $$resolution -e ".[cli,testing]" -r requirements-test.txt; \
+	  $$venv/bin/python scripts/check_deps.py $$resolution; \
+	  $$venv/bin/python -m pytest -q -p no:cacheprovider $(MATRIX_TESTS) || exit 1; \
+	done
+
+# CPython 3.12 and 3.13 wherever they are (pyenv's versions on these machines, or on PATH).
+OTHER_PYTHONS := $(shell for v in 3.12 3.13; do \
+	p=$$(ls -d $$HOME/.pyenv/versions/$$v.*/bin/python$$v 2>/dev/null | sort -V | tail -1); \
+	[ -n "$$p" ] || p=$$(command -v python$$v); [ -n "$$p" ] && echo $$p; done)
+
+## test-pythons: MATRIX_TESTS on every other CPython found (3.12, 3.13), latest allowed dependencies
+test-pythons: $(STAMP)
+	@[ -n "$(OTHER_PYTHONS)" ] || { echo "test-pythons: no CPython 3.12 or 3.13 found" >&2; exit 1; }
+	@for py in $(OTHER_PYTHONS); do \
+	  venv=.venv-$$(basename $$py); \
+	  $(UV) venv -q --allow-existing -p $$py $$venv; \
+	  $(UV) pip install -q -p $$venv/bin/python -e ".[cli,testing]" -r requirements-test.txt; \
+	  $$venv/bin/python scripts/check_deps.py highest; \
+	  $$venv/bin/python -m pytest -q -p no:cacheprovider $(MATRIX_TESTS) || exit 1; \
+	done
+
+## ci: what CI runs (.ci/run): make test, then the event-loop, dependency and Python matrices
+ci: test test-uvloop test-deps test-pythons
+
+## help: this list
+help:
+	@grep -E '^## ' Makefile | sed 's/^## /  /'
 
 ## demo: download a real MP4 through the CLI from an embedded local stand-in of the API
 demo: $(STAMP)
@@ -111,4 +162,4 @@ bench-large: bench-deps
 	$(BENCH_RUN) --sizes 1G,4G --rounds 5 --command "make bench-large"
 
 clean:
-	rm -rf $(VENV) $(BENCH_VENV) node_modules build dist .pytest_cache .mypy_cache .ruff_cache demo-output
+	rm -rf $(VENV) $(BENCH_VENV) .venv-deps-* .venv-python3.* node_modules build dist .pytest_cache .mypy_cache .ruff_cache demo-output

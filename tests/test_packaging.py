@@ -188,3 +188,33 @@ def test_every_third_party_module_the_overlay_imports_is_declared() -> None:
     assert third_party >= {"httpx", "httpcore", "anyio"}
     missing = {distribution.get(name, name) for name in third_party} - declared
     assert not missing, f"imported by the overlay but not declared in pyproject.toml: {sorted(missing)}"
+
+
+def test_the_overlay_reaches_into_no_other_librarys_private_modules_or_seams() -> None:
+    """No ``from httpcore._...`` (or httpx's, h11's) and none of the seams the old process-wide patch
+    and backend swap used; what the package still reads privately is listed and guarded."""
+    import ast
+
+    seams = ("_pool", "_network_backend", "_receive_response_body", "_remaining", "_sslobj", "_h11_state")
+    for path in (ROOT / "overlay" / "openrouter_video").rglob("*.py"):
+        tree = ast.parse(path.read_text())
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                top, *rest = node.module.split(".")
+                assert not (top in ("httpx", "httpcore", "h11") and rest and rest[0].startswith("_")), path
+            if isinstance(node, ast.Attribute):
+                assert node.attr not in seams, f"{path.name}:{node.lineno} uses {node.attr}"
+
+
+def test_the_generated_client_and_the_package_declare_the_same_httpx_range() -> None:
+    ours = {
+        Requirement(r).name: Requirement(r)
+        for r in tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    }
+    (theirs,) = [
+        Requirement(r)
+        for r in tomllib.loads((ROOT / "generated/pyproject.toml").read_text())["project"]["dependencies"]
+        if r.startswith("httpx")
+    ]
+    assert ours["httpx"].specifier == theirs.specifier
+    assert Version("0.29.0") in theirs.specifier and Version("0.25.2") not in theirs.specifier
