@@ -227,6 +227,35 @@ def test_a_signal_mid_download_keeps_the_partial_and_the_same_command_resumes(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["job-abc.mp4"]
 
 
+def test_ctrl_c_mid_segmented_download_says_how_to_resume(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    """A slow link makes the download go on by ranges; Ctrl-C then prints the same note as for one
+    stream (it used to print only "error: interrupted"), and the same command resumes."""
+    payload = os.urandom(20 * 1024 * 1024)  # large enough to split (16 MiB)
+    fake.add_video("job-seg", payload)
+    fake.rate = 4 * 1024 * 1024  # per connection: slow enough to go on by ranges after a second
+    env = {**os.environ, "OPENROUTER_API_KEY": fake.api_key}
+    command = [CLI, "download", "job-seg", "--base-url", fake.base_url]
+    proc = subprocess.Popen(
+        command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and fake.peak_connections < 2:
+        time.sleep(0.02)
+    assert fake.peak_connections >= 2, "the download never went on by ranges"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=20)
+    assert proc.returncode == 130, stderr
+    assert stderr.strip().splitlines() == [
+        "error: interrupted",
+        "note: kept the partial download .job-seg.mp4.part; run the same command again to resume",
+    ]
+    fake.rate = None
+    again = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=60)
+    assert again.returncode == 0, again.stderr
+    assert (tmp_path / "job-seg.mp4").read_bytes() == payload
+
+
 def test_clean_removes_partials_not_being_downloaded(fake: FakeOpenRouter, tmp_path: Path) -> None:
     (tmp_path / ".a.mp4.part").write_bytes(b"x" * 10)
     (tmp_path / ".a.mp4.part.state").write_text("{}")

@@ -728,3 +728,27 @@ def test_a_stream_goes_on_by_ranges_only_when_slow_and_far_from_done() -> None:
     assert _segments.upgrade_rate(window, 8 * MIB, 4 * MIB) is None  # done within another window
     fast = _segments.UPGRADE_BELOW * window + 1  # as fast as a CPU- or disk-bound loopback stream
     assert _segments.upgrade_rate(window, int(fast), 100 * int(fast)) is None
+
+
+def test_ctrl_c_in_a_segmented_download_sets_partial_path(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    """KeyboardInterrupt (a BaseException) leaves a segmented download with ``partial_path`` set, as
+    a single stream does; it used to be set only on an ``Exception``."""
+    from openrouter_video import VideoClient
+
+    data = video(3 * MIB)
+    fake.add_video("job-1", data)
+    fake.rate = 2 * MIB  # per connection: it goes on by ranges
+
+    def progress(done: int, total: int | None) -> None:
+        if fake.peak_connections >= 2 and done >= MIB:
+            raise KeyboardInterrupt
+
+    with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        with pytest.raises(KeyboardInterrupt) as caught:
+            client.download("job-1", tmp_path / "out.mp4", max_connections=4, on_progress=progress)
+    kept = caught.value.partial_path  # type: ignore[attr-defined]
+    assert kept is not None and Path(kept).exists() and fake.peak_connections >= 2
+    fake.rate = None
+    with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        client.download("job-1", tmp_path / "out.mp4", max_connections=4)
+    assert (tmp_path / "out.mp4").read_bytes() == data

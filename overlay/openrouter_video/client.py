@@ -1008,9 +1008,9 @@ class VideoClient(_ClientBase):
             if result is not None:
                 progress.update(total, total, force=True)
             return result
-        except BaseException as exc:
+        except BaseException as exc:  # Ctrl-C and a cancel too: the caller learns what was kept
             kept = sink.abort()
-            if kept is not None and isinstance(exc, Exception):
+            if kept is not None:
                 with contextlib.suppress(AttributeError):
                     exc.partial_path = kept  # type: ignore[attr-defined]
             raise
@@ -1360,9 +1360,9 @@ class AsyncVideoClient(_ClientBase):
             if result is not None:
                 progress.update(total, total, force=True)
             return result
-        except BaseException as exc:
+        except BaseException as exc:  # Ctrl-C and a cancel too: the caller learns what was kept
             kept = sink.abort()
-            if kept is not None and isinstance(exc, Exception):
+            if kept is not None:
                 with contextlib.suppress(AttributeError):
                     exc.partial_path = kept  # type: ignore[attr-defined]
             raise

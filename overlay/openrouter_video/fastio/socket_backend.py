@@ -35,7 +35,7 @@ class LargeReadStream(httpcore.NetworkStream):
         self._timeout: Any = _UNSET
         self._view: memoryview | None = None
         #: Buffers given back after being lent (see :mod:`._lent`), for reuse.
-        self._pool = Pool()
+        self._buffers = Pool()
 
     def _set_timeout(self, timeout: float | None) -> None:
         if timeout != self._timeout:
@@ -56,12 +56,12 @@ class LargeReadStream(httpcore.NetworkStream):
         assert view is not None
         if size < LEND_BYTES:
             return bytes(view[:size])
-        self._view = memoryview(self._pool.take(READ_BYTES))
+        self._view = memoryview(self._buffers.take(READ_BYTES))
         return view[:size]
 
     def stop_lending(self) -> None:
         """The lending body ended: buffers given back from now on are dropped (see :mod:`._lent`)."""
-        self._pool.stop()
+        self._buffers.stop()
 
     def _receive(self, timeout: float | None) -> int:
         """Receive into the buffer (from its start): the number of bytes, 0 at the end of the stream."""
@@ -70,7 +70,7 @@ class LargeReadStream(httpcore.NetworkStream):
         try:
             self._set_timeout(timeout)
             if self._view is None:  # one buffer per connection, reused for every read
-                self._view = memoryview(self._pool.take(READ_BYTES))
+                self._view = memoryview(self._buffers.take(READ_BYTES))
             view = self._view
             if not isinstance(sock, ssl.SSLSocket):
                 # recv(READ_BYTES) would allocate a fresh megabyte (often mmap'd) per read and
@@ -107,7 +107,7 @@ class LargeReadStream(httpcore.NetworkStream):
             raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
 
     def close(self) -> None:
-        self._pool.stop()
+        self._buffers.stop()
         self._sock.close()
 
     def start_tls(
