@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
 .PHONY: help venv generate unasync check-generated update-spec lint pytest contract test test-fast test-uvloop test-deps \
-	test-pythons ci demo bench-deps bench bench-large clean
+	test-pythons soak ci demo bench-deps bench bench-large clean
 
 venv: $(STAMP)
 
@@ -72,7 +72,7 @@ test-fast: $(STAMP) check-generated lint
 # interpreter can change.
 MATRIX_TESTS := tests/test_fastio.py tests/test_aio.py tests/test_sync_backend.py tests/test_download_faults.py \
 	tests/test_flow.py tests/test_segments.py tests/test_client.py tests/test_tls.py tests/test_deploy.py \
-	tests/test_services.py
+	tests/test_services.py tests/test_long_running.py
 UV := $(BIN)/uv
 
 ## test-uvloop: the async suites again, every asyncio.run on uvloop (what uvicorn[standard] runs)
@@ -104,6 +104,12 @@ test-pythons: $(STAMP)
 	  $$venv/bin/python scripts/check_deps.py highest; \
 	  $$venv/bin/python -m pytest -q -p no:cacheprovider $(MATRIX_TESTS) || exit 1; \
 	done
+
+## soak: the long-lived-process tests at size: 20x the soak rounds, 5,000 cancels, 10x the lending stress
+soak: $(STAMP)
+	OPENROUTER_VIDEO_SOAK=20 OPENROUTER_VIDEO_CANCELS=5000 OPENROUTER_VIDEO_STRESS=10 \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider -o timeout=1800 tests/test_soak.py \
+	  tests/test_long_running.py tests/test_aio.py -k "soak or baseline or cancel or stress"
 
 ## ci: what CI runs (.ci/run): make test, then the event-loop, dependency and Python matrices
 ci: test test-uvloop test-deps test-pythons

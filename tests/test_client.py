@@ -131,7 +131,8 @@ def test_generated_client_calls_get_the_same_status_retries(fake: FakeOpenRouter
         response = list_videos_content.sync_detailed("job-1", client=client.api)
     assert response.status_code == 200
     assert isinstance(response.parsed, File) and response.parsed.payload.read() == payload
-    assert len(fake.requests) == 3 and len(sleeps) == 2 and sleeps[0] == 0.0
+    # Retry-After: 0 still waits the floor (RetryPolicy.min_delay): never a request storm
+    assert len(fake.requests) == 3 and len(sleeps) == 2 and sleeps[0] == 0.1
 
 
 def test_generated_async_calls_get_the_same_status_retries(fake: FakeOpenRouter, payload: bytes) -> None:

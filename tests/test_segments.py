@@ -752,3 +752,16 @@ def test_ctrl_c_in_a_segmented_download_sets_partial_path(fake: FakeOpenRouter, 
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
         client.download("job-1", tmp_path / "out.mp4", max_connections=4)
     assert (tmp_path / "out.mp4").read_bytes() == data
+
+
+def test_a_segmented_download_that_hits_its_deadline_says_it_stopped(h: Harness, tmp_path: Path) -> None:
+    """It said "...; resuming" and then stopped."""
+    from openrouter_video.errors import DeadlineExceededError
+
+    data = video(12 * MIB)
+    h.fake.add_video("job-1", data)
+    h.fake.rate = 1 * MIB
+    with pytest.raises(DeadlineExceededError) as caught:
+        h.download("job-1", tmp_path / "out.mp4", max_connections=4, deadline=1.5)
+    message = str(caught.value)
+    assert "resuming" not in message and "deadline passed" in message, message

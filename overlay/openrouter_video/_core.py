@@ -503,6 +503,10 @@ class DownloadCore:
         self._tail = b""  # up to OVERLAP bytes kept just before `offset`
         self._delivered = 0  # bytes the consumer holds (equals offset unless a restart is pending)
         self._failures = 0
+        #: Bodies in a row that brought no new bytes (see _cut).
+        self._fruitless = 0
+        #: Whole files fetched again because their MP4 boxes were incomplete (see on_verdict).
+        self._malformed = 0
         self._last_progress: float | None = None
         self._attempt_from = 0  # offset when the current body started
         self._high_water = 0  # the furthest offset ever reached, across restarts
@@ -608,7 +612,9 @@ class DownloadCore:
             return self._restart("the server answered a range request with the whole content (200)")
         self.offset = self._delivered = self._attempt_from = 0
         self._tail = b""
-        self.total = _content_length(headers) if self._framing == "content-length" else None
+        # A Content-Length beside the chunked encoding is a length signal too: a chunked body that
+        # ends cleanly at another length is not complete (any disagreement blocks the commit).
+        self.total = _content_length(headers) if self._framing in ("content-length", "chunked") else None
         self.content_type = content_type
         self.content = Resumable(
             etag=headers.get("etag") or None,
@@ -777,8 +783,11 @@ class DownloadCore:
         """The body stopped before the end: resume where it stopped."""
         if progressed:
             # A resume that brought new bytes is free: no backoff, not counted as a failure.
-            self._failures = 0
+            self._failures = self._fruitless = 0
             return self._checked_retry(Retry(0.0, f"{reason}; resuming", resume=True))
+        # A body that brought nothing new counts against max_attempts even within resume_window
+        # (which rides out outages, not a server that cuts every answer at the same byte).
+        self._fruitless += 1
         return self._failed(f"{reason}; resuming", None)
 
     def on_verdict(self, verdict: Verdict) -> Next:
@@ -788,7 +797,17 @@ class DownloadCore:
         if boxes is not None and boxes.kind == "incomplete":
             reason = f"the MP4 is incomplete at {self.offset} bytes: {boxes.detail}"
             if length_proof:
-                return self._restart(f"{reason}, although the server says it is the whole content")
+                if self._malformed == 0 and self.can_restart:
+                    self._malformed += 1  # fetched once more: a cut the framing hid is that rare
+                    return self._restart(f"{reason}, although the server says it is the whole content")
+                return Fail(
+                    IncompleteDownloadError(
+                        f"{self.what}: {reason}; the server's file is not a complete MP4: it sent all "
+                        f"{self.offset} bytes it announced{', twice' if self._malformed else ''}",
+                        received=self.offset,
+                        expected=self.total,
+                    )
+                )
             return self._cut(reason, progressed=False)
         # Only the digests the verdict could compute are compared (a stream keeps no bytes to hash).
         expected = {name: value for name, value in self.content.digests.items() if name in verdict.digests}
@@ -851,7 +870,8 @@ class DownloadCore:
 
     def _checked_retry(self, retry: Retry) -> Retry | Fail:
         if self.deadline is not None and self.policy.clock() + retry.delay >= self.deadline:
-            return self._deadline_passed(f"({retry.reason})")
+            reason = retry.reason.removesuffix("; resuming")  # it stops here: it does not resume
+            return self._deadline_passed(f"({reason}); stopped")
         return retry
 
     def _failed(
@@ -862,13 +882,11 @@ class DownloadCore:
         in_window = (
             self._last_progress is not None and policy.clock() - self._last_progress < policy.resume_window
         )
-        if self._failures >= policy.max_attempts and not in_window:
+        if (
+            self._failures >= policy.max_attempts and not in_window
+        ) or self._fruitless >= policy.max_attempts:
             return Fail(error or self._incomplete(reason))
-        if retry_after is not None:
-            delay = retry_after
-        else:
-            delay = policy.backoff(min(self._failures, 64))
-        return self._checked_retry(Retry(delay, reason))
+        return self._checked_retry(Retry(policy.wait(self._failures, retry_after), reason))
 
     def _incomplete(self, reason: str) -> IncompleteDownloadError:
         return IncompleteDownloadError(

@@ -33,7 +33,9 @@ from ._core import (
     Verdict,
 )
 from ._retry import log_retry
+from ._threads import until_done
 from .errors import UnexpectedContentError
+from .fastio._common import UNTIL
 from .fastio.lent import LEND
 
 #: Request extension that tells :class:`~._transport.RetryTransport` to leave retries to the driver.
@@ -70,6 +72,8 @@ def build_request(
             pool=_cap(t.pool, left),
         )
     extensions: dict[str, Any] = {NO_TRANSPORT_RETRY: True}
+    if left is not None:  # and the whole request too, a head that trickles in included
+        extensions[UNTIL] = time.monotonic() + max(left, 0.0)
     if lend:
         extensions[LEND] = True
     return http.build_request(**request, headers=headers, timeout=timeout, extensions=extensions)
@@ -266,6 +270,7 @@ class SyncDriver:
             finally:
                 self.close()
             action = self._settle(core.on_body_end(received, error, stream.head, recent.last()))
+            error = None  # its traceback holds this frame: no reference cycle left behind
             if action is DONE:
                 return
             self._wait(action)
@@ -342,7 +347,7 @@ class AsyncDriver:
 
     async def _settle(self, action: Any) -> Any:
         while isinstance(action, Check):
-            verdict = await asyncio.to_thread(self.check) if self.check is not None else Verdict()
+            verdict = await until_done(self.check) if self.check is not None else Verdict()
             action = self.core.on_verdict(verdict)
         return action
 
@@ -399,6 +404,7 @@ class AsyncDriver:
             finally:
                 await self.close()
             action = await self._settle(core.on_body_end(received, error, stream.head, recent.last()))
+            error = None
             if action is DONE:
                 return
             await self._wait(action)

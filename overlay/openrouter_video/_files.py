@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import hashlib
 import mmap
 import os
@@ -27,7 +28,7 @@ from ._journal import (
     write_state,
 )
 from ._names import safe_filename
-from ._verify import walk_boxes
+from ._verify import container_suffix, walk_boxes
 from .errors import IncompleteDownloadError, IntegrityError
 from .fastio.lent import give_back, is_lent
 
@@ -233,6 +234,14 @@ def write_all(fd: int, data: memoryview) -> int:
     return size
 
 
+def _ignore(item: object) -> None:
+    pass
+
+
+def _disk_full(error: BaseException | None) -> bool:
+    return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
+
+
 class _Writer:
     """The writer thread: takes items from a bounded queue and writes (and hashes) them.
 
@@ -249,6 +258,12 @@ class _Writer:
         self.on_room: Callable[[], None] | None = None
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
         self.thread.start()
+
+    def release(self) -> None:
+        """(Once the thread ended) Drop the handler, a bound method of the file: no reference cycle
+        keeps the file and its buffers alive until the cyclic collector runs."""
+        self.handle = _ignore
+        self.on_room = None
 
     def _run(self) -> None:
         get = self.queue.get
@@ -307,12 +322,15 @@ class PartialFile:
         durable: bool = True,
         keep_partial: bool = True,
         partial_ttl: float | None = DEFAULT_PARTIAL_TTL,
+        named_by_content: bool = False,
     ) -> None:
         self.path = path
         self.overwrite = overwrite
         self.source = source
         self.durable = durable
         self.keep_partial = keep_partial
+        #: The destination's suffix follows the content at the commit (see :func:`named_by_content`).
+        self.named_by_content = named_by_content
         self.part_path, self.state_path = partial_paths(path)
         #: The partial file kept by :meth:`abort`, if any.
         self.kept_partial: Path | None = None
@@ -462,13 +480,32 @@ class PartialFile:
 
         self._queue_call(verdict)
         if self._writer.error is not None:
-            raise self._writer.error
+            raise self._writer_error()
         return result[0]
 
     def _queue_call(self, function: Callable[[], object]) -> None:
+        if not self._running:
+            raise IncompleteDownloadError("the partial file was closed", received=self._written)
         done = threading.Event()
         self._put(_Call(function, done), block=True)
-        done.wait()
+        while not done.wait(0.5):  # never wait on a writer that stopped (an abort from elsewhere)
+            if not self._writer.thread.is_alive():
+                raise IncompleteDownloadError("the partial file was closed", received=self._written)
+
+    def _writer_error(self) -> BaseException:
+        """The writer's error; for a full disk, one that says how much room the download needs."""
+        error = self._writer.error
+        assert error is not None
+        if not _disk_full(error) or not isinstance(error, OSError):
+            return error
+        total = self._state.get("total") if self._state is not None else None
+        needed = f"{total - self._written:,} more bytes are needed" if isinstance(total, int) else "more room"
+        return OSError(
+            error.errno,
+            f"{error.strerror or 'No space left on device'} writing {self.path.name}: "
+            f"{self._written:,} bytes written and kept, {needed}; free some space and run the same "
+            "download again to resume",
+        )
 
     def _send(self, *, block: bool) -> bool:
         """Queue the full buffers; False if the writer has no room for one of them yet."""
@@ -480,7 +517,7 @@ class PartialFile:
 
     def _put(self, item: object, *, block: bool) -> bool:
         if self._writer.error is not None:
-            raise self._writer.error
+            raise self._writer_error()
         try:
             self._writer.queue.put(item, block=block)
         except queue.Full:
@@ -561,10 +598,12 @@ class PartialFile:
         self._writer.cancelled = cancel
         self._writer.queue.put(_STOP)
         self._writer.thread.join()
+        self._writer.release()
         if (hasher := self._hasher) is not None:
             hasher.cancelled = cancel or self._writer.error is not None
             hasher.queue.put(_STOP)
             hasher.thread.join()
+            hasher.release()
             if hasher.error is not None and self._writer.error is None:
                 self._writer.error = hasher.error
 
@@ -581,7 +620,7 @@ class PartialFile:
         self.flush()
         self._stop(cancel=False)
         if self._writer.error is not None:
-            raise self._writer.error
+            raise self._writer_error()
         fd = self._fd
         assert fd is not None
         if self._written != self.size or (expected is not None and self._written != expected):
@@ -592,6 +631,8 @@ class PartialFile:
             )
         if self.durable:
             os.fsync(fd)
+        if self.named_by_content:
+            self.path = named_by_content(self.path, fd)
         place(self.part_path, self.path, overwrite=self.overwrite)
         self._committed = True
         remove(self.state_path)
@@ -615,13 +656,18 @@ class PartialFile:
         self._stop(cancel=not keep)
         # After a write error (a full disk, a file size limit) the partial goes: it holds space the
         # next attempt needs, and may end with bytes the writer could not account for.
-        keep = keep and self._written > 0 and self._state is not None and self._writer.error is None
+        # A full disk (or quota) is the exception: what was written is sound, and the next run goes
+        # on from there once there is room.
+        full = _disk_full(self._writer.error)
+        keep = keep and self._written > 0 and self._state is not None and (self._writer.error is None or full)
         if keep:
             try:
                 assert self._state is not None
+                if full:  # a write that failed halfway may have left bytes past those accounted for
+                    os.truncate(self.part_path, self._written)
                 write_state(self.state_path, {**self._state, "kept": self._written})
             except OSError:
-                pass
+                keep = False
         self._lock.release()
         self._fd = None
         if keep:
@@ -650,6 +696,13 @@ class PartialFile:
 
 def _str(value: object) -> str | None:
     return value if isinstance(value, str) else None
+
+
+def named_by_content(path: Path, fd: int) -> Path:
+    """``path`` with the suffix of what the file holds (a WebM or QuickTime body is not saved under
+    an ``.mp4`` name): for destinations this package named itself, inside a directory."""
+    suffix = container_suffix(os.pread(fd, 64, 0))
+    return path if path.suffix == suffix else path.with_suffix(suffix)
 
 
 def place(part: Path, path: Path, *, overwrite: bool) -> None:

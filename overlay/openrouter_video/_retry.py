@@ -39,9 +39,13 @@ class RetryPolicy:
             ``None`` turns the guard off.
         clock: The monotonic clock (seconds) behind ``resume_window``, ``min_speed`` and deadlines;
             a fake for tests.
+        min_delay: The least wait before retry *n*: ``min(max_delay, min_delay * 2**(n-1))``,
+            whatever the jitter or the server's ``Retry-After`` say (``Retry-After: 0`` after every
+            answer made about a thousand requests a second).
 
     The delay before retry *n* (n >= 1) is ``uniform(0, min(max_delay, initial_delay * 2**(n-1)))``,
-    unless the server sent ``Retry-After`` (seconds or an HTTP date), which is then used as is.
+    or the server's ``Retry-After`` (seconds or an HTTP date) when it sent one, and never less than
+    the ``min_delay`` floor. A download retries only a resume that brought new bytes at once.
     """
 
     max_attempts: int = 5
@@ -54,27 +58,41 @@ class RetryPolicy:
     resume_window: float = 60.0
     min_speed: tuple[int, float] | None = (1024, 30.0)
     clock: Callable[[], float] = field(default=time.monotonic, compare=False, repr=False)
+    min_delay: float = 0.1
 
     def __post_init__(self) -> None:
         if self.max_attempts < 1:
             raise ValueError("max_attempts must be at least 1")
         if not self.resume_window >= 0:
             raise ValueError("resume_window must be >= 0")
+        if not self.min_delay >= 0:
+            raise ValueError("min_delay must be >= 0")
         if self.min_speed is not None and not (self.min_speed[0] >= 0 and self.min_speed[1] > 0):
             raise ValueError("min_speed must be (bytes_per_second >= 0, seconds > 0)")
 
+    def floor(self, failures: int) -> float:
+        """The least wait after ``failures`` consecutive failures (>= 1): see ``min_delay``."""
+        return min(self.max_delay, self.min_delay * 2.0 ** (min(failures, 64) - 1))
+
     def backoff(self, failures: int) -> float:
         """The jittered exponential delay after ``failures`` consecutive failures (>= 1)."""
-        cap = min(self.max_delay, self.initial_delay * 2.0 ** (failures - 1))
-        return cap * self.jitter()
+        cap = min(self.max_delay, self.initial_delay * 2.0 ** (min(failures, 64) - 1))
+        return max(self.floor(failures), cap * self.jitter())
+
+    def wait(self, failures: int, retry_after: float | None) -> float:
+        """The wait before the next attempt: the server's ``Retry-After`` or the backoff, and at
+        least the floor."""
+        if retry_after is not None:
+            return max(retry_after, self.floor(failures))
+        return self.backoff(failures)
 
     def delay(self, failures: int, retry_after: float | None) -> float | None:
         """The delay before the next attempt, or ``None`` when the error must be raised now."""
         if failures >= self.max_attempts:
             return None
-        if retry_after is not None:
-            return None if retry_after > self.max_retry_after else retry_after
-        return self.backoff(failures)
+        if retry_after is not None and retry_after > self.max_retry_after:
+            return None
+        return self.wait(failures, retry_after)
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:

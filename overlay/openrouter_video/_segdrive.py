@@ -33,7 +33,7 @@ import httpx
 
 from ._core import OVERLAP, Fail, ReadBody, Resumable, Retry, Watchdog
 from ._drivers import aread_bounded, build_request, read_bounded
-from ._files import _fdatasync, fsync_directory, place
+from ._files import _fdatasync, fsync_directory, named_by_content, place
 from ._journal import (
     content_state,
     lock_partial,
@@ -95,9 +95,12 @@ class SegmentFile:
         durable: bool,
         keep_partial: bool,
         partial_ttl: float | None,
+        named_by_content: bool = False,
     ) -> None:
         self.path = path
         self.overwrite = overwrite
+        #: The destination's suffix follows the content at the commit (see :func:`named_by_content`).
+        self.named_by_content = named_by_content
         self.source = source
         self.sha256_wanted = sha256
         self.durable = durable
@@ -451,6 +454,8 @@ class SegmentFile:
         assert fd is not None
         if self.durable:
             os.fsync(fd)
+        if self.named_by_content:
+            self.path = named_by_content(self.path, fd)
         place(self.part_path, self.path, overwrite=self.overwrite)
         remove(self.state_path)
         self._lock.release()
@@ -827,7 +832,10 @@ def _read_body(
                     put(region, at, data)
     except httpx.RequestError as exc:
         error = exc
-    return core.on_body_end(worker, error, take.head)
+    try:
+        return core.on_body_end(worker, error, take.head)
+    finally:
+        error = None  # its traceback holds this frame: no reference cycle left behind
 
 
 async def _aread_body(
@@ -870,4 +878,7 @@ async def _aread_body(
                     await put(region, at, data)
     except httpx.RequestError as exc:
         error = exc
-    return core.on_body_end(worker, error, take.head)
+    try:
+        return core.on_body_end(worker, error, take.head)
+    finally:
+        error = None  # its traceback holds this frame: no reference cycle left behind

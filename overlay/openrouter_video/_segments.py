@@ -252,6 +252,7 @@ class _Worker:
     region: Region | None = None
     asked_from: int = 0
     failures: int = 0
+    fruitless: int = 0
     last_progress: float | None = None
     attempt_from: int = 0
     received: int = 0
@@ -317,7 +318,7 @@ class SegmentCore:
             state.region = region
             fetching = sum(1 for w in self._workers.values() if w.region is not None)
             self.peak_connections = max(self.peak_connections, fetching)
-        state.failures = 0
+        state.failures = state.fruitless = 0
         state.last_progress = None
         if region is None:
             self.ramp.lost()
@@ -456,8 +457,9 @@ class SegmentCore:
                 return Fail(connection_error(exc, self.what))
             reason = f"a range was cut at byte {region.pos} ({type(exc).__name__}: {exc})"
         if new >= MIN_PROGRESS:
-            state.failures = 0
+            state.failures = state.fruitless = 0
             return self._checked(Retry(0.0, f"{reason}; resuming", resume=True))
+        state.fruitless += 1  # counts against max_attempts even within resume_window
         return self._failed(worker, f"{reason}; resuming", None)
 
     def on_error_body(
@@ -483,7 +485,8 @@ class SegmentCore:
 
     def _checked(self, retry: Retry) -> Retry | Fail:
         if self.deadline is not None and self.policy.clock() + retry.delay >= self.deadline:
-            return Fail(DeadlineExceededError(f"{self.what}: the deadline passed ({retry.reason})"))
+            reason = retry.reason.removesuffix("; resuming")  # it stops here: it does not resume
+            return Fail(DeadlineExceededError(f"{self.what}: the deadline passed ({reason}); stopped"))
         return retry
 
     def _failed(
@@ -495,7 +498,9 @@ class SegmentCore:
         in_window = (
             state.last_progress is not None and policy.clock() - state.last_progress < policy.resume_window
         )
-        if state.failures >= policy.max_attempts and not in_window:
+        if (
+            state.failures >= policy.max_attempts and not in_window
+        ) or state.fruitless >= policy.max_attempts:
             return Fail(
                 error
                 or IncompleteDownloadError(
@@ -504,8 +509,7 @@ class SegmentCore:
                     expected=self.total,
                 )
             )
-        delay = retry_after if retry_after is not None else policy.backoff(min(state.failures, 64))
-        return self._checked(Retry(delay, reason))
+        return self._checked(Retry(policy.wait(state.failures, retry_after), reason))
 
 
 def _length(headers: Mapping[str, str]) -> int | None:

@@ -23,6 +23,7 @@ bypass the transport.)
 from __future__ import annotations
 
 import asyncio
+import functools
 import inspect
 import ssl
 import time
@@ -37,6 +38,7 @@ from . import fastio
 from ._core import is_retryable_exception, origin_of
 from ._drivers import NO_TRANSPORT_RETRY
 from ._retry import RetryPolicy, log_retry, parse_retry_after
+from ._secrets import scrub_request
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Request extension: the clock time (``RetryPolicy.clock``) after which no retry may start.
@@ -164,21 +166,13 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._transport = transport
         self._async_transport = async_transport
-        self.routes: Routes[httpx.BaseTransport] = Routes(self._make_sync, proxy=proxy, trust_env=trust_env)
-        self.async_routes: Routes[httpx.AsyncBaseTransport] = Routes(
-            self._make_async, proxy=proxy, trust_env=trust_env
+        # Factories that do not refer back to this object (a bound method would make a reference
+        # cycle that keeps every inner transport, and its TLS contexts, alive until the cyclic GC).
+        self.routes: Routes[httpx.BaseTransport] = Routes(
+            functools.partial(_make_sync, verify, self.limits), proxy=proxy, trust_env=trust_env
         )
-
-    def _make_sync(self, proxy: str | None) -> httpx.BaseTransport:
-        if proxy is None:
-            return fastio.sync_transport(self.verify, self.limits)
-        return httpx.HTTPTransport(verify=fastio.ssl_context(self.verify), limits=self.limits, proxy=proxy)
-
-    def _make_async(self, proxy: str | None) -> httpx.AsyncBaseTransport:
-        if proxy is None:
-            return fastio.async_transport(self.verify, self.limits)
-        return httpx.AsyncHTTPTransport(
-            verify=fastio.ssl_context(self.verify), limits=self.limits, proxy=proxy
+        self.async_routes: Routes[httpx.AsyncBaseTransport] = Routes(
+            functools.partial(_make_async, verify, self.limits), proxy=proxy, trust_env=trust_env
         )
 
     def prepare(self, url: httpx.URL) -> None:
@@ -198,6 +192,13 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request``, retrying per the policy (see the module's rules)."""
+        try:
+            return self._handle(request)
+        except BaseException:
+            scrub_request(request)  # sent and failed: the key is not reachable from the error
+            raise
+
+    def _handle(self, request: httpx.Request) -> httpx.Response:
         inner = self._inner(request)
         if request.extensions.get(NO_TRANSPORT_RETRY):
             return inner.handle_request(request)
@@ -218,6 +219,13 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """The async twin of :meth:`handle_request`."""
+        try:
+            return await self._ahandle(request)
+        except BaseException:
+            scrub_request(request)
+            raise
+
+    async def _ahandle(self, request: httpx.Request) -> httpx.Response:
         inner = self._async_inner(request)
         if request.extensions.get(NO_TRANSPORT_RETRY):
             return await inner.handle_async_request(request)
@@ -271,6 +279,32 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         tb: TracebackType | None = None,
     ) -> None:
         await self.aclose()
+
+
+def _make_sync(
+    verify: ssl.SSLContext | str | bool, limits: httpx.Limits, proxy: str | None
+) -> httpx.BaseTransport:
+    if proxy is None:
+        return fastio.sync_transport(verify, limits)
+    return httpx.HTTPTransport(verify=fastio.ssl_context(verify), limits=limits, proxy=proxy)
+
+
+def _make_async(
+    verify: ssl.SSLContext | str | bool, limits: httpx.Limits, proxy: str | None
+) -> httpx.AsyncBaseTransport:
+    if proxy is None:
+        return fastio.async_transport(verify, limits)
+    return httpx.AsyncHTTPTransport(verify=fastio.ssl_context(verify), limits=limits, proxy=proxy)
+
+
+def abandon(transport: RetryTransport) -> bool:
+    """Close the async inner transports' connections now, without awaiting (their client was dropped
+    unclosed); whether there were any."""
+    had = False
+    for inner in list(transport.async_routes.transports.values()):
+        if isinstance(inner, fastio.AsyncTransport):
+            had = inner.abandon() or had
+    return had
 
 
 def _drain(response: httpx.Response) -> None:

@@ -205,3 +205,17 @@ def expected_digests(headers: Mapping[str, str]) -> dict[str, bytes]:
     if (value := headers.get("x-amz-checksum-sha256")) is not None:
         add("sha256", _b64(value))
     return found
+
+
+#: EBML's magic number: Matroska and WebM files start with it.
+_EBML: Final = b"\x1a\x45\xdf\xa3"
+
+
+def container_suffix(head: bytes) -> str:
+    """The file name suffix for a video that starts with ``head`` (its first 64 bytes or so):
+    ``.webm`` (or ``.mkv``) for EBML, ``.mov`` for QuickTime (``ftyp`` brand ``qt  ``), else ``.mp4``."""
+    if head.startswith(_EBML):
+        return ".webm" if b"webm" in head[:64] else ".mkv"
+    if head[4:8] == b"ftyp" and head[8:12] == b"qt  ":
+        return ".mov"
+    return ".mp4"

@@ -15,6 +15,8 @@ import os
 import ssl
 import threading
 import time
+import warnings
+import weakref
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
@@ -28,16 +30,16 @@ import httpx
 from openrouter_video_api import AuthenticatedClient
 from openrouter_video_api.api.video_generation import list_videos_content
 
-from . import _segments, jobs
+from . import _segments, _threads, _transport, jobs
 from ._bodies import BoundedBody
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._core import DownloadCore, Verdict, Verified, connection_error
 from ._drivers import AsyncDriver, SyncDriver
-from ._files import PartialFile, ensure_directory, resolve_destination
+from ._files import PartialFile, ensure_directory, is_directory_path, resolve_destination
 from ._journal import DEFAULT_PARTIAL_TTL, partial_paths
 from ._options import GenerateOptions, request_body
 from ._retry import RetryPolicy, logger
-from ._secrets import clean_key
+from ._secrets import clean_key, scrub, scrubbed
 from ._segdrive import Cancelled, SegmentFile, read_segment_state, run_async, run_sync
 from ._segments import (
     DEFAULT_MAX_CONNECTIONS,
@@ -417,6 +419,13 @@ class _ClientBase:
             cookies=cookies or {},
             httpx_args=args,
         )
+        # A client dropped unclosed gives its connections back when it is collected (see _collected).
+        self._finalizer = weakref.finalize(self, type(self)._collected, self.transport)
+
+    @staticmethod
+    def _collected(transport: RetryTransport) -> None:
+        """Called when a client is collected (not after :meth:`close`): nothing to do for the sync
+        client, whose sockets go with their objects."""
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(base_url={self.base_url!r})"
@@ -533,6 +542,7 @@ class _ClientBase:
             durable=options.durable,
             keep_partial=options.keep_partial,
             partial_ttl=options.partial_ttl,
+            named_by_content=is_directory_path(dest),
         )
 
     def _sink(
@@ -554,6 +564,7 @@ class _ClientBase:
             durable=options.durable,
             keep_partial=options.keep_partial,
             partial_ttl=options.partial_ttl,
+            named_by_content=is_directory_path(dest),
         )
 
 
@@ -764,6 +775,7 @@ class VideoStream(_StreamState):
                 digests.feed(chunk)
             yield chunk
 
+    @scrubbed
     def __enter__(self) -> VideoStream:
         self._driver.open()
         return self
@@ -774,6 +786,8 @@ class VideoStream(_StreamState):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is not None:
+            scrub(exc)  # what the with-block raised: the key is not reachable from it
         self._driver.close()
 
 
@@ -798,6 +812,7 @@ class AsyncVideoStream(_StreamState):
                     digests.feed(chunk)
                 yield chunk
 
+    @scrubbed
     async def __aenter__(self) -> AsyncVideoStream:
         await self._driver.open()
         return self
@@ -808,6 +823,8 @@ class AsyncVideoStream(_StreamState):
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        if exc is not None:
+            scrub(exc)
         await self._driver.close()
 
 
@@ -841,6 +858,7 @@ class VideoClient(_ClientBase):
             policy, verify=verify, transport=inner, proxy=proxy, trust_env=trust_env, limits=limits
         )
 
+    @scrubbed
     def download(
         self,
         job_id: str,
@@ -1040,6 +1058,7 @@ class VideoClient(_ClientBase):
             raise self._call_error(exc, call) from exc
         return self._result(call, response, body)
 
+    @scrubbed
     def generate(
         self,
         model: str,
@@ -1071,15 +1090,18 @@ class VideoClient(_ClientBase):
         """
         return self._call(jobs.create_call(self.api, model, prompt, options, extra_body), timeout)  # type: ignore[no-any-return]
 
+    @scrubbed
     def get_job(self, job_id: str, *, timeout: float | None = None) -> VideoJob:
         """The job's current state (``GET /videos/{jobId}``); ``timeout`` bounds the whole call,
         retries included (:class:`~openrouter_video.errors.DeadlineExceededError`)."""
         return self._call(jobs.get_call(self.api, job_id), timeout)  # type: ignore[no-any-return]
 
+    @scrubbed
     def list_models(self, *, timeout: float | None = None) -> list[VideoModelInfo]:
         """The video generation models (``GET /videos/models``); ``timeout`` as for :meth:`get_job`."""
         return self._call(jobs.models_call(self.api), timeout)  # type: ignore[no-any-return]
 
+    @scrubbed
     def wait(
         self,
         job: VideoJob | str,
@@ -1120,6 +1142,7 @@ class VideoClient(_ClientBase):
                 delay = next_delay
             sleep(delay)
 
+    @scrubbed
     def generate_and_download(
         self,
         dest_dir: str | os.PathLike[str],
@@ -1196,6 +1219,7 @@ class VideoClient(_ClientBase):
 
     def close(self) -> None:
         """Close the connections."""
+        self._finalizer.detach()
         self.api.get_httpx_client().close()
 
     def __enter__(self) -> VideoClient:
@@ -1229,6 +1253,7 @@ class AsyncVideoClient(_ClientBase):
             policy, verify=verify, async_transport=inner, proxy=proxy, trust_env=trust_env, limits=limits
         )
 
+    @scrubbed
     async def download(
         self,
         job_id: str,
@@ -1308,7 +1333,7 @@ class AsyncVideoClient(_ClientBase):
                 async with aclosing(driver.chunks()) as chunks:
                     async for chunk in chunks:
                         if chunk is None:
-                            await asyncio.to_thread(job.restart)
+                            await _threads.until_done(job.restart)
                             watch = watch.restarted() if watch is not None else None
                         else:
                             if not job.offer(chunk):  # the disk is behind: wait for the writer
@@ -1318,7 +1343,7 @@ class AsyncVideoClient(_ClientBase):
             finally:
                 await driver.close()
             if upgrade is None:
-                return await asyncio.to_thread(job.finish)
+                return await _threads.commit(job.finish)
             sink.abort(keep=True)  # the bytes so far: the first range of the segmented download
             return upgrade
 
@@ -1342,7 +1367,7 @@ class AsyncVideoClient(_ClientBase):
         run = _Segmented(self, core, request, sink)
         try:
             # In a thread: turning a kept partial into a segmented one may fsync it (durable).
-            if not await asyncio.to_thread(run.begin, upgrade):
+            if not await _threads.until_done(run.begin, upgrade):
                 return None
             http = self.api.get_async_httpx_client()
             segments = run.segment_core(connections, upgrade)
@@ -1356,7 +1381,7 @@ class AsyncVideoClient(_ClientBase):
                 self.retry.sleep,
                 lambda: progress.update(segments.plan.received, total),
             )
-            result = await asyncio.to_thread(run.finish, segments, outcome, upgrade)
+            result = await _threads.commit(run.finish, segments, outcome, upgrade)
             if result is not None:
                 progress.update(total, total, force=True)
             return result
@@ -1394,6 +1419,7 @@ class AsyncVideoClient(_ClientBase):
             raise self._call_error(exc, call) from exc
         return self._result(call, response, body)
 
+    @scrubbed
     async def generate(
         self,
         model: str,
@@ -1407,15 +1433,18 @@ class AsyncVideoClient(_ClientBase):
         against the spec before anything is sent; never retried once sent)."""
         return await self._call(jobs.create_call(self.api, model, prompt, options, extra_body), timeout)  # type: ignore[no-any-return]
 
+    @scrubbed
     async def get_job(self, job_id: str, *, timeout: float | None = None) -> VideoJob:
         """The job's current state (``GET /videos/{jobId}``); ``timeout`` bounds the whole call,
         retries included (:class:`~openrouter_video.errors.DeadlineExceededError`)."""
         return await self._call(jobs.get_call(self.api, job_id), timeout)  # type: ignore[no-any-return]
 
+    @scrubbed
     async def list_models(self, *, timeout: float | None = None) -> list[VideoModelInfo]:
         """The video generation models (``GET /videos/models``); ``timeout`` as for :meth:`get_job`."""
         return await self._call(jobs.models_call(self.api), timeout)  # type: ignore[no-any-return]
 
+    @scrubbed
     async def wait(
         self,
         job: VideoJob | str,
@@ -1450,6 +1479,7 @@ class AsyncVideoClient(_ClientBase):
             if inspect.isawaitable(result):
                 await result
 
+    @scrubbed
     async def generate_and_download(
         self,
         dest_dir: str | os.PathLike[str],
@@ -1507,7 +1537,21 @@ class AsyncVideoClient(_ClientBase):
 
     async def aclose(self) -> None:
         """Close the connections."""
+        self._finalizer.detach()
         await self.api.get_async_httpx_client().aclose()
+
+    @staticmethod
+    def _collected(transport: RetryTransport) -> None:
+        """A client dropped without :meth:`aclose`: its sockets (and their 1 MiB receive buffers)
+        would stay open until the event loop closes, held by the loop. Close them now, and warn as
+        asyncio does for unclosed resources."""
+        if _transport.abandon(transport):
+            warnings.warn(
+                "AsyncVideoClient was dropped without aclose(); its connections were closed when it was "
+                "collected (use `async with AsyncVideoClient(...)` or `await client.aclose()`)",
+                ResourceWarning,
+                stacklevel=2,
+            )
 
     async def __aenter__(self) -> AsyncVideoClient:
         return self

@@ -32,6 +32,7 @@ from .errors import (
     VideoJobFailedError,
     VideoJobTimeoutError,
 )
+from .fastio._common import UNTIL
 
 logger = logging.getLogger("openrouter_video")
 
@@ -166,6 +167,7 @@ class Call:
             # (at least a second: a request is never refused its chance, and a deadline that has
             # passed is enforced between attempts)
             left = max(1.0, self.deadline - clock())
+            extensions[UNTIL] = time.monotonic() + left
             t = http.timeout
             timeout = httpx.Timeout(
                 **{n: left if getattr(t, n) is None else min(getattr(t, n), left) for n in _TIMEOUTS}

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import enum
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
+import time
+from types import TracebackType
 from typing import Final
 
 import h11
@@ -18,6 +18,12 @@ logger = logging.getLogger("openrouter_video.fastio")
 READ_BYTES: Final = 1024 * 1024
 #: The largest response head accepted (httpcore's limit).
 MAX_HEAD: Final = 100 * 1024
+#: Request extension: the ``time.monotonic()`` by which the whole request must be answered and its
+#: body read. Every wait (connect, TLS, write, each read of the head and the body) is capped by it, so
+#: a server that trickles a header line at a time cannot outlast it (a read timeout alone restarts
+#: with every line).
+UNTIL: Final = "openrouter_video.until"
+
 #: Default pool limits (httpx's).
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
 
@@ -77,13 +83,35 @@ _MAPPED: Final = {
 }
 
 
-@contextmanager
-def mapped_exceptions() -> Iterator[None]:
-    """httpcore's exceptions raised as httpx's."""
-    try:
-        yield
-    except Exception as exc:
-        for cls in type(exc).__mro__:
-            if cls in _MAPPED:
-                raise _MAPPED[cls](str(exc)) from exc
-        raise
+class mapped_exceptions:
+    """httpcore's exceptions raised as httpx's (a class, not ``@contextmanager``, whose generator
+    frame would hold both exceptions in a reference cycle with their tracebacks)."""
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if exc_type is None or exc is None:
+            return
+        for cls in exc_type.__mro__:
+            mapped = _MAPPED.get(cls)
+            if mapped is not None:
+                error = mapped(str(exc))
+                try:
+                    raise error from exc
+                finally:  # this frame is in the new traceback: it keeps neither exception
+                    error = exc = None
+
+
+def capped(
+    until: float | None, timeout: float | None, error: type[Exception] = httpcore.ReadTimeout
+) -> float | None:
+    """``timeout`` capped by what is left until ``until``; ``error`` once nothing is left."""
+    if until is None:
+        return timeout
+    left = until - time.monotonic()
+    if left <= 0:
+        raise error("the call's deadline passed")
+    return left if timeout is None else min(timeout, left)

@@ -146,6 +146,17 @@ class _Protocol(asyncio.BufferedProtocol):
             self.paused = False
             self.transport.resume_reading()
 
+    def release(self) -> None:
+        """The stream was closed: drop the receive buffers (a small one takes whatever a closing TLS
+        transport still delivers), so that nothing that still refers to this protocol (a traceback,
+        a reference cycle) keeps a megabyte alive."""
+        self.buffer = LentBuffer(4096, self.pool)
+        self.view = memoryview(self.buffer)
+        self.end = 0
+        self.ready = None
+        self.overflow.clear()
+        self.eof = True
+
     def eof_received(self) -> bool:
         self.eof = True
         self._wake()
@@ -154,6 +165,7 @@ class _Protocol(asyncio.BufferedProtocol):
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
         self.error = exc
+        self.transport = None  # the transport refers to this protocol: no cycle left behind
         self._wake()
         self.disarm()
         if self.drain_waiter is not None and not self.drain_waiter.done():
@@ -199,6 +211,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def __init__(self, transport: asyncio.Transport, protocol: _Protocol) -> None:
         self._transport = transport
         self._protocol = protocol
+        self._loop = asyncio.get_running_loop()
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         """Everything received so far as one chunk (it may exceed ``max_bytes``; h11 accepts any
@@ -254,9 +267,27 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 protocol.drain_waiter = None
 
     async def aclose(self) -> None:
+        self._close()
+
+    def _close(self) -> None:
         self._protocol.disarm()
         self._protocol.pool.stop()
         self._transport.close()
+        self._protocol.release()
+
+    def close_now(self) -> None:
+        """Close from any thread, without awaiting (a client dropped unclosed, collected anywhere)."""
+        loop = self._loop
+        if loop.is_closed():
+            return
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is loop:
+            self._close()
+        else:
+            loop.call_soon_threadsafe(self._close)
 
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None

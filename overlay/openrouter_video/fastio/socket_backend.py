@@ -108,6 +108,7 @@ class LargeReadStream(httpcore.NetworkStream):
 
     def close(self) -> None:
         self._buffers.stop()
+        self._view = None  # no megabyte kept alive by whatever still refers to this stream
         self._sock.close()
 
     def start_tls(

@@ -30,7 +30,17 @@ import h11
 import httpcore
 import httpx
 
-from .._common import DEFAULT_LIMITS, MAX_HEAD, READ_BYTES, State, keeps_alive, mapped_exceptions, sized
+from .._common import (
+    DEFAULT_LIMITS,
+    MAX_HEAD,
+    READ_BYTES,
+    UNTIL,
+    State,
+    capped,
+    keeps_alive,
+    mapped_exceptions,
+    sized,
+)
 from .._primitives import AsyncShield
 from ..lent import LEND
 
@@ -53,6 +63,8 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
         self.state = State.NEW
         self.expire_at: float | None = None
         self.requests = 0
+        #: The current request's deadline (see :data:`~.._common.UNTIL`).
+        self.until: float | None = None
 
     async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:
         if not self.can_handle_request(request.url.origin):
@@ -62,9 +74,11 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
         self.state = State.ACTIVE
         self.expire_at = None
         timeouts = request.extensions.get("timeout", {})
+        self.until = request.extensions.get(UNTIL)
         try:
             if self.network is None:
-                self.network = await self._connect(request, timeouts.get("connect"))
+                connect = capped(self.until, timeouts.get("connect"), httpcore.ConnectTimeout)
+                self.network = await self._connect(request, connect)
             self.requests += 1
             http = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
             await self._send(http, request, timeouts.get("write"))
@@ -77,11 +91,9 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
             status=head.status_code,
             headers=head.headers.raw_items(),
             content=AsyncBody(self, http, request, head),
-            extensions={
-                "http_version": b"HTTP/" + head.http_version,
-                "reason_phrase": head.reason,
-                "network_stream": self.network,
-            },
+            # (no "network_stream": httpx's response and its stream refer to each other, and that
+            # cycle would keep the stream, and its buffers, until the cyclic collector runs)
+            extensions={"http_version": b"HTTP/" + head.http_version, "reason_phrase": head.reason},
         )
 
     async def _connect(self, request: httpcore.Request, timeout: float | None) -> httpcore.AsyncNetworkStream:
@@ -102,13 +114,17 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
     async def _send(self, http: h11.Connection, request: httpcore.Request, timeout: float | None) -> None:
         stream = self.network
         assert stream is not None
+        until = self.until
         try:
             event = h11.Request(method=request.method, target=request.url.target, headers=request.headers)
-            await stream.write(http.send(event) or b"", timeout)
+            await stream.write(http.send(event) or b"", capped(until, timeout, httpcore.WriteTimeout))
             assert isinstance(request.stream, AsyncIterable)
             async for chunk in request.stream:
-                await stream.write(http.send(h11.Data(data=chunk)) or b"", timeout)
-            await stream.write(http.send(h11.EndOfMessage()) or b"", timeout)
+                data = http.send(h11.Data(data=chunk)) or b""
+                await stream.write(data, capped(until, timeout, httpcore.WriteTimeout))
+            await stream.write(
+                http.send(h11.EndOfMessage()) or b"", capped(until, timeout, httpcore.WriteTimeout)
+            )
         except httpcore.WriteError:
             # A server may answer (and close) before it has read the whole request: read its answer.
             pass
@@ -134,7 +150,7 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
                 raise httpcore.RemoteProtocolError(str(exc)) from exc
             if event is not h11.NEED_DATA:
                 return event
-            data = await stream.read(READ_BYTES, timeout)
+            data = await stream.read(READ_BYTES, capped(self.until, timeout))
             if not data and http.their_state is h11.SEND_RESPONSE:
                 raise httpcore.RemoteProtocolError("Server disconnected without sending a response.")
             http.receive_data(bytes(data))
@@ -158,6 +174,15 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
     async def aclose(self) -> None:
         with AsyncShield():
             await self._close()
+
+    def abandon(self) -> bool:
+        """Close now, without awaiting (the client was dropped unclosed); whether it was open."""
+        self.state = State.CLOSED
+        stream, self.network = self.network, None
+        close_now = getattr(stream, "close_now", None)
+        if close_now is not None:
+            close_now()
+        return stream is not None
 
     def can_handle_request(self, origin: httpcore.Origin) -> bool:
         return origin == self.origin
@@ -224,10 +249,11 @@ class AsyncBody:
         try:
             while remaining:
                 if not data:
+                    timeout = capped(self.connection.until, self.timeout)
                     if read_lent is not None:
-                        data = await read_lent(timeout=self.timeout)
+                        data = await read_lent(timeout=timeout)
                     else:
-                        data = await stream.read(READ_BYTES, self.timeout)
+                        data = await stream.read(READ_BYTES, timeout)
                     if not data:
                         raise httpcore.RemoteProtocolError(
                             "peer closed connection without sending complete message body "
@@ -293,8 +319,12 @@ class AsyncResponseStream(httpx.AsyncByteStream):
                 yield chunk
 
     async def aclose(self) -> None:
-        with mapped_exceptions():
-            await self._body.aclose()
+        body, self._body = self._body, ()
+        if body != ():
+            # httpx's response and its stream refer to each other (a cycle): once closed, it keeps
+            # nothing of the connection, its pool or its buffers.
+            with mapped_exceptions():
+                await body.aclose()
 
 
 class AsyncTransport(httpx.AsyncBaseTransport):
@@ -335,3 +365,8 @@ class AsyncTransport(httpx.AsyncBaseTransport):
 
     async def aclose(self) -> None:
         await self.pool.aclose()
+
+    def abandon(self) -> bool:
+        """Close every connection now, without awaiting (see :meth:`AsyncConnection.abandon`)."""
+        connections = [c for c in self.pool.connections if isinstance(c, AsyncConnection)]
+        return any([connection.abandon() for connection in connections])

@@ -31,7 +31,17 @@ import h11
 import httpcore
 import httpx
 
-from .._common import DEFAULT_LIMITS, MAX_HEAD, READ_BYTES, State, keeps_alive, mapped_exceptions, sized
+from .._common import (
+    DEFAULT_LIMITS,
+    MAX_HEAD,
+    READ_BYTES,
+    UNTIL,
+    State,
+    capped,
+    keeps_alive,
+    mapped_exceptions,
+    sized,
+)
 from .._primitives import SyncShield
 from ..lent import LEND
 
@@ -54,6 +64,8 @@ class Connection(httpcore.ConnectionInterface):
         self.state = State.NEW
         self.expire_at: float | None = None
         self.requests = 0
+        #: The current request's deadline (see :data:`~.._common.UNTIL`).
+        self.until: float | None = None
 
     def handle_request(self, request: httpcore.Request) -> httpcore.Response:
         if not self.can_handle_request(request.url.origin):
@@ -63,9 +75,11 @@ class Connection(httpcore.ConnectionInterface):
         self.state = State.ACTIVE
         self.expire_at = None
         timeouts = request.extensions.get("timeout", {})
+        self.until = request.extensions.get(UNTIL)
         try:
             if self.network is None:
-                self.network = self._connect(request, timeouts.get("connect"))
+                connect = capped(self.until, timeouts.get("connect"), httpcore.ConnectTimeout)
+                self.network = self._connect(request, connect)
             self.requests += 1
             http = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
             self._send(http, request, timeouts.get("write"))
@@ -78,11 +92,9 @@ class Connection(httpcore.ConnectionInterface):
             status=head.status_code,
             headers=head.headers.raw_items(),
             content=Body(self, http, request, head),
-            extensions={
-                "http_version": b"HTTP/" + head.http_version,
-                "reason_phrase": head.reason,
-                "network_stream": self.network,
-            },
+            # (no "network_stream": httpx's response and its stream refer to each other, and that
+            # cycle would keep the stream, and its buffers, until the cyclic collector runs)
+            extensions={"http_version": b"HTTP/" + head.http_version, "reason_phrase": head.reason},
         )
 
     def _connect(self, request: httpcore.Request, timeout: float | None) -> httpcore.NetworkStream:
@@ -103,13 +115,17 @@ class Connection(httpcore.ConnectionInterface):
     def _send(self, http: h11.Connection, request: httpcore.Request, timeout: float | None) -> None:
         stream = self.network
         assert stream is not None
+        until = self.until
         try:
             event = h11.Request(method=request.method, target=request.url.target, headers=request.headers)
-            stream.write(http.send(event) or b"", timeout)
+            stream.write(http.send(event) or b"", capped(until, timeout, httpcore.WriteTimeout))
             assert isinstance(request.stream, Iterable)
             for chunk in request.stream:
-                stream.write(http.send(h11.Data(data=chunk)) or b"", timeout)
-            stream.write(http.send(h11.EndOfMessage()) or b"", timeout)
+                data = http.send(h11.Data(data=chunk)) or b""
+                stream.write(data, capped(until, timeout, httpcore.WriteTimeout))
+            stream.write(
+                http.send(h11.EndOfMessage()) or b"", capped(until, timeout, httpcore.WriteTimeout)
+            )
         except httpcore.WriteError:
             # A server may answer (and close) before it has read the whole request: read its answer.
             pass
@@ -135,7 +151,7 @@ class Connection(httpcore.ConnectionInterface):
                 raise httpcore.RemoteProtocolError(str(exc)) from exc
             if event is not h11.NEED_DATA:
                 return event
-            data = stream.read(READ_BYTES, timeout)
+            data = stream.read(READ_BYTES, capped(self.until, timeout))
             if not data and http.their_state is h11.SEND_RESPONSE:
                 raise httpcore.RemoteProtocolError("Server disconnected without sending a response.")
             http.receive_data(bytes(data))
@@ -159,6 +175,15 @@ class Connection(httpcore.ConnectionInterface):
     def close(self) -> None:
         with SyncShield():
             self._close()
+
+    def abandon(self) -> bool:
+        """Close now, without awaiting (the client was dropped unclosed); whether it was open."""
+        self.state = State.CLOSED
+        stream, self.network = self.network, None
+        close_now = getattr(stream, "close_now", None)
+        if close_now is not None:
+            close_now()
+        return stream is not None
 
     def can_handle_request(self, origin: httpcore.Origin) -> bool:
         return origin == self.origin
@@ -225,10 +250,11 @@ class Body:
         try:
             while remaining:
                 if not data:
+                    timeout = capped(self.connection.until, self.timeout)
                     if read_lent is not None:
-                        data = read_lent(timeout=self.timeout)
+                        data = read_lent(timeout=timeout)
                     else:
-                        data = stream.read(READ_BYTES, self.timeout)
+                        data = stream.read(READ_BYTES, timeout)
                     if not data:
                         raise httpcore.RemoteProtocolError(
                             "peer closed connection without sending complete message body "
@@ -294,8 +320,12 @@ class ResponseStream(httpx.SyncByteStream):
                 yield chunk
 
     def close(self) -> None:
-        with mapped_exceptions():
-            self._body.close()
+        body, self._body = self._body, ()
+        if body != ():
+            # httpx's response and its stream refer to each other (a cycle): once closed, it keeps
+            # nothing of the connection, its pool or its buffers.
+            with mapped_exceptions():
+                body.close()
 
 
 class Transport(httpx.BaseTransport):
@@ -336,3 +366,8 @@ class Transport(httpx.BaseTransport):
 
     def close(self) -> None:
         self.pool.close()
+
+    def abandon(self) -> bool:
+        """Close every connection now, without awaiting (see :meth:`Connection.abandon`)."""
+        connections = [c for c in self.pool.connections if isinstance(c, Connection)]
+        return any([connection.abandon() for connection in connections])
