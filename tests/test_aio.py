@@ -551,3 +551,42 @@ def test_asyncio_run_is_on_the_loop_the_suite_was_asked_for(request: pytest.Fixt
 
     expected = "uvloop" if request.config.getoption("--loop") == "uvloop" else "asyncio"
     assert asyncio.run(loop_module()).split(".")[0] == expected
+
+
+class _ShortTransport:
+    """A wrapper a loop hands out instead of the transport its protocol was given: the lean backend
+    cannot rely on it (httpcore's own backend, through anyio, can)."""
+
+    def __init__(self, inner: asyncio.BaseTransport) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _ShortLoop(asyncio.SelectorEventLoop):
+    async def create_connection(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        transport, protocol = await super().create_connection(*args, **kwargs)
+        return _ShortTransport(transport), protocol
+
+
+def test_a_loop_whose_transports_fall_short_gets_httpcores_backend_with_one_debug_line(
+    fake: FakeOpenRouter, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    payload = os.urandom(3 * 1024 * 1024)
+    fake.add_video("job-1", payload)
+    caplog.set_level("DEBUG", logger="openrouter_video.fastio")
+
+    async def run() -> list[bool]:
+        async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url, timeout=5) as client:
+            await client.download("job-1", tmp_path / "a.mp4")
+            await client.download("job-1", tmp_path / "b.mp4")
+            pools = client.transport.async_routes.transports.values()
+            return [c.backend.lean for p in pools for c in p.pool.connections]  # type: ignore[attr-defined]
+
+    with asyncio.Runner(loop_factory=_ShortLoop) as runner:
+        lean = runner.run(run())
+    assert (tmp_path / "a.mp4").read_bytes() == payload == (tmp_path / "b.mp4").read_bytes()
+    assert lean and not any(lean)
+    lines = [r for r in caplog.records if "httpcore's own network backend" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].levelname == "DEBUG"
