@@ -786,7 +786,10 @@ class DownloadCore:
             self._failures = self._fruitless = 0
             return self._checked_retry(Retry(0.0, f"{reason}; resuming", resume=True))
         # A body that brought nothing new counts against max_attempts even within resume_window
-        # (which rides out outages, not a server that cuts every answer at the same byte).
+        # (which rides out outages, not a server that cuts every answer at the same byte, nor one
+        # that answers every range with the same short whole file). Bytes fetched again below the
+        # furthest point reached are not new: a download started again from byte 0 is cut at most
+        # max_attempts times before it passes that point.
         self._fruitless += 1
         return self._failed(f"{reason}; resuming", None)
 

@@ -489,7 +489,7 @@ class PartialFile:
         done = threading.Event()
         self._put(_Call(function, done), block=True)
         while not done.wait(0.5):  # never wait on a writer that stopped (an abort from elsewhere)
-            if not self._writer.thread.is_alive():
+            if not self._writer.thread.is_alive() and not done.is_set():
                 raise IncompleteDownloadError("the partial file was closed", received=self._written)
 
     def _writer_error(self) -> BaseException:

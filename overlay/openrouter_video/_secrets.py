@@ -14,7 +14,7 @@ import functools
 import inspect
 import logging
 import threading
-import traceback
+import types
 from collections.abc import Callable
 from typing import Any, Final, ParamSpec, TypeVar
 
@@ -156,7 +156,7 @@ def scrub(exc: BaseException) -> BaseException:
             continue
         if not isinstance(item, BaseException):
             continue
-        traceback.clear_frames(item.__traceback__)
+        _clear_package_frames(item.__traceback__)
         pending += [item.__cause__, item.__context__, _request_of(item)]
         if isinstance(item, BaseExceptionGroup):
             pending += item.exceptions
@@ -165,6 +165,19 @@ def scrub(exc: BaseException) -> BaseException:
         ]
         pending.append(getattr(item, "response", None))
     return exc
+
+
+def _clear_package_frames(tb: types.TracebackType | None) -> None:
+    """Clear the local variables of this package's finished frames in ``tb`` (the caller's own
+    frames keep theirs, for debuggers and error reporters)."""
+    while tb is not None:
+        frame = tb.tb_frame
+        if str(frame.f_globals.get("__name__", "")).startswith("openrouter_video"):
+            try:
+                frame.clear()
+            except RuntimeError:  # still running (the frame handling the exception)
+                pass
+        tb = tb.tb_next
 
 
 def scrubbed(function: Callable[P, R]) -> Callable[P, R]:

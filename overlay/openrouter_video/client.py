@@ -767,13 +767,17 @@ class VideoStream(_StreamState):
         digest the server sent.
         """
         digests = self._digests
-        for chunk in self._driver.chunks():
-            if chunk is None:  # new content from byte 0 (a restart fails in the core instead)
-                digests.reset()
-                continue
-            if digests.hashes:
-                digests.feed(chunk)
-            yield chunk
+        try:
+            for chunk in self._driver.chunks():
+                if chunk is None:  # new content from byte 0 (a restart fails in the core instead)
+                    digests.reset()
+                    continue
+                if digests.hashes:
+                    digests.feed(chunk)
+                yield chunk
+        except BaseException as exc:  # caught inside the with-block, it must not carry the key
+            scrub(exc)
+            raise
 
     @scrubbed
     def __enter__(self) -> VideoStream:
@@ -803,14 +807,18 @@ class AsyncVideoStream(_StreamState):
     async def aiter_bytes(self) -> AsyncIterator[bytes]:
         """The video's bytes, in the transport's chunks; a cut is resumed where it stopped."""
         digests = self._digests
-        async with aclosing(self._driver.chunks()) as chunks:
-            async for chunk in chunks:
-                if chunk is None:
-                    digests.reset()
-                    continue
-                if digests.hashes:
-                    digests.feed(chunk)
-                yield chunk
+        try:
+            async with aclosing(self._driver.chunks()) as chunks:
+                async for chunk in chunks:
+                    if chunk is None:
+                        digests.reset()
+                        continue
+                    if digests.hashes:
+                        digests.feed(chunk)
+                    yield chunk
+        except BaseException as exc:
+            scrub(exc)
+            raise
 
     @scrubbed
     async def __aenter__(self) -> AsyncVideoStream:

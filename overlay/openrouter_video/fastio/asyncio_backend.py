@@ -20,6 +20,7 @@ support buffered protocols calls :meth:`_Protocol.data_received`, which works to
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
 import ssl
 from collections.abc import Iterable
@@ -183,10 +184,17 @@ class _Protocol(asyncio.BufferedProtocol):
         if self.waiter is not None and not self.waiter.done():
             self.waiter.set_result(None)
 
-    def arm(self, loop: asyncio.AbstractEventLoop, timeout: float) -> None:
-        """The current wait ends with a timeout ``timeout`` seconds from now."""
-        self.deadline = loop.time() + timeout
-        if self.timer is None:
+    def arm(self, loop: asyncio.AbstractEventLoop, timeout: float | None) -> None:
+        """The current wait ends with a timeout ``timeout`` seconds from now (``None``: never).
+
+        The timer is kept while the deadlines only move later (the usual case: one read after
+        another), and made again when one moves earlier: a wait never inherits an earlier wait's
+        longer (or missing) timeout."""
+        self.deadline = math.inf if timeout is None else loop.time() + timeout
+        if self.timer is not None and self.timer.when() > self.deadline:
+            self.timer.cancel()
+            self.timer = None
+        if self.timer is None and self.deadline != math.inf:
             self.timer = loop.call_at(self.deadline, self._expire, loop)
 
     def _expire(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -196,7 +204,7 @@ class _Protocol(asyncio.BufferedProtocol):
             return
         if loop.time() >= self.deadline:
             waiter.set_exception(TimeoutError())
-        else:  # data came, and a later wait set a later deadline
+        elif self.deadline != math.inf:  # data came, and a later wait set a later deadline
             self.timer = loop.call_at(self.deadline, self._expire, loop)
 
     def disarm(self) -> None:
@@ -240,8 +248,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 return
             loop = asyncio.get_running_loop()
             protocol.waiter = loop.create_future()
-            if timeout is not None:
-                protocol.arm(loop, timeout)
+            protocol.arm(loop, timeout)
             try:
                 await protocol.waiter
             except TimeoutError:

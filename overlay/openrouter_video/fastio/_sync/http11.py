@@ -78,8 +78,7 @@ class Connection(httpcore.ConnectionInterface):
         self.until = request.extensions.get(UNTIL)
         try:
             if self.network is None:
-                connect = capped(self.until, timeouts.get("connect"), httpcore.ConnectTimeout)
-                self.network = self._connect(request, connect)
+                self.network = self._connect(request, timeouts.get("connect"))
             self.requests += 1
             http = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
             self._send(http, request, timeouts.get("write"))
@@ -99,13 +98,15 @@ class Connection(httpcore.ConnectionInterface):
 
     def _connect(self, request: httpcore.Request, timeout: float | None) -> httpcore.NetworkStream:
         host = self.origin.host.decode("ascii")
-        stream = self.backend.connect_tcp(host, self.origin.port, timeout=timeout)
+        connect = capped(self.until, timeout, httpcore.ConnectTimeout)
+        stream = self.backend.connect_tcp(host, self.origin.port, timeout=connect)
         if self.origin.scheme == b"https":
             assert self.ssl_context is not None
             context = self.ssl_context
             server_hostname = request.extensions.get("sni_hostname") or host
             try:
-                stream = stream.start_tls(context, server_hostname=server_hostname, timeout=timeout)
+                handshake = capped(self.until, timeout, httpcore.ConnectTimeout)  # what is left now
+                stream = stream.start_tls(context, server_hostname=server_hostname, timeout=handshake)
             except BaseException:
                 with SyncShield():
                     stream.close()
@@ -189,7 +190,10 @@ class Connection(httpcore.ConnectionInterface):
         return origin == self.origin
 
     def is_available(self) -> bool:
-        return self.state is State.IDLE
+        # NEW too: httpcore's pool may hand a new connection to a request that is cancelled before
+        # it runs, and nothing else would ever use or close it (a slot lost for good). A second
+        # request handed the same new connection gets ConnectionNotAvailable and the pool goes on.
+        return self.state in (State.NEW, State.IDLE)
 
     def has_expired(self) -> bool:
         if self.state is not State.IDLE:
@@ -247,6 +251,8 @@ class Body:
         stream = self.connection.network
         assert stream is not None
         read_lent = getattr(stream, "read_lent", None) if self.lend else None
+        if len(data) > remaining:  # bytes beyond the message (Content-Length: 0 included)
+            self.reusable = False
         try:
             while remaining:
                 if not data:
