@@ -42,7 +42,7 @@ class _Protocol(asyncio.BufferedProtocol):
 
     def __init__(self) -> None:
         self.transport: asyncio.Transport | None = None
-        #: Buffers given back after being lent (see :mod:`._lent`), for reuse.
+        #: Buffers given back after being lent (see :mod:`.lent`), for reuse.
         self.pool = Pool()
         self.buffer = LentBuffer(READ_BYTES, self.pool)
         self.view = memoryview(self.buffer)
@@ -116,7 +116,7 @@ class _Protocol(asyncio.BufferedProtocol):
 
     def lend(self) -> memoryview | bytes:
         """:meth:`take`, but a chunk of :data:`LEND_BYTES` or more is a receive buffer itself (lent,
-        see :mod:`._lent`): receiving goes on into a buffer given back, or a new one."""
+        see :mod:`.lent`): receiving goes on into a buffer given back, or a new one."""
         if self.overflow:
             return self.take()
         self.lending = True
@@ -228,13 +228,13 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         return self._protocol.take()
 
     async def read_lent(self, timeout: float | None = None) -> memoryview | bytes:
-        """:meth:`read`, but a large chunk is lent rather than copied (see :mod:`._lent`): the
+        """:meth:`read`, but a large chunk is lent rather than copied (see :mod:`.lent`): the
         caller hands it to a file writer that gives it back, or keeps a copy of what it needs."""
         await self._received(timeout)
         return self._protocol.lend()
 
     def stop_lending(self) -> None:
-        """The lending body ended: buffers given back from now on are dropped (see :mod:`._lent`)."""
+        """The lending body ended: buffers given back from now on are dropped (see :mod:`.lent`)."""
         self._protocol.lending = False
         self._protocol.pool.stop()
 

@@ -1,6 +1,6 @@
 """Receive buffers lent to the file writer and given back once written: no copy of a bulk body.
 
-The async client's network stream (:mod:`._aio`) receives into a buffer of its own. Its ``read``
+The async client's network stream (:mod:`.asyncio_backend`) receives into a buffer of its own. Its ``read``
 hands everything received as a fresh ``bytes`` object: a copy of every body byte on the event-loop
 thread, the largest single cost of that thread at loopback speeds (about 0.15 CPU s/GiB, where the
 whole thread spends about 0.4). For a download, the body's chunks only go on to

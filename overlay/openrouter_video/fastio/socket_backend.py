@@ -34,7 +34,7 @@ class LargeReadStream(httpcore.NetworkStream):
         self._sock = sock
         self._timeout: Any = _UNSET
         self._view: memoryview | None = None
-        #: Buffers given back after being lent (see :mod:`._lent`), for reuse.
+        #: Buffers given back after being lent (see :mod:`.lent`), for reuse.
         self._buffers = Pool()
 
     def _set_timeout(self, timeout: float | None) -> None:
@@ -48,8 +48,8 @@ class LargeReadStream(httpcore.NetworkStream):
         return bytes(self._view[:size])
 
     def read_lent(self, timeout: float | None = None) -> memoryview | bytes:
-        """:meth:`read`, but a chunk of :data:`~._lent.LEND_BYTES` or more is the receive buffer
-        itself, lent (see :mod:`._lent`): the next read receives into a buffer given back, or a new
+        """:meth:`read`, but a chunk of :data:`~.lent.LEND_BYTES` or more is the receive buffer
+        itself, lent (see :mod:`.lent`): the next read receives into a buffer given back, or a new
         one."""
         size = self._receive(timeout)
         view = self._view
@@ -60,7 +60,7 @@ class LargeReadStream(httpcore.NetworkStream):
         return view[:size]
 
     def stop_lending(self) -> None:
-        """The lending body ended: buffers given back from now on are dropped (see :mod:`._lent`)."""
+        """The lending body ended: buffers given back from now on are dropped (see :mod:`.lent`)."""
         self._buffers.stop()
 
     def _receive(self, timeout: float | None) -> int:
