@@ -36,12 +36,12 @@ from openrouter_video import (
     NotFoundError,
     UnexpectedContentError,
     VideoClient,
-    _files,
-    _journal,
 )
-from openrouter_video._core import OVERLAP
-from openrouter_video._files import PartialFile
-from openrouter_video._journal import lock_partial
+from openrouter_video.engine.core import OVERLAP
+from openrouter_video.io import files as _files
+from openrouter_video.io import journal as _journal
+from openrouter_video.io.files import PartialFile
+from openrouter_video.io.journal import lock_partial
 from openrouter_video.testing import (
     Cut,
     EndEarly,
@@ -353,7 +353,7 @@ def test_without_flock_a_download_killed_by_sigkill_can_be_resumed(
     dest = tmp_path / "out.mp4"
     code = textwrap.dedent(
         f"""
-        import openrouter_video._journal as journal
+        import openrouter_video.io.journal as journal
         journal.fcntl = None  # as on Windows
         from openrouter_video import VideoClient
         with VideoClient(api_key={fake.api_key!r}, base_url={fake.base_url!r}) as client:

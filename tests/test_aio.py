@@ -21,9 +21,7 @@ import httpcore
 import httpx
 import pytest
 from openrouter_video import AsyncVideoClient, VideoClient, fastio
-from openrouter_video._core import OVERLAP
-from openrouter_video._drivers import _Recent
-from openrouter_video._files import PartialFile
+from openrouter_video.engine.core import OVERLAP
 from openrouter_video.fastio.asyncio_backend import (
     LEND_BYTES,
     READ_BYTES,
@@ -33,6 +31,8 @@ from openrouter_video.fastio.asyncio_backend import (
 )
 from openrouter_video.fastio.lent import POOL_SIZE, LentBuffer, Pool, give_back, is_lent
 from openrouter_video.fastio.socket_backend import LargeReadStream
+from openrouter_video.io.drivers import _Recent
+from openrouter_video.io.files import PartialFile
 from openrouter_video.testing import Cut, FakeOpenRouter
 from test_tls import certificate, tls_fake  # noqa: F401 - fixtures
 
@@ -471,7 +471,7 @@ def test_lending_under_stress_small_and_large_chunks_and_a_slow_writer(
     (``OPENROUTER_VIDEO_STRESS=N`` runs N times as many rounds.)"""
     import random
 
-    from openrouter_video import _files
+    from openrouter_video.io import files as _files
 
     rng = random.Random(7)
     seen = {"chunks": 0, "lent": 0}

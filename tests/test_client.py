@@ -17,7 +17,7 @@ from openrouter_video import (
     RetryPolicy,
     VideoClient,
 )
-from openrouter_video._core import OVERLAP
+from openrouter_video.engine.core import OVERLAP
 from openrouter_video.testing import Cut, FakeOpenRouter, Status
 from openrouter_video_api.api.video_generation import list_videos_content
 from openrouter_video_api.types import File

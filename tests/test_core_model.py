@@ -1,4 +1,4 @@
-"""Model-based test of the sans-I/O download core (:class:`openrouter_video._core.DownloadCore`).
+"""Model-based test of the sans-I/O download core (:class:`openrouter_video.engine.core.DownloadCore`).
 
 A simulated HTTP server (pure Python: no sockets, no threads, no sleeping) serves a video (random
 bytes, or an MP4: plain, fragmented, or with an ``mdat`` to the end of the file) whose content may
@@ -35,7 +35,7 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 from openrouter_video import RetryPolicy
-from openrouter_video._core import (
+from openrouter_video.engine.core import (
     DONE,
     ERROR_BODY_LIMIT,
     MIN_PROGRESS,
@@ -49,7 +49,7 @@ from openrouter_video._core import (
     Stream,
     Verdict,
 )
-from openrouter_video._verify import SNIFF_BYTES, BoxWalk, walk_boxes
+from openrouter_video.engine.verify import SNIFF_BYTES, BoxWalk, walk_boxes
 from openrouter_video.errors import IntegrityError, OpenRouterVideoError
 from openrouter_video.testing import mp4_bytes
 

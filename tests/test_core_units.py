@@ -7,7 +7,7 @@ import email.utils
 import httpx
 import pytest
 from openrouter_video import RetryPolicy, safe_filename
-from openrouter_video._core import (
+from openrouter_video.engine.core import (
     DONE,
     OVERLAP,
     Check,
@@ -18,8 +18,8 @@ from openrouter_video._core import (
     build_status_error,
     parse_content_range,
 )
-from openrouter_video._retry import parse_retry_after
-from openrouter_video._verify import BoxWalk
+from openrouter_video.engine.retry import parse_retry_after
+from openrouter_video.engine.verify import BoxWalk
 from openrouter_video.errors import (
     APIStatusError,
     AuthenticationError,

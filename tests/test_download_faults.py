@@ -28,7 +28,7 @@ from openrouter_video import (
     RateLimitError,
     UnexpectedContentError,
 )
-from openrouter_video._core import OVERLAP
+from openrouter_video.engine.core import OVERLAP
 from openrouter_video.testing import Cut, FakeOpenRouter, RecordedRequest, Redirect, Stall, Status
 
 
@@ -494,7 +494,7 @@ def test_a_writer_slower_than_the_network_applies_backpressure(
 ) -> None:
     """A slow disk: the producer waits for the writer (the sync one blocks, the async one awaits a
     wake-up from the writer thread) and memory stays bounded; nothing is lost or reordered."""
-    from openrouter_video import _files
+    from openrouter_video.io import files as _files
 
     payload = os.urandom(12 * 1024 * 1024)
     h.fake.add_video("job-1", payload)

@@ -31,7 +31,7 @@ from openrouter_video import (
     cleanup_partials,
     safe_filename,
 )
-from openrouter_video._core import OVERLAP, DownloadCore, Fail, Retry
+from openrouter_video.engine.core import OVERLAP, DownloadCore, Fail, Retry
 from openrouter_video.testing import (
     Cut,
     EndEarly,
@@ -360,7 +360,7 @@ def test_the_sweep_runs_at_most_once_a_minute_per_directory(
     # Listing the directory on every download made a directory of thousands of videos cost about a
     # millisecond per download (half of a small async download's CPU); once a minute is enough for
     # partials that go stale after days.
-    from openrouter_video import _journal
+    from openrouter_video.io import journal as _journal
 
     clock = [1000.0]
     monkeypatch.setattr(_journal, "_sweep_clock", lambda: clock[0], raising=False)

@@ -114,7 +114,7 @@ def test_the_library_creates_output_directories_too(
 def test_a_directory_that_cannot_be_made_is_a_permission_error_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from openrouter_video._files import ensure_directory
+    from openrouter_video.io.files import ensure_directory
 
     def refuse(self: Path, *args: object, **kwargs: object) -> None:
         raise PermissionError(13, "Permission denied")

@@ -23,7 +23,7 @@ from openrouter_video import (
     RetryPolicy,
     VideoClient,
 )
-from openrouter_video._core import build_status_error
+from openrouter_video.engine.core import build_status_error
 from openrouter_video.errors import APIStatusError
 from openrouter_video.testing import FakeOpenRouter, Status
 

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from openrouter_video import AsyncVideoClient
-from openrouter_video._files import PartialFile
+from openrouter_video.io.files import PartialFile
 from openrouter_video.testing import FakeOpenRouter
 
 MIB = 1024 * 1024

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from openrouter_video import _files
-from openrouter_video._core import Resumable
-from openrouter_video._files import BATCH_BYTES, DIRECT_BYTES, PartialFile
+from openrouter_video.engine.core import Resumable
+from openrouter_video.io import files as _files
+from openrouter_video.io.files import BATCH_BYTES, DIRECT_BYTES, PartialFile
 
 SIZES = st.one_of(
     st.integers(1, 2048),  # small: copied into the buffer being filled

@@ -17,9 +17,10 @@ import anyio
 import httpcore
 import httpx
 import pytest
-from openrouter_video import RetryPolicy, VideoClient, _threads, fastio
+from openrouter_video import RetryPolicy, VideoClient, fastio
 from openrouter_video.fastio._async.http11 import AsyncPool
 from openrouter_video.fastio.asyncio_backend import AsyncioBackend
+from openrouter_video.io import threads as _threads
 from openrouter_video.testing import FakeOpenRouter, Outage
 from test_hostile_round2 import _requests_reachable
 from test_wire import RawServer, Reply, response

@@ -26,10 +26,10 @@ import pytest
 from harness import MODES, Harness, content_requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from openrouter_video import _segments
-from openrouter_video._core import OVERLAP, Resumable, Retry
-from openrouter_video._retry import RetryPolicy
-from openrouter_video._segments import Abandon, Plan, Region, SegmentCore, Take
+from openrouter_video.engine import segments as _segments
+from openrouter_video.engine.core import OVERLAP, Resumable, Retry
+from openrouter_video.engine.retry import RetryPolicy
+from openrouter_video.engine.segments import Abandon, Plan, Region, SegmentCore, Take
 from openrouter_video.errors import NotFoundError
 from openrouter_video.testing import FakeOpenRouter, RecordedRequest, digest_headers, mp4_bytes
 
@@ -435,7 +435,8 @@ def test_max_connections_is_checked(h: Harness, tmp_path: Path) -> None:
 CHILD = textwrap.dedent(
     """
     import sys
-    from openrouter_video import VideoClient, RetryPolicy, _segments
+    from openrouter_video import RetryPolicy, VideoClient
+    from openrouter_video.engine import segments as _segments
     _segments.MIN_SEGMENTED_SIZE = 1024 * 1024
     _segments.MIN_SPLIT = 256 * 1024
     _segments.RAMP_WINDOW = 0.1
@@ -521,7 +522,7 @@ def test_the_cli_takes_connections(fake: FakeOpenRouter, tmp_path: Path) -> None
 
 
 def _sink(tmp_path: Path, total: int, *, sha256: bool = False) -> Any:
-    from openrouter_video._segdrive import SegmentFile
+    from openrouter_video.io.segdrive import SegmentFile
 
     sink = SegmentFile(
         tmp_path / "out.mp4",
@@ -541,7 +542,7 @@ def test_every_task_waiting_for_room_in_the_queue_is_woken(tmp_path: Path) -> No
     # disk, the other task waited forever and the download never returned.
     import threading as _threading
 
-    from openrouter_video._segdrive import MAX_QUEUED_WRITES
+    from openrouter_video.io.segdrive import MAX_QUEUED_WRITES
 
     sink = _sink(tmp_path, 64 * KIB)
     region = sink.plan.regions[0]

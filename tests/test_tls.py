@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 from openrouter_video import AsyncVideoClient, RetryPolicy, VideoClient
-from openrouter_video._core import OVERLAP
+from openrouter_video.engine.core import OVERLAP
 from openrouter_video.testing import Cut, FakeOpenRouter
 from openrouter_video_api.api.video_generation import list_videos_content
 from openrouter_video_api.types import File

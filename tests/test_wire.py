@@ -32,7 +32,7 @@ from openrouter_video import (
     UnexpectedContentError,
     VideoClient,
 )
-from openrouter_video._core import OVERLAP
+from openrouter_video.engine.core import OVERLAP
 from openrouter_video.testing import mp4_bytes
 
 pytestmark = pytest.mark.timeout(30)

@@ -34,9 +34,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import errors
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from ._journal import DEFAULT_PARTIAL_TTL, cleanup_partials
-from ._names import safe_filename
-from ._retry import RetryPolicy
+from .engine.names import safe_filename
+from .engine.retry import RetryPolicy
 from .errors import (
     APIConnectionError,
     APIStatusError,
@@ -61,6 +60,7 @@ from .errors import (
     VideoJobTimeoutError,
     WebhookVerificationError,
 )
+from .io.journal import DEFAULT_PARTIAL_TTL, cleanup_partials
 
 if TYPE_CHECKING:
     from openrouter_video_api import AuthenticatedClient, Client
@@ -78,7 +78,6 @@ if TYPE_CHECKING:
         Resolution,
         VideoReferenceParam,
     )
-    from ._transport import RetryTransport
     from .client import (
         ApiClient,
         AsyncVideoClient,
@@ -89,6 +88,7 @@ if TYPE_CHECKING:
         VideoClient,
         VideoStream,
     )
+    from .io.transport import RetryTransport
     from .jobs import VideoJob, VideoModelInfo
 
 __version__ = "0.1.0"

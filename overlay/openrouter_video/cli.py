@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from ._config import API_KEY_ENV, BASE_URL_ENV
 from ._options import ASPECT_RATIOS, RESOLUTIONS
-from ._retry import RetryPolicy
 from ._secrets import redact
+from .engine.retry import RetryPolicy
 from .errors import InvalidRequestError, OpenRouterVideoError, VideoJobFailedError
 
 if TYPE_CHECKING:
@@ -440,8 +440,8 @@ def _job_record(job: VideoJob) -> dict[str, Any]:
 
 
 def _generate(args: argparse.Namespace) -> int:
-    from ._files import ensure_directory
     from ._options import request_body
+    from .io.files import ensure_directory
 
     options = {
         key: value
@@ -537,7 +537,7 @@ def _models(args: argparse.Namespace) -> int:
 
 
 def _clean(args: argparse.Namespace) -> int:
-    from ._journal import cleanup_partials
+    from .io.journal import cleanup_partials
 
     directory = Path(args.directory)
     if not directory.is_dir():

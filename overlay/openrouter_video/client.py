@@ -30,18 +30,15 @@ import httpx
 from openrouter_video_api import AuthenticatedClient
 from openrouter_video_api.api.video_generation import list_videos_content
 
-from . import _segments, _threads, _transport, jobs
-from ._bodies import BoundedBody
+from . import jobs
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
-from ._core import DownloadCore, Verdict, Verified, connection_error
-from ._drivers import AsyncDriver, SyncDriver
-from ._files import PartialFile, ensure_directory, is_directory_path, resolve_destination
-from ._journal import DEFAULT_PARTIAL_TTL, partial_paths
 from ._options import GenerateOptions, request_body
-from ._retry import RetryPolicy, logger
 from ._secrets import clean_key, scrub, scrubbed
-from ._segdrive import Cancelled, SegmentFile, read_segment_state, run_async, run_sync
-from ._segments import (
+from .engine import segments as _segments
+from .engine.bodies import BoundedBody
+from .engine.core import DownloadCore, Verdict, Verified, connection_error
+from .engine.retry import RetryPolicy, logger
+from .engine.segments import (
     DEFAULT_MAX_CONNECTIONS,
     MAX_CONNECTIONS,
     Abandon,
@@ -49,7 +46,6 @@ from ._segments import (
     upgrade_rate,
     worth_segmenting,
 )
-from ._transport import RetryTransport
 from .errors import (
     APIStatusError,
     ConfigurationError,
@@ -59,6 +55,13 @@ from .errors import (
     RateLimitError,
     VideoJobTimeoutError,
 )
+from .io import threads as _threads
+from .io import transport as _transport
+from .io.drivers import AsyncDriver, SyncDriver
+from .io.files import PartialFile, ensure_directory, is_directory_path, resolve_destination
+from .io.journal import DEFAULT_PARTIAL_TTL, partial_paths
+from .io.segdrive import Cancelled, SegmentFile, read_segment_state, run_async, run_sync
+from .io.transport import RetryTransport
 from .jobs import JobWaiter, VideoJob, VideoModelInfo
 
 __all__ = [

@@ -20,10 +20,9 @@ import httpx
 from openrouter_video_api.api.video_generation import create_videos, get_videos, list_videos_models
 from openrouter_video_api.models import VideoGenerationRequest
 
-from ._core import build_status_error
 from ._options import request_body
 from ._secrets import redact
-from ._transport import DEADLINE
+from .engine.core import build_status_error
 from .errors import (
     APIStatusError,
     InvalidRequestError,
@@ -33,6 +32,7 @@ from .errors import (
     VideoJobTimeoutError,
 )
 from .fastio._common import UNTIL
+from .io.transport import DEADLINE
 
 logger = logging.getLogger("openrouter_video")
 

@@ -31,10 +31,14 @@ from typing import Any, Final
 
 import httpx
 
-from ._core import OVERLAP, Fail, ReadBody, Resumable, Retry, Watchdog
-from ._drivers import aread_bounded, build_request, read_bounded
-from ._files import _fdatasync, fsync_directory, named_by_content, place
-from ._journal import (
+from ..engine.core import OVERLAP, Fail, ReadBody, Resumable, Retry, Watchdog
+from ..engine.retry import log_retry
+from ..engine.segments import Abandon, Plan, Region, SegmentCore, Take, is_strong
+from ..engine.verify import BoxWalk, walk_boxes
+from ..errors import IncompleteDownloadError
+from .drivers import aread_bounded, build_request, read_bounded
+from .files import _fdatasync, fsync_directory, named_by_content, place
+from .journal import (
     content_state,
     lock_partial,
     partial_paths,
@@ -43,10 +47,6 @@ from ._journal import (
     sweep_partials,
     write_state,
 )
-from ._retry import log_retry
-from ._segments import Abandon, Plan, Region, SegmentCore, Take, is_strong
-from ._verify import BoxWalk, walk_boxes
-from .errors import IncompleteDownloadError
 
 #: The state file's version for segmented partials (single-stream ones are version 1).
 SEGMENT_STATE_VERSION: Final = 2

@@ -41,10 +41,8 @@ from typing import Any, Final, Literal
 
 import httpx
 
-from ._retry import RetryPolicy, parse_retry_after
-from ._secrets import redact
-from ._verify import SNIFF_BYTES, BoxWalk, expected_digests, sniff
-from .errors import (
+from .._secrets import redact
+from ..errors import (
     APIConnectionError,
     APIStatusError,
     APITimeoutError,
@@ -55,6 +53,8 @@ from .errors import (
     UnexpectedContentError,
     status_error_class,
 )
+from .retry import RetryPolicy, parse_retry_after
+from .verify import SNIFF_BYTES, BoxWalk, expected_digests, sniff
 
 #: How much of a non-video body is read to build an error.
 ERROR_BODY_LIMIT: Final = 64 * 1024

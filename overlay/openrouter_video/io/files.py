@@ -16,8 +16,12 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Final, TypeAlias
 
-from ._core import OVERLAP, Resumable, Verdict
-from ._journal import (
+from ..engine.core import OVERLAP, Resumable, Verdict
+from ..engine.names import safe_filename
+from ..engine.verify import container_suffix, walk_boxes
+from ..errors import IncompleteDownloadError, IntegrityError
+from ..fastio.lent import give_back, is_lent
+from .journal import (
     DEFAULT_PARTIAL_TTL,
     content_state,
     lock_partial,
@@ -27,10 +31,6 @@ from ._journal import (
     sweep_partials,
     write_state,
 )
-from ._names import safe_filename
-from ._verify import container_suffix, walk_boxes
-from .errors import IncompleteDownloadError, IntegrityError
-from .fastio.lent import give_back, is_lent
 
 
 def ensure_directory(directory: str | os.PathLike[str]) -> Path:

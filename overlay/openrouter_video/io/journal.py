@@ -22,10 +22,10 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
-from .errors import DownloadLockedError
+from ..errors import DownloadLockedError
 
 if TYPE_CHECKING:
-    from ._core import Resumable
+    from ..engine.core import Resumable
 
 try:
     import fcntl

@@ -19,8 +19,8 @@ from typing import Any, Final
 
 import httpx
 
-from ._bodies import BoundedBody
-from ._core import (
+from ..engine.bodies import BoundedBody
+from ..engine.core import (
     DONE,
     ERROR_BODY_LIMIT,
     OVERLAP,
@@ -32,11 +32,11 @@ from ._core import (
     Stream,
     Verdict,
 )
-from ._retry import log_retry
-from ._threads import until_done
-from .errors import UnexpectedContentError
-from .fastio._common import UNTIL
-from .fastio.lent import LEND
+from ..engine.retry import log_retry
+from ..errors import UnexpectedContentError
+from ..fastio._common import UNTIL
+from ..fastio.lent import LEND
+from .threads import until_done
 
 #: Request extension that tells :class:`~._transport.RetryTransport` to leave retries to the driver.
 NO_TRANSPORT_RETRY: Final = "openrouter_video.no_retry"

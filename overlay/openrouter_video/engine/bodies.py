@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from .errors import UnexpectedContentError
+from ..errors import UnexpectedContentError
 
 __all__ = ["BoundedBody"]
 

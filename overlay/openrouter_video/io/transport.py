@@ -34,11 +34,11 @@ from typing import Final, Generic, TypeVar
 
 import httpx
 
-from . import fastio
-from ._core import is_retryable_exception, origin_of
-from ._drivers import NO_TRANSPORT_RETRY
-from ._retry import RetryPolicy, log_retry, parse_retry_after
-from ._secrets import scrub_request
+from .. import fastio
+from .._secrets import scrub_request
+from ..engine.core import is_retryable_exception, origin_of
+from ..engine.retry import RetryPolicy, log_retry, parse_retry_after
+from .drivers import NO_TRANSPORT_RETRY
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Request extension: the clock time (``RetryPolicy.clock``) after which no retry may start.

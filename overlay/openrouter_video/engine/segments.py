@@ -28,7 +28,8 @@ from typing import Any, Final
 
 import httpx
 
-from ._core import (
+from ..errors import DeadlineExceededError, IncompleteDownloadError, OpenRouterVideoError
+from .core import (
     MIN_PROGRESS,
     OVERLAP,
     Fail,
@@ -42,9 +43,8 @@ from ._core import (
     is_retryable_exception,
     parse_content_range,
 )
-from ._retry import RetryPolicy
-from ._verify import expected_digests
-from .errors import DeadlineExceededError, IncompleteDownloadError, OpenRouterVideoError
+from .retry import RetryPolicy
+from .verify import expected_digests
 
 #: Videos smaller than this are fetched over one connection (segments would not pay off).
 MIN_SEGMENTED_SIZE: Final = 16 * 1024 * 1024
@@ -435,7 +435,7 @@ class SegmentCore:
                 True,
             )
         if head is not None and head.failed == "not-video":
-            from .errors import UnexpectedContentError
+            from ..errors import UnexpectedContentError
 
             return Fail(
                 UnexpectedContentError(
