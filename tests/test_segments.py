@@ -522,7 +522,7 @@ def test_the_cli_takes_connections(fake: FakeOpenRouter, tmp_path: Path) -> None
 
 
 def _sink(tmp_path: Path, total: int, *, sha256: bool = False) -> Any:
-    from openrouter_video.io.segdrive import SegmentFile
+    from openrouter_video.io.segment_file import SegmentFile
 
     sink = SegmentFile(
         tmp_path / "out.mp4",
@@ -542,7 +542,7 @@ def test_every_task_waiting_for_room_in_the_queue_is_woken(tmp_path: Path) -> No
     # disk, the other task waited forever and the download never returned.
     import threading as _threading
 
-    from openrouter_video.io.segdrive import MAX_QUEUED_WRITES
+    from openrouter_video.io.segment_file import MAX_QUEUED_WRITES
 
     sink = _sink(tmp_path, 64 * KIB)
     region = sink.plan.regions[0]

@@ -60,7 +60,8 @@ from .io import transport as _transport
 from .io.drivers import AsyncDriver, SyncDriver
 from .io.files import PartialFile, ensure_directory, is_directory_path, resolve_destination
 from .io.journal import DEFAULT_PARTIAL_TTL, partial_paths
-from .io.segdrive import Cancelled, SegmentFile, read_segment_state, run_async, run_sync
+from .io.segdrive import run_async, run_sync
+from .io.segment_file import Cancelled, SegmentFile, read_segment_state
 from .io.transport import RetryTransport
 from .jobs import JobWaiter, VideoJob, VideoModelInfo
 
