@@ -28,7 +28,7 @@ check-generated: $(STAMP)
 	scripts/check-generated.sh
 
 ## update-spec: take a new spec (SPEC=path): replace openapi.yaml, regenerate, drift check, then report
-## what changed for clients, the semver bump and CHANGELOG entries (put in README.md unless CHANGELOG=0);
+## what changed for clients, the semver bump and CHANGELOG entries (put in CHANGELOG.md unless CHANGELOG=0);
 ## the Python API is compared with BASE (default: the latest v* tag, else HEAD)
 update-spec: $(STAMP)
 	@[ -n "$(SPEC)" ] || { echo "usage: make update-spec SPEC=path/to/openapi.yaml [BASE=git-ref] [CHANGELOG=0]" >&2; exit 2; }
@@ -154,11 +154,11 @@ bench-deps: $(STAMP) $(BENCH_STAMP)
 	$(BIN)/python -m pip install -q --disable-pip-version-check $(REQUESTS_PIN)
 
 BENCH_RUN = $(BENCH_VENV)/bin/python bench/run.py --upstream nginx --json bench/results.json \
-	--compare bench/results.json --readme README.md
+	--compare bench/results.json --doc docs/benchmarks.md
 BENCH_SEGMENTS = $(BENCH_VENV)/bin/python bench/segments.py --json bench/segments.json \
-	--compare bench/segments.json --readme README.md
+	--compare bench/segments.json --doc docs/benchmarks.md
 
-## bench: 1 GiB and 4 GiB over HTTP and HTTPS against nginx, 3 rounds; updates bench/results.* and README
+## bench: 1 GiB and 4 GiB over HTTP and HTTPS against nginx, 3 rounds; updates bench/results.* and docs/benchmarks.md
 bench: bench-deps
 	$(BENCH_RUN) --sizes 1G,4G --rounds 3 --command "make bench"
 	$(BENCH_SEGMENTS) --command "make bench"

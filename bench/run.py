@@ -2,7 +2,7 @@
 
     python bench/run.py [--sizes 1G,4G] [--rounds 3] [--protocols http,https] [--only curl,plain,...]
                         [--out bench/results.md] [--json bench/results.json] [--compare PREVIOUS.json]
-                        [--readme README.md]
+                        [--doc docs/benchmarks.md]
 
 The upstream is nginx from Debian (bench/upstream.py): one worker, sendfile, keep-alive, on 127.0.0.1
 over plain HTTP and over HTTPS (TLS 1.3, a throwaway CA made with openssl for every run). Each
@@ -971,10 +971,14 @@ def main(argv: list[str] | None = None) -> int:
         "--json", type=Path, help="results as JSON (default: bench/results.json when --out is the default)"
     )
     parser.add_argument("--compare", type=Path, help="a previous run's JSON: do the verdicts agree?")
-    parser.add_argument("--readme", type=Path, help="also paste the report into this README")
+    parser.add_argument(
+        "--doc", type=Path, help="also paste the report into this Markdown file, between its bench markers"
+    )
     parser.add_argument("--workdir", type=Path, help="where payloads and outputs go (default: a temp dir)")
     parser.add_argument("--command", help="the command shown in the report (default: this one)")
     args = parser.parse_args(argv)
+    if args.doc:
+        check_markers(args.doc, START, END)  # before the run, not after it
     stop_on_sigterm()
     argv_text = shlex.join(["python", "bench/run.py", *(sys.argv[1:] if argv is None else argv)])
     sizes = [parse_size(s) for s in args.sizes.split(",")]
@@ -1121,18 +1125,25 @@ def main(argv: list[str] | None = None) -> int:
         document = {**meta, "verdicts": [v.as_json() for v in found], "runs": records}
         json_path.write_text(json.dumps(document, indent=1) + "\n")
     print(report)
-    if args.readme:
-        paste(args.readme, START, END, report)
+    if args.doc:
+        paste(args.doc, START, END, report)
     return 1 if failures else 0
 
 
-def paste(readme: Path, start: str, end: str, report: str) -> None:
-    """Replace what ``readme`` holds between the markers ``start`` and ``end`` with ``report``."""
-    text = readme.read_text()
-    if start in text and end in text:
-        before, rest = text.split(start, 1)
-        _, after = rest.split(end, 1)
-        readme.write_text(f"{before}{start}\n{report}{end}{after}")
+def check_markers(doc: Path, start: str, end: str) -> None:
+    """Exit, naming what is missing, unless ``doc`` holds the marker ``start`` and then ``end``."""
+    text = doc.read_text() if doc.is_file() else None
+    if text is None or start not in text or end not in text.split(start, 1)[1]:
+        where = f"{doc} does not exist" if text is None else f"{doc} has no {start} ... {end}"
+        raise SystemExit(f"--doc: {where}: nowhere to paste the report")
+
+
+def paste(doc: Path, start: str, end: str, report: str) -> None:
+    """Replace what ``doc`` holds between the markers ``start`` and ``end`` with ``report``."""
+    check_markers(doc, start, end)
+    before, rest = doc.read_text().split(start, 1)
+    _, after = rest.split(end, 1)
+    doc.write_text(f"{before}{start}\n{report}{end}{after}")
 
 
 def describe(up: Upstream, out: Path, limit_rate: str) -> list[str]:

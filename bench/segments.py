@@ -2,7 +2,7 @@
 
     python bench/segments.py [--capped-size 256M] [--uncapped-size 1G] [--rounds 3] [--limit-rate 8m]
                              [--out bench/segments.md] [--json bench/segments.json] [--compare PREV.json]
-                             [--readme README.md]
+                             [--doc docs/benchmarks.md]
 
 The upstream is the same nginx as bench/run.py (bench/upstream.py), over plain HTTP: its
 ``/limited/`` location serves the files at ``limit_rate`` per connection, like a CDN that caps
@@ -41,6 +41,7 @@ from typing import Any
 from run import (
     HERE,
     MIB,
+    check_markers,
     git_state,
     hold_free_pages,
     human,
@@ -139,9 +140,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=HERE / "segments.md")
     parser.add_argument("--json", type=Path)
     parser.add_argument("--compare", type=Path)
-    parser.add_argument("--readme", type=Path)
+    parser.add_argument("--doc", type=Path, help="also paste the report into this Markdown file")
     parser.add_argument("--command")
     args = parser.parse_args(argv)
+    if args.doc:
+        check_markers(args.doc, START, END)  # before the run, not after it
     stop_on_sigterm()
     if not find_nginx() or not shutil.which("aria2c") or not shutil.which("curl"):
         raise SystemExit("nginx, aria2c and curl are required (make bench-deps)")
@@ -273,8 +276,8 @@ def main(argv: list[str] | None = None) -> int:
         }
         json_path.write_text(json.dumps(document, indent=1) + "\n")
     print(report)
-    if args.readme:
-        paste(args.readme, START, END, report)
+    if args.doc:
+        paste(args.doc, START, END, report)
     return 0
 
 

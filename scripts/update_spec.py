@@ -11,9 +11,9 @@ runs the drift check (``scripts/check-generated.sh --allow-uncommitted``), and p
   before this update) when there is no such tag; ``griffe.find_breaking_changes`` gives the breaks,
   the objects and optional parameters that only the new tree has are the additions;
 - the semver bump these call for, the next version, and CHANGELOG entries, which are also put under
-  the README's ``**Unreleased**`` heading unless ``--no-changelog`` is given.
+  the ``**Unreleased**`` heading of ``CHANGELOG.md`` unless ``--no-changelog`` is given.
 
-Each change is classed by what it does to a client of this package (README, "Taking a new spec"):
+Each change is classed by what it does to a client of this package (docs/spec.md, "Taking a new spec"):
 
 - requests (parameters and bodies, what a caller sends): a change that may refuse what a caller could
   send before is breaking (major): something removed, made required or added as required, a type
@@ -779,7 +779,7 @@ class Report:
         return f"Bump: {self.bump} (next version {self.next_version()}, from {self.version}; {rule})"
 
     def changelog(self) -> list[str]:
-        """Markdown bullets for the README's changelog: this update's spec and Python API changes."""
+        """Markdown bullets for CHANGELOG.md: this update's spec and Python API changes."""
         if self.bump is None or not (self.spec_changes or self.api_this_update):
             return []
         lines = [
@@ -821,24 +821,31 @@ def _grouped(changes: Sequence[Change]) -> list[str]:
     return lines
 
 
-def insert_changelog(readme: Path, entries: Sequence[str]) -> str:
-    """Put ``entries`` first under the changelog's ``**Unreleased**`` heading (made if missing)."""
-    text = readme.read_text()
+def insert_changelog(changelog: Path, entries: Sequence[str]) -> str:
+    """Put ``entries`` first under the ``**Unreleased**`` heading of ``changelog`` (CHANGELOG.md).
+
+    The file starts with its ``# Changelog`` title; ``**Unreleased**`` is made right under the title if
+    it is missing (an ``**Unreleased**`` under a later ``## `` section is not the changelog's).
+    """
+    name = changelog.name
+    if not changelog.is_file():
+        return f"{name} does not exist: not added"
+    text = changelog.read_text()
     block = "\n".join(entries) + "\n"
     if block in text:
-        return "already in README.md"
-    heading = re.search(r"^## Changelog\n\n", text, flags=re.M)
-    if heading is None:
-        return "README.md has no '## Changelog' section: not added"
+        return f"already in {name}"
+    title = re.search(r"^# Changelog\n\n", text, flags=re.M)
+    if title is None:
+        return f"{name} has no '# Changelog' title: not added"
     unreleased = re.compile(r"^\*\*Unreleased\*\*\n\n", flags=re.M)
-    found = unreleased.search(text, heading.end())
-    next_section = re.compile(r"^## ", flags=re.M).search(text, heading.end())
+    found = unreleased.search(text, title.end())
+    next_section = re.compile(r"^## ", flags=re.M).search(text, title.end())
     if found is not None and (next_section is None or found.start() < next_section.start()):
         text = text[: found.end()] + block + text[found.end() :]
     else:
-        text = text[: heading.end()] + "**Unreleased**\n\n" + block + "\n" + text[heading.end() :]
-    readme.write_text(text)
-    return "added to README.md under **Unreleased**"
+        text = text[: title.end()] + "**Unreleased**\n\n" + block + "\n" + text[title.end() :]
+    changelog.write_text(text)
+    return f"added to {name} under **Unreleased**"
 
 
 def update_spec(spec: Path, root: Path = ROOT, base: str | None = None, changelog: bool = True) -> int:
@@ -894,7 +901,7 @@ def update_spec(spec: Path, root: Path = ROOT, base: str | None = None, changelo
     print(report.text())
     entries = report.changelog()
     if entries:
-        where = insert_changelog(root / "README.md", entries) if changelog else "not added: --no-changelog"
+        where = insert_changelog(root / "CHANGELOG.md", entries) if changelog else "not added: --no-changelog"
         print(f"\nCHANGELOG entries ({where}):")
         print("\n".join(entries))
     if drift.returncode != 0:

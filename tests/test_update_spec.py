@@ -433,34 +433,41 @@ def test_changelog_entries_are_this_updates_changes_only() -> None:
     )
 
 
-README_WITH_UNRELEASED = (
-    "# x\n\n## Changelog\n\n**Unreleased**\n\n- old entry\n\n**0.1.0**\n\n- first\n\n## Next\n"
-)
+CHANGELOG_WITH_UNRELEASED = "# Changelog\n\n**Unreleased**\n\n- old entry\n\n**0.1.0**\n\n- first\n"
 
 
 def test_changelog_entries_go_first_under_unreleased_once(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text(README_WITH_UNRELEASED)
+    changelog = tmp_path / "CHANGELOG.md"
+    changelog.write_text(CHANGELOG_WITH_UNRELEASED)
     assert (
-        us.insert_changelog(readme, ["- new entry", "  - detail"])
-        == "added to README.md under **Unreleased**"
+        us.insert_changelog(changelog, ["- new entry", "  - detail"])
+        == "added to CHANGELOG.md under **Unreleased**"
     )
-    expected = README_WITH_UNRELEASED.replace("- old entry", "- new entry\n  - detail\n- old entry")
-    assert readme.read_text() == expected
-    assert us.insert_changelog(readme, ["- new entry", "  - detail"]) == "already in README.md"
-    assert readme.read_text() == expected
+    expected = CHANGELOG_WITH_UNRELEASED.replace("- old entry", "- new entry\n  - detail\n- old entry")
+    assert changelog.read_text() == expected
+    assert us.insert_changelog(changelog, ["- new entry", "  - detail"]) == "already in CHANGELOG.md"
+    assert changelog.read_text() == expected
 
 
 def test_changelog_without_unreleased_gets_the_heading(tmp_path: Path) -> None:
-    readme = tmp_path / "README.md"
-    readme.write_text("# x\n\n## Changelog\n\n**0.1.0**\n\n- first\n\n## Next\n\n**Unreleased**\n\n")
-    us.insert_changelog(readme, ["- new entry"])
-    assert readme.read_text().startswith(
-        "# x\n\n## Changelog\n\n**Unreleased**\n\n- new entry\n\n**0.1.0**\n"
-    )
-    readme.write_text("# no changelog\n")
-    assert "no '## Changelog' section" in us.insert_changelog(readme, ["- new entry"])
-    assert readme.read_text() == "# no changelog\n"
+    changelog = tmp_path / "CHANGELOG.md"
+    # an **Unreleased** under a later section is not the changelog's own
+    changelog.write_text("# Changelog\n\n**0.1.0**\n\n- first\n\n## Notes\n\n**Unreleased**\n\n")
+    us.insert_changelog(changelog, ["- new entry"])
+    assert changelog.read_text().startswith("# Changelog\n\n**Unreleased**\n\n- new entry\n\n**0.1.0**\n")
+    changelog.write_text("# Changes\n")
+    assert "no '# Changelog' title" in us.insert_changelog(changelog, ["- new entry"])
+    assert changelog.read_text() == "# Changes\n"
+    changelog.unlink()
+    assert us.insert_changelog(changelog, ["- new entry"]) == "CHANGELOG.md does not exist: not added"
+    assert not changelog.exists()
+
+
+def test_the_repositorys_changelog_takes_entries(tmp_path: Path) -> None:
+    changelog = tmp_path / "CHANGELOG.md"
+    shutil.copy2(ROOT / "CHANGELOG.md", changelog)
+    assert us.insert_changelog(changelog, ["- new entry"]) == "added to CHANGELOG.md under **Unreleased**"
+    assert changelog.read_text().startswith("# Changelog\n\n**Unreleased**\n\n- new entry\n- ")
 
 
 # --- the Python API and its base -----------------------------------------------------------------------
@@ -534,6 +541,7 @@ def _project(dest: Path) -> Path:
         "generator-config.yml",
         "Makefile",
         "README.md",
+        "CHANGELOG.md",
         "pyproject.toml",
         "requirements-dev.txt",
     )
@@ -600,12 +608,13 @@ def test_additive_edit_is_a_minor_bump(tmp_path: Path) -> None:
     # the spec, the generated client and the changelog are updated; nothing else
     assert (project / "openapi.yaml").read_bytes() == spec.read_bytes()
     assert (project / "generated/openrouter_video_api/api/video_generation/cancel_videos.py").is_file()
-    readme = (project / "README.md").read_text()
+    changelog = (project / "CHANGELOG.md").read_text()
     entry = "- `openapi.yaml` updated with `make update-spec`: a **minor** change (next version 0.1.1).\n"
-    assert readme.index(entry) == readme.index("**Unreleased**\n\n") + len("**Unreleased**\n\n")
-    assert "  - Compatible: DELETE /videos/{jobId}: operation added.\n" in readme
+    assert changelog.index(entry) == changelog.index("**Unreleased**\n\n") + len("**Unreleased**\n\n")
+    assert "  - Compatible: DELETE /videos/{jobId}: operation added.\n" in changelog
+    assert "CHANGELOG entries (added to CHANGELOG.md under **Unreleased**):" in out.splitlines()
     assert sorted(_git(project, "status", "--porcelain").splitlines()) == [
-        " M README.md",
+        " M CHANGELOG.md",
         " M generated/openrouter_video_api/api/video_generation/create_videos.py",
         " M generated/openrouter_video_api/models/video_generation_request.py",
         " M generated/openrouter_video_api/models/video_generation_response_status.py",
@@ -658,9 +667,9 @@ def test_breaking_edit_is_a_major_bump_against_the_last_tag(tmp_path: Path) -> N
         "CHANGELOG entries (not added: --no-changelog):",
     ):
         assert line in out.splitlines(), (line, out)
-    # the README's example of this report stays true (but for its base, HEAD there)
+    # docs/spec.md's example of this report stays true (but for its base, HEAD there)
     (example,) = re.findall(
-        r"^```text\n(update-spec: .*?)^```", (ROOT / "README.md").read_text(), re.S | re.M
+        r"^```text\n(update-spec: .*?)^```", (ROOT / "docs" / "spec.md").read_text(), re.S | re.M
     )
     shown = [
         line
@@ -679,6 +688,7 @@ def test_breaking_edit_is_a_major_bump_against_the_last_tag(tmp_path: Path) -> N
     assert "**Breaking:** POST /videos request body `prompt`: made required." in entries
     assert "Python API, **breaking:** `openrouter_video_api.models.video_generation_response" in entries
     assert "legacy" not in entries
+    assert (project / "CHANGELOG.md").read_bytes() == (ROOT / "CHANGELOG.md").read_bytes()
     assert (project / "README.md").read_bytes() == (ROOT / "README.md").read_bytes()
 
 
