@@ -34,12 +34,12 @@ update-spec: $(STAMP)
 	@[ -n "$(SPEC)" ] || { echo "usage: make update-spec SPEC=path/to/openapi.yaml [BASE=git-ref] [CHANGELOG=0]" >&2; exit 2; }
 	@$(BIN)/python scripts/update_spec.py "$(SPEC)" $(if $(BASE),--base "$(BASE)") $(if $(filter 0,$(CHANGELOG)),--no-changelog)
 
-## unasync: write the sync connection code (fastio/_sync/) from its async source (fastio/_async/)
+## unasync: write the sync code (every _sync/: client, drivers, connections) from its async source (_async/)
 unasync: $(STAMP)
 	$(BIN)/python scripts/unasync.py
 
 ## lint: ruff on overlay/, tests/, bench/ and scripts/, mypy --strict on overlay/ and scripts/update_spec.py,
-## and fastio/_sync/ is what scripts/unasync.py writes
+## and every _sync/ is what scripts/unasync.py writes
 lint: $(STAMP)
 	$(BIN)/python scripts/unasync.py --check
 	$(BIN)/ruff check overlay tests bench scripts

@@ -31,7 +31,7 @@ from openrouter_video.fastio.asyncio_backend import (
 )
 from openrouter_video.fastio.lent import POOL_SIZE, LentBuffer, Pool, give_back, is_lent
 from openrouter_video.fastio.socket_backend import LargeReadStream
-from openrouter_video.io.drivers import _Recent
+from openrouter_video.io._async.download import _Recent
 from openrouter_video.io.files import PartialFile
 from openrouter_video.testing import Cut, FakeOpenRouter
 from test_tls import certificate, tls_fake  # noqa: F401 - fixtures

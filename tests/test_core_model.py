@@ -5,7 +5,7 @@ bytes, or an MP4: plain, fragmented, or with an ``mdat`` to the end of the file)
 change between requests, and misbehaves as servers, CDNs and proxies do: it cuts bodies (cleanly or
 with an error; with a Content-Length, chunked or close-delimited), ignores Range or If-Range, keeps
 its ETag when the content changes, drops its validators, sends malformed 206s, 416s, error statuses,
-HTML pages and wrong digests. A simulated driver mirrors ``SyncDriver.chunks`` in memory (and
+HTML pages and wrong digests. A simulated driver mirrors ``Driver.chunks`` in memory (and
 ``PartialFile.check`` for the verdict of a file download, the digests only for a stream).
 
 The property: whatever the core accepts (DONE, after which the consumer commits its buffer) is exactly
@@ -43,6 +43,7 @@ from openrouter_video.engine.core import (
     Check,
     DownloadCore,
     Fail,
+    Failure,
     ReadBody,
     Resumable,
     Retry,
@@ -51,6 +52,7 @@ from openrouter_video.engine.core import (
 )
 from openrouter_video.engine.verify import SNIFF_BYTES, BoxWalk, walk_boxes
 from openrouter_video.errors import IntegrityError, OpenRouterVideoError
+from openrouter_video.io.http import failure
 from openrouter_video.testing import mp4_bytes
 
 #: Requests one simulated download may send before the test stops it (it then commits nothing).
@@ -286,7 +288,7 @@ class Server:
         return reply
 
 
-# -- the simulated driver (SyncDriver.chunks, in memory) -------------------------------------------
+# -- the simulated driver (Driver.chunks, in memory) -------------------------------------------
 @dataclass
 class Outcome:
     committed: bytes | None = None
@@ -314,14 +316,14 @@ def drive(
     buffer: bytearray | None = None,
     sizes: list[int] | None = None,
 ) -> Outcome:
-    """Run ``core`` against ``answer`` (the server) as SyncDriver does; the consumer is ``buffer``.
+    """Run ``core`` against ``answer`` (the server) as the Driver does; the consumer is ``buffer``.
 
     A file download (``core.can_restart``) is checked as ``PartialFile.check`` does (the box walk and
     the digests of the buffer); a stream as ``VideoStream`` does (the digests of what it passed on, no
     box walk: its bytes are gone).
     """
     buffer = bytearray() if buffer is None else buffer
-    recent = bytearray(core.tail)  # as SyncDriver's _Recent, seeded with a resumed partial's tail
+    recent = bytearray(core.tail)  # as the Driver's _Recent, seeded with a resumed partial's tail
     sizes = sizes or [65_536]
     outcome = Outcome()
 
@@ -340,7 +342,7 @@ def drive(
         outcome.statuses.append(reply.status)
         action: object
         if reply.request_error is not None:
-            action = core.on_request_error(reply.request_error)
+            action = core.on_request_error(failure(reply.request_error))
         else:
             headers = httpx.Headers(reply.headers)
             action = core.on_response(reply.status, headers)
@@ -364,7 +366,7 @@ def drive(
 def read_body(
     core: DownloadCore, stream: Stream, reply: Reply, buffer: bytearray, recent: bytearray, sizes: list[int]
 ) -> object:
-    """The body loop of ``SyncDriver.chunks``: the bytes passed on go to ``buffer`` (the consumer) and
+    """The body loop of ``Driver.chunks``: the bytes passed on go to ``buffer`` (the consumer) and
     ``recent`` (the driver's last bytes passed on, for ``on_body_end``'s ``tail``)."""
     fresh = stream.fresh
     if fresh:
@@ -374,7 +376,7 @@ def read_body(
     head = stream.head if stream.head is not None and not stream.head.passed else None
     watchdog = core.watchdog()
     received = 0
-    error: Exception | None = None
+    error: Failure | Exception | None = None
 
     def pass_on(chunk: bytes) -> None:
         nonlocal fresh, received
@@ -407,7 +409,7 @@ def read_body(
             break
     if not broke:
         if reply.exc is not None:
-            error = reply.exc
+            error = failure(reply.exc)  # as the drivers turn httpx's errors into core events
         elif head is not None and (chunk := head.end()):
             pass_on(chunk)
     return core.on_body_end(received, error, stream.head, bytes(recent[-OVERLAP:]))

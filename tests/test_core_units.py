@@ -30,6 +30,7 @@ from openrouter_video.errors import (
     PermissionDeniedError,
     RateLimitError,
 )
+from openrouter_video.io.http import failure
 
 
 def test_backoff_is_exponential_capped_and_fully_jittered() -> None:
@@ -132,7 +133,7 @@ def test_core_resume_decisions() -> None:
     headers = {"content-length": str(len(data)), "etag": '"v1"', "content-type": "video/mp4"}
     action = core.on_response(200, headers)
     assert isinstance(action, Stream) and action.fresh and action.head is not None
-    action = core.on_body_end(100_000, httpx.ReadError("cut"), tail=data[:100_000])
+    action = core.on_body_end(100_000, failure(httpx.ReadError("cut")), tail=data[:100_000])
     assert isinstance(action, Retry) and action.delay == 0.0 and "resuming" in action.reason
     assert core.offset == 100_000
     sent = core.request_headers()
@@ -166,7 +167,7 @@ def test_core_overlap_mismatch_restarts_from_zero_even_without_validators() -> N
     core = DownloadCore(RetryPolicy(jitter=lambda: 1.0), what="t")
     core.request_headers()
     core.on_response(200, {"content-length": "200000"})
-    core.on_body_end(100_000, httpx.ReadError("cut"), tail=b"a" * 100_000)
+    core.on_body_end(100_000, failure(httpx.ReadError("cut")), tail=b"a" * 100_000)
     sent = core.request_headers()
     assert sent["Range"] == f"bytes={100_000 - OVERLAP}-" and "If-Range" not in sent
     action = core.on_response(206, {"content-range": f"bytes {100_000 - OVERLAP}-199999/200000"})

@@ -32,6 +32,7 @@ from openrouter_video import (
     safe_filename,
 )
 from openrouter_video.engine.core import OVERLAP, DownloadCore, Fail, Retry
+from openrouter_video.io.http import failure
 from openrouter_video.testing import (
     Cut,
     EndEarly,
@@ -415,11 +416,11 @@ def test_the_default_policy_rides_out_a_30_s_outage_after_progress() -> None:
     core = DownloadCore(policy, what="t")
     core.request_headers()
     core.on_response(200, {"content-length": str(10 * MIB)})
-    assert isinstance(core.on_body_end(MIB, httpx.ReadError("reset"), tail=b"x" * OVERLAP), Retry)
+    assert isinstance(core.on_body_end(MIB, failure(httpx.ReadError("reset")), tail=b"x" * OVERLAP), Retry)
     waited = 0.0
     while True:
         core.request_headers()
-        action = core.on_request_error(httpx.ConnectError("refused"))
+        action = core.on_request_error(failure(httpx.ConnectError("refused")))
         if isinstance(action, Fail):
             break
         assert isinstance(action, Retry)
@@ -435,7 +436,7 @@ def test_before_any_progress_the_attempt_count_applies() -> None:
     actions = []
     for _ in range(10):
         core.request_headers()
-        actions.append(core.on_request_error(httpx.ConnectError("refused")))
+        actions.append(core.on_request_error(failure(httpx.ConnectError("refused"))))
         if isinstance(actions[-1], Fail):
             break
     assert [type(a) for a in actions] == [Retry] * 4 + [Fail]

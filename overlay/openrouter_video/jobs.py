@@ -20,6 +20,7 @@ import httpx
 from openrouter_video_api.api.video_generation import create_videos, get_videos, list_videos_models
 from openrouter_video_api.models import VideoGenerationRequest
 
+from ._extensions import DEADLINE, UNTIL
 from ._options import request_body
 from ._secrets import redact
 from .engine.core import build_status_error
@@ -31,8 +32,7 @@ from .errors import (
     VideoJobFailedError,
     VideoJobTimeoutError,
 )
-from .fastio._common import UNTIL
-from .io.transport import DEADLINE
+from .io.http import capped, parser
 
 logger = logging.getLogger("openrouter_video")
 
@@ -168,10 +168,7 @@ class Call:
             # passed is enforced between attempts)
             left = max(1.0, self.deadline - clock())
             extensions[UNTIL] = time.monotonic() + left
-            t = http.timeout
-            timeout = httpx.Timeout(
-                **{n: left if getattr(t, n) is None else min(getattr(t, n), left) for n in _TIMEOUTS}
-            )
+            timeout = capped(http.timeout, left)
         # Only encodings BoundedBody can decode within its limit.
         request = dict(self.request)
         headers = {**dict(request.pop("headers", None) or {}), "Accept-Encoding": "gzip, deflate"}
@@ -213,11 +210,8 @@ class Call:
             status,
             headers,
             body,
-            lambda r: self.module._build_response(client=self.api, response=r).parsed,
+            parser(self.module, self.api),
         )
-
-
-_TIMEOUTS: Final = ("connect", "read", "write", "pool")
 
 
 def create_call(

@@ -33,13 +33,11 @@ from __future__ import annotations
 
 import json
 import re
-import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from html import unescape
+from http import HTTPStatus
 from typing import Any, Final, Literal
-
-import httpx
 
 from .._secrets import redact
 from ..errors import (
@@ -53,7 +51,7 @@ from ..errors import (
     UnexpectedContentError,
     status_error_class,
 )
-from .retry import RetryPolicy, parse_retry_after
+from .retry import RetryPolicy, RetryState, parse_retry_after
 from .verify import SNIFF_BYTES, BoxWalk, expected_digests, sniff
 
 #: How much of a non-video body is read to build an error.
@@ -316,7 +314,8 @@ def _mapping(value: Any) -> dict[str, Any] | None:
     return dict(value) if isinstance(value, dict) else None
 
 
-ParseModel = Callable[[httpx.Response], Any]
+#: The generated endpoint's parser of an answer: ``(status, headers, body) -> model``.
+ParseModel = Callable[[int, Mapping[str, str], bytes], Any]
 
 
 def build_status_error(
@@ -332,7 +331,7 @@ def build_status_error(
     parsed: Any = None
     if parse_model is not None:
         try:
-            parsed = parse_model(httpx.Response(status, headers=dict(headers), content=body))
+            parsed = parse_model(status, headers, body)
         except Exception:
             parsed = None
     if parsed is None or _field(parsed, "error") is None:
@@ -359,7 +358,7 @@ def build_status_error(
     if not message:
         message = _body_text(body, headers.get("content-type"))
     if not message:
-        message = httpx.codes.get_reason_phrase(status) or "error"
+        message = _reason_phrase(status)
     message = redact(message)
     return status_error_class(status)(
         status,
@@ -381,57 +380,63 @@ def _size(count: int) -> str:
     return f"{value:.0f} {unit}" if value >= 100 or unit == "KiB" else f"{value:.3g} {unit}"
 
 
-def origin_of(exc: Exception) -> str | None:
-    """``scheme://host:port`` of the request ``exc`` failed on (never a path, query or header)."""
+def named_failure(exc: Failure | Exception) -> str:
+    """``Name: message`` of a failure or exception."""
+    return str(exc) if isinstance(exc, Failure) else f"{type(exc).__name__}: {exc}"
+
+
+def _reason_phrase(status: int) -> str:
     try:
-        url = exc.request.url  # type: ignore[attr-defined]
-    except (AttributeError, RuntimeError):  # an httpx error raised without a request
-        return None
-    if not isinstance(url, httpx.URL) or not url.host:
-        return None
-    default = {"http": 80, "https": 443}.get(url.scheme)
-    return f"{url.scheme}://{url.host}:{url.port or default}"
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "error"
 
 
-def connection_error(exc: Exception, what: str) -> OpenRouterVideoError:
-    """The package's exception for an httpx request error: it names the host (``what`` names the
-    request), keeps ``exc`` as its ``__cause__``, and has API keys redacted from its text."""
-    detail = redact(str(exc)) or type(exc).__name__
-    origin = origin_of(exc)
-    error: OpenRouterVideoError
-    if isinstance(exc, httpx.TimeoutException):
-        error = APITimeoutError(
-            f"{what}: timed out{f' waiting for {origin}' if origin else ''} ({type(exc).__name__}: {detail})"
-        )
-    elif isinstance(exc, httpx.ConnectError) and origin:
-        error = APIConnectionError(f"{what}: cannot connect to {origin}: {detail}")
-    else:
-        error = APIConnectionError(
-            f"{what}: {type(exc).__name__}{f' from {origin}' if origin else ''}: {detail}"
-        )
-    error.__cause__ = exc
-    return error
+@dataclass(frozen=True)
+class Failure:
+    """A request, or a body, that failed in the transport: the event the drivers make of an httpx
+    exception (:func:`~..io.http.failure`), so that the engine never sees httpx.
+
+    Attributes:
+        name: The exception's type name, e.g. ``"ReadTimeout"``.
+        detail: Its message, keys redacted.
+        kind: ``"timeout"``, ``"connect"`` (no connection was made) or ``"other"``.
+        origin: ``scheme://host:port`` of the request, when known.
+        retryable: Whether trying again can help (not for a bad URL or a certificate that fails).
+        cause: The original exception, kept as the ``__cause__`` of :meth:`error`.
+    """
+
+    name: str
+    detail: str
+    kind: Literal["timeout", "connect", "other"] = "other"
+    origin: str | None = None
+    retryable: bool = True
+    cause: BaseException | None = field(default=None, compare=False, repr=False)
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.detail}"
+
+    def error(self, what: str) -> OpenRouterVideoError:
+        """The package's exception for it, naming the request (``what``) and the host."""
+        detail, origin = self.detail or self.name, self.origin
+        error: OpenRouterVideoError
+        if self.kind == "timeout":
+            at = f" waiting for {origin}" if origin else ""
+            error = APITimeoutError(f"{what}: timed out{at} ({self.name}: {detail})")
+        elif self.kind == "connect" and origin:
+            error = APIConnectionError(f"{what}: cannot connect to {origin}: {detail}")
+        else:
+            error = APIConnectionError(f"{what}: {self.name}{f' from {origin}' if origin else ''}: {detail}")
+        error.__cause__ = self.cause
+        return error
 
 
-def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
-    seen: BaseException | None = exc
-    for _ in range(10):
-        if seen is None:
-            return False
-        if isinstance(seen, kind):
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
-def is_retryable_exception(exc: Exception) -> bool:
-    """Connection failures, resets and timeouts are retried; too many redirects, bad URLs and a
-    certificate that fails verification are not."""
-    return (
-        isinstance(exc, httpx.TransportError)
-        and not isinstance(exc, httpx.UnsupportedProtocol)
-        and not _caused_by(exc, ssl.SSLCertVerificationError)
-    )
+def checked(retry: Retry, retries: RetryState, what: str) -> Retry | Fail:
+    """``retry``, unless its wait would end past the deadline: then the deadline's error."""
+    if retries.past_deadline(retry.delay):
+        reason = retry.reason.removesuffix("; resuming")  # it stops here: it does not resume
+        return Fail(DeadlineExceededError(f"{what}: the deadline passed ({reason}); stopped"))
+    return retry
 
 
 @dataclass(frozen=True, slots=True)
@@ -492,7 +497,7 @@ class DownloadCore:
         self.what = what
         self.parse_model = parse_model
         self.can_restart = can_restart
-        self.deadline = deadline
+        self.retries = RetryState(policy, deadline)
         self.offset = 0
         self.total: int | None = None
         self.content_type: str | None = None
@@ -502,12 +507,8 @@ class DownloadCore:
         self.content = Resumable()
         self._tail = b""  # up to OVERLAP bytes kept just before `offset`
         self._delivered = 0  # bytes the consumer holds (equals offset unless a restart is pending)
-        self._failures = 0
-        #: Bodies in a row that brought no new bytes (see _cut).
-        self._fruitless = 0
         #: Whole files fetched again because their MP4 boxes were incomplete (see on_verdict).
         self._malformed = 0
-        self._last_progress: float | None = None
         self._attempt_from = 0  # offset when the current body started
         self._high_water = 0  # the furthest offset ever reached, across restarts
         self._range_from: int | None = None  # start of the current range request, if any
@@ -537,11 +538,14 @@ class DownloadCore:
         """The hashlib names of the digests the server announced for the current content."""
         return frozenset(self.content.digests)
 
+    @property
+    def deadline(self) -> float | None:
+        """The clock time the download must end by, if any."""
+        return self.retries.deadline
+
     def time_left(self) -> float | None:
         """Seconds until the deadline (at least a millisecond), or ``None`` without one."""
-        if self.deadline is None:
-            return None
-        return max(0.001, self.deadline - self.policy.clock())
+        return self.retries.time_left()
 
     def watchdog(self) -> Watchdog:
         """A new :class:`Watchdog` for the body about to be read."""
@@ -680,7 +684,7 @@ class DownloadCore:
         self.offset = 0
         self._tail = b""
         self._probing = False
-        self._last_progress = None  # what was received is discarded: it was no progress
+        self.retries = self.retries.forget_progress()  # what was received is discarded
         self.content = Resumable()
         self.total = None
         return self._failed(f"restarting from byte 0: {reason}", error=None)
@@ -710,7 +714,7 @@ class DownloadCore:
 
     # -- bodies and failures -----------------------------------------------------------------------
     def on_body_end(
-        self, received: int, exc: Exception | None, head: Head | None = None, tail: bytes = b""
+        self, received: int, exc: Failure | Exception | None, head: Head | None = None, tail: bytes = b""
     ) -> Next:
         """A streamed body ended after passing on ``received`` more bytes, cleanly or with ``exc``.
 
@@ -744,7 +748,7 @@ class DownloadCore:
         new = self.offset - max(self._attempt_from, self._high_water)
         self._high_water = max(self._high_water, self.offset)
         if new >= MIN_PROGRESS:
-            self._last_progress = self.policy.clock()
+            self.retries = self.retries.progressed()
         if head is not None and self._partial and received:
             self.resumes += 1
         if self.total is not None and self.offset > self.total:
@@ -774,24 +778,23 @@ class DownloadCore:
         elif isinstance(exc, Aborted):
             reason = f"{exc} at {_size(self.offset)}{of}"
         else:
-            reason = f"connection cut at {_size(self.offset)}{of} ({type(exc).__name__}: {exc})"
-        if isinstance(exc, httpx.HTTPError) and not is_retryable_exception(exc):
-            return Fail(connection_error(exc, self.what))
+            reason = f"connection cut at {_size(self.offset)}{of} ({named_failure(exc)})"
+        if isinstance(exc, Failure) and not exc.retryable:
+            return Fail(exc.error(self.what))
         return self._cut(reason, progressed=new >= MIN_PROGRESS)
 
     def _cut(self, reason: str, *, progressed: bool) -> Retry | Fail:
         """The body stopped before the end: resume where it stopped."""
         if progressed:
             # A resume that brought new bytes is free: no backoff, not counted as a failure.
-            self._failures = self._fruitless = 0
+            self.retries = self.retries.resumed()
             return self._checked_retry(Retry(0.0, f"{reason}; resuming", resume=True))
         # A body that brought nothing new counts against max_attempts even within resume_window
         # (which rides out outages, not a server that cuts every answer at the same byte, nor one
         # that answers every range with the same short whole file). Bytes fetched again below the
         # furthest point reached are not new: a download started again from byte 0 is cut at most
         # max_attempts times before it passes that point.
-        self._fruitless += 1
-        return self._failed(f"{reason}; resuming", None)
+        return self._failed(f"{reason}; resuming", None, fruitless=True)
 
     def on_verdict(self, verdict: Verdict) -> Next:
         """Decide once the body ended cleanly and the kept bytes were checked (see :class:`Check`)."""
@@ -857,12 +860,12 @@ class DownloadCore:
         self.total = self.offset
         return DONE
 
-    def on_request_error(self, exc: Exception) -> Retry | Fail:
-        """Sending the request or reading its response headers failed with ``exc``."""
-        error = connection_error(exc, self.what)
-        if not is_retryable_exception(exc):
+    def on_request_error(self, failure: Failure) -> Retry | Fail:
+        """Sending the request or reading its response headers failed."""
+        error = failure.error(self.what)
+        if not failure.retryable:
             return Fail(error)
-        return self._failed(f"{type(exc).__name__}: {exc}", error)
+        return self._failed(str(failure), error)
 
     def _deadline_passed(self, where: str) -> Fail:
         return Fail(
@@ -872,24 +875,20 @@ class DownloadCore:
         )
 
     def _checked_retry(self, retry: Retry) -> Retry | Fail:
-        if self.deadline is not None and self.policy.clock() + retry.delay >= self.deadline:
-            reason = retry.reason.removesuffix("; resuming")  # it stops here: it does not resume
-            return self._deadline_passed(f"({reason}); stopped")
-        return retry
+        return checked(retry, self.retries, self.what)
 
     def _failed(
-        self, reason: str, error: OpenRouterVideoError | None, retry_after: float | None = None
+        self,
+        reason: str,
+        error: OpenRouterVideoError | None,
+        retry_after: float | None = None,
+        *,
+        fruitless: bool = False,
     ) -> Retry | Fail:
-        self._failures += 1
-        policy = self.policy
-        in_window = (
-            self._last_progress is not None and policy.clock() - self._last_progress < policy.resume_window
-        )
-        if (
-            self._failures >= policy.max_attempts and not in_window
-        ) or self._fruitless >= policy.max_attempts:
+        self.retries = self.retries.increment(fruitless=fruitless)
+        if self.retries.is_exhausted():
             return Fail(error or self._incomplete(reason))
-        return self._checked_retry(Retry(policy.wait(self._failures, retry_after), reason))
+        return self._checked_retry(Retry(self.retries.delay(retry_after), reason))
 
     def _incomplete(self, reason: str) -> IncompleteDownloadError:
         return IncompleteDownloadError(

@@ -6,7 +6,7 @@ import logging
 import random
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 logger = logging.getLogger("openrouter_video")
 logger.addHandler(logging.NullHandler())  # a library configures no output of its own
@@ -93,6 +93,75 @@ class RetryPolicy:
         if retry_after is not None and retry_after > self.max_retry_after:
             return None
         return self.wait(failures, retry_after)
+
+
+@dataclass(frozen=True)
+class RetryState:
+    """Where one request, stream or range stands in its retries: one immutable value (as urllib3's
+    ``Retry``), made anew at each event, and the same for downloads, segments and API calls.
+
+    Attributes:
+        policy: The :class:`RetryPolicy`.
+        deadline: The ``policy.clock`` time the whole call must end by, if any.
+        failures: Failed attempts in a row.
+        fruitless: Bodies in a row that brought no new bytes (they count even within
+            ``resume_window``: it rides out outages, not a server that cuts every answer at the same
+            byte).
+        last_progress: When an attempt last brought new bytes (``None``: never, or discarded).
+    """
+
+    policy: RetryPolicy
+    deadline: float | None = None
+    failures: int = 0
+    fruitless: int = 0
+    last_progress: float | None = None
+
+    def increment(self, *, fruitless: bool = False) -> RetryState:
+        """After a failed attempt (``fruitless``: a body that brought nothing new)."""
+        return replace(self, failures=self.failures + 1, fruitless=self.fruitless + fruitless)
+
+    def progressed(self) -> RetryState:
+        """An attempt brought new bytes: ``resume_window`` counts from now."""
+        return replace(self, last_progress=self.policy.clock())
+
+    def resumed(self) -> RetryState:
+        """A resume after progress: free, and the counts start again."""
+        return replace(self, failures=0, fruitless=0)
+
+    def forget_progress(self) -> RetryState:
+        """What was received is discarded: it was no progress."""
+        return replace(self, last_progress=None)
+
+    def is_exhausted(self) -> bool:
+        """No retry is left: ``max_attempts`` failures with no progress within ``resume_window``,
+        or ``max_attempts`` fruitless bodies."""
+        policy = self.policy
+        in_window = (
+            self.last_progress is not None and policy.clock() - self.last_progress < policy.resume_window
+        )
+        return (
+            self.failures >= policy.max_attempts and not in_window
+        ) or self.fruitless >= policy.max_attempts
+
+    def delay(self, retry_after: float | None = None) -> float:
+        """The wait before the next attempt (the server's ``Retry-After`` or the backoff)."""
+        return self.policy.wait(self.failures, retry_after)
+
+    def past_deadline(self, delay: float = 0.0) -> bool:
+        """Whether waiting ``delay`` seconds would end past the deadline."""
+        return self.deadline is not None and self.policy.clock() + delay >= self.deadline
+
+    def time_left(self) -> float | None:
+        """Seconds until the deadline (at least a millisecond), or ``None`` without one."""
+        return None if self.deadline is None else max(0.001, self.deadline - self.policy.clock())
+
+    def next_delay(self, retry_after: float | None = None) -> float | None:
+        """After :meth:`increment`: the wait before the retry, or ``None`` when the error stands
+        (exhausted, a ``Retry-After`` longer than ``max_retry_after``, or past the deadline)."""
+        if self.is_exhausted() or (retry_after is not None and retry_after > self.policy.max_retry_after):
+            return None
+        delay = self.delay(retry_after)
+        return None if self.past_deadline(delay) else delay
 
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:

@@ -26,24 +26,23 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-import httpx
-
-from ..errors import DeadlineExceededError, IncompleteDownloadError, OpenRouterVideoError
+from ..errors import IncompleteDownloadError, OpenRouterVideoError
 from .core import (
     MIN_PROGRESS,
     OVERLAP,
     Fail,
+    Failure,
     Head,
     ParseModel,
     ReadBody,
     Resumable,
     Retry,
     build_status_error,
-    connection_error,
-    is_retryable_exception,
+    checked,
+    named_failure,
     parse_content_range,
 )
-from .retry import RetryPolicy
+from .retry import RetryPolicy, RetryState
 from .verify import expected_digests
 
 #: Videos smaller than this are fetched over one connection (segments would not pay off).
@@ -249,11 +248,9 @@ class Take:
 
 @dataclass
 class _Worker:
+    retries: RetryState
     region: Region | None = None
     asked_from: int = 0
-    failures: int = 0
-    fruitless: int = 0
-    last_progress: float | None = None
     attempt_from: int = 0
     received: int = 0
     recent: list[bytes] = field(default_factory=list)
@@ -293,6 +290,7 @@ class SegmentCore:
         self.plan = plan
         self.parse_model = parse_model
         self.deadline = deadline
+        self._retries = RetryState(policy, deadline)
         #: Splitting needs a validator that If-Range can carry, so that no range ever mixes contents.
         self.can_split = max_connections > 1 and (is_strong(content.etag) or bool(content.last_modified))
         self.ramp = Ramp(max_connections if self.can_split else 1, policy.clock(), plan.received, measured)
@@ -305,7 +303,7 @@ class SegmentCore:
     def add_worker(self) -> int:
         with self.plan.lock:  # workers' threads read the table while the shell adds to it
             number = len(self._workers)
-            self._workers[number] = _Worker()
+            self._workers[number] = _Worker(retries=self._retries)
         return number
 
     def claim(self, worker: int) -> Region | None:
@@ -318,8 +316,7 @@ class SegmentCore:
             state.region = region
             fetching = sum(1 for w in self._workers.values() if w.region is not None)
             self.peak_connections = max(self.peak_connections, fetching)
-        state.failures = state.fruitless = 0
-        state.last_progress = None
+        state.retries = self._retries
         if region is None:
             self.ramp.lost()
         return region
@@ -423,7 +420,7 @@ class SegmentCore:
         return region, at, data, done
 
     def on_body_end(
-        self, worker: int, exc: Exception | None, head: Head | None
+        self, worker: int, exc: Failure | Exception | None, head: Head | None
     ) -> Retry | Fail | Abandon | None:
         """The body stopped (``exc`` or cleanly); ``None``: the region is complete (claim the next)."""
         state = self._workers[worker]
@@ -449,18 +446,17 @@ class SegmentCore:
             return None
         new = region.pos - state.attempt_from
         if new >= MIN_PROGRESS:
-            state.last_progress = self.policy.clock()
+            state.retries = state.retries.progressed()
         if exc is None:
             reason = f"a range ended early at byte {region.pos} of {region.start}-{region.end}"
         else:
-            if isinstance(exc, httpx.HTTPError) and not is_retryable_exception(exc):
-                return Fail(connection_error(exc, self.what))
-            reason = f"a range was cut at byte {region.pos} ({type(exc).__name__}: {exc})"
+            if isinstance(exc, Failure) and not exc.retryable:
+                return Fail(exc.error(self.what))
+            reason = f"a range was cut at byte {region.pos} ({named_failure(exc)})"
         if new >= MIN_PROGRESS:
-            state.failures = state.fruitless = 0
-            return self._checked(Retry(0.0, f"{reason}; resuming", resume=True))
-        state.fruitless += 1  # counts against max_attempts even within resume_window
-        return self._failed(worker, f"{reason}; resuming", None)
+            state.retries = state.retries.resumed()
+            return checked(Retry(0.0, f"{reason}; resuming", resume=True), self._retries, self.what)
+        return self._failed(worker, f"{reason}; resuming", None, fruitless=True)
 
     def on_error_body(
         self, worker: int, status: int, headers: Mapping[str, str], body: bytes
@@ -472,35 +468,27 @@ class SegmentCore:
             return Fail(error)
         return self._failed(worker, f"HTTP {status}: {error.message}", error, error.retry_after)
 
-    def on_request_error(self, worker: int, exc: Exception) -> Retry | Fail:
-        error = connection_error(exc, self.what)
-        if not is_retryable_exception(exc):
+    def on_request_error(self, worker: int, failure: Failure) -> Retry | Fail:
+        error = failure.error(self.what)
+        if not failure.retryable:
             return Fail(error)
-        return self._failed(worker, f"{type(exc).__name__}: {exc}", error)
+        return self._failed(worker, str(failure), error)
 
     def time_left(self) -> float | None:
-        if self.deadline is None:
-            return None
-        return max(0.001, self.deadline - self.policy.clock())
-
-    def _checked(self, retry: Retry) -> Retry | Fail:
-        if self.deadline is not None and self.policy.clock() + retry.delay >= self.deadline:
-            reason = retry.reason.removesuffix("; resuming")  # it stops here: it does not resume
-            return Fail(DeadlineExceededError(f"{self.what}: the deadline passed ({reason}); stopped"))
-        return retry
+        return self._retries.time_left()
 
     def _failed(
-        self, worker: int, reason: str, error: OpenRouterVideoError | None, retry_after: float | None = None
+        self,
+        worker: int,
+        reason: str,
+        error: OpenRouterVideoError | None,
+        retry_after: float | None = None,
+        *,
+        fruitless: bool = False,
     ) -> Retry | Fail:
         state = self._workers[worker]
-        state.failures += 1
-        policy = self.policy
-        in_window = (
-            state.last_progress is not None and policy.clock() - state.last_progress < policy.resume_window
-        )
-        if (
-            state.failures >= policy.max_attempts and not in_window
-        ) or state.fruitless >= policy.max_attempts:
+        retries = state.retries = state.retries.increment(fruitless=fruitless)
+        if retries.is_exhausted():
             return Fail(
                 error
                 or IncompleteDownloadError(
@@ -509,7 +497,7 @@ class SegmentCore:
                     expected=self.total,
                 )
             )
-        return self._checked(Retry(policy.wait(state.failures, retry_after), reason))
+        return checked(Retry(retries.delay(retry_after), reason), retries, self.what)
 
 
 def _length(headers: Mapping[str, str]) -> int | None:

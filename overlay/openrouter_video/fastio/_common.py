@@ -18,11 +18,6 @@ logger = logging.getLogger("openrouter_video.fastio")
 READ_BYTES: Final = 1024 * 1024
 #: The largest response head accepted (httpcore's limit).
 MAX_HEAD: Final = 100 * 1024
-#: Request extension: the ``time.monotonic()`` by which the whole request must be answered and its
-#: body read. Every wait (connect, TLS, write, each read of the head and the body) is capped by it, so
-#: a server that trickles a header line at a time cannot outlast it (a read timeout alone restarts
-#: with every line).
-UNTIL: Final = "openrouter_video.until"
 
 #: Default pool limits (httpx's).
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)

@@ -22,9 +22,6 @@ from __future__ import annotations
 import weakref
 from typing import Final, TypeGuard
 
-#: Request extension: the body's chunks may be lent (see the module's doc).
-LEND: Final = "openrouter_video.lend"
-
 #: Smallest chunk a stream lends instead of copying: half its buffer. A lent buffer is out of use
 #: until it is written, whatever the chunk's size, so a smaller chunk is copied into a ``bytes`` of its
 #: own size: with 64 KiB, 32 downloads at once in threads (small chunks each) peaked at 203 MiB

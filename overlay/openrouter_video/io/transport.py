@@ -35,14 +35,13 @@ from typing import Final, Generic, TypeVar
 import httpx
 
 from .. import fastio
-from .._secrets import scrub_request
-from ..engine.core import is_retryable_exception, origin_of
-from ..engine.retry import RetryPolicy, log_retry, parse_retry_after
-from .drivers import NO_TRANSPORT_RETRY
+from .._extensions import DEADLINE, NO_TRANSPORT_RETRY
+from ..engine.retry import RetryPolicy, RetryState, log_retry, parse_retry_after
+from .http import is_retryable_exception, origin_of
+from .scrub import scrub_request
 
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Request extension: the clock time (``RetryPolicy.clock``) after which no retry may start.
-DEADLINE: Final = "openrouter_video.deadline"
 #: Bytes of a retried answer's body read before it is dropped (its connection is then closed).
 _DRAIN_LIMIT: Final = 64 * 1024
 
@@ -99,15 +98,13 @@ class _Attempts:
     """The retry decisions for one request (shared by the sync and async paths)."""
 
     def __init__(self, policy: RetryPolicy, request: httpx.Request) -> None:
-        self.policy = policy
         self.idempotent = request.method.upper() in _IDEMPOTENT
         self.what = f"{request.method} {request.url.path}"
-        self.failures = 0
-        self.deadline: float | None = request.extensions.get(DEADLINE)
+        self.retries = RetryState(policy, request.extensions.get(DEADLINE))
 
     def after_response(self, response: httpx.Response) -> float | None:
         status = response.status_code
-        if status not in self.policy.retry_statuses or not (self.idempotent or status == 429):
+        if status not in self.retries.policy.retry_statuses or not (self.idempotent or status == 429):
             return None
         return self._next(f"HTTP {status}", parse_retry_after(response.headers))
 
@@ -124,12 +121,12 @@ class _Attempts:
         return self._next(reason, None)
 
     def _next(self, reason: str, retry_after: float | None) -> float | None:
-        self.failures += 1
-        delay = self.policy.delay(self.failures, retry_after)
-        if delay is not None and self.deadline is not None and self.policy.clock() + delay >= self.deadline:
-            delay = None  # waiting would end past the call's deadline: give the answer back now
+        """The wait before the next attempt, or ``None``: the answer stands (no retry left, or the
+        wait would end past the call's deadline)."""
+        self.retries = self.retries.increment()
+        delay = self.retries.next_delay(retry_after)
         if delay is not None:
-            log_retry(self.what, reason, self.failures, delay)
+            log_retry(self.what, reason, self.retries.failures, delay)
         return delay
 
 

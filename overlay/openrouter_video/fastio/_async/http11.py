@@ -30,11 +30,11 @@ import h11
 import httpcore
 import httpx
 
+from ..._extensions import LEND, UNTIL
 from .._common import (
     DEFAULT_LIMITS,
     MAX_HEAD,
     READ_BYTES,
-    UNTIL,
     State,
     capped,
     keeps_alive,
@@ -42,7 +42,6 @@ from .._common import (
     sized,
 )
 from .._primitives import AsyncShield
-from ..lent import LEND
 
 
 class AsyncConnection(httpcore.AsyncConnectionInterface):
@@ -63,7 +62,7 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
         self.state = State.NEW
         self.expire_at: float | None = None
         self.requests = 0
-        #: The current request's deadline (see :data:`~.._common.UNTIL`).
+        #: The current request's deadline (see :data:`~..._extensions.UNTIL`).
         self.until: float | None = None
 
     async def handle_async_request(self, request: httpcore.Request) -> httpcore.Response:

@@ -31,11 +31,11 @@ import h11
 import httpcore
 import httpx
 
+from ..._extensions import LEND, UNTIL
 from .._common import (
     DEFAULT_LIMITS,
     MAX_HEAD,
     READ_BYTES,
-    UNTIL,
     State,
     capped,
     keeps_alive,
@@ -43,7 +43,6 @@ from .._common import (
     sized,
 )
 from .._primitives import SyncShield
-from ..lent import LEND
 
 
 class Connection(httpcore.ConnectionInterface):
@@ -64,7 +63,7 @@ class Connection(httpcore.ConnectionInterface):
         self.state = State.NEW
         self.expire_at: float | None = None
         self.requests = 0
-        #: The current request's deadline (see :data:`~.._common.UNTIL`).
+        #: The current request's deadline (see :data:`~..._extensions.UNTIL`).
         self.until: float | None = None
 
     def handle_request(self, request: httpcore.Request) -> httpcore.Response:

@@ -1,0 +1,496 @@
+"""The client, written once (async source): :class:`AsyncVideoClient` and :class:`AsyncVideoStream`.
+
+``scripts/unasync.py`` writes the sync :class:`VideoClient` and :class:`VideoStream` from this file
+into ``_sync/client.py``; edit this one, then ``make unasync``. Where sync and async truly differ
+(sleeping, waiting for the writer, blocking file work, running outputs at once) the code calls the
+paired :class:`~..io.primitives.AsyncRuntime`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncGenerator, Callable, Mapping
+from contextlib import aclosing
+from dataclasses import replace
+from types import TracebackType
+from typing import Any, Literal, Unpack
+
+import httpx
+
+from .. import jobs
+from .._base import (
+    DEFAULT_CONCURRENT_OUTPUTS,
+    DEFAULT_POLL_INTERVAL,
+    DEFAULT_WAIT_TIMEOUT,
+    DownloadResult,
+    OutputProgressCallback,
+    ProgressCallback,
+    _ClientBase,
+    _concurrent_outputs,
+    _connections,
+    _DownloadJob,
+    _FileOptions,
+    _first_error,
+    _Outputs,
+    _Progress,
+    _Segmented,
+    _StreamDigests,
+    _StreamState,
+    _Upgrade,
+    _Watch,
+)
+from .._options import GenerateOptions, request_body
+from ..engine.bodies import BoundedBody
+from ..engine.core import DownloadCore
+from ..errors import DeadlineExceededError, RateLimitError, VideoJobTimeoutError
+from ..io._async.download import AsyncDriver, run_segments
+from ..io.journal import DEFAULT_PARTIAL_TTL
+from ..io.primitives import AsyncRuntime
+from ..io.scrub import scrub, scrubbed
+from ..jobs import JobWaiter, VideoJob, VideoModelInfo
+
+
+class AsyncVideoStream(_StreamState):
+    """An open video response (from :meth:`AsyncVideoClient.stream`) that resumes transparently."""
+
+    def __init__(self, driver: AsyncDriver) -> None:
+        self._driver = driver
+        self._core = driver.core
+        self._digests = _StreamDigests(driver.core)
+        driver.check = self._digests.verdict
+
+    async def aiter_bytes(self) -> AsyncGenerator[bytes, None]:
+        """The video's bytes, in the transport's chunks; a cut is resumed where it stopped.
+
+        Raises :class:`~openrouter_video.errors.IncompleteDownloadError` when the server cannot
+        continue the same content (bytes already yielded cannot be taken back), and
+        :class:`~openrouter_video.errors.IntegrityError` at the end when the bytes do not match a
+        digest the server sent.
+        """
+        digests = self._digests
+        try:
+            async with aclosing(self._driver.chunks()) as chunks:
+                async for chunk in chunks:
+                    if chunk is None:  # new content from byte 0 (a restart fails in the core instead)
+                        digests.reset()
+                        continue
+                    if digests.hashes:
+                        digests.feed(chunk)
+                    yield chunk
+        except BaseException as exc:  # caught inside the with-block, it must not carry the key
+            scrub(exc)
+            raise
+
+    @scrubbed
+    async def __aenter__(self) -> AsyncVideoStream:
+        await self._driver.open()
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if exc is not None:
+            scrub(exc)  # what the with-block raised: the key is not reachable from it
+        await self._driver.aclose()
+
+
+class AsyncVideoClient(_ClientBase):
+    """Downloads generated videos from OpenRouter, resuming and retrying; use it as a context manager.
+
+    Args:
+        api_key: The OpenRouter API key; defaults to ``$OPENROUTER_API_KEY``. Without either,
+            :class:`~openrouter_video.errors.ConfigurationError` is raised.
+        base_url: The API root; defaults to ``$OPENROUTER_BASE_URL``, then the server in
+            openapi.yaml (``https://openrouter.ai/api/v1``).
+        retry: The :class:`RetryPolicy`.
+        timeout: Seconds allowed to connect and between bytes (or an :class:`httpx.Timeout`); a
+            stalled body times out and is resumed.
+        verify: TLS verification, as for httpx: True (the system's CAs), a CA bundle path, an
+            :class:`ssl.SSLContext`, or False.
+        httpx_args: Extra arguments for the underlying :class:`httpx.AsyncClient`.
+    """
+
+    _runtime = AsyncRuntime
+
+    @scrubbed
+    async def download(
+        self,
+        job_id: str,
+        dest: str | os.PathLike[str],
+        *,
+        index: int = 0,
+        overwrite: bool = False,
+        on_progress: ProgressCallback | None = None,
+        checksum: Literal["sha256"] | None = None,
+        deadline: float | None = None,
+        durable: bool = True,
+        keep_partial: bool = True,
+        partial_ttl: float | None = DEFAULT_PARTIAL_TTL,
+        max_connections: int | None = None,
+    ) -> DownloadResult:
+        """Download output ``index`` of job ``job_id`` to ``dest`` atomically, resuming as needed.
+
+        ``dest`` is a file path, or a directory: an existing one or a path ending in ``/`` (the
+        file is then ``<job_id>.mp4``, or ``<job_id>-<index>.mp4``, see
+        :func:`~openrouter_video.safe_filename`). A missing directory is created, as by ``wget -P``;
+        a file in the way raises :class:`NotADirectoryError` naming it. The body streams
+        into the partial file ``.<name>.part`` beside the destination, which replaces it only once
+        complete and proven so (:attr:`DownloadResult.verified`).
+
+        If the call fails (an error, an exception, Ctrl-C, a signal turned into an exception, a
+        cancel), the destination is untouched, and the partial file and its state file are kept:
+        the exception's ``partial_path`` names it, and the next download of the same output to the
+        same destination continues from it. ``keep_partial=False`` deletes them instead. Partials
+        older than ``partial_ttl`` seconds in the destination's directory (and not being
+        downloaded) are removed when a download starts there, at most once a minute per directory
+        (``None``: never).
+
+        ``deadline``: seconds the whole call may take (retries and waits included), else
+        :class:`~openrouter_video.errors.DeadlineExceededError`. ``durable``: fsync the file before
+        it is renamed into place and the directory after, so that a power loss never leaves an
+        empty or short file under the destination's name.
+
+        ``max_connections``: fetch the video as byte ranges over up to this many connections at once
+        (1 to 16; ``None``, the default: up to 4), for links that cap each connection. Every
+        download starts as one stream. When the server's answer says ``Accept-Ranges: bytes``, gives
+        the length (16 MiB or more) and a strong ETag or a Last-Modified date, and a second of body
+        shows more than another second left at a speed under 256 MiB/s, it goes on by ranges from
+        the bytes it has, adding connections while the combined throughput still grows by 15% or
+        more per added connection (a link one stream fills, or a quick download, stays one stream).
+        When a range finishes, the largest one left is split. Every range keeps the safety rules of
+        a single stream (If-Range, the overlap re-read on every resume, retries and resumes of its
+        own), and a content change seen by any of them starts the whole file again over one
+        connection; a server that answers a range with 200 has one stream go on from the bytes on
+        disk with no gap before them. The partial records every range,
+        so a later call continues each one (even with ``max_connections=1``); a call that continues a
+        single stream's partial goes on as one stream. ``1`` is one stream, exactly.
+
+        Raises :class:`FileExistsError` / :class:`FileNotFoundError` before any request,
+        :class:`~openrouter_video.errors.DownloadLockedError` when another process is downloading to
+        the same destination, and the :mod:`openrouter_video.errors` exceptions after retries.
+        """
+        options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
+        return await self._download_file(
+            job_id, dest, index, options, _connections(max_connections), on_progress, deadline
+        )
+
+    async def _download_file(
+        self,
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        options: _FileOptions,
+        connections: int,
+        on_progress: ProgressCallback | None,
+        deadline: float | None,
+    ) -> DownloadResult:
+        """One stream first; by ranges when it is slow (or a segmented partial is kept here); one
+        stream again from byte 0 when the ranges must give up."""
+        core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
+        upgrade: _Upgrade | None = None
+        if not self._segmented_partial(job_id, dest, index, request, options):
+            done = await self._download_one(
+                core, request, job_id, dest, index, options, on_progress, connections
+            )
+            if isinstance(done, DownloadResult):
+                return done
+            upgrade = done  # one stream was too slow: its partial goes on by ranges
+        result = await self._download_segmented(
+            core, request, job_id, dest, index, options, connections, on_progress, upgrade
+        )
+        if result is not None:
+            return result
+        core, request = self._core_again(core, job_id, index)
+        done = await self._download_one(core, request, job_id, dest, index, options, on_progress, 1)
+        assert isinstance(done, DownloadResult)
+        return done
+
+    async def _download_one(
+        self,
+        core: DownloadCore,
+        request: dict[str, Any],
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        options: _FileOptions,
+        on_progress: ProgressCallback | None,
+        connections: int,
+    ) -> DownloadResult | _Upgrade:
+        """Download over one stream. With ``connections > 1`` and a first answer worth splitting
+        (see :func:`~..engine.segments.worth_segmenting`), a stream that a second of body shows to
+        be slow stops there: its partial is kept, and the :class:`_Upgrade` returned says how fast
+        it went (the caller goes on by ranges from it)."""
+        # Made on the event loop (a lock, a state file, a directory listing: milliseconds), so that a
+        # cancel can never leave it behind half made, with its lock held.
+        with self._sink(job_id, dest, index, request, options) as sink:
+            job = _DownloadJob(core, sink, on_progress)
+            http = self.api.get_async_httpx_client()
+            # The chunks only go to the sink, which gives lent receive buffers back once written.
+            driver = AsyncDriver(http, request, core, options.sleep(self.retry.sleep), sink.check, lend=True)
+            watch: _Watch | None = None
+            upgrade: _Upgrade | None = None
+            try:
+                if connections > 1 and sink.resumable is None:
+                    await driver.open()
+                    watch = _Watch.start(job, driver.response, self.retry.clock)
+                async with aclosing(driver.chunks()) as chunks:
+                    async for chunk in chunks:
+                        if chunk is None:
+                            await AsyncRuntime.to_thread(job.restart)
+                            watch = watch.restarted() if watch is not None else None
+                        elif not job.offer(chunk):  # the disk is behind: wait for the writer
+                            await AsyncRuntime.wait_room(sink)
+                        options.check_cancel()
+                        if chunk is not None and watch is not None and (upgrade := watch()) is not None:
+                            break
+            finally:
+                await driver.aclose()
+            if upgrade is None:
+                return await AsyncRuntime.commit(job.finish)
+            sink.abort(keep=True)  # the bytes so far: the first range of the segmented download
+            return upgrade
+
+    async def _download_segmented(
+        self,
+        core: DownloadCore,
+        request: dict[str, Any],
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        options: _FileOptions,
+        connections: int,
+        on_progress: ProgressCallback | None,
+        upgrade: _Upgrade | None,
+    ) -> DownloadResult | None:
+        """Fetch the video by ranges: continue the segmented partial at ``dest``, or (``upgrade``)
+        the single stream's partial this call just kept. ``None``: one stream must go on."""
+        # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
+        sink = self._segment_file(
+            job_id, dest, index, request, options if upgrade is None else replace(options, partial_ttl=None)
+        )
+        run = _Segmented(self, core, request, sink)
+        try:
+            # Off the loop: turning a kept partial into a segmented one may fsync it (durable).
+            if not await AsyncRuntime.to_thread(run.begin, upgrade):
+                return None
+            segments = run.segment_core(connections, upgrade)
+            progress = _Progress(on_progress)
+            total = segments.total
+            outcome = await run_segments(
+                self.api.get_async_httpx_client(),
+                request,
+                segments,
+                sink,
+                options.sleep(self.retry.sleep),
+                lambda: progress.update(segments.plan.received, total),
+                options.cancel,
+            )
+            result = await AsyncRuntime.commit(run.finish, segments, outcome, upgrade)
+            if result is not None:
+                progress.update(total, total, force=True)
+            return result
+        except BaseException as exc:  # Ctrl-C and a cancel too: the caller learns what was kept
+            kept = sink.abort()
+            if kept is not None:
+                try:
+                    exc.partial_path = kept  # type: ignore[attr-defined]
+                except AttributeError:
+                    pass
+            raise
+
+    def stream(self, job_id: str, *, index: int = 0) -> AsyncVideoStream:
+        """Open output ``index`` of ``job_id`` for streaming: ``async with client.stream(...) as
+        video`` (``with`` for the sync client), then iterate ``video.aiter_bytes()``."""
+        core, request = self._core(job_id, index, can_restart=False)
+        return AsyncVideoStream(
+            AsyncDriver(self.api.get_async_httpx_client(), request, core, self.retry.sleep)
+        )
+
+    # -- the whole flow: submit, wait, download ----------------------------------------------------------
+    async def _call(self, call: jobs.Call, timeout: float | None = None) -> Any:
+        if timeout is not None:
+            call.deadline = self._deadline(timeout)
+        http = self.api.get_async_httpx_client()
+        try:
+            response = await http.send(
+                call.build(http, self.retry.clock), stream=True, follow_redirects=call.follow_redirects
+            )
+            try:
+                body = BoundedBody(response.headers.get("content-encoding"), call.limit(response.status_code))
+                async for chunk in response.aiter_raw():
+                    if not body.feed(chunk):
+                        break
+            finally:
+                await response.aclose()
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            raise self._call_error(exc, call) from exc
+        return self._result(call, response, body)
+
+    @scrubbed
+    async def generate(
+        self,
+        model: str,
+        prompt: str | None = None,
+        *,
+        timeout: float | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        **options: Unpack[GenerateOptions],
+    ) -> VideoJob:
+        """Submit a video generation job (``POST /videos``, answered 202) and return it.
+
+        ``options`` are the request's other fields, typed by :class:`~openrouter_video.GenerateOptions`:
+        ``duration``, ``resolution``, ``aspect_ratio``, ``size``, ``frame_images``,
+        ``input_references``, ``generate_audio``, ``seed``, ``callback_url``, ``provider``,
+        ``creativity``, ``upscale_factor``. They, ``model`` and ``prompt`` are checked against the
+        spec before anything is sent: an unknown name (the message suggests the likely one), a wrong
+        type, a value outside the spec's enum (the message lists the allowed values) or below its
+        minimum, or a ``callback_url`` that is not ``https://`` raises
+        :class:`~openrouter_video.errors.InvalidRequestError`, and no request is made.
+
+        ``extra_body`` is merged into the JSON body as is, unchecked: for fields this version does
+        not know, or values newer than its enums. A key given both there and as an argument raises
+        :class:`~openrouter_video.errors.InvalidRequestError` (neither silently wins).
+
+        This creates a paid job, so it is never retried once the request may have reached the
+        server: only a failure to connect and 429 responses are retried, and a redirect is never
+        followed (it raises an :class:`~openrouter_video.errors.APIStatusError` naming the
+        Location). ``timeout`` bounds the whole call, retries included.
+        """
+        call = jobs.create_call(self.api, model, prompt, options, extra_body)
+        return await self._call(call, timeout)  # type: ignore[no-any-return]
+
+    @scrubbed
+    async def get_job(self, job_id: str, *, timeout: float | None = None) -> VideoJob:
+        """The job's current state (``GET /videos/{jobId}``); ``timeout`` bounds the whole call,
+        retries included (:class:`~openrouter_video.errors.DeadlineExceededError`)."""
+        return await self._call(jobs.get_call(self.api, job_id), timeout)  # type: ignore[no-any-return]
+
+    @scrubbed
+    async def list_models(self, *, timeout: float | None = None) -> list[VideoModelInfo]:
+        """The video generation models (``GET /videos/models``); ``timeout`` as for :meth:`get_job`."""
+        return await self._call(jobs.models_call(self.api), timeout)  # type: ignore[no-any-return]
+
+    @scrubbed
+    async def wait(
+        self,
+        job: VideoJob | str,
+        *,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_status: Callable[[VideoJob], None] | None = None,
+    ) -> VideoJob:
+        """Poll until the job completes and return it.
+
+        Follows the job's ``polling_url`` (relative or absolute, on the API's origin only), calls
+        ``on_status(job)`` when the status changes, waits out a 429's Retry-After, and keeps waiting
+        through statuses it does not know. Raises
+        :class:`~openrouter_video.errors.VideoJobFailedError` when the job ends ``failed``,
+        ``cancelled`` or ``expired``, and :class:`~openrouter_video.errors.VideoJobTimeoutError`
+        after ``timeout`` seconds.
+        """
+        waiter = JobWaiter(
+            job,
+            self.base_url,
+            poll_interval=poll_interval,
+            timeout=timeout,
+            on_status=on_status,
+            clock=self.retry.clock,
+        )
+        while True:
+            try:
+                polled: VideoJob = await self._call(self._poll_call(waiter))
+            except RateLimitError as exc:
+                delay = waiter.on_rate_limited(exc)
+            except DeadlineExceededError as exc:
+                raise VideoJobTimeoutError(waiter.job, timeout) from exc
+            else:
+                next_delay = waiter.on_job(polled)
+                if next_delay is None:
+                    return polled
+                delay = next_delay
+            await AsyncRuntime.sleep(delay, self.retry.sleep)
+
+    @scrubbed
+    async def generate_and_download(
+        self,
+        dest_dir: str | os.PathLike[str],
+        *,
+        model: str,
+        prompt: str | None = None,
+        poll_interval: float = DEFAULT_POLL_INTERVAL,
+        timeout: float = DEFAULT_WAIT_TIMEOUT,
+        on_status: Callable[[VideoJob], None] | None = None,
+        on_progress: ProgressCallback | None = None,
+        overwrite: bool = False,
+        checksum: Literal["sha256"] | None = None,
+        deadline: float | None = None,
+        extra_body: Mapping[str, Any] | None = None,
+        max_connections: int | None = None,
+        concurrent_outputs: int = DEFAULT_CONCURRENT_OUTPUTS,
+        on_output_progress: OutputProgressCallback | None = None,
+        **options: Unpack[GenerateOptions],
+    ) -> list[DownloadResult]:
+        """Submit a job, wait for it, and download every output into ``dest_dir`` (created if missing).
+
+        Output *i* (0 <= i < ``len(job.unsigned_urls)``, at least one) goes to ``<job_id>.mp4`` /
+        ``<job_id>-<i>.mp4`` with the resumable :meth:`download`, up to ``concurrent_outputs`` of
+        them at once (1 to 16; 1: one after another): tasks on the running event loop for the async
+        client, threads for the sync one. The results come in output order. When one fails the
+        others still run to their end (their files are in place, or their partials kept), then the
+        first failure is raised. Cancelling the call (Ctrl-C for the sync client) stops them all at
+        their next chunk or retry wait, keeping their partials (a sync read stalled on a silent
+        server ends at its read timeout). ``deadline``: seconds the whole call may take (the wait
+        and every download), else :class:`~openrouter_video.errors.DeadlineExceededError` (or
+        :class:`~openrouter_video.errors.VideoJobTimeoutError` while waiting).
+
+        ``on_output_progress(index, done, total)`` reports each output's progress, saying which;
+        ``on_progress(done, total)`` reports the sum over all outputs (``total`` is ``None`` until
+        every output's is known). Both may be called from the download threads, one call at a time.
+
+        ``options`` and ``extra_body`` are those of :meth:`generate`, checked the same way before
+        the job is submitted (``timeout`` here bounds the wait, not the submission).
+        ``max_connections`` is that of :meth:`download`, for each output.
+        """
+        request_body(model, prompt, options, extra_body)  # refused before a directory is made
+        connections = _connections(max_connections)
+        parallel = _concurrent_outputs(concurrent_outputs)
+        directory = self._output_dir(dest_dir)
+        clock = self.retry.clock
+        end = None if deadline is None else clock() + deadline
+        done = await self.wait(
+            await self.generate(model, prompt, extra_body=extra_body, **options),
+            poll_interval=poll_interval,
+            timeout=timeout if end is None else max(0.0, min(timeout, end - clock())),
+            on_status=on_status,
+        )
+        count = max(1, done.outputs)
+        outputs = _Outputs(count, on_progress, on_output_progress)
+        cancel = AsyncRuntime.cancel_event()
+        file_options = _FileOptions(overwrite, checksum, cancel=cancel)
+
+        async def one(i: int) -> DownloadResult:
+            left = None if end is None else end - clock()
+            return await self._download_file(
+                done.id, directory, i, file_options, connections, outputs.callback(i), left
+            )
+
+        return _first_error(await AsyncRuntime.each(count, parallel, one, cancel))
+
+    async def aclose(self) -> None:
+        """Close the connections."""
+        self._finalizer.detach()
+        await self.api.get_async_httpx_client().aclose()
+
+    async def __aenter__(self) -> AsyncVideoClient:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()

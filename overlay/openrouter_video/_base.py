@@ -1,0 +1,718 @@
+"""What the clients share: configuration, results, and the set-up and end of a download.
+
+The clients themselves are written once, async (:mod:`._async.client`); the sync one is generated
+from it (:mod:`._sync.client`). Both build their requests with the generated
+``openrouter_video_api`` endpoint functions and parse error bodies with its models; the generated
+:class:`~openrouter_video_api.AuthenticatedClient` stays reachable as ``client.api`` for direct
+calls, which go through the same retrying transport.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import ssl
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Literal
+
+import httpx
+from openrouter_video_api import AuthenticatedClient
+from openrouter_video_api.api.video_generation import list_videos_content
+
+from . import jobs
+from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
+from ._secrets import clean_key
+from .engine import segments as _segments
+from .engine.bodies import BoundedBody
+from .engine.core import DownloadCore, Verdict, Verified
+from .engine.retry import RetryPolicy, logger
+from .engine.segments import (
+    DEFAULT_MAX_CONNECTIONS,
+    MAX_CONNECTIONS,
+    Abandon,
+    SegmentCore,
+    upgrade_rate,
+    worth_segmenting,
+)
+from .errors import (
+    APIStatusError,
+    ConfigurationError,
+    DeadlineExceededError,
+    InvalidRequestError,
+    OpenRouterVideoError,
+)
+from .io import transport as _transport
+from .io.files import PartialFile, ensure_directory, is_directory_path, resolve_destination
+from .io.http import connection_error, parser
+from .io.journal import DEFAULT_PARTIAL_TTL, partial_paths
+from .io.primitives import Cancelled
+from .io.segment_file import SegmentFile, read_segment_state
+from .io.transport import RetryTransport
+from .jobs import JobWaiter
+
+#: ``on_progress(done, total)``: bytes written so far and the size (``None`` when unknown).
+ProgressCallback = Callable[[int, int | None], None]
+
+#: Redirects followed before giving up.
+MAX_REDIRECTS = 5
+#: Seconds between status polls in ``wait``.
+DEFAULT_POLL_INTERVAL = 5.0
+#: Seconds ``wait`` waits for a job before :class:`~openrouter_video.errors.VideoJobTimeoutError`.
+DEFAULT_WAIT_TIMEOUT = 1800.0
+
+
+class ApiClient(AuthenticatedClient):
+    """The generated :class:`AuthenticatedClient`, with a repr that never shows the API key."""
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self._base_url!r}, token='***')"
+
+
+@dataclass(frozen=True)
+class DownloadResult:
+    """What :meth:`VideoClient.download` wrote.
+
+    Attributes:
+        path: The file written.
+        size: Its size in bytes.
+        content_type: The response's media type, e.g. ``"video/mp4"``.
+        attempts: HTTP requests made, retries and resumes included.
+        resumes: Range requests that continued a cut download.
+        sha256: Hex SHA-256 of the file, computed while streaming, when ``checksum="sha256"``.
+        verified: How the file was proven complete: ``"content-length"`` or ``"content-range"``
+            (the length the server announced), ``"chunked"`` (the chunked encoding's end, for a
+            body that is not MP4), ``"mp4"`` (its ISO-BMFF boxes end exactly at the end of the file
+            and hold a ``moov``/``moof``), ``"digest"`` (a digest the server sent matched) or
+            ``"range-probe"`` (a range request showed nothing follows). Never empty.
+        resumed_from: Bytes kept by an earlier call (a partial from a failed or interrupted
+            download of the same output to the same destination) that this call continued from.
+        connections: The most connections that fetched the file at the same time (1 for a single
+            stream; see ``max_connections``).
+    """
+
+    path: Path
+    size: int
+    content_type: str | None
+    attempts: int
+    resumes: int
+    sha256: str | None = None
+    verified: Verified = "content-length"
+    resumed_from: int = 0
+    connections: int = 1
+
+
+class _Progress:
+    """Calls ``callback(done, total)`` at most every ``interval`` seconds, and once at the end."""
+
+    def __init__(self, callback: ProgressCallback | None, interval: float = 0.1) -> None:
+        self.callback = callback
+        self.interval = interval
+        self._next = 0.0
+
+    def update(self, done: int, total: int | None, *, force: bool = False) -> None:
+        if self.callback is None:
+            return
+        now = time.monotonic()
+        if force or now >= self._next:
+            self._next = now + self.interval
+            self.callback(done, total)
+
+
+class _DownloadJob:
+    """Consumes a driver's chunks into a :class:`PartialFile` (shared by sync and async).
+
+    ``None`` from the driver means "new content from byte 0": the file is emptied (its state file
+    records the new content) and progress goes back to 0.
+    """
+
+    def __init__(self, core: DownloadCore, sink: PartialFile, on_progress: ProgressCallback | None):
+        self.core = core
+        self.sink = sink
+        self.progress = _Progress(on_progress)
+        self.resumed_from = sink.kept
+        if sink.resumable is not None:
+            core.resume(sink.kept, sink.tail, sink.resumable)
+
+    def offer(self, chunk: bytes) -> bool:
+        """Take ``chunk`` without blocking; False if the writer is behind (then wait for its room)."""
+        accepted = self.sink.add(chunk)
+        self.progress.update(self.sink.size, self.core.total)
+        return accepted
+
+    def restart(self) -> None:
+        """Discard what was written (new content from byte 0); progress goes back to 0."""
+        had = self.sink.size
+        self.sink.reset(self.core.content)
+        if had:
+            self.progress.update(0, self.core.total, force=True)
+
+    def finish(self) -> DownloadResult:
+        """Wait for the writer, check the size and move the file into place."""
+        core = self.core
+        assert core.verified is not None  # the drivers end only once the core proved completeness
+        self.sink.commit(core.total)
+        self.progress.update(self.sink.size, core.total, force=True)
+        return DownloadResult(
+            path=self.sink.path,
+            size=self.sink.size,
+            content_type=core.content_type,
+            attempts=core.attempts,
+            resumes=core.resumes,
+            sha256=self.sink.sha256,
+            verified=core.verified,
+            resumed_from=self.resumed_from,
+        )
+
+
+@dataclass(frozen=True)
+class _FileOptions:
+    overwrite: bool = False
+    checksum: Literal["sha256"] | None = None
+    durable: bool = True
+    keep_partial: bool = True
+    partial_ttl: float | None = DEFAULT_PARTIAL_TTL
+    #: Set by :meth:`VideoClient.generate_and_download` to stop the downloads running in its
+    #: threads (Ctrl-C in the caller's thread): each stops at its next chunk, keeping its partial.
+    cancel: threading.Event | None = None
+
+    def check_cancel(self) -> None:
+        if self.cancel is not None and self.cancel.is_set():
+            raise Cancelled("the call was interrupted")
+
+    def sleep(self, sleep: Callable[[float], object] | None) -> Callable[[float], object] | None:
+        """The retries' sleep: with :attr:`cancel`, a wait that ends (raising :class:`Cancelled`)
+        as soon as it is set, unless the caller gave a sleep of its own (e.g. a fake in tests)."""
+        cancel = self.cancel
+        if cancel is None or sleep is not None:
+            return sleep
+
+        def wait(delay: float) -> None:
+            if cancel.wait(delay):
+                raise Cancelled("the call was interrupted")
+
+        return wait
+
+
+#: Outputs of one job downloaded at once by ``generate_and_download`` unless told otherwise.
+DEFAULT_CONCURRENT_OUTPUTS: Final = 2
+MAX_CONCURRENT_OUTPUTS: Final = 16
+#: ``on_output_progress(index, done, total)``: the progress of output ``index`` of a job.
+OutputProgressCallback = Callable[[int, int, int | None], None]
+
+
+def _concurrent_outputs(value: int) -> int:
+    if type(value) is not int or not 1 <= value <= MAX_CONCURRENT_OUTPUTS:
+        raise ValueError(
+            f"concurrent_outputs must be a whole number from 1 to {MAX_CONCURRENT_OUTPUTS}, not {value!r}"
+        )
+    return value
+
+
+class _Outputs:
+    """The progress of a job's outputs downloaded at once: ``on_output_progress`` for each, and
+    ``on_progress`` with the sum (its total once every output's is known). Thread-safe."""
+
+    def __init__(
+        self,
+        count: int,
+        on_progress: ProgressCallback | None,
+        on_output_progress: OutputProgressCallback | None,
+    ) -> None:
+        self.on_progress, self.on_output_progress = on_progress, on_output_progress
+        self.done = [0] * count
+        self.totals: list[int | None] = [None] * count
+        self.lock = threading.Lock()
+
+    def callback(self, index: int) -> ProgressCallback | None:
+        if self.on_progress is None and self.on_output_progress is None:
+            return None
+
+        def report(done: int, total: int | None) -> None:
+            with self.lock:
+                self.done[index], self.totals[index] = done, total
+                if self.on_output_progress is not None:
+                    self.on_output_progress(index, done, total)
+                if self.on_progress is not None:
+                    totals = self.totals
+                    whole = (
+                        None if any(t is None for t in totals) else sum(t for t in totals if t is not None)
+                    )
+                    self.on_progress(sum(self.done), whole)
+
+        return report
+
+
+def _first_error(outcomes: list[tuple[DownloadResult | None, BaseException | None]]) -> list[DownloadResult]:
+    """The results in output order, or the error of the first output that failed (the others ran
+    to their end: their files are in place, or their partials kept)."""
+    for _, error in outcomes:
+        if error is not None:
+            raise error
+    return [result for result, _ in outcomes if result is not None]
+
+
+#: ``httpx_args`` keys handed to :class:`httpx.Client` / :class:`httpx.AsyncClient` as they are.
+_PASSED_THROUGH = frozenset({"max_redirects", "event_hooks", "default_encoding", "params", "trust_env"})
+#: ``httpx_args`` keys this package takes over (they have an argument of their own, or must go
+#: through the retrying transport).
+_TAKEN_OVER = frozenset({"headers", "cookies", "timeout", "verify", "limits", "proxy", "transport"})
+#: ``httpx_args`` keys that would bypass the retries or break the client, with the reason.
+_REFUSED = {
+    "base_url": "pass base_url= to the client",
+    "follow_redirects": "redirects are followed for GET and never for the paid POST /videos",
+    "auth": "the API key is sent as a bearer token; pass api_key=",
+    "mounts": "mounted transports would bypass the retries; pass proxy= or transport",
+    "proxies": "removed in httpx 0.28; pass proxy=",
+    "app": "not supported; pass a transport in httpx_args['transport']",
+    "http1": "not supported",
+    "http2": "not supported (the downloads are tuned for HTTP/1.1)",
+    "cert": "deprecated in httpx; pass an ssl.SSLContext with your certificate as verify=",
+}
+
+_DEFAULT_TIMEOUT = 60.0
+
+
+def _header_value(name: str, value: object) -> str:
+    if not isinstance(name, str) or not name or any(not "!" <= c <= "~" or c == ":" for c in name):
+        raise ConfigurationError(f"invalid header name {name!r}")
+    if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
+        raise ConfigurationError(f"invalid value for header {name}: it must be a str without CR, LF or NUL")
+    if name.lower() == "authorization":
+        raise ConfigurationError("the Authorization header is set from the API key; pass api_key=")
+    return value
+
+
+class _ClientBase:
+    """Configuration shared by :class:`VideoClient` and :class:`AsyncVideoClient`."""
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout | None = None,
+        *,
+        verify: ssl.SSLContext | str | bool = True,
+        proxy: str | None = None,
+        default_headers: Mapping[str, str] | None = None,
+        httpx_args: Mapping[str, Any] | None = None,
+    ) -> None:
+        key = api_key if api_key is not None else os.environ.get(API_KEY_ENV)
+        if not key:
+            raise ConfigurationError(
+                f"no OpenRouter API key: pass api_key=... or set the {API_KEY_ENV} environment variable"
+            )
+        key = clean_key(key)
+        self.base_url = (base_url or os.environ.get(BASE_URL_ENV) or DEFAULT_BASE_URL).rstrip("/")
+        self.retry = retry or RetryPolicy()
+        extra = dict(httpx_args or {})
+        for name in extra:
+            if name in _REFUSED:
+                raise ConfigurationError(f"httpx_args[{name!r}] is not supported: {_REFUSED[name]}")
+            if name not in _PASSED_THROUGH and name not in _TAKEN_OVER:
+                raise ConfigurationError(f"httpx_args[{name!r}] is not an argument this client can pass on")
+        if "timeout" in extra:
+            if timeout is not None:
+                raise ConfigurationError("pass timeout= or httpx_args['timeout'], not both")
+            timeout = extra.pop("timeout")
+        if "verify" in extra:
+            if verify is not True:
+                raise ConfigurationError("pass verify= or httpx_args['verify'], not both")
+            verify = extra.pop("verify")
+        if "proxy" in extra:
+            if proxy is not None:
+                raise ConfigurationError("pass proxy= or httpx_args['proxy'], not both")
+            proxy = extra.pop("proxy")
+        if proxy is not None:
+            proxy = str(proxy)
+            try:
+                parsed = httpx.URL(proxy)
+            except httpx.InvalidURL as exc:
+                raise ConfigurationError(f"invalid proxy URL: {exc}") from None
+            if parsed.scheme not in ("http", "https", "socks5", "socks5h") or not parsed.host:
+                raise ConfigurationError("proxy must be an http://, https:// or socks5:// URL with a host")
+        limits = extra.pop("limits", None)
+        if limits is not None and not isinstance(limits, httpx.Limits):
+            raise ConfigurationError("httpx_args['limits'] must be an httpx.Limits")
+        inner = extra.pop("transport", None)
+        headers = {**dict(extra.pop("headers", None) or {}), **dict(default_headers or {})}
+        for name, value in headers.items():
+            _header_value(name, value)
+        cookies = extra.pop("cookies", None)
+        if timeout is None:
+            timeout = _DEFAULT_TIMEOUT
+        try:
+            self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
+        except (TypeError, ValueError) as exc:
+            raise ConfigurationError(f"invalid timeout: {exc}") from None
+        self.transport = self._transport(
+            self.retry,
+            verify,
+            proxy=proxy,
+            trust_env=bool(extra.get("trust_env", True)),
+            limits=limits,
+            inner=inner,
+        )
+        self.transport.prepare(httpx.URL(self.base_url))  # TLS contexts now, not on the first request
+        args: dict[str, Any] = {"transport": self.transport, "max_redirects": MAX_REDIRECTS, **extra}
+        #: The generated client (``openrouter_video_api``) for direct calls; same key, retries, timeout.
+        self.api = ApiClient(
+            base_url=self.base_url,
+            token=key,
+            timeout=self.timeout,
+            verify_ssl=verify,
+            follow_redirects=True,
+            headers=headers,
+            cookies=cookies or {},
+            httpx_args=args,
+        )
+        # A client dropped unclosed gives its connections back when it is collected (see _collected).
+        self._finalizer = weakref.finalize(self, type(self)._collected, self.transport)
+
+    @staticmethod
+    def _collected(transport: RetryTransport) -> None:
+        """A client dropped without being closed: an async one's sockets (and their 1 MiB receive
+        buffers) would stay open until the event loop closes, held by the loop. Close them now, and
+        warn as asyncio does for unclosed resources. (A sync client's sockets go with their objects.)"""
+        if _transport.abandon(transport):
+            warnings.warn(
+                "AsyncVideoClient was dropped without aclose(); its connections were closed when it was "
+                "collected (use `async with AsyncVideoClient(...)` or `await client.aclose()`)",
+                ResourceWarning,
+                stacklevel=2,
+            )
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(base_url={self.base_url!r})"
+
+    #: :class:`~.io.primitives.AsyncRuntime` or :class:`~.io.primitives.Runtime`.
+    _runtime: Any = None
+
+    def _transport(
+        self,
+        policy: RetryPolicy,
+        verify: ssl.SSLContext | str | bool,
+        *,
+        proxy: str | None,
+        trust_env: bool,
+        limits: httpx.Limits | None,
+        inner: Any,
+    ) -> RetryTransport:
+        """The retrying transport around this client's kind of inner transports."""
+        if self._runtime.is_async:
+            import anyio  # noqa: F401 - httpcore's async locks import it (~15 ms): now, not mid-request
+
+            return RetryTransport(
+                policy, verify=verify, async_transport=inner, proxy=proxy, trust_env=trust_env, limits=limits
+            )
+        return RetryTransport(
+            policy, verify=verify, transport=inner, proxy=proxy, trust_env=trust_env, limits=limits
+        )
+
+    def _deadline(self, timeout: float | None) -> float | None:
+        """The clock time a call with this ``timeout`` (seconds, the whole call) must end by."""
+        return None if timeout is None else self.retry.clock() + timeout
+
+    def _call_error(self, exc: Exception, call: jobs.Call) -> OpenRouterVideoError:
+        timed_out = isinstance(exc, httpx.TimeoutException)
+        if timed_out and call.deadline is not None and self.retry.clock() >= call.deadline - 0.01:
+            return DeadlineExceededError(f"{call.what}: the call's timeout passed ({type(exc).__name__})")
+        return connection_error(exc, call.what)
+
+    def _result(self, call: jobs.Call, response: httpx.Response, body: BoundedBody) -> Any:
+        status = response.status_code
+        try:
+            return call.result(status, response.headers, body.body(), truncated=body.truncated)
+        except APIStatusError as exc:
+            # The transport stops retrying when its next wait would end past the deadline.
+            wait = exc.retry_after or 0.0
+            if (
+                call.deadline is not None
+                and status in self.retry.retry_statuses
+                and self.retry.clock() + wait >= call.deadline - 0.01
+            ):
+                raise DeadlineExceededError(
+                    f"{call.what}: the call's timeout would pass before the next retry ({exc})"
+                ) from exc
+            raise
+
+    def _core(
+        self, job_id: str, index: int, *, can_restart: bool, deadline: float | None = None
+    ) -> tuple[DownloadCore, dict[str, Any]]:
+        if job_id in ("", ".", ".."):
+            # httpx would normalise the dot segment away and the request would go to another path.
+            raise InvalidRequestError(f"invalid job id {job_id!r}")
+        request = list_videos_content._get_kwargs(job_id, index=index)
+        core = DownloadCore(
+            self.retry,
+            what=f"GET /videos/{job_id}/content?index={index}",
+            parse_model=parser(list_videos_content, self.api),
+            can_restart=can_restart,
+            deadline=None if deadline is None else self.retry.clock() + deadline,
+        )
+        return core, request
+
+    def _core_again(self, core: DownloadCore, job_id: str, index: int) -> tuple[DownloadCore, dict[str, Any]]:
+        """A fresh core for one stream after a segmented attempt, with what is left of the deadline."""
+        left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
+        return self._core(job_id, index, can_restart=True, deadline=left)
+
+    def _source(self, request: dict[str, Any]) -> str:
+        """What a partial file was downloaded from (never holds the key)."""
+        params = "&".join(f"{k}={v}" for k, v in sorted((request.get("params") or {}).items()))
+        return f"{self.base_url}{request['url']}" + (f"?{params}" if params else "")
+
+    def _poll_call(self, waiter: JobWaiter) -> jobs.Call:
+        call = jobs.get_call(self.api, waiter.job.id)
+        call.deadline = waiter.deadline  # no poll, retries included, outlasts the wait
+        url = waiter.poll_url()
+        if url is not None:  # follow the job's own polling_url (same origin only)
+            call.request = {"method": "get", "url": url}
+        return call
+
+    @staticmethod
+    def _output_dir(dest_dir: str | os.PathLike[str]) -> Path:
+        return ensure_directory(dest_dir)  # made (or refused) before a paid job is submitted
+
+    def _segmented_partial(
+        self,
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        request: dict[str, Any],
+        options: _FileOptions,
+    ) -> bool:
+        """Whether a segmented download of this output left a partial at this destination (it is
+        continued range by range, whatever ``max_connections`` now says: nothing paid for is lost)."""
+        path = resolve_destination(dest, job_id, index, options.overwrite)
+        state = read_segment_state(partial_paths(path)[1])
+        return state is not None and state.get("source") == self._source(request)
+
+    def _segment_file(
+        self,
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        request: dict[str, Any],
+        options: _FileOptions,
+    ) -> SegmentFile:
+        if options.checksum not in (None, "sha256"):
+            raise ValueError(f"checksum must be None or 'sha256', not {options.checksum!r}")
+        return SegmentFile(
+            resolve_destination(dest, job_id, index, options.overwrite),
+            overwrite=options.overwrite,
+            source=self._source(request),
+            sha256=options.checksum == "sha256",
+            durable=options.durable,
+            keep_partial=options.keep_partial,
+            partial_ttl=options.partial_ttl,
+            named_by_content=is_directory_path(dest),
+        )
+
+    def _sink(
+        self,
+        job_id: str,
+        dest: str | os.PathLike[str],
+        index: int,
+        request: dict[str, Any],
+        options: _FileOptions,
+    ) -> PartialFile:
+        if options.checksum not in (None, "sha256"):
+            raise ValueError(f"checksum must be None or 'sha256', not {options.checksum!r}")
+        path = resolve_destination(dest, job_id, index, options.overwrite)
+        return PartialFile(
+            path,
+            overwrite=options.overwrite,
+            source=self._source(request),
+            sha256=options.checksum == "sha256",
+            durable=options.durable,
+            keep_partial=options.keep_partial,
+            partial_ttl=options.partial_ttl,
+            named_by_content=is_directory_path(dest),
+        )
+
+
+@dataclass(frozen=True)
+class _Upgrade:
+    """A single stream that goes on by ranges: its throughput, requests, and where it had started."""
+
+    rate: float
+    attempts: int
+    resumed_from: int
+
+
+class _Watch:
+    """Watches a single stream whose first answer was :func:`~._segments.worth_segmenting`: after
+    a second of body, :func:`~._segments.upgrade_rate` says whether it goes on by ranges."""
+
+    def __init__(self, job: _DownloadJob, clock: Callable[[], float]) -> None:
+        self.job, self.clock = job, clock
+        self.started, self.start_size = clock(), job.sink.size
+        self.resets = 0
+
+    def restarted(self) -> _Watch | None:
+        """After a ``None`` chunk: the first one starts the body (watch from now); a later one means
+        new content, not the one judged worth splitting (stop watching)."""
+        self.resets += 1
+        if self.resets > 1:
+            return None
+        self.started, self.start_size = self.clock(), self.job.sink.size
+        return self
+
+    def __call__(self) -> _Upgrade | None:
+        """After each chunk: the upgrade when it is due."""
+        job = self.job
+        total = job.core.total
+        if total is None:
+            return None
+        rate = upgrade_rate(
+            self.clock() - self.started, job.sink.size - self.start_size, total - job.sink.size
+        )
+        if rate is None:
+            return None
+        return _Upgrade(rate, job.core.attempts, job.resumed_from)
+
+    @staticmethod
+    def start(
+        job: _DownloadJob, response: httpx.Response | None, clock: Callable[[], float]
+    ) -> _Watch | None:
+        if response is None or isinstance(worth_segmenting(response.status_code, response.headers), str):
+            return None  # not logged: one stream is the normal case (a small video, no ranges)
+        return _Watch(job, clock)
+
+
+def _connections(max_connections: int | None) -> int:
+    """``max_connections``, checked: ``None`` is the adaptive default's cap."""
+    if max_connections is None:
+        return DEFAULT_MAX_CONNECTIONS
+    if type(max_connections) is not int or not 1 <= max_connections <= MAX_CONNECTIONS:
+        raise ValueError(
+            f"max_connections must be a whole number from 1 to {MAX_CONNECTIONS}, not {max_connections!r}"
+        )
+    return max_connections
+
+
+class _Segmented:
+    """A segmented download's set-up and end (the middle is :func:`~.io._async.download.run_segments`)."""
+
+    def __init__(self, client: _ClientBase, core: DownloadCore, request: dict[str, Any], sink: SegmentFile):
+        self.client, self.core, self.request, self.sink = client, core, request, sink
+
+    def begin(self, upgrade: _Upgrade | None) -> bool:
+        """Set up the ranges from the segmented partial, or (``upgrade``) from the single stream's
+        partial this call just kept; False (the sink let go) when one stream must go on."""
+        sink = self.sink
+        if sink.single_partial and not (upgrade is not None and sink.adopt_single()):
+            sink.release()  # a partial of one stream: one stream continues it
+            return False
+        if sink.plan is None:
+            logger.debug("%s: no partial to continue by ranges", self.core.what)
+            sink.discard()
+            return False
+        return True
+
+    def segment_core(self, max_connections: int, upgrade: _Upgrade | None) -> SegmentCore:
+        sink, core = self.sink, self.core
+        assert sink.content is not None and sink.plan is not None and sink.content.total is not None
+        small = sink.content.total < _segments.MIN_SEGMENTED_SIZE
+        return SegmentCore(
+            self.client.retry,
+            what=core.what,
+            content=sink.content,
+            plan=sink.plan,
+            max_connections=1 if small else max_connections,
+            parse_model=core.parse_model,
+            deadline=core.deadline,
+            measured=None if upgrade is None else upgrade.rate,
+        )
+
+    def finish(
+        self, segments: SegmentCore, outcome: Abandon | None, upgrade: _Upgrade | None
+    ) -> DownloadResult | None:
+        """Verify and commit; ``None`` (the partial deleted) when one stream must start again."""
+        sink, what = self.sink, self.core.what
+        if outcome is not None and outcome.changed:
+            logger.warning("%s: %s; downloading again over one connection", what, outcome.reason)
+            sink.discard()
+            return None
+        if outcome is not None:  # the content is the same: one stream goes on from what is kept
+            kept = sink.keep_as_single()
+            logger.warning("%s: %s; going on over one connection from byte %d", what, outcome.reason, kept)
+            return None
+        content = sink.content
+        assert content is not None and content.total is not None
+        boxes = sink.verify()
+        wrong = sorted(name for name, value in content.digests.items() if sink.digests.get(name) != value)
+        if boxes.kind == "incomplete" or wrong:
+            why = (
+                f"the {', '.join(wrong)} digest does not match"
+                if wrong
+                else f"the MP4 is incomplete ({boxes.detail})"
+            )
+            logger.warning("%s: after every range, %s; downloading again over one connection", what, why)
+            sink.discard()
+            return None
+        sink.commit()
+        return DownloadResult(
+            path=sink.path,
+            size=content.total,
+            content_type=content.content_type,
+            attempts=segments.attempts + (upgrade.attempts if upgrade is not None else 0),
+            resumes=segments.resumes,
+            sha256=sink.sha256,
+            verified="digest" if content.digests else "content-range",
+            resumed_from=sink.kept if upgrade is None else upgrade.resumed_from,
+            connections=segments.peak_connections,
+        )
+
+
+class _StreamState:
+    """What a stream (:class:`~._async.client.AsyncVideoStream` and its sync twin) reports."""
+
+    _core: DownloadCore
+
+    @property
+    def content_type(self) -> str | None:
+        """The media type of the video."""
+        return self._core.content_type
+
+    @property
+    def total(self) -> int | None:
+        """Its size in bytes, when the server told it."""
+        return self._core.total
+
+    @property
+    def attempts(self) -> int:
+        """Requests made so far."""
+        return self._core.attempts
+
+    @property
+    def resumes(self) -> int:
+        """Resumed range requests so far."""
+        return self._core.resumes
+
+
+class _StreamDigests:
+    """Hashes a stream's bytes for the digests the server announced: the stream's :class:`Check`
+    (a stream keeps no file to walk, so its verdict has digests only)."""
+
+    def __init__(self, core: DownloadCore) -> None:
+        self.core = core
+        self.hashes: dict[str, Any] = {}
+
+    def reset(self) -> None:
+        """New content from byte 0 (the first response): hash what it announced."""
+        self.hashes = {name: hashlib.new(name) for name in sorted(self.core.digest_algorithms)}
+
+    def feed(self, chunk: bytes) -> None:
+        for h in self.hashes.values():
+            h.update(chunk)
+
+    def verdict(self) -> Verdict:
+        return Verdict(None, {name: h.copy().digest() for name, h in self.hashes.items()})

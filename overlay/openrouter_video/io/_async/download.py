@@ -1,0 +1,384 @@
+"""The drivers (async source): they do the I/O that the engine's cores decide, and hold no decision.
+
+* :class:`AsyncDriver` runs a :class:`~...engine.core.DownloadCore` over one connection at a time:
+  :meth:`AsyncDriver.chunks` yields the body's chunks exactly as the transport delivers them (no
+  re-chunking, apart from the few bytes a :class:`~...engine.core.Head` holds back) and ``None``
+  when new content starts from byte 0 (the consumer discards what it holds).
+* :func:`run_segments` runs a :class:`~...engine.segments.SegmentCore`: one worker per connection
+  (tasks on the loop; threads in the sync code), adding connections when the ramp says so. It
+  returns ``None`` when every byte is written, or the :class:`~...engine.segments.Abandon` that
+  stopped it.
+* :class:`Body` is the one body loop both use: the head's checks, then the watchdog's tick.
+
+Every choice (retry or raise, resume or restart, how long to wait, whether a body is complete) is
+the core's; httpx's exceptions become core events through :mod:`..http_errors`.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncGenerator, Callable
+from contextlib import aclosing
+from typing import Any, Final
+
+import httpx
+
+from ..._extensions import LEND, NO_TRANSPORT_RETRY, UNTIL
+from ...engine.bodies import BoundedBody
+from ...engine.core import (
+    DONE,
+    ERROR_BODY_LIMIT,
+    OVERLAP,
+    Check,
+    DownloadCore,
+    Fail,
+    Failure,
+    Head,
+    ReadBody,
+    Retry,
+    Stream,
+    Verdict,
+    Watchdog,
+)
+from ...engine.retry import log_retry
+from ...engine.segments import Abandon, SegmentCore, Take
+from ...errors import UnexpectedContentError
+from ..http import failure
+from ..primitives import AsyncRuntime, Cancelled
+
+#: Verifies the bytes kept so far (the sink's box walk and digests); blocking.
+CheckKept = Callable[[], Verdict]
+#: How often :func:`run_segments` asks the ramp whether to add a connection.
+TICK: Final = 0.05
+
+
+def build_request(
+    http: httpx.AsyncClient,
+    request: dict[str, Any],
+    headers: dict[str, str],
+    left: float | None,
+    *,
+    lend: bool = False,
+) -> httpx.Request:
+    """The request for ``request`` (the generated ``_get_kwargs``) with ``headers``, no transport
+    retries, and every timeout capped by ``left`` seconds (what is left of the call's deadline).
+    ``lend``: the body's chunks may be lent receive buffers (see :mod:`...fastio.lent`)."""
+    timeout: Any = http.timeout
+    extensions: dict[str, Any] = {NO_TRANSPORT_RETRY: True}
+    if left is not None:  # no single wait, and no whole request, may outlast the call's deadline
+        t = http.timeout
+        timeout = httpx.Timeout(**{k: left if v is None else min(v, left) for k, v in t.as_dict().items()})
+        extensions[UNTIL] = time.monotonic() + max(left, 0.0)
+    if lend:
+        extensions[LEND] = True
+    return http.build_request(**request, headers=headers, timeout=timeout, extensions=extensions)
+
+
+async def read_bounded(response: httpx.Response) -> bytes:
+    """The body of a response that is not the video, at most :data:`ERROR_BODY_LIMIT` bytes
+    decoded (empty if it cannot be read)."""
+    try:
+        body = BoundedBody(response.headers.get("content-encoding"), ERROR_BODY_LIMIT)
+    except UnexpectedContentError:
+        return b""
+    try:
+        async for chunk in response.aiter_raw():
+            if not body.feed(chunk):
+                break
+    except httpx.HTTPError:
+        pass
+    return body.body()
+
+
+class Body:
+    """The one body loop: each chunk passes the :class:`Head`'s checks (the overlap of a resume, the
+    sniff of a fresh body) before it is passed on, and the :class:`Watchdog` ticks after it. How the
+    body ended is in :attr:`error` (``None``: cleanly, or the head failed; see ``head.failed``)."""
+
+    def __init__(self, response: httpx.Response, head: Head | None, watchdog: Watchdog) -> None:
+        self.response, self.watchdog = response, watchdog
+        self.head = head if head is not None and not head.passed else None
+        self.error: Failure | Exception | None = None
+
+    async def chunks(self) -> AsyncGenerator[bytes, None]:
+        head, watchdog = self.head, self.watchdog
+        try:
+            async for chunk in self.response.aiter_raw():
+                if head is not None:
+                    chunk = head.feed(chunk)
+                    if head.failed:
+                        return
+                    if head.passed:
+                        head = None
+                # The length is taken before the chunk is handed on: a lent chunk may be written
+                # and given back (its view released) before this generator resumes.
+                size = len(chunk)
+                if chunk:
+                    yield chunk
+                if watchdog.tick(size):
+                    self.error = watchdog.reason
+                    return
+            if head is not None and (chunk := head.end()):
+                yield chunk
+        except httpx.RequestError as exc:
+            self.error = failure(exc)
+
+
+class _Recent:
+    """The last chunks passed on, covering at least :data:`OVERLAP` bytes: references to ``bytes``
+    chunks (no copies), and a copy of the last :data:`OVERLAP` bytes of any other (a lent receive
+    buffer, see :mod:`...fastio.lent`, is reused once written)."""
+
+    __slots__ = ("chunks", "size")
+
+    def __init__(self, seed: bytes) -> None:
+        self.chunks: deque[bytes] = deque([seed] if seed else [])
+        self.size = len(seed)
+
+    def add(self, chunk: bytes) -> None:
+        if type(chunk) is not bytes:
+            chunk = bytes(chunk[-OVERLAP:])
+        chunks = self.chunks
+        chunks.append(chunk)
+        self.size += len(chunk)
+        while self.size - len(chunks[0]) >= OVERLAP:
+            self.size -= len(chunks.popleft())
+
+    def clear(self) -> None:
+        self.chunks.clear()
+        self.size = 0
+
+    def last(self) -> bytes:
+        return b"".join(self.chunks)[-OVERLAP:]
+
+
+class AsyncDriver:
+    """Runs a :class:`DownloadCore` over an :class:`httpx.AsyncClient`.
+
+    ``lend``: the chunks may be lent receive buffers (see :mod:`...fastio.lent`), for a consumer that
+    writes them with a :class:`~..files.PartialFile` (which gives them back) and keeps no reference.
+    """
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        request: dict[str, Any],
+        core: DownloadCore,
+        sleep: Callable[[float], object] | None,
+        check: CheckKept | None = None,
+        *,
+        lend: bool = False,
+    ) -> None:
+        self.http, self.request, self.core = http, request, core
+        self.lend = lend
+        self.sleep = sleep
+        self.check = check
+        self._response: httpx.Response | None = None
+        self._stream: Stream | None = None
+        self._opened = False
+        self._recent = _Recent(core.tail)
+
+    async def open(self) -> None:
+        """Send requests until one answers with the video (raises the core's error otherwise)."""
+        self._opened = True
+        self._response, self._stream = await self._until_stream()
+
+    async def aclose(self) -> None:
+        if self._response is not None:
+            await self._response.aclose()
+            self._response = None
+
+    @property
+    def response(self) -> httpx.Response | None:
+        """After :meth:`open`: the response whose body is read next (``None`` when there is none)."""
+        return self._response
+
+    async def _until_stream(self) -> tuple[httpx.Response | None, Stream | None]:
+        core = self.core
+        while True:
+            try:
+                built = build_request(
+                    self.http, self.request, core.request_headers(), core.time_left(), lend=self.lend
+                )
+                response = await self.http.send(built, stream=True)
+            except (httpx.RequestError, httpx.InvalidURL) as exc:  # e.g. a redirect to javascript:
+                action: Any = core.on_request_error(failure(exc))
+            else:
+                action = core.on_response(response.status_code, response.headers)
+                if isinstance(action, Stream):
+                    return response, action
+                try:
+                    if isinstance(action, ReadBody):
+                        body = await read_bounded(response)
+                        action = core.on_error_body(response.status_code, response.headers, body)
+                finally:
+                    await response.aclose()
+            if action is DONE:
+                return None, None
+            await self._wait(action)
+
+    async def _wait(self, action: Retry | Fail) -> None:
+        if isinstance(action, Fail):
+            raise action.error
+        log_retry(self.core.what, action.reason, self.core.attempts, action.delay, resume=action.resume)
+        if action.delay > 0:
+            await AsyncRuntime.sleep(action.delay, self.sleep)
+
+    async def chunks(self) -> AsyncGenerator[bytes | None, None]:
+        """The body's chunks as they arrive, resuming transparently; ``None`` means "from byte 0"."""
+        if not self._opened:
+            await self.open()
+        core, recent = self.core, self._recent
+        while True:
+            response, stream = self._response, self._stream
+            if response is None or stream is None:
+                return
+            # New content replaces what is kept only once its first bytes passed the head's checks
+            # (a 200 that is an HTML page never wipes a kept partial).
+            fresh = stream.fresh
+            if fresh:
+                recent.clear()
+            body = Body(response, stream.head, core.watchdog())
+            received = 0
+            try:
+                async with aclosing(body.chunks()) as chunks:
+                    async for chunk in chunks:
+                        if fresh:
+                            fresh = False
+                            yield None
+                        received += len(chunk)
+                        recent.add(chunk)
+                        yield chunk
+            finally:
+                await self.aclose()
+            action: Any = core.on_body_end(received, body.error, stream.head, recent.last())
+            while isinstance(action, Check):
+                verdict = await AsyncRuntime.to_thread(self.check) if self.check is not None else Verdict()
+                action = core.on_verdict(verdict)
+            body.error = None  # its traceback holds this frame: no reference cycle left behind
+            if action is DONE:
+                return
+            await self._wait(action)
+            self._response, self._stream = await self._until_stream()
+
+
+class _Outcome:
+    """How a segmented download stopped: the first error or abandon, and the stop signal."""
+
+    def __init__(self) -> None:
+        self.error: BaseException | None = None
+        self.abandon: Abandon | None = None
+        self.stop = threading.Event()
+
+    def fail(self, error: BaseException) -> None:
+        if self.error is None and self.abandon is None:
+            self.error = error
+        self.stop.set()
+
+    def give_up(self, abandon: Abandon) -> None:
+        if self.error is None and self.abandon is None:
+            self.abandon = abandon
+        self.stop.set()
+
+
+async def run_segments(
+    http: httpx.AsyncClient,
+    request: dict[str, Any],
+    core: SegmentCore,
+    sink: Any,
+    sleep: Callable[[float], object] | None,
+    progress: Callable[[], None],
+    cancel: threading.Event | None = None,
+) -> Abandon | None:
+    """Fetch every region of ``sink`` (a :class:`~..segment_file.SegmentFile`), one worker per
+    connection; ``cancel``: stop (raise :class:`~..primitives.Cancelled`) once set."""
+    outcome = _Outcome()
+
+    async def wait(delay: float) -> None:
+        if sleep is not None:
+            await AsyncRuntime.sleep(delay, sleep)
+        else:  # ends early when the download stops (the sync workers' wait)
+            await AsyncRuntime.sleep(delay, lambda seconds: outcome.stop.wait(seconds))
+
+    async def read(worker: int, response: httpx.Response, take: Take) -> Any:
+        """Read a range body into the file; what :meth:`SegmentCore.on_body_end` decided."""
+        body = Body(response, take.head, Watchdog(core.policy, core.deadline))
+        async with aclosing(body.chunks()) as chunks:
+            async for chunk in chunks:
+                region, at, data, done = core.on_chunk(worker, chunk)
+                if data:
+                    await AsyncRuntime.put(sink, region, at, data)
+                    progress()
+                if done:
+                    return core.on_body_end(worker, None, take.head)
+                if outcome.stop.is_set():
+                    return None if core.plan.complete else Retry(0.0, "stopped")
+        try:
+            return core.on_body_end(worker, body.error, take.head)
+        finally:
+            body.error = None  # its traceback holds this frame: no reference cycle left behind
+
+    async def fetch(worker: int) -> bool:
+        while not outcome.stop.is_set():
+            headers = core.request_headers(worker)
+            try:
+                built = build_request(http, request, headers, core.time_left())
+                response = await http.send(built, stream=True)
+            except (httpx.RequestError, httpx.InvalidURL) as exc:
+                action: Any = core.on_request_error(worker, failure(exc))
+                if isinstance(action, Fail):
+                    raise action.error from exc
+                log_retry(core.what, action.reason, core.attempts, action.delay)
+                await wait(action.delay)
+                continue
+            try:
+                action = core.on_response(worker, response.status_code, response.headers)
+                if isinstance(action, ReadBody):
+                    body = await read_bounded(response)
+                    action = core.on_error_body(worker, response.status_code, response.headers, body)
+                elif isinstance(action, Take):
+                    action = await read(worker, response, action)
+                    if action is None:
+                        return True
+            finally:
+                await response.aclose()
+            if isinstance(action, Abandon):
+                outcome.give_up(action)
+                return False
+            if isinstance(action, Fail):
+                raise action.error
+            if outcome.stop.is_set():
+                return False
+            log_retry(core.what, action.reason, core.attempts, action.delay, resume=action.resume)
+            await wait(action.delay)
+        return False
+
+    async def work(worker: int) -> None:
+        try:
+            while not outcome.stop.is_set() and core.claim(worker) is not None:
+                if not await fetch(worker):
+                    return
+        except BaseException as exc:  # Ctrl-C in a sync worker too: the caller raises it (its partial kept)
+            outcome.fail(exc)
+
+    workers = AsyncRuntime.Workers()
+    sink.start()
+    try:
+        workers.spawn(work, core.add_worker())
+        while workers.alive():
+            await workers.wait(TICK, outcome.stop)
+            if outcome.stop.is_set():
+                break
+            if cancel is not None and cancel.is_set():
+                outcome.fail(Cancelled("the call was interrupted"))
+                break
+            for _ in range(core.want_workers()):
+                workers.spawn(work, core.add_worker())
+    finally:
+        outcome.stop.set()
+        await workers.stop()
+    if outcome.error is not None:
+        raise outcome.error
+    return outcome.abandon

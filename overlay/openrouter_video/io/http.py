@@ -1,0 +1,92 @@
+"""httpx at the edge of the engine: its exceptions become :class:`~..engine.core.Failure` events,
+its timeouts are capped by deadlines, and the generated parsers read error bodies.
+
+The engine (:mod:`..engine`) never imports httpx; the drivers, the transport and the clients call
+these.
+"""
+
+from __future__ import annotations
+
+import ssl
+from collections.abc import Callable, Mapping
+from typing import Any, Literal
+
+import httpx
+
+from .._secrets import redact
+from ..engine.core import Failure
+from ..errors import OpenRouterVideoError
+
+
+def origin_of(exc: BaseException) -> str | None:
+    """``scheme://host:port`` of the request ``exc`` failed on (never a path, query or header)."""
+    try:
+        url = exc.request.url  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):  # an httpx error raised without a request
+        return None
+    if not isinstance(url, httpx.URL) or not url.host:
+        return None
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return f"{url.scheme}://{url.host}:{url.port or default}"
+
+
+def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
+    seen: BaseException | None = exc
+    for _ in range(10):
+        if seen is None:
+            return False
+        if isinstance(seen, kind):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def is_retryable_exception(exc: BaseException) -> bool:
+    """Connection failures, resets and timeouts are retried; too many redirects, bad URLs and a
+    certificate that fails verification are not."""
+    return (
+        isinstance(exc, httpx.TransportError)
+        and not isinstance(exc, httpx.UnsupportedProtocol)
+        and not _caused_by(exc, ssl.SSLCertVerificationError)
+    )
+
+
+def failure(exc: BaseException) -> Failure:
+    """The engine's event for a request or body that failed with the httpx error ``exc``."""
+    kind: Literal["timeout", "connect", "other"] = (
+        "timeout"
+        if isinstance(exc, httpx.TimeoutException)
+        else "connect"
+        if isinstance(exc, httpx.ConnectError)
+        else "other"
+    )
+    return Failure(
+        type(exc).__name__,
+        redact(str(exc)),
+        kind=kind,
+        origin=origin_of(exc),
+        retryable=is_retryable_exception(exc),
+        cause=exc,
+    )
+
+
+def connection_error(exc: BaseException, what: str) -> OpenRouterVideoError:
+    """The package's exception for an httpx request error: it names the host (``what`` names the
+    request), keeps ``exc`` as its ``__cause__``, and has API keys redacted from its text."""
+    return failure(exc).error(what)
+
+
+def capped(timeout: httpx.Timeout, left: float) -> httpx.Timeout:
+    """``timeout`` with no wait longer than ``left`` seconds (what is left of a deadline)."""
+    return httpx.Timeout(**{k: left if v is None else min(v, left) for k, v in timeout.as_dict().items()})
+
+
+def parser(module: Any, api: Any) -> Callable[[int, Mapping[str, str], bytes], Any]:
+    """The generated endpoint ``module``'s parser of an answer, for
+    :func:`~..engine.core.build_status_error`."""
+
+    def parse(status: int, headers: Mapping[str, str], body: bytes) -> Any:
+        response = httpx.Response(status, headers=dict(headers), content=body)
+        return module._build_response(client=api, response=response).parsed
+
+    return parse
