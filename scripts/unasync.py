@@ -36,6 +36,10 @@ WORDS = {
     "__aexit__": "__exit__",
     "StopAsyncIteration": "StopIteration",
     "_async": "_sync",
+    "_async_transport": "_transport",
+    "async_routes": "routes",
+    "_send_async": "_send",
+    "_drain_async": "_drain",
 }
 #: Other substitutions (regular expressions), applied after the words.
 PATTERNS = [

@@ -19,7 +19,7 @@ import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeVar
 
 import httpx
 from openrouter_video_api import AuthenticatedClient
@@ -37,8 +37,7 @@ from .engine.segments import (
     MAX_CONNECTIONS,
     Abandon,
     SegmentCore,
-    upgrade_rate,
-    worth_segmenting,
+    Upgrade,
 )
 from .errors import (
     APIStatusError,
@@ -65,6 +64,9 @@ MAX_REDIRECTS = 5
 DEFAULT_POLL_INTERVAL = 5.0
 #: Seconds ``wait`` waits for a job before :class:`~openrouter_video.errors.VideoJobTimeoutError`.
 DEFAULT_WAIT_TIMEOUT = 1800.0
+
+
+_P = TypeVar("_P", PartialFile, SegmentFile)
 
 
 class ApiClient(AuthenticatedClient):
@@ -171,14 +173,20 @@ class _DownloadJob:
 
 
 @dataclass(frozen=True)
-class _FileOptions:
+class _Target:
+    """One output of a job, the file it goes to, and how (the arguments of ``download``)."""
+
+    job_id: str
+    dest: str | os.PathLike[str]
+    index: int = 0
     overwrite: bool = False
     checksum: Literal["sha256"] | None = None
     durable: bool = True
     keep_partial: bool = True
     partial_ttl: float | None = DEFAULT_PARTIAL_TTL
-    #: Set by :meth:`VideoClient.generate_and_download` to stop the downloads running in its
-    #: threads (Ctrl-C in the caller's thread): each stops at its next chunk, keeping its partial.
+    on_progress: ProgressCallback | None = None
+    #: Set by the sync ``generate_and_download`` to stop the downloads running in its threads
+    #: (Ctrl-C in the caller's thread): each stops at its next chunk, keeping its partial.
     cancel: threading.Event | None = None
 
     def check_cancel(self) -> None:
@@ -480,111 +488,27 @@ class _ClientBase:
     def _output_dir(dest_dir: str | os.PathLike[str]) -> Path:
         return ensure_directory(dest_dir)  # made (or refused) before a paid job is submitted
 
-    def _segmented_partial(
-        self,
-        job_id: str,
-        dest: str | os.PathLike[str],
-        index: int,
-        request: dict[str, Any],
-        options: _FileOptions,
-    ) -> bool:
+    def _segmented_partial(self, target: _Target, request: dict[str, Any]) -> bool:
         """Whether a segmented download of this output left a partial at this destination (it is
         continued range by range, whatever ``max_connections`` now says: nothing paid for is lost)."""
-        path = resolve_destination(dest, job_id, index, options.overwrite)
+        path = resolve_destination(target.dest, target.job_id, target.index, target.overwrite)
         state = read_segment_state(partial_paths(path)[1])
         return state is not None and state.get("source") == self._source(request)
 
-    def _segment_file(
-        self,
-        job_id: str,
-        dest: str | os.PathLike[str],
-        index: int,
-        request: dict[str, Any],
-        options: _FileOptions,
-    ) -> SegmentFile:
-        if options.checksum not in (None, "sha256"):
-            raise ValueError(f"checksum must be None or 'sha256', not {options.checksum!r}")
-        return SegmentFile(
-            resolve_destination(dest, job_id, index, options.overwrite),
-            overwrite=options.overwrite,
+    def _partial(self, kind: type[_P], target: _Target, request: dict[str, Any]) -> _P:
+        """The partial file (:class:`PartialFile` or :class:`SegmentFile`) of ``target``."""
+        if target.checksum not in (None, "sha256"):
+            raise ValueError(f"checksum must be None or 'sha256', not {target.checksum!r}")
+        return kind(
+            resolve_destination(target.dest, target.job_id, target.index, target.overwrite),
+            overwrite=target.overwrite,
             source=self._source(request),
-            sha256=options.checksum == "sha256",
-            durable=options.durable,
-            keep_partial=options.keep_partial,
-            partial_ttl=options.partial_ttl,
-            named_by_content=is_directory_path(dest),
+            sha256=target.checksum == "sha256",
+            durable=target.durable,
+            keep_partial=target.keep_partial,
+            partial_ttl=target.partial_ttl,
+            named_by_content=is_directory_path(target.dest),
         )
-
-    def _sink(
-        self,
-        job_id: str,
-        dest: str | os.PathLike[str],
-        index: int,
-        request: dict[str, Any],
-        options: _FileOptions,
-    ) -> PartialFile:
-        if options.checksum not in (None, "sha256"):
-            raise ValueError(f"checksum must be None or 'sha256', not {options.checksum!r}")
-        path = resolve_destination(dest, job_id, index, options.overwrite)
-        return PartialFile(
-            path,
-            overwrite=options.overwrite,
-            source=self._source(request),
-            sha256=options.checksum == "sha256",
-            durable=options.durable,
-            keep_partial=options.keep_partial,
-            partial_ttl=options.partial_ttl,
-            named_by_content=is_directory_path(dest),
-        )
-
-
-@dataclass(frozen=True)
-class _Upgrade:
-    """A single stream that goes on by ranges: its throughput, requests, and where it had started."""
-
-    rate: float
-    attempts: int
-    resumed_from: int
-
-
-class _Watch:
-    """Watches a single stream whose first answer was :func:`~._segments.worth_segmenting`: after
-    a second of body, :func:`~._segments.upgrade_rate` says whether it goes on by ranges."""
-
-    def __init__(self, job: _DownloadJob, clock: Callable[[], float]) -> None:
-        self.job, self.clock = job, clock
-        self.started, self.start_size = clock(), job.sink.size
-        self.resets = 0
-
-    def restarted(self) -> _Watch | None:
-        """After a ``None`` chunk: the first one starts the body (watch from now); a later one means
-        new content, not the one judged worth splitting (stop watching)."""
-        self.resets += 1
-        if self.resets > 1:
-            return None
-        self.started, self.start_size = self.clock(), self.job.sink.size
-        return self
-
-    def __call__(self) -> _Upgrade | None:
-        """After each chunk: the upgrade when it is due."""
-        job = self.job
-        total = job.core.total
-        if total is None:
-            return None
-        rate = upgrade_rate(
-            self.clock() - self.started, job.sink.size - self.start_size, total - job.sink.size
-        )
-        if rate is None:
-            return None
-        return _Upgrade(rate, job.core.attempts, job.resumed_from)
-
-    @staticmethod
-    def start(
-        job: _DownloadJob, response: httpx.Response | None, clock: Callable[[], float]
-    ) -> _Watch | None:
-        if response is None or isinstance(worth_segmenting(response.status_code, response.headers), str):
-            return None  # not logged: one stream is the normal case (a small video, no ranges)
-        return _Watch(job, clock)
 
 
 def _connections(max_connections: int | None) -> int:
@@ -604,7 +528,7 @@ class _Segmented:
     def __init__(self, client: _ClientBase, core: DownloadCore, request: dict[str, Any], sink: SegmentFile):
         self.client, self.core, self.request, self.sink = client, core, request, sink
 
-    def begin(self, upgrade: _Upgrade | None) -> bool:
+    def begin(self, upgrade: Upgrade | None) -> bool:
         """Set up the ranges from the segmented partial, or (``upgrade``) from the single stream's
         partial this call just kept; False (the sink let go) when one stream must go on."""
         sink = self.sink
@@ -617,7 +541,7 @@ class _Segmented:
             return False
         return True
 
-    def segment_core(self, max_connections: int, upgrade: _Upgrade | None) -> SegmentCore:
+    def segment_core(self, max_connections: int, upgrade: Upgrade | None) -> SegmentCore:
         sink, core = self.sink, self.core
         assert sink.content is not None and sink.plan is not None and sink.content.total is not None
         small = sink.content.total < _segments.MIN_SEGMENTED_SIZE
@@ -633,7 +557,7 @@ class _Segmented:
         )
 
     def finish(
-        self, segments: SegmentCore, outcome: Abandon | None, upgrade: _Upgrade | None
+        self, segments: SegmentCore, outcome: Abandon | None, upgrade: Upgrade | None
     ) -> DownloadResult | None:
         """Verify and commit; ``None`` (the partial deleted) when one stream must start again."""
         sink, what = self.sink, self.core.what

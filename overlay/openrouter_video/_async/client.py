@@ -29,24 +29,25 @@ from .._base import (
     _concurrent_outputs,
     _connections,
     _DownloadJob,
-    _FileOptions,
     _first_error,
     _Outputs,
     _Progress,
     _Segmented,
     _StreamDigests,
     _StreamState,
-    _Upgrade,
-    _Watch,
+    _Target,
 )
 from .._options import GenerateOptions, request_body
 from ..engine.bodies import BoundedBody
 from ..engine.core import DownloadCore
+from ..engine.segments import Upgrade, Watch
 from ..errors import DeadlineExceededError, RateLimitError, VideoJobTimeoutError
 from ..io._async.download import AsyncDriver, run_segments
+from ..io.files import PartialFile
 from ..io.journal import DEFAULT_PARTIAL_TTL
 from ..io.primitives import AsyncRuntime
 from ..io.scrub import scrub, scrubbed
+from ..io.segment_file import SegmentFile
 from ..jobs import JobWaiter, VideoJob, VideoModelInfo
 
 
@@ -172,79 +173,60 @@ class AsyncVideoClient(_ClientBase):
         :class:`~openrouter_video.errors.DownloadLockedError` when another process is downloading to
         the same destination, and the :mod:`openrouter_video.errors` exceptions after retries.
         """
-        options = _FileOptions(overwrite, checksum, durable, keep_partial, partial_ttl)
-        return await self._download_file(
-            job_id, dest, index, options, _connections(max_connections), on_progress, deadline
+        target = _Target(
+            job_id, dest, index, overwrite, checksum, durable, keep_partial, partial_ttl, on_progress
         )
+        return await self._download_file(target, _connections(max_connections), deadline)
 
     async def _download_file(
-        self,
-        job_id: str,
-        dest: str | os.PathLike[str],
-        index: int,
-        options: _FileOptions,
-        connections: int,
-        on_progress: ProgressCallback | None,
-        deadline: float | None,
+        self, target: _Target, connections: int, deadline: float | None
     ) -> DownloadResult:
         """One stream first; by ranges when it is slow (or a segmented partial is kept here); one
         stream again from byte 0 when the ranges must give up."""
-        core, request = self._core(job_id, index, can_restart=True, deadline=deadline)
-        upgrade: _Upgrade | None = None
-        if not self._segmented_partial(job_id, dest, index, request, options):
-            done = await self._download_one(
-                core, request, job_id, dest, index, options, on_progress, connections
-            )
+        core, request = self._core(target.job_id, target.index, can_restart=True, deadline=deadline)
+        upgrade: Upgrade | None = None
+        if not self._segmented_partial(target, request):
+            done = await self._download_one(core, request, target, connections)
             if isinstance(done, DownloadResult):
                 return done
             upgrade = done  # one stream was too slow: its partial goes on by ranges
-        result = await self._download_segmented(
-            core, request, job_id, dest, index, options, connections, on_progress, upgrade
-        )
+        result = await self._download_segmented(core, request, target, connections, upgrade)
         if result is not None:
             return result
-        core, request = self._core_again(core, job_id, index)
-        done = await self._download_one(core, request, job_id, dest, index, options, on_progress, 1)
+        core, request = self._core_again(core, target.job_id, target.index)
+        done = await self._download_one(core, request, target, 1)
         assert isinstance(done, DownloadResult)
         return done
 
     async def _download_one(
-        self,
-        core: DownloadCore,
-        request: dict[str, Any],
-        job_id: str,
-        dest: str | os.PathLike[str],
-        index: int,
-        options: _FileOptions,
-        on_progress: ProgressCallback | None,
-        connections: int,
-    ) -> DownloadResult | _Upgrade:
+        self, core: DownloadCore, request: dict[str, Any], target: _Target, connections: int
+    ) -> DownloadResult | Upgrade:
         """Download over one stream. With ``connections > 1`` and a first answer worth splitting
         (see :func:`~..engine.segments.worth_segmenting`), a stream that a second of body shows to
-        be slow stops there: its partial is kept, and the :class:`_Upgrade` returned says how fast
+        be slow stops there: its partial is kept, and the :class:`Upgrade` returned says how fast
         it went (the caller goes on by ranges from it)."""
         # Made on the event loop (a lock, a state file, a directory listing: milliseconds), so that a
         # cancel can never leave it behind half made, with its lock held.
-        with self._sink(job_id, dest, index, request, options) as sink:
-            job = _DownloadJob(core, sink, on_progress)
+        with self._partial(PartialFile, target, request) as sink:
+            job = _DownloadJob(core, sink, target.on_progress)
             http = self.api.get_async_httpx_client()
             # The chunks only go to the sink, which gives lent receive buffers back once written.
-            driver = AsyncDriver(http, request, core, options.sleep(self.retry.sleep), sink.check, lend=True)
-            watch: _Watch | None = None
-            upgrade: _Upgrade | None = None
+            driver = AsyncDriver(http, request, core, target.sleep(self.retry.sleep), sink.check, lend=True)
+            watch: Watch | None = None
+            upgrade: Upgrade | None = None
             try:
                 if connections > 1 and sink.resumable is None:
                     await driver.open()
-                    watch = _Watch.start(job, driver.response, self.retry.clock)
+                    watch = Watch.start(core, driver.response, self.retry.clock, sink.size, job.resumed_from)
                 async with aclosing(driver.chunks()) as chunks:
                     async for chunk in chunks:
                         if chunk is None:
                             await AsyncRuntime.to_thread(job.restart)
-                            watch = watch.restarted() if watch is not None else None
+                            watch = watch.restarted(sink.size) if watch is not None else None
                         elif not job.offer(chunk):  # the disk is behind: wait for the writer
                             await AsyncRuntime.wait_room(sink)
-                        options.check_cancel()
-                        if chunk is not None and watch is not None and (upgrade := watch()) is not None:
+                        target.check_cancel()
+                        if chunk is not None and watch is not None and (upgrade := watch.upgrade(sink.size)):
                             break
             finally:
                 await driver.aclose()
@@ -257,19 +239,15 @@ class AsyncVideoClient(_ClientBase):
         self,
         core: DownloadCore,
         request: dict[str, Any],
-        job_id: str,
-        dest: str | os.PathLike[str],
-        index: int,
-        options: _FileOptions,
+        target: _Target,
         connections: int,
-        on_progress: ProgressCallback | None,
-        upgrade: _Upgrade | None,
+        upgrade: Upgrade | None,
     ) -> DownloadResult | None:
         """Fetch the video by ranges: continue the segmented partial at ``dest``, or (``upgrade``)
         the single stream's partial this call just kept. ``None``: one stream must go on."""
         # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
-        sink = self._segment_file(
-            job_id, dest, index, request, options if upgrade is None else replace(options, partial_ttl=None)
+        sink = self._partial(
+            SegmentFile, target if upgrade is None else replace(target, partial_ttl=None), request
         )
         run = _Segmented(self, core, request, sink)
         try:
@@ -277,16 +255,16 @@ class AsyncVideoClient(_ClientBase):
             if not await AsyncRuntime.to_thread(run.begin, upgrade):
                 return None
             segments = run.segment_core(connections, upgrade)
-            progress = _Progress(on_progress)
+            progress = _Progress(target.on_progress)
             total = segments.total
             outcome = await run_segments(
                 self.api.get_async_httpx_client(),
                 request,
                 segments,
                 sink,
-                options.sleep(self.retry.sleep),
+                target.sleep(self.retry.sleep),
                 lambda: progress.update(segments.plan.received, total),
-                options.cancel,
+                target.cancel,
             )
             result = await AsyncRuntime.commit(run.finish, segments, outcome, upgrade)
             if result is not None:
@@ -469,13 +447,11 @@ class AsyncVideoClient(_ClientBase):
         count = max(1, done.outputs)
         outputs = _Outputs(count, on_progress, on_output_progress)
         cancel = AsyncRuntime.cancel_event()
-        file_options = _FileOptions(overwrite, checksum, cancel=cancel)
 
         async def one(i: int) -> DownloadResult:
             left = None if end is None else end - clock()
-            return await self._download_file(
-                done.id, directory, i, file_options, connections, outputs.callback(i), left
-            )
+            target = _Target(done.id, directory, i, overwrite, checksum, on_progress=outputs.callback(i))
+            return await self._download_file(replace(target, cancel=cancel), connections, left)
 
         return _first_error(await AsyncRuntime.each(count, parallel, one, cancel))
 

@@ -22,14 +22,15 @@ own connection, into one preallocated partial file. The decisions live here; the
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, Protocol
 
 from ..errors import IncompleteDownloadError, OpenRouterVideoError
 from .core import (
     MIN_PROGRESS,
     OVERLAP,
+    DownloadCore,
     Fail,
     Failure,
     Head,
@@ -564,3 +565,57 @@ def upgrade_rate(elapsed: float, received: int, remaining: int) -> float | None:
         return None
     rate = received / elapsed
     return rate if rate < UPGRADE_BELOW and remaining > rate * RAMP_WINDOW else None
+
+
+@dataclass(frozen=True)
+class Upgrade:
+    """A single stream that goes on by ranges: its throughput, requests, and where it had started."""
+
+    rate: float
+    attempts: int
+    resumed_from: int
+
+
+class Answer(Protocol):
+    """The status and headers of a response (an :class:`httpx.Response` will do)."""
+
+    @property
+    def status_code(self) -> int: ...
+    @property
+    def headers(self) -> Mapping[str, str]: ...
+
+
+class Watch:
+    """Watches a single stream whose first answer was :func:`worth_segmenting`: after a second of
+    body, :func:`upgrade_rate` says whether it goes on by ranges. Sizes are the bytes written so far."""
+
+    def __init__(self, core: DownloadCore, clock: Callable[[], float], size: int, resumed_from: int) -> None:
+        self.core, self.clock, self.resumed_from = core, clock, resumed_from
+        self.started, self.start_size = clock(), size
+        self.resets = 0
+
+    @staticmethod
+    def start(
+        core: DownloadCore, answer: Answer | None, clock: Callable[[], float], size: int, resumed_from: int
+    ) -> Watch | None:
+        """A watch for the stream that ``answer`` opened, if it is worth splitting."""
+        if answer is None or isinstance(worth_segmenting(answer.status_code, answer.headers), str):
+            return None  # not logged: one stream is the normal case (a small video, no ranges)
+        return Watch(core, clock, size, resumed_from)
+
+    def restarted(self, size: int) -> Watch | None:
+        """After new content from byte 0: the first one starts the body (watch from now); a later one
+        means new content, not the one judged worth splitting (stop watching)."""
+        self.resets += 1
+        if self.resets > 1:
+            return None
+        self.started, self.start_size = self.clock(), size
+        return self
+
+    def upgrade(self, size: int) -> Upgrade | None:
+        """After each chunk: the upgrade when it is due."""
+        total = self.core.total
+        if total is None:
+            return None
+        rate = upgrade_rate(self.clock() - self.started, size - self.start_size, total - size)
+        return None if rate is None else Upgrade(rate, self.core.attempts, self.resumed_from)

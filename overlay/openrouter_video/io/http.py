@@ -13,8 +13,10 @@ from typing import Any, Literal
 
 import httpx
 
+from .._extensions import DEADLINE
 from .._secrets import redact
 from ..engine.core import Failure
+from ..engine.retry import RetryPolicy, RetryState, log_retry, parse_retry_after
 from ..errors import OpenRouterVideoError
 
 
@@ -90,3 +92,42 @@ def parser(module: Any, api: Any) -> Callable[[int, Mapping[str, str], bytes], A
         return module._build_response(client=api, response=response).parsed
 
     return parse
+
+
+_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+class Attempts:
+    """The retry decisions of :class:`~.transport.RetryTransport` for one request."""
+
+    def __init__(self, policy: RetryPolicy, request: httpx.Request) -> None:
+        self.idempotent = request.method.upper() in _IDEMPOTENT
+        self.what = f"{request.method} {request.url.path}"
+        self.retries = RetryState(policy, request.extensions.get(DEADLINE))
+
+    def after_response(self, response: httpx.Response) -> float | None:
+        status = response.status_code
+        if status not in self.retries.policy.retry_statuses or not (self.idempotent or status == 429):
+            return None
+        return self._next(f"HTTP {status}", parse_retry_after(response.headers))
+
+    def after_exception(self, exc: Exception) -> float | None:
+        retryable = is_retryable_exception(exc) and (
+            self.idempotent or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+        )
+        if not retryable:
+            return None
+        origin = origin_of(exc)
+        reason = f"{type(exc).__name__}{f' from {origin}' if origin else ''}: {exc}"
+        if isinstance(exc, httpx.ConnectError) and origin:
+            reason = f"cannot connect to {origin}: {exc}"
+        return self._next(reason, None)
+
+    def _next(self, reason: str, retry_after: float | None) -> float | None:
+        """The wait before the next attempt, or ``None``: the answer stands (no retry left, or the
+        wait would end past the call's deadline)."""
+        self.retries = self.retries.increment()
+        delay = self.retries.next_delay(retry_after)
+        if delay is not None:
+            log_retry(self.what, reason, self.retries.failures, delay)
+        return delay

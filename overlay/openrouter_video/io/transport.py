@@ -22,28 +22,18 @@ bypass the transport.)
 
 from __future__ import annotations
 
-import asyncio
 import functools
-import inspect
 import ssl
-import time
 import urllib.request
 from collections.abc import Callable
-from types import TracebackType
-from typing import Final, Generic, TypeVar
+from typing import Generic, TypeVar
 
 import httpx
 
 from .. import fastio
-from .._extensions import DEADLINE, NO_TRANSPORT_RETRY
-from ..engine.retry import RetryPolicy, RetryState, log_retry, parse_retry_after
-from .http import is_retryable_exception, origin_of
-from .scrub import scrub_request
-
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
-#: Request extension: the clock time (``RetryPolicy.clock``) after which no retry may start.
-#: Bytes of a retried answer's body read before it is dropped (its connection is then closed).
-_DRAIN_LIMIT: Final = 64 * 1024
+from ..engine.retry import RetryPolicy
+from ._async.retrying import AsyncRetrying
+from ._sync.retrying import Retrying
 
 T = TypeVar("T")
 
@@ -94,43 +84,7 @@ class Routes(Generic[T]):
         return transport
 
 
-class _Attempts:
-    """The retry decisions for one request (shared by the sync and async paths)."""
-
-    def __init__(self, policy: RetryPolicy, request: httpx.Request) -> None:
-        self.idempotent = request.method.upper() in _IDEMPOTENT
-        self.what = f"{request.method} {request.url.path}"
-        self.retries = RetryState(policy, request.extensions.get(DEADLINE))
-
-    def after_response(self, response: httpx.Response) -> float | None:
-        status = response.status_code
-        if status not in self.retries.policy.retry_statuses or not (self.idempotent or status == 429):
-            return None
-        return self._next(f"HTTP {status}", parse_retry_after(response.headers))
-
-    def after_exception(self, exc: Exception) -> float | None:
-        retryable = is_retryable_exception(exc) and (
-            self.idempotent or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-        )
-        if not retryable:
-            return None
-        origin = origin_of(exc)
-        reason = f"{type(exc).__name__}{f' from {origin}' if origin else ''}: {exc}"
-        if isinstance(exc, httpx.ConnectError) and origin:
-            reason = f"cannot connect to {origin}: {exc}"
-        return self._next(reason, None)
-
-    def _next(self, reason: str, retry_after: float | None) -> float | None:
-        """The wait before the next attempt, or ``None``: the answer stands (no retry left, or the
-        wait would end past the call's deadline)."""
-        self.retries = self.retries.increment()
-        delay = self.retries.next_delay(retry_after)
-        if delay is not None:
-            log_retry(self.what, reason, self.retries.failures, delay)
-        return delay
-
-
-class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
+class RetryTransport(Retrying, AsyncRetrying, httpx.BaseTransport, httpx.AsyncBaseTransport):
     """Wraps httpx's own transports and retries per :class:`RetryPolicy`.
 
     Args:
@@ -179,104 +133,6 @@ class RetryTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         if self._async_transport is None:
             self.async_routes.pick(url)
 
-    def _inner(self, request: httpx.Request) -> httpx.BaseTransport:
-        return self._transport if self._transport is not None else self.routes.pick(request.url)
-
-    def _async_inner(self, request: httpx.Request) -> httpx.AsyncBaseTransport:
-        if self._async_transport is not None:
-            return self._async_transport
-        return self.async_routes.pick(request.url)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request``, retrying per the policy (see the module's rules)."""
-        try:
-            return self._handle(request)
-        except BaseException:
-            scrub_request(request)  # sent and failed: the key is not reachable from the error
-            raise
-
-    def _handle(self, request: httpx.Request) -> httpx.Response:
-        inner = self._inner(request)
-        if request.extensions.get(NO_TRANSPORT_RETRY):
-            return inner.handle_request(request)
-        attempts = _Attempts(self.policy, request)
-        while True:
-            try:
-                response = inner.handle_request(request)
-            except httpx.TransportError as exc:
-                delay = attempts.after_exception(exc)
-                if delay is None:
-                    raise
-            else:
-                delay = attempts.after_response(response)
-                if delay is None:
-                    return response
-                _drain(response)
-            (self.policy.sleep or time.sleep)(delay)
-
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """The async twin of :meth:`handle_request`."""
-        try:
-            return await self._ahandle(request)
-        except BaseException:
-            scrub_request(request)
-            raise
-
-    async def _ahandle(self, request: httpx.Request) -> httpx.Response:
-        inner = self._async_inner(request)
-        if request.extensions.get(NO_TRANSPORT_RETRY):
-            return await inner.handle_async_request(request)
-        attempts = _Attempts(self.policy, request)
-        while True:
-            try:
-                response = await inner.handle_async_request(request)
-            except httpx.TransportError as exc:
-                delay = attempts.after_exception(exc)
-                if delay is None:
-                    raise
-            else:
-                delay = attempts.after_response(response)
-                if delay is None:
-                    return response
-                await _adrain(response)
-            result = (self.policy.sleep or asyncio.sleep)(delay)
-            if inspect.isawaitable(result):
-                await result
-
-    def close(self) -> None:
-        """Close the sync inner transports' connections."""
-        for transport in [self._transport, *self.routes.transports.values()]:
-            if transport is not None:
-                transport.close()
-
-    async def aclose(self) -> None:
-        """Close the async inner transports' connections."""
-        for transport in [self._async_transport, *self.async_routes.transports.values()]:
-            if transport is not None:
-                await transport.aclose()
-
-    def __enter__(self) -> RetryTransport:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc: BaseException | None = None,
-        tb: TracebackType | None = None,
-    ) -> None:
-        self.close()
-
-    async def __aenter__(self) -> RetryTransport:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc: BaseException | None = None,
-        tb: TracebackType | None = None,
-    ) -> None:
-        await self.aclose()
-
 
 def _make_sync(
     verify: ssl.SSLContext | str | bool, limits: httpx.Limits, proxy: str | None
@@ -302,30 +158,3 @@ def abandon(transport: RetryTransport) -> bool:
         if isinstance(inner, fastio.AsyncTransport):
             had = inner.abandon() or had
     return had
-
-
-def _drain(response: httpx.Response) -> None:
-    """Read a little of a retried answer's body (so that a small one keeps its connection), then close."""
-    try:
-        read = 0
-        for chunk in response.iter_raw():
-            read += len(chunk)
-            if read > _DRAIN_LIMIT:
-                break
-    except httpx.HTTPError:
-        pass
-    finally:
-        response.close()
-
-
-async def _adrain(response: httpx.Response) -> None:
-    try:
-        read = 0
-        async for chunk in response.aiter_raw():
-            read += len(chunk)
-            if read > _DRAIN_LIMIT:
-                break
-    except httpx.HTTPError:
-        pass
-    finally:
-        await response.aclose()
