@@ -96,3 +96,31 @@ def test_a_large_bytes_chunk_goes_to_the_writer_without_a_copy(
     if sha256:
         assert sink.sha256 == hashlib.sha256(small + large + small).hexdigest()
     assert isinstance(seen[0], _files._Slice) and seen[0].length == len(small)  # not copied either
+
+
+def test_a_resumed_partial_with_digests_is_kept_again_and_its_digest_covers_the_kept_bytes(
+    tmp_path: Path,
+) -> None:
+    """The state of a resumed partial was written back as read (its digests as raw bytes): keeping
+    it a second time raised TypeError from abort, with the partial still locked. The bytes kept are
+    read back into the digests before the new ones."""
+    dest = tmp_path / "out.mp4"
+    data = bytes(range(256)) * 1000
+    content = Resumable(etag='"e"', total=len(data), digests={"sha256": hashlib.sha256(data).digest()})
+    sink = PartialFile(dest, overwrite=False, source="s", durable=False)
+    sink.reset(content)
+    sink.add(data[:1000])
+    sink.abort(keep=True)
+    assert sink.kept_partial == sink.part_path
+    sink = PartialFile(dest, overwrite=False, source="s", durable=False)
+    assert sink.kept == 1000 and sink.resumable == content
+    sink.add(data[1000:5000])
+    sink.abort(keep=True)
+    assert sink.kept_partial == sink.part_path
+    with PartialFile(dest, overwrite=False, source="s", sha256=True, durable=False) as sink:
+        assert sink.kept == 5000 and sink.resumable == content
+        sink.add(data[5000:])
+        assert sink.check().digests["sha256"] == content.digests["sha256"]
+        sink.commit(len(data))
+    assert dest.read_bytes() == data and sink.sha256 == hashlib.sha256(data).hexdigest()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]

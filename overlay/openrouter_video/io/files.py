@@ -1,4 +1,6 @@
-"""Destinations, and the partial file a download is written to and committed from."""
+"""Destinations, and the partial file a download is written to and committed from: one engine
+(:class:`_Partial`: lock, writer thread, hashing thread, state file, commit, abort) for one stream
+(:class:`PartialFile`) and for regions written at their offsets (:class:`~.segment_file.SegmentFile`)."""
 
 from __future__ import annotations
 
@@ -10,11 +12,11 @@ import os
 import queue
 import sys
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, Self, TypeAlias
 
 from ..engine.core import OVERLAP, Resumable, Verdict
 from ..engine.names import safe_filename
@@ -23,6 +25,7 @@ from ..errors import IncompleteDownloadError, IntegrityError
 from ..fastio.lent import give_back, is_lent
 from .journal import (
     DEFAULT_PARTIAL_TTL,
+    STATE_VERSION,
     content_state,
     lock_partial,
     partial_paths,
@@ -210,27 +213,25 @@ def _done_with(item: object, free: list[mmap.mmap]) -> None:
 
 
 @dataclass(frozen=True)
-class _Reset:
-    """Discard everything; the content (described by ``state``) starts again from byte 0."""
-
-    state: dict[str, Any]
-    algorithms: frozenset[str]
-
-
-@dataclass(frozen=True)
 class _Call:
-    """Run ``function`` in the writer thread, after everything queued before it."""
+    """Run ``function`` in a worker thread, after everything queued before it."""
 
     function: Callable[[], object]
     done: threading.Event
 
 
-def write_all(fd: int, data: memoryview) -> int:
-    """Write all of ``data`` at the file position, finishing short writes."""
+#: Queued for the hashing thread: read the file back up to the published target (see
+#: :meth:`_Partial._hash_up_to`).
+_CATCH_UP: Final = object()
+
+
+def write_all(fd: int, data: memoryview, offset: int | None = None) -> int:
+    """Write all of ``data`` at ``offset`` (``None``: at the file position), finishing short writes."""
     size = len(data)
-    done = os.write(fd, data)
+    done = os.write(fd, data) if offset is None else os.pwrite(fd, data, offset)
     while done < size:
-        done += os.write(fd, data[done:])
+        rest = data[done:]
+        done += os.write(fd, rest) if offset is None else os.pwrite(fd, rest, offset + done)
     return size
 
 
@@ -243,74 +244,127 @@ def _disk_full(error: BaseException | None) -> bool:
 
 
 class _Writer:
-    """The writer thread: takes items from a bounded queue and writes (and hashes) them.
+    """A worker thread (the writer, or the hashing thread) that takes items from a bounded queue.
 
     Errors are kept in :attr:`error` (the producer re-raises them); after an error, or once
-    cancelled, it keeps draining its queue so that the producer never blocks.
+    cancelled, it keeps draining its queue so that the producer never blocks. Every item taken wakes
+    the producers waiting for room (:meth:`offer`); :meth:`call` runs a function in the thread.
     """
 
-    def __init__(self, name: str, handle: Callable[[object], None], size: int = MAX_QUEUED_BATCHES) -> None:
+    def __init__(self, name: str, handle: Callable[[object], None], size: int) -> None:
         self.handle = handle
         self.queue: queue.Queue[object] = queue.Queue(maxsize=size)
         self.error: BaseException | None = None
         self.cancelled = False
-        #: Called (once) from the writer thread as soon as it takes an item off the queue.
-        self.on_room: Callable[[], None] | None = None
+        self.stopping = False
+        #: Called (each once) from the thread as soon as it takes an item off the queue.
+        self.waiters: list[Callable[[], None]] = []
+        self.room = threading.Lock()
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
-        self.thread.start()
 
-    def release(self) -> None:
-        """(Once the thread ended) Drop the handler, a bound method of the file: no reference cycle
-        keeps the file and its buffers alive until the cyclic collector runs."""
+    def start(self) -> _Writer:
+        self.thread.start()
+        return self
+
+    def put(self, item: object, *, block: bool, timeout: float | None = None) -> bool:
+        """Queue ``item``; False when there is no room (not ``block``, or none before ``timeout``)."""
+        try:
+            self.queue.put(item, block=block, timeout=timeout)
+        except queue.Full:
+            return False
+        return True
+
+    def offer(self, attempt: Callable[[], bool], on_room: Callable[[], None]) -> bool:
+        """``attempt()`` to queue without waiting; when it fails, ``on_room`` is called from the
+        thread once it has taken an item (any number of producers may wait at once)."""
+        with self.room:  # a failed attempt and its registration are one step for the wake-up
+            if attempt():
+                return True
+            self.waiters.append(on_room)
+            return False
+
+    def call(self, function: Callable[[], object]) -> bool:
+        """Run ``function`` in the thread after everything queued before it (not after an error or
+        once cancelled), and wait for it; False when the thread stopped first."""
+        done = threading.Event()
+        self.queue.put(_Call(function, done))
+        while not done.wait(0.5):  # never wait on a thread that stopped (an abort from elsewhere)
+            if not self.thread.is_alive():
+                return done.is_set()
+        return True
+
+    def stop(self, *, cancel: bool) -> None:
+        """Stop the thread once it has handled what is queued (dropped, with ``cancel``), then drop
+        the handler, a bound method of the file: no reference cycle keeps the file and its buffers
+        alive until the cyclic collector runs. Called again after an interruption, it finishes."""
+        self.cancelled = self.cancelled or cancel
+        if self.thread.ident is None:  # never started
+            return
+        if not self.stopping:
+            self.queue.put(_STOP)
+            self.stopping = True
+        self.thread.join()
         self.handle = _ignore
-        self.on_room = None
+        self.waiters = []
 
     def _run(self) -> None:
-        get = self.queue.get
-        while (item := get()) is not _STOP:
-            if (on_room := self.on_room) is not None:
-                self.on_room = None
-                on_room()
-            if isinstance(item, _Call):
-                try:
-                    if self.error is None and not self.cancelled:
-                        item.function()
-                except BaseException as exc:
-                    self.error = exc
-                finally:
-                    item.done.set()
-                continue
-            if self.error is not None or self.cancelled:
-                continue
+        get, task_done = self.queue.get, self.queue.task_done
+        while True:
+            item = get()
             try:
-                self.handle(item)
+                with self.room:
+                    waiters, self.waiters = self.waiters, []
+                for wake in waiters:
+                    wake()
+                if item is _STOP:
+                    return
+                if isinstance(item, _Call):
+                    try:
+                        if self.error is None and not self.cancelled:
+                            item.function()
+                    finally:
+                        item.done.set()
+                elif self.error is None and not self.cancelled:
+                    self.handle(item)
             except BaseException as exc:
                 self.error = exc
+            finally:
+                task_done()
 
 
-class PartialFile:
-    """The partial file of one destination: written in the background, resumable, committed atomically.
+def _content_of(state: dict[str, Any]) -> Resumable:
+    """What a state file (as :func:`~.journal.read_state` validated it) says about the content."""
+    return Resumable(
+        etag=state.get("etag"),
+        last_modified=state.get("last_modified"),
+        total=state.get("total"),
+        content_type=state.get("content_type"),
+        digests=state["digests"],
+    )
 
-    The bytes go to ``.<name>.part`` beside the destination ``path`` (see :mod:`._journal`), locked
-    for the duration. If an earlier call kept a partial of the same ``source``, :attr:`kept` bytes
-    and :attr:`resumable` describe it and writing continues after them.
 
-    The producer (the network loop) only copies small chunks into a buffer of :data:`BATCH_BYTES`
-    (chunks of :data:`DIRECT_BYTES` or more are queued as they are). Full buffers go through a
-    bounded queue to a writer thread, which writes them (and hashes them, when
-    a digest or ``sha256`` is wanted) and hands them back for reuse, so that disk writes and hashing
-    overlap with network reads, memory stays bounded to a few buffers, and the same few pages are
-    reused for a whole download (fresh buffers per chunk cost a page fault per 4 KiB: about a second
-    of CPU per GiB). :meth:`add` never blocks (the async
-    client uses it, and waits off the event loop with :meth:`flush` only when the disk is behind).
-    :meth:`reset` discards everything: new content starts from byte 0.
+def _tail(fd: int, end: int, start: int = 0) -> bytes:
+    """The last bytes before ``end`` (at most the resume overlap, none before ``start``)."""
+    size = min(OVERLAP, end - start)
+    return os.pread(fd, size, end - size)
 
-    :meth:`check` verifies what was written so far (box walk, digests); :meth:`commit` checks the
-    size, fsyncs (``durable``), moves the file into place and fsyncs the directory. On failure
-    (:meth:`abort`, also called on any exception when used as a context manager, KeyboardInterrupt
-    included) the partial and its state file are kept for the next call (``keep_partial``) or
-    deleted; the destination is untouched either way.
+
+class _Partial:
+    """What every partial file is (:class:`PartialFile`, one stream; :class:`~.segment_file.
+    SegmentFile`, regions written at their offsets: a single region is the one-stream case).
+
+    ``.<name>.part`` beside the destination ``path`` (see :mod:`.journal`), locked for the duration,
+    and its state file; a writer thread behind a bounded queue (:meth:`_handle` writes an item); a
+    hashing thread, started on first use, that takes written buffers into the digests in file
+    order, or reads the file back up to a target (:meth:`_hash_up_to`); :meth:`commit`, which moves
+    the file into place atomically, and :meth:`abort`, which keeps it (and its state) for the next
+    call or deletes both. The subclasses say what an existing partial holds (:meth:`_open`)
+    and what keeping one means (:meth:`_keep`).
     """
+
+    #: The writer thread's name (before the destination's) and the items it may lag behind.
+    _THREAD = "openrouter-video-writer"
+    _QUEUED = MAX_QUEUED_BATCHES
 
     def __init__(
         self,
@@ -334,79 +388,301 @@ class PartialFile:
         self.part_path, self.state_path = partial_paths(path)
         #: The partial file kept by :meth:`abort`, if any.
         self.kept_partial: Path | None = None
+        #: The content being written (what the state file records), when known.
+        self.content: Resumable | None = None
+        #: Bytes of an earlier partial kept (0 when starting afresh).
+        self.kept = 0
+        self._user_sha256 = sha256
+        #: The running digests and the bytes taken into them (always a prefix of the file); the
+        #: prefix the hashing thread reads the file back up to (:meth:`_hash_up_to`).
+        self._hashes: dict[str, Any] = {}
+        self._hashed = 0
+        self._hash_target = 0
+        self._hasher: _Writer | None = None
+        #: Buffers written (and hashed), free for reuse (taken last in, first out).
+        self._free: list[mmap.mmap] = []
+        self._closed = False
+        self._committed = False
+        #: Held by the end (commit, abort and the like), so that a cancel arriving while the file is
+        #: verified or committed waits for that to finish.
+        self._ending = threading.RLock()
         if partial_ttl is not None:
             sweep_partials(path.parent, partial_ttl)
+        self._writer = _Writer(f"{self._THREAD}:{path.name}", self._handle, self._QUEUED)
         self._lock = lock_partial(self.part_path, path)
         self._fd: int | None = self._lock.fd
-        self._user_sha256 = sha256
-        self._hashes: dict[str, Any] = {}
-        self._state: dict[str, Any] | None = None
-        self._unsynced = 0
-        self._committed = False
-        self._running = False
         try:
             remove(self.state_path.with_name(self.state_path.name + ".tmp"))
-            #: What the kept partial says about its content, when there is one to resume.
-            self.resumable: Resumable | None = None
-            #: Bytes of an earlier partial kept (0 when starting afresh).
-            self.kept = 0
-            #: The last bytes of the kept partial (at most the resume overlap).
-            self.tail = b""
-            self._open_existing()
+            self._open()
         except BaseException:
             self._lock.release()
             raise
-        #: Bytes accepted so far (kept ones included).
-        self.size = self.kept
-        self._written = self.kept
-        #: The buffer being filled (``_fill`` bytes of it), full ones not yet queued, and free ones
-        #: (taken last in, first out, so that the same few stay warm).
-        self._buffer: mmap.mmap | None = None
-        self._fill = 0
-        self._full: list[_Data] = []
-        self._free: list[mmap.mmap] = []
-        self._writer = _Writer(f"openrouter-video-writer:{path.name}", self._handle)
-        #: Hashes the written buffers on a thread of its own (started on first use), so that
-        #: hashing overlaps with both the disk writes and the network reads.
-        self._hasher: _Writer | None = None
-        self._running = True
-        if self.kept and self._hashes:
-            self._queue_call(self._hash_kept)
 
-    def _open_existing(self) -> None:
-        assert self._fd is not None
+    def _open(self) -> None:
+        """Take over the partial kept there, if it can be resumed (else make it empty), and get
+        ready to write."""
+        raise NotImplementedError
+
+    def _handle(self, item: object) -> None:
+        """(Writer thread) Write ``item``."""
+        raise NotImplementedError
+
+    def flush(self) -> None:
+        """Hand everything accepted to the writer."""
+        raise NotImplementedError
+
+    @property
+    def error(self) -> BaseException | None:
+        """What failed in the writer thread, or else in the hashing thread."""
+        if self._writer.error is not None:
+            return self._writer.error
+        return self._hasher.error if self._hasher is not None else None
+
+    def _failure(self) -> BaseException:
+        """:attr:`error`, to be raised."""
+        error = self.error
+        assert error is not None
+        return error
+
+    # -- the state file --------------------------------------------------------------------------------
+    def _save_state(self, *, sync: bool = False, version: int = STATE_VERSION, **extra: Any) -> None:
+        """Record :attr:`content` (with ``extra``) in the state file; with ``sync`` (and ``durable``)
+        flush the file's data first, so that the state never vouches for bytes not on disk."""
+        fd, content = self._fd, self.content
+        assert fd is not None and content is not None
+        if sync and self.durable:
+            _fdatasync(fd)
+        write_state(self.state_path, content_state(self.source, content, version=version, **extra))
+
+    # -- the hashing thread ----------------------------------------------------------------------------
+    def _set_hashes(self, algorithms: Iterable[str]) -> None:
+        names = set(algorithms) | ({"sha256"} if self._user_sha256 else set())
+        self._hashes = {name: hashlib.new(name) for name in sorted(names)}
+        self._hashed = self._hash_target = 0
+
+    def _hashing(self) -> _Writer:
+        """The hashing thread, started on first use."""
+        if self._hasher is None:
+            self._hasher = _Writer(f"{self._writer.thread.name}:hash", self._hash, MAX_QUEUED_HASHES).start()
+        return self._hasher
+
+    def _hash_up_to(self, target: int) -> None:
+        """Have the hashing thread read the file back up to ``target``, without waiting for it: when
+        its queue is full, a catch-up still queued there reads up to the newest target."""
+        self._hash_target = target
+        with contextlib.suppress(queue.Full):
+            self._hashing().queue.put_nowait(_CATCH_UP)
+
+    def _hash(self, item: object) -> None:
+        if item is _CATCH_UP:
+            fd, hasher = self._fd, self._hasher
+            assert fd is not None and hasher is not None
+            while self._hashed < (target := self._hash_target) and not hasher.cancelled:
+                data = os.pread(fd, min(BATCH_BYTES, target - self._hashed), self._hashed)
+                if not data:
+                    raise IncompleteDownloadError(
+                        f"the partial file ends at byte {self._hashed}, before {target}",
+                        received=self._hashed,
+                        expected=target,
+                    )
+                for h in self._hashes.values():
+                    h.update(data)
+                self._hashed += len(data)
+            return
+        assert isinstance(item, (mmap.mmap, _Slice, bytes, memoryview))
+        with _viewed(item) as view:
+            for h in self._hashes.values():
+                h.update(view)
+            self._hashed += len(view)
+        _done_with(item, self._free)
+
+    def _settle_hashes(self) -> None:
+        """Wait until the hashing thread has taken in everything handed to it before (or failed)."""
+        if (hasher := self._hasher) is not None:
+            hasher.call(lambda: None)
+            if hasher.error is not None:
+                raise hasher.error
+
+    def _digests(self) -> dict[str, bytes]:
+        return {name: h.copy().digest() for name, h in self._hashes.items()}
+
+    @property
+    def sha256(self) -> str | None:
+        """Hex SHA-256 of what was written, when asked for (complete once the whole file is)."""
+        h = self._hashes.get("sha256") if self._user_sha256 else None
+        return h.hexdigest() if h is not None else None
+
+    # -- the end ---------------------------------------------------------------------------------------
+    def _stop_threads(self, *, cancel: bool) -> None:
+        """Stop the writer (dropping what is queued: ``cancel``), then the hashing thread."""
+        self._closed = True
+        self._writer.stop(cancel=cancel)
+        if (hasher := self._hasher) is not None:
+            hasher.stop(cancel=cancel or self._writer.error is not None)
+
+    def _halt(self, *, cancel: bool) -> None:
+        """:meth:`_stop_threads`, finished even when interrupted (Ctrl-C) meanwhile: the
+        interruption is raised once every thread has stopped, so that the file is never closed
+        under them."""
+        pending: BaseException | None = None
+        while True:
+            try:
+                self._stop_threads(cancel=cancel)
+                break
+            except BaseException as exc:
+                pending = pending or exc
+        if pending is not None:
+            raise pending
+
+    def _check_complete(self, expected: int | None) -> None:
+        """Raise :class:`IncompleteDownloadError` unless every byte is written."""
+
+    def _unlock(self) -> None:
+        self._lock.release()
+        self._fd = None
+
+    def commit(self, expected: int | None = None) -> None:
+        """Wait for the writer, check that every byte (``expected`` of them, when given) is written,
+        fsync (``durable``), move the file into place and fsync its directory; the state file goes."""
+        with self._ending:
+            self.flush()
+            self._halt(cancel=False)
+            if self.error is not None:
+                raise self._failure()
+            self._check_complete(expected)
+            fd = self._fd
+            assert fd is not None
+            if self.durable:
+                os.fsync(fd)
+            if self.named_by_content:
+                self.path = named_by_content(self.path, fd)
+            place(self.part_path, self.path, overwrite=self.overwrite)
+            self._committed = True
+            remove(self.state_path)
+            self._unlock()
+            if self.durable:
+                fsync_directory(self.path.parent)
+
+    def _keep(self) -> bool:
+        """(Once the threads have stopped) Write the state of a partial worth keeping; False (the
+        partial goes) when it is not."""
+        raise NotImplementedError
+
+    def _close(self, *, cancel: bool, keep: Callable[[], bool] | None) -> bool:
+        """Stop the threads (dropping what is queued: ``cancel``) and unlock: the partial and its
+        state file are kept when ``keep()`` says so, else deleted. A Ctrl-C meanwhile is raised once
+        this is done. False when nothing was kept (or it was closed already)."""
+        with self._ending:
+            if self._committed or self._fd is None:
+                return False
+            kept = False
+            try:
+                self._halt(cancel=cancel)
+            finally:
+                try:
+                    if keep is not None:
+                        with contextlib.suppress(OSError):
+                            kept = keep()
+                finally:
+                    self._unlock()
+                    if kept:
+                        self.kept_partial = self.part_path
+                    else:
+                        remove(self.part_path, self.state_path)
+            return kept
+
+    def abort(self, *, keep: bool | None = None) -> Path | None:
+        """Stop writing and close the partial file: keep it (and its state) for the next call, or
+        delete both (``keep``, default :attr:`keep_partial`). Returns the partial kept, if any. A
+        partial with nothing to resume, or after a write error, is always deleted."""
+        keep = self.keep_partial if keep is None else keep
+        with self._ending:
+            if keep and self.error is None and not self._closed and self._fd is not None:
+                try:
+                    self.flush()  # what was accepted is kept too
+                except BaseException:
+                    keep = False
+            return self.part_path if self._close(cancel=not keep, keep=self._keep if keep else None) else None
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # After a successful commit there is nothing left to do. A body that failed its digest
+        # twice is not worth resuming: its partial goes.
+        self.abort(keep=False if isinstance(exc, IntegrityError) else None)
+        if exc is not None and self.kept_partial is not None:
+            try:
+                exc.partial_path = self.kept_partial  # type: ignore[attr-defined]
+            except AttributeError:
+                pass
+
+
+class PartialFile(_Partial):
+    """The partial file of one stream: written in the background, resumable, committed atomically.
+
+    If an earlier call kept a partial of the same ``source``, :attr:`kept` bytes, :attr:`tail` and
+    :attr:`resumable` describe it and writing continues after them.
+
+    The producer (the network loop) only copies small chunks into a buffer of :data:`BATCH_BYTES`
+    (chunks of :data:`DIRECT_BYTES` or more are queued as they are). Full buffers go through a
+    bounded queue to the writer thread, which appends them (and hands them to the hashing thread,
+    when a digest or ``sha256`` is wanted), then they come back for reuse, so that disk writes and
+    hashing overlap with network reads, memory stays bounded to a few buffers, and the same few
+    pages are reused for a whole download (fresh buffers per chunk cost a page fault per 4 KiB:
+    about a second of CPU per GiB). :meth:`add` never blocks (the async client uses it, and waits
+    off the event loop with :meth:`flush` only when the disk is behind). :meth:`reset` discards
+    everything: new content starts from byte 0.
+
+    :meth:`check` verifies what was written so far (box walk, digests); :meth:`commit` checks the
+    size, fsyncs (``durable``), moves the file into place and fsyncs the directory. On failure
+    (:meth:`abort`, also called on any exception when used as a context manager, KeyboardInterrupt
+    included) the partial and its state file are kept for the next call (``keep_partial``) or
+    deleted; the destination is untouched either way.
+    """
+
+    #: What the kept partial says about its content, when there is one to resume.
+    resumable: Resumable | None = None
+    #: The last bytes of the kept partial (at most the resume overlap).
+    tail = b""
+
+    def _open(self) -> None:
+        fd = self._fd
+        assert fd is not None
         state = read_state(self.state_path)
-        size = os.fstat(self._fd).st_size
+        size = os.fstat(fd).st_size
         total = state.get("total") if state else None
         if (
             state is not None
             and state.get("source") == self.source
             and size > 0
-            and (total is None or (isinstance(total, int) and size <= total))
+            and (total is None or size <= total)
         ):
-            digests = state["digests"]
-            self.resumable = Resumable(
-                etag=_str(state.get("etag")),
-                last_modified=_str(state.get("last_modified")),
-                total=total,
-                content_type=_str(state.get("content_type")),
-                digests=digests,
-            )
-            self._state = state
+            self.resumable = self.content = _content_of(state)
             self.kept = size
-            self.tail = os.pread(self._fd, min(OVERLAP, size), size - min(OVERLAP, size))
-            self._set_hashes(frozenset(digests))
-            if isinstance(total, int) and _reserve is not None:
-                _reserve(self._fd, total)
+            self.tail = _tail(fd, size)
+            if total is not None and _reserve is not None:
+                _reserve(fd, total)
         else:
-            os.ftruncate(self._fd, 0)
+            os.ftruncate(fd, 0)
             remove(self.state_path)
-            self._set_hashes(frozenset())
-        os.lseek(self._fd, self.kept, os.SEEK_SET)
-
-    def _set_hashes(self, algorithms: frozenset[str]) -> None:
-        names = set(algorithms) | ({"sha256"} if self._user_sha256 else set())
-        self._hashes = {name: hashlib.new(name) for name in sorted(names)}
+        self._set_hashes(self.content.digests if self.content is not None else ())
+        os.lseek(fd, self.kept, os.SEEK_SET)
+        #: Bytes accepted so far (kept ones included).
+        self.size = self._written = self.kept
+        self._unsynced = 0
+        #: The buffer being filled (``_fill`` bytes of it) and full ones not yet queued.
+        self._buffer: mmap.mmap | None = None
+        self._fill = 0
+        self._full: list[_Data] = []
+        if self.kept and self._hashes:
+            self._hash_up_to(self.kept)  # the bytes kept, read back before anything new
+        self._writer.start()
 
     # -- producer side (the network loop) --------------------------------------------------------------
     def add(self, chunk: bytes) -> bool:
@@ -437,8 +713,8 @@ class PartialFile:
         self._send(block=True)
 
     def flush(self) -> None:
-        """Hand everything accepted to the writer (a copy of the partly filled buffer too), waiting
-        while it is behind."""
+        """Hand everything accepted to the writer (the partly filled buffer too), waiting while it
+        is behind."""
         self._seal()
         self._send(block=True)
 
@@ -452,19 +728,14 @@ class PartialFile:
     def try_flush(self, on_room: Callable[[], None]) -> bool:
         """Hand the current batch to the writer if it has room; else arrange for ``on_room`` to be
         called from the writer thread once it has, and return False (the async client's wait)."""
-        self._writer.on_room = on_room
-        if self._send(block=False):
-            self._writer.on_room = None
-            return True
-        return False
+        return self._writer.offer(lambda: self._send(block=False), on_room)
 
     def reset(self, content: Resumable) -> None:
         """Discard everything: ``content`` starts again from byte 0 (recorded in the state file)."""
         self._free.extend(b for b in map(_pooled, self._full) if b is not None)
         self._full.clear()
         self._fill, self.size = 0, 0
-        state = content_state(self.source, content, kept=0)
-        self._put(_Reset(state, frozenset(content.digests)), block=True)
+        self._put(content, block=True)  # a Resumable queued: the writer starts the file again
 
     def check(self) -> Verdict:
         """Wait until everything accepted is written, then walk its boxes and read its digests."""
@@ -476,29 +747,20 @@ class PartialFile:
             assert fd is not None
             self._settle_hashes()
             boxes = walk_boxes(lambda offset, size: os.pread(fd, size, offset), self._written)
-            result.append(Verdict(boxes, {name: h.copy().digest() for name, h in self._hashes.items()}))
+            result.append(Verdict(boxes, self._digests()))
 
-        self._queue_call(verdict)
-        if self._writer.error is not None:
-            raise self._writer_error()
+        if self._closed or not self._writer.call(verdict):
+            raise IncompleteDownloadError("the partial file was closed", received=self._written)
+        if self.error is not None:
+            raise self._failure()
         return result[0]
 
-    def _queue_call(self, function: Callable[[], object]) -> None:
-        if not self._running:
-            raise IncompleteDownloadError("the partial file was closed", received=self._written)
-        done = threading.Event()
-        self._put(_Call(function, done), block=True)
-        while not done.wait(0.5):  # never wait on a writer that stopped (an abort from elsewhere)
-            if not self._writer.thread.is_alive() and not done.is_set():
-                raise IncompleteDownloadError("the partial file was closed", received=self._written)
-
-    def _writer_error(self) -> BaseException:
-        """The writer's error; for a full disk, one that says how much room the download needs."""
-        error = self._writer.error
-        assert error is not None
+    def _failure(self) -> BaseException:
+        """The error; for a full disk, one that says how much room the download needs."""
+        error = super()._failure()
         if not _disk_full(error) or not isinstance(error, OSError):
             return error
-        total = self._state.get("total") if self._state is not None else None
+        total = self.content.total if self.content is not None else None
         needed = f"{total - self._written:,} more bytes are needed" if isinstance(total, int) else "more room"
         return OSError(
             error.errno,
@@ -516,36 +778,30 @@ class PartialFile:
         return True
 
     def _put(self, item: object, *, block: bool) -> bool:
-        if self._writer.error is not None:
-            raise self._writer_error()
-        try:
-            self._writer.queue.put(item, block=block)
-        except queue.Full:
-            return False
-        return True
+        if self.error is not None:
+            raise self._failure()
+        return self._writer.put(item, block=block)
 
     # -- the writer thread ---------------------------------------------------------------------------
     def _handle(self, item: object) -> None:
         fd = self._fd
         assert fd is not None
-        if isinstance(item, _Reset):
+        if isinstance(item, Resumable):  # reset: the file starts again
             os.lseek(fd, 0, os.SEEK_SET)
             os.ftruncate(fd, 0)
-            if isinstance(total := item.state.get("total"), int) and total > 0 and _reserve is not None:
+            if isinstance(total := item.total, int) and total > 0 and _reserve is not None:
                 _reserve(fd, total)
             self._written = self._unsynced = 0
             self._settle_hashes()
-            self._set_hashes(item.algorithms)
-            self._state = item.state
-            write_state(self.state_path, item.state)
+            self._set_hashes(item.digests)
+            self.content = item
+            self._save_state(kept=0)
             return
         assert isinstance(item, (mmap.mmap, _Slice, bytes, memoryview))
         with _viewed(item) as data:
             written = write_all(fd, data)
         if self._hashes:
-            if self._hasher is None:
-                self._hasher = _Writer(f"{self._writer.thread.name}:hash", self._hash, MAX_QUEUED_HASHES)
-            self._hasher.queue.put(item)  # it hands the buffer back once hashed
+            self._hashing().queue.put(item)  # it hands the buffer back once hashed
         else:
             _done_with(item, self._free)
         self._written += written
@@ -558,144 +814,27 @@ class PartialFile:
                     _fdatasync(fd)
                 self._unsynced = 0
 
-    # -- the hashing thread ----------------------------------------------------------------------------
-    def _hash(self, item: object) -> None:
-        assert isinstance(item, (mmap.mmap, _Slice, bytes, memoryview))
-        with _viewed(item) as data:
-            for h in self._hashes.values():
-                h.update(data)
-        _done_with(item, self._free)
-
-    def _settle_hashes(self) -> None:
-        """(Writer thread) Wait until every written buffer is hashed: before the hashes are read
-        or replaced."""
-        hasher = self._hasher
-        if hasher is None:
-            return
-        done = threading.Event()
-        hasher.queue.put(_Call(lambda: None, done))
-        done.wait()
-        if hasher.error is not None:
-            raise hasher.error
-
-    def _hash_kept(self) -> None:
-        """Hash the bytes kept by an earlier call (before anything new is written)."""
-        fd = self._fd
-        assert fd is not None
-        offset = 0
-        while offset < self.kept:
-            data = os.pread(fd, min(BATCH_BYTES, self.kept - offset), offset)
-            if not data:
-                break
-            for h in self._hashes.values():
-                h.update(data)
-            offset += len(data)
-
-    def _stop(self, *, cancel: bool) -> None:
-        if not self._running:
-            return
-        self._running = False
-        self._writer.cancelled = cancel
-        self._writer.queue.put(_STOP)
-        self._writer.thread.join()
-        self._writer.release()
-        if (hasher := self._hasher) is not None:
-            hasher.cancelled = cancel or self._writer.error is not None
-            hasher.queue.put(_STOP)
-            hasher.thread.join()
-            hasher.release()
-            if hasher.error is not None and self._writer.error is None:
-                self._writer.error = hasher.error
-
     # -- completion ------------------------------------------------------------------------------------
-    @property
-    def sha256(self) -> str | None:
-        """Hex SHA-256 of what was written, when asked for (complete after :meth:`commit`)."""
-        h = self._hashes.get("sha256") if self._user_sha256 else None
-        return h.hexdigest() if h is not None else None
-
-    def commit(self, expected: int | None) -> None:
-        """Wait for the writer, check the size against ``expected``, fsync (``durable``), move the
-        file into place and fsync its directory."""
-        self.flush()
-        self._stop(cancel=False)
-        if self._writer.error is not None:
-            raise self._writer_error()
-        fd = self._fd
-        assert fd is not None
+    def _check_complete(self, expected: int | None) -> None:
         if self._written != self.size or (expected is not None and self._written != expected):
             raise IncompleteDownloadError(
                 f"wrote {self._written} bytes, expected {expected if expected is not None else self.size}",
                 received=self._written,
                 expected=expected,
             )
-        if self.durable:
-            os.fsync(fd)
-        if self.named_by_content:
-            self.path = named_by_content(self.path, fd)
-        place(self.part_path, self.path, overwrite=self.overwrite)
-        self._committed = True
-        remove(self.state_path)
-        self._lock.release()
-        self._fd = None
-        if self.durable:
-            fsync_directory(self.path.parent)
 
-    def abort(self, *, keep: bool | None = None) -> None:
-        """Stop the writer and close the partial file: keep it (and its state) for the next call, or
-        delete both (``keep``, default :attr:`keep_partial`). A partial with no byte or no state,
-        or after a write error, is always deleted."""
-        if self._committed or self._fd is None:
-            return
-        keep = self.keep_partial if keep is None else keep
-        if keep and self._writer.error is None and self._running:
-            try:
-                self.flush()  # what was accepted is kept too
-            except BaseException:
-                keep = False
-        self._stop(cancel=not keep)
+    def _keep(self) -> bool:
         # After a write error (a full disk, a file size limit) the partial goes: it holds space the
         # next attempt needs, and may end with bytes the writer could not account for.
         # A full disk (or quota) is the exception: what was written is sound, and the next run goes
         # on from there once there is room.
-        full = _disk_full(self._writer.error)
-        keep = keep and self._written > 0 and self._state is not None and (self._writer.error is None or full)
-        if keep:
-            try:
-                assert self._state is not None
-                if full:  # a write that failed halfway may have left bytes past those accounted for
-                    os.truncate(self.part_path, self._written)
-                write_state(self.state_path, {**self._state, "kept": self._written})
-            except OSError:
-                keep = False
-        self._lock.release()
-        self._fd = None
-        if keep:
-            self.kept_partial = self.part_path
-        else:
-            remove(self.part_path, self.state_path)
-
-    def __enter__(self) -> PartialFile:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        # After a successful commit there is nothing left to do. A body that failed its digest
-        # twice is not worth resuming: its partial goes.
-        self.abort(keep=False if isinstance(exc, IntegrityError) else None)
-        if exc is not None and self.kept_partial is not None:
-            try:
-                exc.partial_path = self.kept_partial  # type: ignore[attr-defined]
-            except AttributeError:
-                pass
-
-
-def _str(value: object) -> str | None:
-    return value if isinstance(value, str) else None
+        full = _disk_full(self.error)
+        if not self._written or self.content is None or not (self.error is None or full):
+            return False
+        if full:  # a write that failed halfway may have left bytes past those accounted for
+            os.truncate(self.part_path, self._written)
+        self._save_state(kept=self._written)
+        return True
 
 
 def named_by_content(path: Path, fd: int) -> Path:
