@@ -104,7 +104,7 @@ _LAZY = {
     "ProgressCallback": ".client",
     "VideoClient": ".client",
     "VideoStream": ".client",
-    "RetryTransport": "._transport",
+    "RetryTransport": ".io.transport",
     "VideoJob": ".jobs",
     "VideoModelInfo": ".jobs",
     # the typed options of generate() (typing only: nothing here is needed to call it)

@@ -1,6 +1,6 @@
 """The sans-I/O core of a resumable download: every decision, no sockets, no files, no sleeping.
 
-The sync and async drivers (``_drivers.py``) feed it what happened (a response's status and headers,
+The drivers (``io/_async/download.py``) feed it what happened (a response's status and headers,
 how a body ended, what the file on disk looks like) and do what it answers:
 
 * :class:`Stream`: copy this response's body to the consumer. ``fresh`` means the body is the
@@ -70,8 +70,8 @@ class Head:
     """Judges the start of a body before any of its bytes is passed on.
 
     A resume's body must start with ``overlap``, the bytes already kept before the resume point;
-    they are checked and dropped. A body from byte 0 is sniffed (:func:`~._verify.sniff`): its
-    first :data:`~._verify.SNIFF_BYTES` are held back until they show it is not HTML, XML or JSON.
+    they are checked and dropped. A body from byte 0 is sniffed (:func:`~.verify.sniff`): its
+    first :data:`~.verify.SNIFF_BYTES` are held back until they show it is not HTML, XML or JSON.
 
     Attributes:
         failed: ``"mismatch"`` (the overlap differs) or ``"not-video"``; ``None`` while fine.

@@ -2,8 +2,8 @@
 connection, and what each range response means.
 
 A segmented download fetches one video as several byte ranges (``Range: bytes=a-b``), each over its
-own connection, into one preallocated partial file. The decisions live here; the drivers in
-:mod:`._segdrive` do the I/O (threads for the sync client, tasks for the async one).
+own connection, into one preallocated partial file. The decisions live here;
+:func:`~..io._async.download.run_segments` does the I/O (tasks, or threads for the sync client).
 
 * :class:`Plan` holds the :class:`Region` list, which always tiles ``[0, total)`` exactly. A worker
   claims an unowned region, or splits the largest one still being fetched (work stealing): the
@@ -13,8 +13,8 @@ own connection, into one preallocated partial file. The decisions live here; the
   connection, up to ``max_connections``.
 * :class:`SegmentCore` judges every range response with the same rules as a single stream: the
   status and ``Content-Range`` must be exactly what was asked, the validators the file's, and a
-  resume re-reads :data:`~._core.OVERLAP` bytes before the bytes kept and compares them
-  (:class:`~._core.Head`). A content change seen by any range abandons the segments (the caller
+  resume re-reads :data:`~.core.OVERLAP` bytes before the bytes kept and compares them
+  (:class:`~.core.Head`). A content change seen by any range abandons the segments (the caller
   starts again from byte 0 with one stream); so does a server that answers a bounded range with
   anything but that range.
 """
@@ -72,7 +72,7 @@ class Region:
     """Bytes ``[start, end)`` of the file; ``[start, pos)`` are received, ``[start, written)`` on disk.
 
     ``end`` only ever shrinks (when another worker steals the rest); ``owner`` is the worker
-    fetching it; ``tail`` the last bytes received (at most :data:`~._core.OVERLAP`), re-read and
+    fetching it; ``tail`` the last bytes received (at most :data:`~.core.OVERLAP`), re-read and
     compared on the next range request of this region.
     """
 

@@ -9,7 +9,7 @@
 
 Everything here is built on httpcore's and httpx's public extension points and is used only by the
 transports made below: it changes nothing for any other httpx or httpcore user in the process.
-Requests through a proxy use httpx's own transports (see :mod:`.._transport`).
+Requests through a proxy use httpx's own transports (see :mod:`..io.transport`).
 """
 
 from __future__ import annotations

@@ -4,7 +4,7 @@ The async client's network stream (:mod:`.asyncio_backend`) receives into a buff
 hands everything received as a fresh ``bytes`` object: a copy of every body byte on the event-loop
 thread, the largest single cost of that thread at loopback speeds (about 0.15 CPU s/GiB, where the
 whole thread spends about 0.4). For a download, the body's chunks only go on to
-:class:`~._files.PartialFile`, which writes (and hashes) them on threads of its own. So, for requests
+:class:`~..io.files.PartialFile`, which writes (and hashes) them on threads of its own. So, for requests
 that ask for it (:data:`LEND`), the stream instead lends the buffer itself, as a ``memoryview`` of
 the bytes received, and goes on receiving into another one; the file's writer thread gives the
 buffer back (:func:`give_back`) once it is written and hashed, and the stream receives into it

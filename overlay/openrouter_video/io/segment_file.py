@@ -1,5 +1,5 @@
-"""Segmented downloads, the partial file written at offsets (the shells that drive it are in
-:mod:`.segdrive`).
+"""Segmented downloads, the partial file written at offsets (driven by
+:func:`~._async.download.run_segments`).
 
 :class:`SegmentFile` is the partial of a segmented download: a :class:`~.files.PartialFile`'s
 engine (``.<name>.part`` locked like any partial, one writer thread behind a bounded queue, so that
@@ -37,11 +37,6 @@ MAX_QUEUED_WRITES: Final = 4
 #: How often the journal is rewritten, in seconds (by a thread of its own, so that the fsync that
 #: comes first with ``durable`` never holds up the writes).
 JOURNAL_SECONDS: Final = 0.5
-
-
-class Cancelled(Exception):
-    """The download was stopped from outside (the caller of ``generate_and_download`` was
-    interrupted): its partial is kept like after any other exception."""
 
 
 class _Closed(Exception):
