@@ -32,7 +32,7 @@ def test_the_engine_imports_no_io() -> None:
         assert not _imports(path) & IO_MODULES, f"{path.name} imports {_imports(path) & IO_MODULES}"
     # and nothing it imports drags them in: the engine runs in a process that never loads them
     modules = ", ".join(f"openrouter_video.engine.{p.stem}" for p in engine if p.stem != "__init__")
-    code = f"import sys, {modules}; print(sorted(set(sys.modules) & {sorted(IO_MODULES)!r}))"
+    code = f"import sys, {modules}; print(sorted(set(sys.modules) & set({sorted(IO_MODULES)!r})))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
