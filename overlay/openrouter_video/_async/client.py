@@ -12,7 +12,6 @@ import os
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing
 from dataclasses import replace
-from types import TracebackType
 from typing import Any, Literal, Unpack
 
 import httpx
@@ -87,12 +86,7 @@ class AsyncVideoStream(_StreamState):
         await self._driver.open()
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         if exc is not None:
             scrub(exc)  # what the with-block raised: the key is not reachable from it
         await self._driver.aclose()
@@ -463,10 +457,5 @@ class AsyncVideoClient(_ClientBase):
     async def __aenter__(self) -> AsyncVideoClient:
         return self
 
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    async def __aexit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         await self.aclose()

@@ -13,7 +13,6 @@ import os
 from collections.abc import Generator, Callable, Mapping
 from contextlib import closing
 from dataclasses import replace
-from types import TracebackType
 from typing import Any, Literal, Unpack
 
 import httpx
@@ -88,12 +87,7 @@ class VideoStream(_StreamState):
         self._driver.open()
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         if exc is not None:
             scrub(exc)  # what the with-block raised: the key is not reachable from it
         self._driver.close()
@@ -464,10 +458,5 @@ class VideoClient(_ClientBase):
     def __enter__(self) -> VideoClient:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         self.close()

@@ -15,7 +15,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Final, Self, TypeAlias
 
 from ..engine.core import OVERLAP, Resumable, Verdict
@@ -607,12 +606,7 @@ class _Partial:
     def __enter__(self) -> Self:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
         # After a successful commit there is nothing left to do. A body that failed its digest
         # twice is not worth resuming: its partial goes.
         self.abort(keep=False if isinstance(exc, IntegrityError) else None)

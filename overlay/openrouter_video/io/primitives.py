@@ -66,8 +66,11 @@ class AsyncRuntime:
     is_async: Final = True
 
     @staticmethod
-    async def sleep(delay: float, sleep: Callable[[float], object] | None = None) -> None:
-        """Wait ``delay`` seconds with ``sleep`` (a policy's, which may be a coroutine function)."""
+    async def sleep(
+        delay: float, sleep: Callable[[float], object] | None = None, stop: threading.Event | None = None
+    ) -> None:
+        """Wait ``delay`` seconds with ``sleep`` (a policy's, which may be a coroutine function).
+        (``stop`` is for the sync side: a task is cancelled instead.)"""
         result = (sleep or asyncio.sleep)(delay)
         if inspect.isawaitable(result):
             await result
@@ -147,9 +150,15 @@ class Runtime:
     is_async: Final = False
 
     @staticmethod
-    def sleep(delay: float, sleep: Callable[[float], object] | None = None) -> None:
-        """Wait ``delay`` seconds with ``sleep`` (a policy's), else :func:`time.sleep`."""
-        (sleep or time.sleep)(delay)
+    def sleep(
+        delay: float, sleep: Callable[[float], object] | None = None, stop: threading.Event | None = None
+    ) -> None:
+        """Wait ``delay`` seconds with ``sleep`` (a policy's), else until ``stop`` is set or the
+        time has passed."""
+        if sleep is None and stop is not None:
+            stop.wait(delay)
+        else:
+            (sleep or time.sleep)(delay)
 
     @staticmethod
     def to_thread(function: Callable[..., T], *args: Any) -> T:

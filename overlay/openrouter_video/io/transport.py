@@ -26,7 +26,7 @@ import functools
 import ssl
 import urllib.request
 from collections.abc import Callable
-from typing import Generic, TypeVar
+from typing import Any, Generic, TypeVar
 
 import httpx
 
@@ -120,10 +120,10 @@ class RetryTransport(Retrying, AsyncRetrying, httpx.BaseTransport, httpx.AsyncBa
         # Factories that do not refer back to this object (a bound method would make a reference
         # cycle that keeps every inner transport, and its TLS contexts, alive until the cyclic GC).
         self.routes: Routes[httpx.BaseTransport] = Routes(
-            functools.partial(_make_sync, verify, self.limits), proxy=proxy, trust_env=trust_env
+            functools.partial(_make, False, verify, self.limits), proxy=proxy, trust_env=trust_env
         )
         self.async_routes: Routes[httpx.AsyncBaseTransport] = Routes(
-            functools.partial(_make_async, verify, self.limits), proxy=proxy, trust_env=trust_env
+            functools.partial(_make, True, verify, self.limits), proxy=proxy, trust_env=trust_env
         )
 
     def prepare(self, url: httpx.URL) -> None:
@@ -134,20 +134,14 @@ class RetryTransport(Retrying, AsyncRetrying, httpx.BaseTransport, httpx.AsyncBa
             self.async_routes.pick(url)
 
 
-def _make_sync(
-    verify: ssl.SSLContext | str | bool, limits: httpx.Limits, proxy: str | None
-) -> httpx.BaseTransport:
+def _make(
+    is_async: bool, verify: ssl.SSLContext | str | bool, limits: httpx.Limits, proxy: str | None
+) -> Any:
+    """The inner transport of one route: this package's own for direct requests, httpx's for a proxy."""
     if proxy is None:
-        return fastio.sync_transport(verify, limits)
-    return httpx.HTTPTransport(verify=fastio.ssl_context(verify), limits=limits, proxy=proxy)
-
-
-def _make_async(
-    verify: ssl.SSLContext | str | bool, limits: httpx.Limits, proxy: str | None
-) -> httpx.AsyncBaseTransport:
-    if proxy is None:
-        return fastio.async_transport(verify, limits)
-    return httpx.AsyncHTTPTransport(verify=fastio.ssl_context(verify), limits=limits, proxy=proxy)
+        return (fastio.async_transport if is_async else fastio.sync_transport)(verify, limits)
+    kind = httpx.AsyncHTTPTransport if is_async else httpx.HTTPTransport
+    return kind(verify=fastio.ssl_context(verify), limits=limits, proxy=proxy)
 
 
 def abandon(transport: RetryTransport) -> bool:

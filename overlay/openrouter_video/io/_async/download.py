@@ -296,12 +296,6 @@ async def run_segments(
     connection; ``cancel``: stop (raise :class:`~..primitives.Cancelled`) once set."""
     outcome = _Outcome()
 
-    async def wait(delay: float) -> None:
-        if sleep is not None:
-            await AsyncRuntime.sleep(delay, sleep)
-        else:  # ends early when the download stops (the sync workers' wait)
-            await AsyncRuntime.sleep(delay, lambda seconds: outcome.stop.wait(seconds))
-
     async def read(worker: int, response: httpx.Response, take: Take) -> Any:
         """Read a range body into the file; what :meth:`SegmentCore.on_body_end` decided."""
         body = Body(response, take.head, Watchdog(core.policy, core.deadline))
@@ -331,7 +325,7 @@ async def run_segments(
                 if isinstance(action, Fail):
                     raise action.error from exc
                 log_retry(core.what, action.reason, core.attempts, action.delay)
-                await wait(action.delay)
+                await AsyncRuntime.sleep(action.delay, sleep, outcome.stop)
                 continue
             try:
                 action = core.on_response(worker, response.status_code, response.headers)
@@ -352,7 +346,7 @@ async def run_segments(
             if outcome.stop.is_set():
                 return False
             log_retry(core.what, action.reason, core.attempts, action.delay, resume=action.resume)
-            await wait(action.delay)
+            await AsyncRuntime.sleep(action.delay, sleep, outcome.stop)
         return False
 
     async def work(worker: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 import httpx
@@ -64,10 +63,7 @@ class AsyncRetrying:
         return self
 
     async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc: BaseException | None = None,
-        tb: TracebackType | None = None,
+        self, exc_type: object = None, exc: BaseException | None = None, tb: object = None
     ) -> None:
         await self.aclose()
 

@@ -297,12 +297,6 @@ def run_segments(
     connection; ``cancel``: stop (raise :class:`~..primitives.Cancelled`) once set."""
     outcome = _Outcome()
 
-    def wait(delay: float) -> None:
-        if sleep is not None:
-            Runtime.sleep(delay, sleep)
-        else:  # ends early when the download stops (the sync workers' wait)
-            Runtime.sleep(delay, lambda seconds: outcome.stop.wait(seconds))
-
     def read(worker: int, response: httpx.Response, take: Take) -> Any:
         """Read a range body into the file; what :meth:`SegmentCore.on_body_end` decided."""
         body = Body(response, take.head, Watchdog(core.policy, core.deadline))
@@ -332,7 +326,7 @@ def run_segments(
                 if isinstance(action, Fail):
                     raise action.error from exc
                 log_retry(core.what, action.reason, core.attempts, action.delay)
-                wait(action.delay)
+                Runtime.sleep(action.delay, sleep, outcome.stop)
                 continue
             try:
                 action = core.on_response(worker, response.status_code, response.headers)
@@ -353,7 +347,7 @@ def run_segments(
             if outcome.stop.is_set():
                 return False
             log_retry(core.what, action.reason, core.attempts, action.delay, resume=action.resume)
-            wait(action.delay)
+            Runtime.sleep(action.delay, sleep, outcome.stop)
         return False
 
     def work(worker: int) -> None:

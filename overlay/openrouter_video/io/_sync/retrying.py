@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 
 import httpx
@@ -65,10 +64,7 @@ class Retrying:
         return self
 
     def __exit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc: BaseException | None = None,
-        tb: TracebackType | None = None,
+        self, exc_type: object = None, exc: BaseException | None = None, tb: object = None
     ) -> None:
         self.close()
 
