@@ -24,13 +24,15 @@ neither.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import logging
+import math
 import os
 import signal
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -69,30 +71,30 @@ def _on_signal(signum: int, frame: FrameType | None) -> None:
 
 
 def _handle_signals() -> None:
-    """Turn SIGTERM (``docker stop``, ``timeout``, orchestrators) and SIGHUP into exceptions, so
-    that a download stops the way Ctrl-C stops it."""
+    """Make SIGTERM (``docker stop``, ``timeout``) and SIGHUP stop a download the way Ctrl-C does."""
     for signum in (signal.SIGTERM, signal.SIGHUP):
-        try:
+        with contextlib.suppress(ValueError, OSError):  # not the main thread, or not supported here
             signal.signal(signum, _on_signal)
-        except (ValueError, OSError):  # not the main thread, or not supported here
-            pass
 
 
-class _Bar:
+class _Tqdm:
+    """One tqdm line on ``stream``."""
+
+    def __init__(self, stream: TextIO, **options: Any) -> None:
+        from tqdm import tqdm  # imported only when a bar is shown: keeps --help fast
+
+        self._bar = tqdm(total=None, file=stream, leave=True, **options)
+
+    def close(self) -> None:
+        self._bar.close()
+
+
+class _Bar(_Tqdm):
     """A tqdm byte bar that copes with an unknown size and goes back when a download restarts."""
 
     def __init__(self, stream: TextIO, description: str) -> None:
-        from tqdm import tqdm  # imported only when a bar is shown: keeps --help fast
-
-        self._bar = tqdm(
-            total=None,
-            unit="B",
-            unit_scale=True,
-            unit_divisor=1024,
-            file=stream,
-            desc=description,
-            dynamic_ncols=True,
-            leave=True,
+        super().__init__(
+            stream, unit="B", unit_scale=True, unit_divisor=1024, desc=description, dynamic_ncols=True
         )
 
     def __call__(self, done: int, total: int | None) -> None:
@@ -107,17 +109,12 @@ class _Bar:
         """Print a line above the bar."""
         self._bar.write(line, file=self._bar.fp)
 
-    def close(self) -> None:
-        self._bar.close()
 
-
-class _Spinner:
+class _Spinner(_Tqdm):
     """A one-line tqdm status (spinner, job id, status, elapsed) animated while ``wait`` sleeps."""
 
     def __init__(self, stream: TextIO) -> None:
-        from tqdm import tqdm
-
-        self._bar = tqdm(total=None, file=stream, bar_format="{desc} [{elapsed}]", leave=True)
+        super().__init__(stream, bar_format="{desc} [{elapsed}]")
         self._status = "submitting"
         self._frame = 0
 
@@ -135,9 +132,6 @@ class _Spinner:
     def _draw(self) -> None:
         self._frame = (self._frame + 1) % len(_SPINNER)
         self._bar.set_description_str(f"{_SPINNER[self._frame]} {self._status}")
-
-    def close(self) -> None:
-        self._bar.close()
 
 
 def _interactive(args: argparse.Namespace) -> bool:
@@ -165,9 +159,11 @@ class _Notes(logging.Handler):
             sys.stderr.write(line + "\n")
 
 
-def _show_retries(bar: _Bar | None) -> None:
-    """Route the library's retries and resumes to stderr as ``note:`` lines (above ``bar``, if one
-    is drawn)."""
+def _show_retries(args: argparse.Namespace, bar: _Bar | None = None) -> None:
+    """Unless ``--quiet``, route the library's retries and resumes to stderr as ``note:`` lines
+    (above ``bar``, if one is drawn)."""
+    if args.quiet:
+        return
     logger = logging.getLogger("openrouter_video")
     logger.handlers = [h for h in logger.handlers if not isinstance(h, _Notes)]
     logger.addHandler(_Notes(bar))
@@ -176,58 +172,63 @@ def _show_retries(bar: _Bar | None) -> None:
 
 
 # -- arguments -------------------------------------------------------------------------------------------
-def _number(text: str, kind: type[int] | type[float], floor: float, inclusive: bool) -> Any:
-    """Parse an argument; the message says what is wanted in words (argparse would name this
-    function instead)."""
+def _number(kind: type[int] | type[float], floor: int, inclusive: bool = True, most: int = 0) -> Any:
+    """An argument type: a ``kind`` from ``floor`` (or above it) up to ``most`` (if given); its message
+    says what is wanted in words (argparse would name the function instead)."""
     what = "a whole number" if kind is int else "a number"
-    bound = f"{'>=' if inclusive else '>'} {floor:g}"
-    try:
-        value = kind(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be {what} {bound}, not {text!r}") from None
-    if not (value >= floor if inclusive else value > floor):  # also refuses NaN
-        raise argparse.ArgumentTypeError(f"must be {what} {bound}, not {text!r}")
-    return value
+    bound = f"{'>=' if inclusive else '>'} {floor}"
+
+    def parse(text: str) -> Any:
+        try:
+            value = kind(text)
+        except ValueError:
+            value = math.nan
+        if not (value >= floor if inclusive else value > floor):  # also refuses NaN
+            raise argparse.ArgumentTypeError(f"must be {what} {bound}, not {text!r}")
+        if most and value > most:
+            raise argparse.ArgumentTypeError(f"must be {what} from {floor} to {most}, not {text!r}")
+        return value
+
+    return parse
 
 
-def _non_negative(text: str) -> int:
-    return int(_number(text, int, 0, inclusive=True))
+_non_negative = _number(int, 0)
+_positive = _number(int, 1)
+_connections = _number(int, 1, most=16)
+_non_negative_float = _number(float, 0)
+_positive_float = _number(float, 0, inclusive=False)
 
 
-def _positive(text: str) -> int:
-    return int(_number(text, int, 1, inclusive=True))
-
-
-def _connections(text: str) -> int:
-    value = int(_number(text, int, 1, inclusive=True))
-    if value > 16:
-        raise argparse.ArgumentTypeError(f"must be a whole number from 1 to 16, not {text!r}")
-    return value
-
-
-def _non_negative_float(text: str) -> float:
-    return float(_number(text, float, 0, inclusive=True))
-
-
-def _positive_float(text: str) -> float:
-    return float(_number(text, float, 0, inclusive=False))
+def _seconds(
+    parser: argparse.ArgumentParser, flag: str, default: float, text: str, kind: Any = _positive_float
+) -> None:
+    parser.add_argument(flag, type=kind, default=default, metavar="SECONDS", help=text)
 
 
 def _common(parser: argparse.ArgumentParser, *, downloads: bool = False) -> None:
+    """The options of every command but ``clean``, after those of the commands that download."""
+    if downloads:
+        parser.add_argument("--overwrite", action="store_true", help="replace existing files")
+        parser.add_argument(
+            "--sha256", action="store_true", help="compute each file's SHA-256 while downloading"
+        )
+        parser.add_argument(
+            "--connections",
+            type=_connections,
+            metavar="N",
+            help=(
+                "fetch each video of 16 MiB or more as byte ranges over up to N connections at once "
+                "(1 to 16), adding one while the speed still grows (for links that cap each connection); "
+                "1: one connection (default: up to 4)"
+            ),
+        )
     parser.add_argument(
         "--base-url",
         metavar="URL",
         help=f"API root (default ${BASE_URL_ENV}, else https://openrouter.ai/api/v1)",
     )
-    parser.add_argument(
-        "--timeout",
-        type=_positive_float,
-        default=60.0,
-        metavar="SECONDS",
-        help="connect and read timeout per request"
-        + ("; a download that stalls this long is resumed" if downloads else "")
-        + " (default %(default)s)",
-    )
+    stalls = "; a download that stalls this long is resumed" if downloads else ""
+    _seconds(parser, "--timeout", 60.0, f"connect and read timeout per request{stalls} (default %(default)s)")
     parser.add_argument(
         "--max-attempts",
         type=_positive,
@@ -248,29 +249,9 @@ def _common(parser: argparse.ArgumentParser, *, downloads: bool = False) -> None
     )
 
 
-def _output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--overwrite", action="store_true", help="replace existing files")
-    parser.add_argument("--sha256", action="store_true", help="compute each file's SHA-256 while downloading")
-    parser.add_argument(
-        "--connections",
-        type=_connections,
-        default=None,
-        metavar="N",
-        help=(
-            "fetch each video of 16 MiB or more as byte ranges over up to N connections at once "
-            "(1 to 16), adding one while the speed still grows (for links that cap each connection); "
-            "1: one connection (default: up to 4)"
-        ),
-    )
-
-
-def _version() -> str:
+def _parser() -> argparse.ArgumentParser:
     from . import __version__
 
-    return __version__
-
-
-def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="openrouter-video",
         description="Generate videos with OpenRouter's Video Generation API and download them: "
@@ -278,7 +259,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=f"The API key is read from ${API_KEY_ENV} (there is no flag for it). "
         "Exit codes: 0 ok, 1 failure, 2 usage error, 130 interrupted.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     download = commands.add_parser(
@@ -298,7 +279,6 @@ def _parser() -> argparse.ArgumentParser:
     download.add_argument(
         "--index", type=_non_negative, default=0, metavar="N", help="output index (default 0)"
     )
-    _output_options(download)
     _common(download, downloads=True)
 
     generate = commands.add_parser(
@@ -325,17 +305,13 @@ def _parser() -> argparse.ArgumentParser:
         default=os.curdir,
         help="directory for the files, created if missing (default .)",
     )
-    generate.add_argument(
-        "--poll-interval", type=_positive_float, default=5.0, metavar="SECONDS", help="default %(default)s"
-    )
-    generate.add_argument(
+    _seconds(generate, "--poll-interval", 5.0, "default %(default)s")
+    _seconds(
+        generate,
         "--wait-timeout",
-        type=_positive_float,
-        default=1800.0,
-        metavar="SECONDS",
-        help="give up waiting for the job after this long (default %(default)s)",
+        1800.0,
+        "give up waiting for the job after this long (default %(default)s)",
     )
-    _output_options(generate)
     _common(generate, downloads=True)
 
     status = commands.add_parser("status", help="show a job's status", description="Show JOB_ID's status.")
@@ -352,12 +328,12 @@ def _parser() -> argparse.ArgumentParser:
         "failed or interrupted downloads, except those being downloaded right now.",
     )
     clean.add_argument("directory", metavar="DIR", help="the directory the videos were downloaded to")
-    clean.add_argument(
+    _seconds(
+        clean,
         "--older-than",
-        type=_non_negative_float,
-        default=0.0,
-        metavar="SECONDS",
-        help="only partials untouched for this long (default: all)",
+        0.0,
+        "only partials untouched for this long (default: all)",
+        _non_negative_float,
     )
     clean.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     return parser
@@ -378,29 +354,41 @@ def _client(args: argparse.Namespace, sleep: Any = None) -> VideoClient:
     )
 
 
+_FILE_FIELDS = ("path", "size", "content_type", "attempts", "resumes", "verified", "resumed_from")
+
+
 def _file_record(result: DownloadResult, with_sha256: bool) -> dict[str, Any]:
-    record: dict[str, Any] = {
-        "path": str(result.path),
-        "size": result.size,
-        "content_type": result.content_type,
-        "attempts": result.attempts,
-        "resumes": result.resumes,
-        "verified": result.verified,
-        "resumed_from": result.resumed_from,
-    }
-    if with_sha256:
-        record["sha256"] = result.sha256
+    names = _FILE_FIELDS + (("sha256",) if with_sha256 else ())
+    record = {name: getattr(result, name) for name in names}
+    record["path"] = str(result.path)
     return record
 
 
-def _print_saved(result: DownloadResult, out: TextIO) -> None:
-    resumed = f", resumed from byte {result.resumed_from}" if result.resumed_from else ""
-    out.write(
-        f"saved {result.path} ({result.size} bytes, {result.content_type or 'unknown type'}, "
-        f"complete by {result.verified}{resumed})\n"
-    )
-    if result.sha256:
-        out.write(f"sha256 {result.sha256}\n")
+def _print_json(value: Any) -> int:
+    sys.stdout.write(json.dumps(value) + "\n")
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace, results: list[DownloadResult], record: Any) -> int:
+    """Print ``record`` as JSON with ``--json``; else, unless ``--quiet``, a line for each file saved."""
+    if args.json:
+        return _print_json(record)
+    for result in [] if args.quiet else results:
+        resumed = f", resumed from byte {result.resumed_from}" if result.resumed_from else ""
+        sys.stdout.write(
+            f"saved {result.path} ({result.size} bytes, {result.content_type or 'unknown type'}, "
+            f"complete by {result.verified}{resumed})\n"
+        )
+        if result.sha256:
+            sys.stdout.write(f"sha256 {result.sha256}\n")
+    return EXIT_OK
+
+
+def _ask(args: argparse.Namespace, request: Callable[[VideoClient], Any]) -> Any:
+    """What ``request`` returns, made with a client (retries shown as notes)."""
+    _show_retries(args)
+    with _client(args) as client:
+        return request(client)
 
 
 def _download_one(
@@ -408,8 +396,7 @@ def _download_one(
 ) -> DownloadResult:
     """One download with a progress bar (on a terminal) and retries shown as notes."""
     bar = _Bar(sys.stderr, label) if _interactive(args) else None
-    if not args.quiet:
-        _show_retries(bar)
+    _show_retries(args, bar)
     try:
         return client.download(
             job_id,
@@ -428,11 +415,7 @@ def _download_one(
 def _download(args: argparse.Namespace) -> int:
     with _client(args) as client:
         result = _download_one(client, args, args.job_id, args.output or os.curdir, args.index, args.job_id)
-    if args.json:
-        sys.stdout.write(json.dumps(_file_record(result, args.sha256)) + "\n")
-    elif not args.quiet:
-        _print_saved(result, sys.stdout)
-    return EXIT_OK
+    return _report(args, [result], _file_record(result, args.sha256))
 
 
 def _job_record(job: VideoJob) -> dict[str, Any]:
@@ -443,20 +426,12 @@ def _generate(args: argparse.Namespace) -> int:
     from ._options import request_body
     from .io.files import ensure_directory
 
-    options = {
-        key: value
-        for key, value in (
-            ("duration", args.duration),
-            ("resolution", args.resolution),
-            ("aspect_ratio", args.aspect_ratio),
-        )
-        if value is not None
-    }
+    names = ("duration", "resolution", "aspect_ratio")
+    options = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     request_body(args.model, args.prompt, options)  # a bad option: refused before anything else
     directory = ensure_directory(args.output)  # made (or refused) before the paid job is submitted
     spinner = _Spinner(sys.stderr) if _interactive(args) else None
-    if not args.quiet:
-        _show_retries(None)
+    _show_retries(args)
     with _client(args, sleep=spinner.sleep if spinner else None) as client:
         job: VideoJob | None = None
         index = 0
@@ -483,23 +458,14 @@ def _generate(args: argparse.Namespace) -> int:
                 exc.paid_job = job.id  # type: ignore[attr-defined]
                 exc.resume_command = _download_command(args, job.id, directory, index)  # type: ignore[attr-defined]
             raise
-    if args.json:
-        record = {"job": _job_record(job), "files": [_file_record(r, args.sha256) for r in results]}
-        sys.stdout.write(json.dumps(record) + "\n")
-    elif not args.quiet:
-        for result in results:
-            _print_saved(result, sys.stdout)
-    return EXIT_OK
+    record = {"job": _job_record(job), "files": [_file_record(r, args.sha256) for r in results]}
+    return _report(args, results, record)
 
 
 def _status(args: argparse.Namespace) -> int:
-    if not args.quiet:
-        _show_retries(None)
-    with _client(args) as client:
-        job = client.get_job(args.job_id)
+    job = _ask(args, lambda client: client.get_job(args.job_id))
     if args.json:
-        sys.stdout.write(json.dumps(_job_record(job)) + "\n")
-        return EXIT_OK
+        return _print_json(_job_record(job))
     line = f"{job.id}: {job.status}"
     if job.outputs:
         line += f" ({job.outputs} output{'s' if job.outputs != 1 else ''})"
@@ -510,24 +476,13 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    if not args.quiet:
-        _show_retries(None)
-    with _client(args) as client:
-        models = client.list_models()
+    models = _ask(args, lambda client: client.list_models())
     if args.json:
-        sys.stdout.write(json.dumps([dict(m.raw) for m in models]) + "\n")
-        return EXIT_OK
-    rows = [("MODEL", "NAME", "DURATIONS (s)", "RESOLUTIONS", "ASPECT RATIOS")]
+        return _print_json([dict(m.raw) for m in models])
+    rows: list[tuple[str, ...]] = [("MODEL", "NAME", "DURATIONS (s)", "RESOLUTIONS", "ASPECT RATIOS")]
     for m in models:
-        rows.append(
-            (
-                m.id,
-                m.name,
-                ",".join(str(d) for d in m.supported_durations) or "-",
-                ",".join(m.supported_resolutions) or "-",
-                ",".join(m.supported_aspect_ratios) or "-",
-            )
-        )
+        lists = ([str(d) for d in m.supported_durations], m.supported_resolutions, m.supported_aspect_ratios)
+        rows.append((m.id, m.name, *(",".join(values) or "-" for values in lists)))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         sys.stdout.write(
@@ -559,12 +514,6 @@ _COMMANDS = {
 }
 
 
-def _line(message: str) -> str:
-    return " ".join(message.split())  # always one line
-
-
-#: For :func:`_printable`: each C0 control, DEL and C1 control as ``\xNN``, each bidi embedding,
-#: override or isolate (U+202A-U+202E, U+2066-U+2069) as ``\uNNNN``.
 _UNPRINTABLE: dict[int, str] = {
     **{code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0))},
     **{code: f"\\u{code:04x}" for code in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))},
@@ -572,21 +521,28 @@ _UNPRINTABLE: dict[int, str] = {
 
 
 def _printable(text: str) -> str:
-    """``text`` made safe to echo to a terminal, on one line.
-
-    A message may carry what a server said (an error body), so no byte of it may drive the terminal.
-    Runs of whitespace, including tab, newline, CR, VT, FF, the C0 separators U+001C-U+001F, NEL
-    (U+0085) and U+2028/U+2029, become one space. Every other control character is shown escaped,
-    Python-style: C0 controls, DEL and C1 controls (U+0080-U+009F) as ``\\xNN`` (ESC is ``\\x1b``,
-    BEL ``\\x07``, NUL ``\\x00``), and the bidi embeddings, overrides and isolates (U+202A-U+202E,
-    U+2066-U+2069) as ``\\uNNNN``. The text stays readable; ``\\x1b[2J`` no longer clears the screen.
-    """
-    return _line(text).translate(_UNPRINTABLE)
+    """``text`` (which may carry what a server said) made safe to echo to a terminal, on one line: runs
+    of whitespace (also NEL, U+2028/U+2029, U+001C-U+001F) become one space; other C0/C1 controls and
+    DEL are shown as ``\\xNN``, bidi embeddings, overrides and isolates as ``\\uNNNN``."""
+    return " ".join(text.split()).translate(_UNPRINTABLE)
 
 
-def _error(message: str) -> None:
-    """Write ``error: MESSAGE`` to stderr as one line, control characters neutralised (:func:`_printable`)."""
+def _error(message: str, exc: BaseException | None = None) -> None:
+    """Write ``error: MESSAGE`` to stderr as one line (:func:`_printable`); then, if ``exc`` says so, the
+    line that says a failed download kept its partial file and how to resume it (after ``generate``,
+    without submitting, and paying for, another job), or which paid job to fetch."""
     sys.stderr.write(f"error: {_printable(redact(message))}\n")
+    path = getattr(exc, "partial_path", None)
+    command = getattr(exc, "resume_command", None)
+    job = getattr(exc, "paid_job", None)
+    if path is not None:
+        how = f"run {command}" if command else "run the same command again"
+        sys.stderr.write(f"note: kept the partial download {_printable(str(path))}; {how} to resume\n")
+    elif job is not None:
+        sys.stderr.write(
+            f"note: job {_printable(job)} was submitted and is paid for; once it has completed, "
+            f"download it with: {_printable(command or '')}\n"
+        )
 
 
 def _download_command(args: argparse.Namespace, job_id: str, directory: Path, index: int) -> str:
@@ -601,22 +557,6 @@ def _download_command(args: argparse.Namespace, job_id: str, directory: Path, in
     return shlex.join(argv)
 
 
-def _kept(exc: BaseException) -> None:
-    """The one line that says a failed download kept its partial file, and how to resume it (after
-    ``generate``, without submitting, and paying for, another job); or which paid job to fetch."""
-    path = getattr(exc, "partial_path", None)
-    command = getattr(exc, "resume_command", None)
-    job = getattr(exc, "paid_job", None)
-    if path is not None:
-        how = f"run {command}" if command else "run the same command again"
-        sys.stderr.write(f"note: kept the partial download {_printable(str(path))}; {how} to resume\n")
-    elif job is not None:
-        sys.stderr.write(
-            f"note: job {_printable(job)} was submitted and is paid for; once it has completed, "
-            f"download it with: {_printable(command or '')}\n"
-        )
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)  # exits with 2 on a usage error
@@ -624,12 +564,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return _COMMANDS[args.command](args)
     except _Terminated as exc:
-        _error(f"terminated by {signal.Signals(exc.signum).name}")
-        _kept(exc)
+        _error(f"terminated by {signal.Signals(exc.signum).name}", exc)
         return 128 + exc.signum
     except KeyboardInterrupt as exc:
-        _error("interrupted")
-        _kept(exc)
+        _error("interrupted", exc)
         return EXIT_INTERRUPTED
     except (_UsageError, InvalidRequestError) as exc:
         _error(str(exc))
@@ -638,12 +576,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         _error(f"{exc.args[0] if exc.args else exc}".replace("pass overwrite=True", "use --overwrite"))
         return EXIT_FAILURE
     except (OpenRouterVideoError, OSError) as exc:
-        _error(str(exc) or type(exc).__name__)
-        _kept(exc)
+        _error(str(exc) or type(exc).__name__, exc)
         return EXIT_FAILURE
     except Exception as exc:  # a bug: still one line, never a traceback (the key is never in it)
-        _error(f"unexpected {type(exc).__name__}: {exc}")
-        _kept(exc)
+        _error(f"unexpected {type(exc).__name__}: {exc}", exc)
         return EXIT_FAILURE
 
 

@@ -157,11 +157,8 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 
 def status_error_class(status_code: int) -> type[APIStatusError]:
     """The :class:`APIStatusError` subclass for ``status_code``."""
-    if status_code in _BY_STATUS:
-        return _BY_STATUS[status_code]
-    if 500 <= status_code <= 599:
-        return InternalServerError
-    return APIStatusError
+    default = InternalServerError if 500 <= status_code <= 599 else APIStatusError
+    return _BY_STATUS.get(status_code, default)
 
 
 class APIConnectionError(OpenRouterVideoError):
@@ -177,9 +174,8 @@ class DeadlineExceededError(APITimeoutError):
 
 
 class IncompleteDownloadError(OpenRouterVideoError):
-    """The body could not be completed, or its completeness could not be proven (retries used up,
-    content that cannot be resumed, an MP4 whose boxes do not add up, a close-delimited body that
-    cannot be checked).
+    """The body could not be completed or proven complete (retries used up, content that cannot be
+    resumed, an MP4 whose boxes do not add up, a close-delimited body).
 
     Attributes:
         received: Bytes of the current content received so far.
@@ -201,11 +197,8 @@ class DownloadLockedError(OpenRouterVideoError):
 
 
 class UnexpectedContentError(OpenRouterVideoError):
-    """A success response whose body is not video (JSON, HTML or text, e.g. from a proxy).
-
-    Nothing is written. ``content_type`` is the response's media type and ``snippet`` the start of
-    its body.
-    """
+    """A success response whose body is not video (JSON, HTML or text, e.g. from a proxy); nothing is
+    written. ``content_type`` is the response's media type and ``snippet`` the start of its body."""
 
     def __init__(self, message: str, *, content_type: str | None, snippet: str) -> None:
         super().__init__(message)

@@ -73,19 +73,17 @@ class VideoJob:
     def from_json(cls, data: Any) -> VideoJob:
         """Read a job body; only ``id`` and ``status`` are required."""
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
+            snippet = str(data)[:200]
             raise UnexpectedContentError(
-                f"expected a video job, got {str(data)[:200]}",
-                content_type="application/json",
-                snippet=str(data)[:200],
+                f"expected a video job, got {snippet}", content_type="application/json", snippet=snippet
             )
-        urls = data.get("unsigned_urls") or ()
         usage = data.get("usage")
         return cls(
             id=data["id"],
             status=str(data.get("status", "")),
             polling_url=str(data.get("polling_url") or ""),
             generation_id=data.get("generation_id"),
-            unsigned_urls=tuple(str(u) for u in urls),
+            unsigned_urls=tuple(str(u) for u in data.get("unsigned_urls") or ()),
             error=data.get("error"),
             usage=usage if isinstance(usage, dict) else None,
             raw=data,
@@ -143,13 +141,7 @@ class Call:
         deadline: The clock time (``RetryPolicy.clock``) the whole call must end by, if any.
     """
 
-    def __init__(
-        self,
-        module: ModuleType,
-        ok: Callable[[Any], Any],
-        api: Any,
-        **params: Any,
-    ) -> None:
+    def __init__(self, module: ModuleType, ok: Callable[[Any], Any], api: Any, **params: Any) -> None:
         self.module = module
         self.ok = ok
         self.api = api
@@ -164,8 +156,7 @@ class Call:
         timeout: Any = http.timeout
         if self.deadline is not None:
             extensions[DEADLINE] = self.deadline
-            # (at least a second: a request is never refused its chance, and a deadline that has
-            # passed is enforced between attempts)
+            # at least a second: each request gets its chance (a passed deadline is enforced between attempts)
             left = max(1.0, self.deadline - clock())
             extensions[UNTIL] = time.monotonic() + left
             timeout = capped(http.timeout, left)
@@ -206,12 +197,7 @@ class Call:
                 "so it was not followed (check the base URL)",
                 body=body,
             )
-        raise build_status_error(
-            status,
-            headers,
-            body,
-            parser(self.module, self.api),
-        )
+        raise build_status_error(status, headers, body, parser(self.module, self.api))
 
 
 def create_call(
@@ -250,17 +236,9 @@ def models_call(api: Any) -> Call:
 
 
 class JobWaiter:
-    """The decisions of ``wait``: what to poll, when to stop, how long to sleep.
-
-    Args:
-        job: A :class:`VideoJob` or a job id.
-        base_url: The API base URL; a ``polling_url`` is resolved against it and followed only if it
-            stays on the API's origin (so the key never goes elsewhere); otherwise the job is polled
-            by id.
-        poll_interval: Seconds between polls.
-        timeout: Seconds before :class:`VideoJobTimeoutError`.
-        on_status: Called with the job each time its status changes.
-        clock: The time source (monotonic seconds).
+    """The decisions of ``wait`` (whose arguments it takes): what to poll, when to stop, how long to
+    sleep. A ``polling_url`` is resolved against ``base_url`` and followed only if it stays on the API's
+    origin (so the key never goes elsewhere); else the job is polled by id. ``clock``: monotonic seconds.
     """
 
     def __init__(

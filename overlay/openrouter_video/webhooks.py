@@ -15,11 +15,9 @@ The comparison is constant-time, a timestamp more than ``tolerance`` seconds awa
 past or the future) is rejected, and several ``v1`` values (during a secret rotation) are accepted
 if any matches.
 
-The body and headers come from whoever reached your endpoint, so :func:`verify` treats them as
-hostile: whatever they hold (any type, characters or length), a request that does not carry a valid
-signature raises :class:`WebhookVerificationError` and nothing else. Only the caller's own mistakes
-raise something else: a ``tolerance`` that is not a finite positive number (or a ``now`` that is not
-finite) is a ``ValueError``.
+The body and headers come from whoever reached your endpoint: whatever they hold (any type,
+characters or length), a request without a valid signature raises :class:`WebhookVerificationError`
+and nothing else. Only the caller's own mistakes (a bad ``tolerance`` or ``now``) are a ``ValueError``.
 """
 
 from __future__ import annotations
@@ -55,27 +53,14 @@ _TIMESTAMP = re.compile(r"[0-9]{1,20}")
 _SIGNATURE = re.compile(r"[0-9a-f]{64}")  # a SHA-256 hexdigest, as sign() writes it
 
 
-def _key(secret: object) -> bytes | None:
-    """The HMAC key, or ``None`` for a missing or unusable secret."""
-    if isinstance(secret, str):
+def _bytes(value: object, buffers: tuple[type[Any], ...] = (bytes, bytearray, memoryview)) -> bytes | None:
+    """``value`` as bytes: a ``str`` as UTF-8, or one of ``buffers``; else (or a lone surrogate) ``None``."""
+    if isinstance(value, str):
         try:
-            return secret.encode() or None
-        except UnicodeEncodeError:  # a lone surrogate
-            return None
-    if isinstance(secret, bytes | bytearray):
-        return bytes(secret) or None
-    return None
-
-
-def _body_bytes(body: object) -> bytes | None:
-    if isinstance(body, str):
-        try:
-            return body.encode()
+            return value.encode()
         except UnicodeEncodeError:
             return None
-    if isinstance(body, bytes | bytearray | memoryview):
-        return bytes(body)
-    return None
+    return bytes(value) if isinstance(value, buffers) else None
 
 
 def _digest(key: bytes, timestamp: str, body: bytes) -> bytes:
@@ -87,10 +72,10 @@ def sign(body: bytes | str, secret: str | bytes, timestamp: int | None = None) -
 
     ``body`` and ``secret`` may be ``str`` (signed as UTF-8) or ``bytes``, as in :func:`verify`.
     """
-    key = _key(secret)
-    if key is None:
+    key = _bytes(secret, (bytes, bytearray))
+    if not key:
         raise ValueError("the webhook secret must be a non-empty str (UTF-8) or bytes")
-    raw = _body_bytes(body)
+    raw = _bytes(body)
     if raw is None:
         raise ValueError("the body must be bytes or a str encodable as UTF-8")
     t = str(int(time.time()) if timestamp is None else int(timestamp))
@@ -112,9 +97,13 @@ def _finite(value: object, name: str) -> float:
     return result
 
 
+def _latin1(value: object) -> object:
+    """``bytes`` decoded as Latin-1 (a header's encoding); anything else as it is."""
+    return bytes(value).decode("latin-1") if isinstance(value, bytes | bytearray) else value
+
+
 def _is_signature_name(name: object) -> bool:
-    if isinstance(name, bytes | bytearray):
-        name = bytes(name).decode("latin-1")
+    name = _latin1(name)
     return isinstance(name, str) and name.isascii() and name.lower() == _HEADER_NAME
 
 
@@ -134,9 +123,9 @@ def _header_pairs(headers: object) -> Iterable[Any]:
 
 def _signature_header(headers: object) -> str:
     """The one ``X-OpenRouter-Signature`` value, as ASCII text."""
-    if headers is None or isinstance(headers, str | bytes | bytearray | memoryview):
-        raise WebhookVerificationError("headers must be a mapping or (name, value) pairs")
     try:
+        if headers is None or isinstance(headers, str | bytes | bytearray | memoryview):
+            raise TypeError
         values = [value for name, value in _header_pairs(headers) if _is_signature_name(name)]
     except (TypeError, ValueError):  # not iterable, or an item that is not a pair
         raise WebhookVerificationError("headers must be a mapping or (name, value) pairs") from None
@@ -144,9 +133,7 @@ def _signature_header(headers: object) -> str:
         raise WebhookVerificationError(f"missing {SIGNATURE_HEADER} header")
     if len(values) > 1:
         raise WebhookVerificationError(f"more than one {SIGNATURE_HEADER} header")
-    value = values[0]
-    if isinstance(value, bytes | bytearray):
-        value = bytes(value).decode("latin-1")
+    value = _latin1(values[0])
     if not isinstance(value, str) or not value.isascii():
         raise WebhookVerificationError(f"malformed {SIGNATURE_HEADER} header")
     if not value.strip():
@@ -187,9 +174,8 @@ def verify(
     Args:
         body: The raw request body, exactly as received: ``bytes`` (or ``bytearray``,
             ``memoryview``), or ``str`` (checked as its UTF-8 encoding).
-        headers: The request headers: any mapping (``dict``, ``httpx.Headers``, a framework's
-            headers object) or an iterable of ``(name, value)`` pairs, names and values ``str`` or
-            ``bytes``. The name is matched case-insensitively; exactly one such header must be present.
+        headers: The request headers (:data:`HeadersLike`). The name is matched case-insensitively;
+            exactly one such header must be present.
         secret: Your webhook secret, ``str`` (used as UTF-8) or ``bytes``.
         tolerance: The largest accepted distance, in seconds, between the signature's timestamp and
             now: a finite positive ``int`` or ``float``.
@@ -201,19 +187,18 @@ def verify(
             ``v1`` that is not 64 lower-case hex digits, non-ASCII text), the timestamp is further than
             ``tolerance`` from now, no signature matches, the body is not a JSON object, or the
             secret is empty or not ``str``/``bytes``.
-        ValueError: ``tolerance`` is not a finite positive number (``nan``, ``inf``, ``0``, a
-            negative number, a bool, a string), or ``now`` is not a finite number. These are the
-            caller's mistakes, raised whatever the webhook holds.
+        ValueError: ``tolerance`` is not a finite positive number (``nan``, ``inf``, ``0``, a negative
+            number, a bool, a string), or ``now`` is not a finite number: raised whatever the webhook holds.
     """
     tol = _finite(tolerance, "tolerance")
     if tol <= 0:
         raise ValueError(f"tolerance must be positive, not {tol:g}")
     current = time.time() if now is None else _finite(now, "now")
 
-    key = _key(secret)
-    if key is None:
+    key = _bytes(secret, (bytes, bytearray))
+    if not key:
         raise WebhookVerificationError("no usable webhook secret given (a non-empty str or bytes)")
-    raw = _body_bytes(body)
+    raw = _bytes(body)
     if raw is None:
         raise WebhookVerificationError("the body must be bytes or a str encodable as UTF-8")
     timestamp, signatures = _parse(_signature_header(headers))
@@ -224,10 +209,8 @@ def verify(
             f"signature timestamp is {distance:g} s away from now, more than {tol:g} s"
         )
     expected = _digest(key, timestamp, raw)
-    matched = False
-    for candidate in signatures:  # compare them all: the time taken says nothing of which matched
-        matched |= hmac.compare_digest(expected, candidate)
-    if not matched:
+    # a list, not any(): compare them all, so the time taken says nothing of which matched
+    if not any([hmac.compare_digest(expected, candidate) for candidate in signatures]):
         raise WebhookVerificationError("signature does not match")
     try:
         event = json.loads(raw)
