@@ -34,7 +34,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from html import unescape
 from http import HTTPStatus
 from typing import Any, Final, Literal
@@ -264,7 +264,7 @@ def parse_content_range(value: str | None) -> tuple[int, int, int | None] | None
     return int(start), int(end), None if total == "*" else int(total)
 
 
-def _content_length(headers: Mapping[str, str]) -> int | None:
+def content_length(headers: Mapping[str, str]) -> int | None:
     value = headers.get("content-length")
     return int(value) if value is not None and value.strip().isdigit() else None
 
@@ -273,7 +273,7 @@ def _framing(status: int, headers: Mapping[str, str]) -> Framing:
     """How the body's end is delimited: a length, the chunked encoding, or the connection closing."""
     if "chunked" in headers.get("transfer-encoding", "").lower():
         return "chunked"
-    if _content_length(headers) is not None:
+    if content_length(headers) is not None:
         return "content-range" if status == 206 else "content-length"
     return "close"
 
@@ -458,6 +458,24 @@ class Resumable:
     content_type: str | None = None
     digests: Mapping[str, bytes] = field(default_factory=dict)
 
+    @staticmethod
+    def of(headers: Mapping[str, str], total: int | None) -> Resumable:
+        """The content a 200 with ``headers`` describes."""
+        return Resumable(
+            etag=headers.get("etag") or None,
+            last_modified=headers.get("last-modified") or None,
+            total=total,
+            content_type=headers.get("content-type"),
+            digests=expected_digests(headers),
+        )
+
+    def differs(self, headers: Mapping[str, str]) -> bool:
+        """Whether ``headers`` carry a validator (ETag, Last-Modified) other than this content's."""
+        etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
+        return (etag is not None and self.etag is not None and etag != self.etag) or (
+            modified is not None and self.last_modified is not None and modified != self.last_modified
+        )
+
 
 class DownloadCore:
     """The state and decisions of one resumable download (or stream) of one video.
@@ -592,11 +610,11 @@ class DownloadCore:
         if status == 206:
             return self._on_partial(headers)
         # A 200 is the whole content, from byte 0.
-        if self._probing and self._changed(headers):
+        if self._probing and self.content.differs(headers):
             self._probing = False  # the If-Range did not match: this 200 is new content; take it
         if self._probing and self._framing == "content-length":
             # A server that ignores Range still says the whole length: that settles it.
-            if _content_length(headers) == self.offset:
+            if content_length(headers) == self.offset:
                 self._probe_fallback = "content-length"
                 return ReadBody()  # see on_error_body
             self._probing = False  # more (or other) content than was kept: take the whole of it
@@ -618,33 +636,17 @@ class DownloadCore:
         self._tail = b""
         # A Content-Length beside the chunked encoding is a length signal too: a chunked body that
         # ends cleanly at another length is not complete (any disagreement blocks the commit).
-        self.total = _content_length(headers) if self._framing in ("content-length", "chunked") else None
+        self.total = content_length(headers) if self._framing in ("content-length", "chunked") else None
         self.content_type = content_type
-        self.content = Resumable(
-            etag=headers.get("etag") or None,
-            last_modified=headers.get("last-modified") or None,
-            total=self.total,
-            content_type=content_type,
-            digests=expected_digests(headers),
-        )
+        self.content = Resumable.of(headers, self.total)
         return Stream(fresh=True, head=Head(b"", sniff=True, content_type=content_type))
-
-    def _changed(self, headers: Mapping[str, str]) -> bool:
-        """Whether ``headers`` carry a validator that differs from the current content's."""
-        etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
-        known = self.content
-        return (etag is not None and known.etag is not None and etag != known.etag) or (
-            modified is not None and known.last_modified is not None and modified != known.last_modified
-        )
 
     def _on_partial(self, headers: Mapping[str, str]) -> OnResponse:
         parsed = parse_content_range(headers.get("content-range"))
         etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
         known = self.content
-        changed = (
-            (etag is not None and known.etag is not None and etag != known.etag)
-            or (modified is not None and known.last_modified is not None and modified != known.last_modified)
-            or (parsed is not None and None not in (parsed[2], self.total) and parsed[2] != self.total)
+        changed = known.differs(headers) or (
+            parsed is not None and None not in (parsed[2], self.total) and parsed[2] != self.total
         )
         fits = (
             self._range_from is not None
@@ -665,9 +667,7 @@ class DownloadCore:
             self._probing = False  # the probe found more: an ordinary resume
         if self.total is None:  # the length is learnt from the first range answer
             self.total = parsed[2]
-            self.content = Resumable(
-                known.etag, known.last_modified, self.total, known.content_type, known.digests
-            )
+            self.content = replace(known, total=self.total)
         self._attempt_from = self.offset
         return Stream(fresh=False, head=Head(self._tail, sniff=False, content_type=None))
 

@@ -40,11 +40,11 @@ from .core import (
     Retry,
     build_status_error,
     checked,
+    content_length,
     named_failure,
     parse_content_range,
 )
 from .retry import RetryPolicy, RetryState
-from .verify import expected_digests
 
 #: Videos smaller than this are fetched over one connection (segments would not pay off).
 MIN_SEGMENTED_SIZE: Final = 16 * 1024 * 1024
@@ -368,9 +368,7 @@ class SegmentCore:
             return ReadBody()
         etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
         known = self.content
-        changed = (etag is not None and known.etag is not None and etag != known.etag) or (
-            modified is not None and known.last_modified is not None and modified != known.last_modified
-        )
+        changed = known.differs(headers)
         if status == 416:
             return Abandon(f"416 for bytes {state.asked_from}-{region.end - 1}: the content is shorter", True)
         parsed = parse_content_range(headers.get("content-range")) if status == 206 else None
@@ -501,11 +499,6 @@ class SegmentCore:
         return checked(Retry(retries.delay(retry_after), reason), retries, self.what)
 
 
-def _length(headers: Mapping[str, str]) -> int | None:
-    value = headers.get("content-length", "").strip()
-    return int(value) if value.isdigit() else None
-
-
 def eligible(status: int, headers: Mapping[str, str]) -> Resumable | str:
     """Whether the answer to the plain GET that starts a download (what one stream sends first)
     allows a segmented download later: the content it describes, else why not. It must be a 200
@@ -515,7 +508,7 @@ def eligible(status: int, headers: Mapping[str, str]) -> Resumable | str:
     ranges = {unit.strip().lower() for unit in headers.get("accept-ranges", "").split(",")}
     if "bytes" not in ranges:
         return "the server does not say it serves byte ranges (no Accept-Ranges: bytes)"
-    total = _length(headers)
+    total = content_length(headers)
     if total is None:
         return "no Content-Length"
     encoding = headers.get("content-encoding", "identity").strip().lower()
@@ -523,13 +516,7 @@ def eligible(status: int, headers: Mapping[str, str]) -> Resumable | str:
         return f"Content-Encoding {encoding!r}"
     if total == 0:
         return "an empty file"
-    return Resumable(
-        etag=headers.get("etag") or None,
-        last_modified=headers.get("last-modified") or None,
-        total=total,
-        content_type=headers.get("content-type"),
-        digests=expected_digests(headers),
-    )
+    return Resumable.of(headers, total)
 
 
 def worth_segmenting(status: int, headers: Mapping[str, str]) -> Resumable | str:
