@@ -13,6 +13,7 @@ import queue
 import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
+from ctypes import c_int, c_int64, c_uint
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Self, TypeAlias
@@ -24,7 +25,6 @@ from ..errors import IncompleteDownloadError, IntegrityError
 from ..fastio.lent import give_back, is_lent
 from .journal import (
     DEFAULT_PARTIAL_TTL,
-    STATE_VERSION,
     content_state,
     lock_partial,
     partial_paths,
@@ -36,11 +36,8 @@ from .journal import (
 
 
 def ensure_directory(directory: str | os.PathLike[str]) -> Path:
-    """Create ``directory`` (and its parents) if missing, as ``wget -P`` and ``aria2c -d`` do.
-
-    Raises :class:`NotADirectoryError` naming the file in the way, or :class:`PermissionError`
-    naming the directory that could not be created.
-    """
+    """Create ``directory`` (and its parents) if missing, as ``wget -P`` and ``aria2c -d`` do. Raises
+    :class:`NotADirectoryError` naming the file in the way, or :class:`PermissionError`."""
     path = Path(directory)
     try:
         path.mkdir(parents=True, exist_ok=True)
@@ -61,11 +58,9 @@ def is_directory_path(dest: str | os.PathLike[str]) -> bool:
 
 
 def resolve_destination(dest: str | os.PathLike[str], job_id: str, index: int, overwrite: bool) -> Path:
-    """The file to write: ``dest`` itself, or :func:`safe_filename` inside ``dest`` if it names a
-    directory (:func:`is_directory_path`). The directory is created if missing
-    (:func:`ensure_directory`). Raises :class:`FileExistsError` (exists, no ``overwrite``),
-    :class:`NotADirectoryError` or :class:`PermissionError` before any request is made.
-    """
+    """The file to write: ``dest``, or :func:`safe_filename` inside it if it names a directory (created
+    if missing). Raises :class:`FileExistsError` (exists, no ``overwrite``), :class:`NotADirectoryError`
+    or :class:`PermissionError` before any request is made."""
     path = Path(dest)
     if is_directory_path(dest):
         path = ensure_directory(path) / safe_filename(job_id, index)
@@ -79,22 +74,21 @@ def resolve_destination(dest: str | os.PathLike[str], job_id: str, index: int, o
 
 
 _STOP: Final = object()
-#: Chunks are copied into reused buffers of this size, each handed to the writer when full (one queue
-#: operation, one ``write`` and one hash update per buffer, whatever the chunk sizes).
+#: Chunks are copied into reused buffers of this size (one queue operation, one ``write`` and one hash
+#: update per buffer, whatever the chunk sizes).
 BATCH_BYTES: Final = 1024 * 1024
-#: A chunk of at least this size that arrives as ``bytes`` (immutable, so nobody can change it
-#: afterwards) is queued for the writer as it is instead of being copied into a buffer: one copy
-#: fewer per byte on the network thread, which is the bottleneck of many downloads on one event loop
-#: (32 x 16 MiB over HTTP: 0.78x to 0.82x of 32 curls with 256 KiB here, 0.82x to 0.85x with 64 KiB).
+#: A ``bytes`` chunk (immutable) of at least this size is queued as it is, not copied: one copy fewer
+#: per byte on the network thread, the bottleneck of many downloads on one event loop (32 x 16 MiB over
+#: HTTP: 0.78x to 0.82x of 32 curls with 256 KiB here, 0.82x to 0.85x with 64 KiB).
 DIRECT_BYTES: Final = 64 * 1024
-#: Full buffers (or lent chunks) the writer may lag behind: with the one being filled and the one
-#: being written, at most about 5 MiB in flight. (4 measured the same speed over loopback HTTP, with
-#: a peak RSS 1 MiB higher: once lent receive buffers cycle, every buffer ever in flight stays mapped.)
+#: Full buffers (or lent chunks) the writer may lag behind: at most about 5 MiB in flight. (4 measured
+#: the same speed over loopback HTTP, with a peak RSS 1 MiB higher: once lent receive buffers cycle,
+#: every buffer ever in flight stays mapped.)
 MAX_QUEUED_BATCHES: Final = 3
 #: Written buffers the hashing thread may lag behind the writer.
 MAX_QUEUED_HASHES: Final = 2
-#: With ``durable=True`` the writer flushes the file to disk every this many bytes, so that the
-#: final fsync before the rename has little left to do.
+#: With ``durable=True`` the writer starts writeback every this many bytes, so that the final fsync
+#: before the rename has little left to do.
 SYNC_EVERY: Final = 8 * 1024 * 1024
 _fdatasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
 
@@ -104,7 +98,6 @@ def _libc_function(name: str, *argtypes: Any) -> Callable[..., int] | None:
     if not sys.platform.startswith("linux"):
         return None
     try:
-        import ctypes
         import ctypes.util
 
         libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
@@ -112,63 +105,30 @@ def _libc_function(name: str, *argtypes: Any) -> Callable[..., int] | None:
     except (OSError, AttributeError):
         return None
     function.argtypes = argtypes
-    function.restype = ctypes.c_int
     return function  # type: ignore[no-any-return]
 
 
-def _start_writeback_linux() -> Callable[[int, int, int], None] | None:
-    """``sync_file_range(fd, offset, size, SYNC_FILE_RANGE_WRITE)``: start writing a range to disk
-    without waiting for it (Linux only). ``None`` elsewhere."""
-    import ctypes
-
-    function = _libc_function("sync_file_range", ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
-    if function is None:
-        return None
-
-    def start(fd: int, offset: int, size: int) -> None:
-        function(fd, offset, size, 2)  # SYNC_FILE_RANGE_WRITE; a failure only costs the final fsync more
-
-    return start
+#: ``sync_file_range(fd, offset, size, flags)``: starts writeback without waiting, so that the writer
+#: thread never stalls on the disk (elsewhere the writer calls fdatasync).
+_sync_file_range = _libc_function("sync_file_range", c_int, c_int64, c_int64, c_uint)
+#: ``fallocate(fd, mode, offset, size)`` (Python's ``posix_fallocate`` changes the size).
+_fallocate = _libc_function("fallocate", c_int, c_int, c_int64, c_int64)
 
 
-#: Starts writeback of a range without waiting (so that the fsync before the commit finds little
-#: left to do, and the writer thread never stalls on the disk); else a plain fdatasync.
-_start_writeback = _start_writeback_linux()
-
-
-def _reserve_linux() -> Callable[[int, int], None] | None:
-    """``fallocate(fd, FALLOC_FL_KEEP_SIZE, 0, size)``: give the file its blocks up front without
-    changing its size (Linux only; Python's ``posix_fallocate`` changes it). ``None`` elsewhere."""
-    import ctypes
-
-    function = _libc_function("fallocate", ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64)
-    if function is None:
-        return None
-
-    def reserve(fd: int, size: int) -> None:
-        try:  # never more than the free space: a failed fallocate may keep what it took
-            disk = os.fstatvfs(fd)
-            if size - os.fstat(fd).st_size > disk.f_bavail * disk.f_frsize:
-                return  # the download itself meets ENOSPC if it ever gets that far
-        except OSError:
-            return
-        function(fd, 1, 0, size)  # FALLOC_FL_KEEP_SIZE; a hint: EOPNOTSUPP and the like are ignored
-
-    return reserve
-
-
-#: Reserves the blocks of a file whose size is known before its bytes are written. On ext4 a 1 GiB
-#: download over loopback HTTP went from 1.27-1.60 GB/s to 2.32-2.41 GB/s with it (two sets of three
-#: runs; the blocks are allocated once instead of by every write's delayed allocation), and the file
-#: is not fragmented.
-#: The size stays what was written, which is what a resume goes by.
-_reserve = _reserve_linux()
-
-
-def _new_buffer() -> mmap.mmap:
-    """A buffer of :data:`BATCH_BYTES` whose pages are only faulted in as they are first written
-    (``bytearray(n)`` zero-fills all of it up front: half a millisecond even for a 1 KiB video)."""
-    return mmap.mmap(-1, BATCH_BYTES)
+def _reserve(fd: int, size: int) -> None:
+    """Give the file its blocks up front without changing its size (Linux only; a hint). On ext4 a
+    1 GiB download over loopback HTTP went from 1.27-1.60 GB/s to 2.32-2.41 GB/s with it (two sets
+    of three runs; the blocks are allocated once, not by every write's delayed allocation), and the
+    file is not fragmented. The size stays what was written, which is what a resume goes by."""
+    if _fallocate is None:
+        return
+    try:  # never more than the free space: a failed fallocate may keep what it took
+        disk = os.fstatvfs(fd)
+        if size - os.fstat(fd).st_size > disk.f_bavail * disk.f_frsize:
+            return  # the download itself meets ENOSPC if it ever gets that far
+    except OSError:
+        return
+    _fallocate(fd, 1, 0, size)  # FALLOC_FL_KEEP_SIZE; EOPNOTSUPP and the like are ignored
 
 
 @dataclass(frozen=True)
@@ -196,15 +156,14 @@ def _viewed(item: _Data) -> Iterator[memoryview]:
 
 
 def _pooled(item: object) -> mmap.mmap | None:
-    """The pooled buffer behind ``item``, if any (to be handed back for reuse)."""
+    """The pooled buffer behind ``item``, if any."""
     if isinstance(item, _Slice):
         return item.buffer
     return item if isinstance(item, mmap.mmap) else None
 
 
 def _done_with(item: object, free: list[mmap.mmap]) -> None:
-    """``item`` is written (and hashed): its buffer goes back for reuse, to ``free`` if it is one
-    of ours, to the network stream if it was lent."""
+    """``item`` is written (and hashed): its buffer goes back to ``free``, or to the network stream."""
     if (buffer := _pooled(item)) is not None:
         free.append(buffer)  # list.append is atomic
     elif is_lent(item):
@@ -219,8 +178,7 @@ class _Call:
     done: threading.Event
 
 
-#: Queued for the hashing thread: read the file back up to the published target (see
-#: :meth:`_Partial._hash_up_to`).
+#: Queued for the hashing thread: read the file back up to the target (:meth:`_Partial._hash_up_to`).
 _CATCH_UP: Final = object()
 
 
@@ -234,21 +192,14 @@ def write_all(fd: int, data: memoryview, offset: int | None = None) -> int:
     return size
 
 
-def _ignore(item: object) -> None:
-    pass
-
-
 def _disk_full(error: BaseException | None) -> bool:
     return isinstance(error, OSError) and error.errno in (errno.ENOSPC, errno.EDQUOT)
 
 
 class _Writer:
     """A worker thread (the writer, or the hashing thread) that takes items from a bounded queue.
-
-    Errors are kept in :attr:`error` (the producer re-raises them); after an error, or once
-    cancelled, it keeps draining its queue so that the producer never blocks. Every item taken wakes
-    the producers waiting for room (:meth:`offer`); :meth:`call` runs a function in the thread.
-    """
+    Errors are kept in :attr:`error` (the producer re-raises them); after one, or once cancelled, it
+    keeps draining its queue so that the producer never blocks."""
 
     def __init__(self, name: str, handle: Callable[[object], None], size: int) -> None:
         self.handle = handle
@@ -256,7 +207,7 @@ class _Writer:
         self.error: BaseException | None = None
         self.cancelled = False
         self.stopping = False
-        #: Called (each once) from the thread as soon as it takes an item off the queue.
+        #: Called (each once) from the thread as soon as it takes an item (:meth:`offer`).
         self.waiters: list[Callable[[], None]] = []
         self.room = threading.Lock()
         self.thread = threading.Thread(target=self._run, name=name, daemon=True)
@@ -294,8 +245,8 @@ class _Writer:
 
     def stop(self, *, cancel: bool) -> None:
         """Stop the thread once it has handled what is queued (dropped, with ``cancel``), then drop
-        the handler, a bound method of the file: no reference cycle keeps the file and its buffers
-        alive until the cyclic collector runs. Called again after an interruption, it finishes."""
+        the handler (a bound method: no cycle keeps the file and its buffers alive). Called again
+        after an interruption, it finishes."""
         self.cancelled = self.cancelled or cancel
         if self.thread.ident is None:  # never started
             return
@@ -303,7 +254,7 @@ class _Writer:
             self.queue.put(_STOP)
             self.stopping = True
         self.thread.join()
-        self.handle = _ignore
+        self.handle = lambda item: None
         self.waiters = []
 
     def _run(self) -> None:
@@ -349,17 +300,9 @@ def _tail(fd: int, end: int, start: int = 0) -> bytes:
 
 
 class _Partial:
-    """What every partial file is (:class:`PartialFile`, one stream; :class:`~.segment_file.
-    SegmentFile`, regions written at their offsets: a single region is the one-stream case).
-
-    ``.<name>.part`` beside the destination ``path`` (see :mod:`.journal`), locked for the duration,
-    and its state file; a writer thread behind a bounded queue (:meth:`_handle` writes an item); a
-    hashing thread, started on first use, that takes written buffers into the digests in file
-    order, or reads the file back up to a target (:meth:`_hash_up_to`); :meth:`commit`, which moves
-    the file into place atomically, and :meth:`abort`, which keeps it (and its state) for the next
-    call or deletes both. The subclasses say what an existing partial holds (:meth:`_open`)
-    and what keeping one means (:meth:`_keep`).
-    """
+    """What every partial file is (see the module docstring and :mod:`.journal`): :meth:`_handle`
+    writes an item in the writer thread; subclasses say what an existing partial holds
+    (:meth:`_open`) and what keeping one means (:meth:`_keep`)."""
 
     #: The writer thread's name (before the destination's) and the items it may lag behind.
     _THREAD = "openrouter-video-writer"
@@ -412,13 +355,13 @@ class _Partial:
         self._fd: int | None = self._lock.fd
         try:
             remove(self.state_path.with_name(self.state_path.name + ".tmp"))
-            self._open()
+            self._open(self._lock.fd, os.fstat(self._lock.fd).st_size)
         except BaseException:
             self._lock.release()
             raise
 
-    def _open(self) -> None:
-        """Take over the partial kept there, if it can be resumed (else make it empty), and get
+    def _open(self, fd: int, size: int) -> None:
+        """Take over the partial kept there (``size`` bytes) if it can be resumed, else empty it; get
         ready to write."""
         raise NotImplementedError
 
@@ -427,33 +370,31 @@ class _Partial:
         raise NotImplementedError
 
     def flush(self) -> None:
-        """Hand everything accepted to the writer."""
-        raise NotImplementedError
+        """Wait until everything queued is written."""
+        self._writer.queue.join()
+        if self.error is not None:
+            raise self.error
 
     @property
     def error(self) -> BaseException | None:
         """What failed in the writer thread, or else in the hashing thread."""
-        if self._writer.error is not None:
-            return self._writer.error
-        return self._hasher.error if self._hasher is not None else None
+        return self._writer.error or (self._hasher.error if self._hasher is not None else None)
 
     def _failure(self) -> BaseException:
         """:attr:`error`, to be raised."""
-        error = self.error
-        assert error is not None
-        return error
+        assert self.error is not None
+        return self.error
 
-    # -- the state file --------------------------------------------------------------------------------
-    def _save_state(self, *, sync: bool = False, version: int = STATE_VERSION, **extra: Any) -> None:
-        """Record :attr:`content` (with ``extra``) in the state file; with ``sync`` (and ``durable``)
-        flush the file's data first, so that the state never vouches for bytes not on disk."""
+    def _save_state(self, *, sync: bool = False, **extra: Any) -> None:
+        """Record :attr:`content` (:func:`~.journal.content_state` with ``extra``) in the state file;
+        with ``sync`` (and ``durable``) flush the file's data first, so that the state never vouches
+        for bytes not on disk."""
         fd, content = self._fd, self.content
         assert fd is not None and content is not None
         if sync and self.durable:
             _fdatasync(fd)
-        write_state(self.state_path, content_state(self.source, content, version=version, **extra))
+        write_state(self.state_path, content_state(self.source, content, **extra))
 
-    # -- the hashing thread ----------------------------------------------------------------------------
     def _set_hashes(self, algorithms: Iterable[str]) -> None:
         names = set(algorithms) | ({"sha256"} if self._user_sha256 else set())
         self._hashes = {name: hashlib.new(name) for name in sorted(names)}
@@ -511,7 +452,6 @@ class _Partial:
         h = self._hashes.get("sha256") if self._user_sha256 else None
         return h.hexdigest() if h is not None else None
 
-    # -- the end ---------------------------------------------------------------------------------------
     def _stop_threads(self, *, cancel: bool) -> None:
         """Stop the writer (dropping what is queued: ``cancel``), then the hashing thread."""
         self._closed = True
@@ -520,9 +460,8 @@ class _Partial:
             hasher.stop(cancel=cancel or self._writer.error is not None)
 
     def _halt(self, *, cancel: bool) -> None:
-        """:meth:`_stop_threads`, finished even when interrupted (Ctrl-C) meanwhile: the
-        interruption is raised once every thread has stopped, so that the file is never closed
-        under them."""
+        """:meth:`_stop_threads`, finished even when interrupted (Ctrl-C): the interruption is raised
+        once every thread has stopped, so that the file is never closed under them."""
         pending: BaseException | None = None
         while True:
             try:
@@ -607,37 +546,22 @@ class _Partial:
         return self
 
     def __exit__(self, exc_type: object, exc: BaseException | None, tb: object) -> None:
-        # After a successful commit there is nothing left to do. A body that failed its digest
-        # twice is not worth resuming: its partial goes.
+        # A body that failed its digest twice is not worth resuming: its partial goes.
         self.abort(keep=False if isinstance(exc, IntegrityError) else None)
         if exc is not None and self.kept_partial is not None:
-            try:
+            with contextlib.suppress(AttributeError):
                 exc.partial_path = self.kept_partial  # type: ignore[attr-defined]
-            except AttributeError:
-                pass
 
 
 class PartialFile(_Partial):
     """The partial file of one stream: written in the background, resumable, committed atomically.
 
     If an earlier call kept a partial of the same ``source``, :attr:`kept` bytes, :attr:`tail` and
-    :attr:`resumable` describe it and writing continues after them.
-
-    The producer (the network loop) only copies small chunks into a buffer of :data:`BATCH_BYTES`
-    (chunks of :data:`DIRECT_BYTES` or more are queued as they are). Full buffers go through a
-    bounded queue to the writer thread, which appends them (and hands them to the hashing thread,
-    when a digest or ``sha256`` is wanted), then they come back for reuse, so that disk writes and
-    hashing overlap with network reads, memory stays bounded to a few buffers, and the same few
-    pages are reused for a whole download (fresh buffers per chunk cost a page fault per 4 KiB:
-    about a second of CPU per GiB). :meth:`add` never blocks (the async client uses it, and waits
-    off the event loop with :meth:`flush` only when the disk is behind). :meth:`reset` discards
-    everything: new content starts from byte 0.
-
-    :meth:`check` verifies what was written so far (box walk, digests); :meth:`commit` checks the
-    size, fsyncs (``durable``), moves the file into place and fsyncs the directory. On failure
-    (:meth:`abort`, also called on any exception when used as a context manager, KeyboardInterrupt
-    included) the partial and its state file are kept for the next call (``keep_partial``) or
-    deleted; the destination is untouched either way.
+    :attr:`resumable` describe it and writing continues after them. The producer (the network loop)
+    copies small chunks into a few buffers of :data:`BATCH_BYTES`, reused for a whole download
+    (fresh buffers per chunk cost a page fault per 4 KiB: about a second of CPU per GiB), that go
+    through a bounded queue to the writer thread and on to the hashing thread, so that disk writes
+    and hashing overlap with network reads. :meth:`add` never blocks.
     """
 
     #: What the kept partial says about its content, when there is one to resume.
@@ -645,22 +569,14 @@ class PartialFile(_Partial):
     #: The last bytes of the kept partial (at most the resume overlap).
     tail = b""
 
-    def _open(self) -> None:
-        fd = self._fd
-        assert fd is not None
-        state = read_state(self.state_path)
-        size = os.fstat(fd).st_size
-        total = state.get("total") if state else None
-        if (
-            state is not None
-            and state.get("source") == self.source
-            and size > 0
-            and (total is None or size <= total)
-        ):
+    def _open(self, fd: int, size: int) -> None:
+        state = read_state(self.state_path) or {}
+        total = state.get("total")
+        if state.get("source") == self.source and 0 < size <= (size if total is None else total):
             self.resumable = self.content = _content_of(state)
             self.kept = size
             self.tail = _tail(fd, size)
-            if total is not None and _reserve is not None:
+            if total is not None:
                 _reserve(fd, total)
         else:
             os.ftruncate(fd, 0)
@@ -673,12 +589,11 @@ class PartialFile(_Partial):
         #: The buffer being filled (``_fill`` bytes of it) and full ones not yet queued.
         self._buffer: mmap.mmap | None = None
         self._fill = 0
-        self._full: list[_Data] = []
+        self._full: list[_Data | Resumable] = []
         if self.kept and self._hashes:
             self._hash_up_to(self.kept)  # the bytes kept, read back before anything new
         self._writer.start()
 
-    # -- producer side (the network loop) --------------------------------------------------------------
     def add(self, chunk: bytes) -> bool:
         """Append ``chunk``; False when a full buffer is waiting for the writer (call :meth:`flush`
         or :meth:`try_flush` before the next chunk)."""
@@ -690,7 +605,9 @@ class PartialFile(_Partial):
         data = memoryview(chunk)
         while data:
             if self._buffer is None:
-                self._buffer = self._free.pop() if self._free else _new_buffer()
+                # An mmap's pages are faulted in as first written (a bytearray is zero-filled up
+                # front: half a millisecond even for a 1 KiB video).
+                self._buffer = self._free.pop() if self._free else mmap.mmap(-1, BATCH_BYTES)
                 self._fill = 0
             taken = min(BATCH_BYTES - self._fill, len(data))
             self._buffer[self._fill : self._fill + taken] = data[:taken]
@@ -702,13 +619,11 @@ class PartialFile(_Partial):
         return self._send(block=False)
 
     def wait_for_room(self) -> None:
-        """After :meth:`add` returned False: hand the full buffers to the writer, waiting while it
-        is behind."""
+        """After :meth:`add` returned False: hand the full buffers over, waiting while the writer lags."""
         self._send(block=True)
 
     def flush(self) -> None:
-        """Hand everything accepted to the writer (the partly filled buffer too), waiting while it
-        is behind."""
+        """Hand everything accepted (the partly filled buffer too) over, waiting while the writer lags."""
         self._seal()
         self._send(block=True)
 
@@ -729,7 +644,8 @@ class PartialFile(_Partial):
         self._free.extend(b for b in map(_pooled, self._full) if b is not None)
         self._full.clear()
         self._fill, self.size = 0, 0
-        self._put(content, block=True)  # a Resumable queued: the writer starts the file again
+        self._full.append(content)  # a Resumable queued: the writer starts the file again
+        self._send(block=True)
 
     def check(self) -> Verdict:
         """Wait until everything accepted is written, then walk its boxes and read its digests."""
@@ -766,24 +682,20 @@ class PartialFile(_Partial):
     def _send(self, *, block: bool) -> bool:
         """Queue the full buffers; False if the writer has no room for one of them yet."""
         while self._full:
-            if not self._put(self._full[0], block=block):
+            if self.error is not None:
+                raise self._failure()
+            if not self._writer.put(self._full[0], block=block):
                 return False
             del self._full[0]
         return True
 
-    def _put(self, item: object, *, block: bool) -> bool:
-        if self.error is not None:
-            raise self._failure()
-        return self._writer.put(item, block=block)
-
-    # -- the writer thread ---------------------------------------------------------------------------
     def _handle(self, item: object) -> None:
         fd = self._fd
         assert fd is not None
         if isinstance(item, Resumable):  # reset: the file starts again
             os.lseek(fd, 0, os.SEEK_SET)
             os.ftruncate(fd, 0)
-            if isinstance(total := item.total, int) and total > 0 and _reserve is not None:
+            if isinstance(total := item.total, int) and total > 0:
                 _reserve(fd, total)
             self._written = self._unsynced = 0
             self._settle_hashes()
@@ -802,13 +714,12 @@ class PartialFile(_Partial):
         if self.durable:
             self._unsynced += written
             if self._unsynced >= SYNC_EVERY:
-                if _start_writeback is not None:
-                    _start_writeback(fd, self._written - self._unsynced, self._unsynced)
+                if _sync_file_range is not None:  # SYNC_FILE_RANGE_WRITE; a failure costs the fsync more
+                    _sync_file_range(fd, self._written - self._unsynced, self._unsynced, 2)
                 else:
                     _fdatasync(fd)
                 self._unsynced = 0
 
-    # -- completion ------------------------------------------------------------------------------------
     def _check_complete(self, expected: int | None) -> None:
         if self._written != self.size or (expected is not None and self._written != expected):
             raise IncompleteDownloadError(
@@ -818,10 +729,9 @@ class PartialFile(_Partial):
             )
 
     def _keep(self) -> bool:
-        # After a write error (a full disk, a file size limit) the partial goes: it holds space the
-        # next attempt needs, and may end with bytes the writer could not account for.
-        # A full disk (or quota) is the exception: what was written is sound, and the next run goes
-        # on from there once there is room.
+        # After a write error the partial goes: it holds space the next attempt needs, and may end
+        # with bytes the writer could not account for. A full disk (or quota) is the exception: what
+        # was written is sound, and the next run goes on from there once there is room.
         full = _disk_full(self.error)
         if not self._written or self.content is None or not (self.error is None or full):
             return False
@@ -862,8 +772,7 @@ def fsync_directory(directory: Path) -> None:
     except OSError:
         return
     try:
-        os.fsync(fd)
-    except OSError:
-        pass
+        with contextlib.suppress(OSError):
+            os.fsync(fd)
     finally:
         os.close(fd)

@@ -40,10 +40,11 @@ _PART = ".part"
 _STATE = ".part.state"
 _TMP = ".tmp"
 _LOCK = ".lock"
-
-
 #: Longest destination name kept whole in its partial's names (file names are at most 255 bytes).
 _MAX_NAME = 200
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+_DIGEST_LENGTHS = {"md5": 16, "sha256": 32, "sha512": 64}
 
 
 def partial_paths(dest: Path) -> tuple[Path, Path]:
@@ -53,11 +54,6 @@ def partial_paths(dest: Path) -> tuple[Path, Path]:
         digest = hashlib.sha256(name.encode("utf-8", "surrogateescape")).hexdigest()[:16]
         name = f"{name[:100]}-{digest}"
     return dest.with_name(f".{name}{_PART}"), dest.with_name(f".{name}{_STATE}")
-
-
-_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
-_CLOEXEC = getattr(os, "O_CLOEXEC", 0)
-_DIGEST_LENGTHS = {"md5": 16, "sha256": 32, "sha512": 64}
 
 
 def read_state(path: Path, *, version: int = STATE_VERSION) -> dict[str, Any] | None:
@@ -71,15 +67,11 @@ def read_state(path: Path, *, version: int = STATE_VERSION) -> dict[str, Any] | 
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return None
-        raw = os.read(fd, 1024 * 1024)
-    except OSError:
+        state = json.loads(os.read(fd, 1024 * 1024))
+    except (OSError, ValueError, RecursionError):
         return None
     finally:
         os.close(fd)
-    try:
-        state = json.loads(raw)
-    except (ValueError, RecursionError):
-        return None
     if not isinstance(state, dict) or state.get("version") != version:
         return None
     total = state.get("total")
@@ -89,20 +81,14 @@ def read_state(path: Path, *, version: int = STATE_VERSION) -> dict[str, Any] | 
         if state.get(name) is not None and not isinstance(state[name], str):
             return None
     digests = state.get("digests") or {}
-    if not isinstance(digests, dict):
+    if not isinstance(digests, dict) or not all(isinstance(value, str) for value in digests.values()):
         return None
-    converted: dict[str, bytes] = {}
-    for algorithm, value in digests.items():
-        if algorithm not in _DIGEST_LENGTHS or not isinstance(value, str):
-            return None
-        try:
-            raw_digest = bytes.fromhex(value)
-        except ValueError:
-            return None
-        if len(raw_digest) != _DIGEST_LENGTHS[algorithm]:
-            return None
-        converted[algorithm] = raw_digest
-    state["digests"] = converted
+    try:
+        state["digests"] = {algorithm: bytes.fromhex(value) for algorithm, value in digests.items()}
+    except ValueError:
+        return None
+    if any(len(value) != _DIGEST_LENGTHS.get(algorithm) for algorithm, value in state["digests"].items()):
+        return None
     return state
 
 
@@ -159,23 +145,17 @@ class PartialLock:
             self.lock_file = None
 
 
-def _pid_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except (PermissionError, OSError):
-        return True
-    return True
-
-
 def _stale_lock_file(lock_file: Path) -> bool:
     """Whether a ``.lock`` file (the ``O_EXCL`` fallback) was left by a process that is gone."""
     try:
         pid = int(lock_file.read_text(encoding="ascii").strip() or "0")
-    except (OSError, ValueError):
-        return False
-    return pid > 0 and not _pid_alive(pid)
+        if pid > 0:
+            os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, ValueError):  # unreadable, or its process is alive (another user's, say)
+        pass
+    return False
 
 
 def _open_part(path: Path) -> int:
@@ -202,10 +182,8 @@ def _open_part(path: Path) -> int:
 
 
 def lock_partial(path: Path, dest: Path) -> PartialLock:
-    """Open (creating it if needed) and lock the partial file ``path`` of ``dest``.
-
-    Raises :class:`~openrouter_video.errors.DownloadLockedError` when another process holds it.
-    """
+    """Open (creating it if needed) and lock the partial file ``path`` of ``dest``; raises
+    :class:`~openrouter_video.errors.DownloadLockedError` when another process holds it."""
     busy = DownloadLockedError(
         f"another download is writing to {dest} right now (its partial {path.name} is locked)"
     )
@@ -266,17 +244,13 @@ def _remove_if_unlocked(part: Path, companions: list[Path]) -> bool:
         remove(part, *companions)
         return True
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            return False
-        try:
-            if not os.path.samestat(os.fstat(fd), os.lstat(part)):
-                return False
-        except FileNotFoundError:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        if not os.path.samestat(os.fstat(fd), os.lstat(part)):
             return False
         remove(part, *companions)
         return True
+    except (BlockingIOError, FileNotFoundError):  # in use, or gone
+        return False
     finally:
         os.close(fd)
 
@@ -286,10 +260,9 @@ def _stem(name: str, suffix: str) -> str:
     return name[1 : -len(suffix)] if name.startswith(".") and name.endswith(suffix) else ""
 
 
-#: How often, at most, a download sweeps its directory for stale partials (seconds, per directory
-#: and ``partial_ttl``, per process). Listing a directory costs about 2 microseconds per entry, and
-#: a partial only becomes stale after days: sweeping on every call made a service that saves
-#: thousands of videos into one directory pay milliseconds per download for nothing.
+#: How often, at most, a download sweeps its directory (seconds, per directory and ``partial_ttl``,
+#: per process). Listing costs about 2 microseconds per entry and partials go stale after days: a
+#: sweep per call made a service saving thousands of videos into one directory pay milliseconds each.
 SWEEP_INTERVAL: Final = 60.0
 _sweep_clock = time.monotonic  # injectable in tests
 _last_sweep: dict[tuple[str, float], float] = {}
@@ -298,9 +271,7 @@ _sweep_lock = threading.Lock()
 
 def sweep_partials(directory: Path, older_than: float) -> list[Path]:
     """The automatic sweep of :class:`PartialFile`: :func:`cleanup_partials`, at most once every
-    :data:`SWEEP_INTERVAL` seconds for the same directory and age. Returns the files removed (none
-    when the sweep was skipped). An error listing the directory is ignored: the sweep is a courtesy.
-    """
+    :data:`SWEEP_INTERVAL` seconds for the same directory and age; errors are ignored (a courtesy)."""
     key = (os.path.abspath(directory), older_than)
     now = _sweep_clock()
     with _sweep_lock:
@@ -323,8 +294,7 @@ def cleanup_partials(
     :class:`~datetime.timedelta`) and not being downloaded right now: each ``.<name>.part`` that has
     a state file (or is empty), with its state file and leftovers, and state files whose partial is
     gone. ``older_than=0`` removes every partial not being downloaded. Other files, whatever their
-    names, are never touched. Returns the files removed.
-    """
+    names, are never touched. Returns the files removed."""
     seconds = older_than.total_seconds() if isinstance(older_than, timedelta) else float(older_than)
     now = time.time()
     removed: list[Path] = []

@@ -1,17 +1,11 @@
-"""Segmented downloads, the partial file written at offsets (driven by
-:func:`~._async.download.run_segments`).
-
-:class:`SegmentFile` is the partial of a segmented download: a :class:`~.files.PartialFile`'s
-engine (``.<name>.part`` locked like any partial, one writer thread behind a bounded queue, so that
-memory stays bounded whatever the number of connections, one hashing thread, the same commit and
-abort) with the file preallocated to the whole size, each write at its offset (``pwrite``), and a
-state file (version 2) that records every region's ``[start, written, end]`` as the writer goes. A
-SIGKILL loses at most what was written since the last journal entry; the next call continues every
-region where its journal says (re-reading the overlap before it). A single-stream partial (version
-1) is never taken for a segmented one, nor the reverse. Digests (``sha256`` and the server's) are
-computed while the download goes, in file order: each write that extends the gap-free prefix of the
-file has the hashing thread read the file back up to it (what other connections wrote beyond a gap
-is read once the gap is filled); what is left is read at the end.
+"""The partial file of a segmented download, written at offsets (driven by
+:func:`~._async.download.run_segments`): :class:`~.files.PartialFile`'s engine (lock, one writer
+thread behind a bounded queue whatever the number of connections, hashing thread, commit and abort)
+with the file preallocated to the whole size, each write at its offset (``pwrite``), and a state file
+(version 2) that records every region's ``[start, written, end]`` as the writer goes: a SIGKILL loses
+at most what was written since the last journal entry. A single-stream partial (version 1) is never
+taken for a segmented one, nor the reverse. Digests are computed in file order while the download
+goes: each write that extends the gap-free prefix has the hashing thread read the file up to it.
 """
 
 from __future__ import annotations
@@ -34,8 +28,7 @@ from .journal import read_state
 SEGMENT_STATE_VERSION: Final = 2
 #: Writes the writer thread may lag behind (each at most one chunk: about 1 MiB).
 MAX_QUEUED_WRITES: Final = 4
-#: How often the journal is rewritten, in seconds (by a thread of its own, so that the fsync that
-#: comes first with ``durable`` never holds up the writes).
+#: How often the journal is rewritten, in seconds (by its own thread: its fsync never holds up writes).
 JOURNAL_SECONDS: Final = 0.5
 
 
@@ -68,11 +61,8 @@ def _preallocate(fd: int, start: int, total: int) -> None:
 
 class SegmentFile(_Partial):
     """The locked, preallocated partial file of a segmented download (see the module docstring).
-
     After construction, :attr:`plan` and :attr:`content` describe a segmented partial to continue
-    (else ``None``), and :attr:`single_partial` says a single-stream partial is kept there (the
-    caller then downloads with one stream, which continues it).
-    """
+    (else ``None``), and :attr:`single_partial` says a single-stream partial is kept there."""
 
     _THREAD = "openrouter-video-pwrite"
     _QUEUED = MAX_QUEUED_WRITES
@@ -81,13 +71,10 @@ class SegmentFile(_Partial):
     single_partial = False
     _journaler: threading.Thread | None = None
 
-    def _open(self) -> None:
+    def _open(self, fd: int, size: int) -> None:
         #: The digests of the whole file, once verified.
         self.digests: dict[str, bytes] = {}
         self._journal_stop = threading.Event()
-        fd = self._fd
-        assert fd is not None
-        size = os.fstat(fd).st_size
         state = read_segment_state(self.state_path)
         if state is not None and state.get("source") == self.source and size <= state["total"]:
             plan = Plan.from_journal(state["total"], state["segments"])
@@ -101,15 +88,12 @@ class SegmentFile(_Partial):
                         region.tail = _tail(fd, region.written, region.start)
                 self.plan, self.kept, self.content = plan, plan.received, _content_of(state)
                 return
-        single = read_state(self.state_path)
-        self.single_partial = single is not None and single.get("source") == self.source and size > 0
+        self.single_partial = (read_state(self.state_path) or {}).get("source") == self.source and size > 0
 
-    # -- set-up ------------------------------------------------------------------------------------
     def adopt_single(self) -> bool:
-        """Make the single-stream partial kept here (:attr:`single_partial`) the first region of a
-        segmented one: the file is extended to its size and preallocated, and the state file
-        becomes a version 2 one whose region 0 continues after the bytes kept. False (nothing
-        changed) when its state does not allow it (no total, no validator for If-Range)."""
+        """Make the single-stream partial kept here (:attr:`single_partial`) region 0 of a segmented
+        one, continuing after the bytes kept. False (nothing changed) when its state does not allow
+        it (no total, no validator for If-Range)."""
         with self._ending:  # an abort from another thread (a cancelled task) waits for it
             fd = self._fd
             if fd is None or not self.single_partial:  # already let go
@@ -124,9 +108,8 @@ class SegmentFile(_Partial):
             region = Region(0, total, size, size, tail=_tail(fd, size))
             self.content, self.plan, self.kept = content, Plan(total, [region]), size
             self.single_partial = False
-            # The version 2 state replaces the single stream's first, then the file grows to its size:
-            # killed in between, the next call finds a version 2 partial shorter than its total, which
-            # it extends (a version 1 state over a file already extended would be resumed from its end).
+            # The version 2 state first, then the file grows: killed in between, the next call extends a
+            # version 2 partial shorter than its total (a version 1 one would be resumed from the end).
             self._journal()
             _preallocate(fd, size, total)
             return True
@@ -158,10 +141,8 @@ class SegmentFile(_Partial):
 
     def _journal_loop(self) -> None:
         while not self._journal_stop.wait(JOURNAL_SECONDS):
-            try:
+            with contextlib.suppress(OSError):  # the next may work; the last is written at the end
                 self._journal()
-            except OSError:
-                pass  # the next one may work; the last one is written when the download stops
 
     def _journal(self) -> None:
         """Record every region's progress (after flushing the data it vouches for, if durable)."""
@@ -169,7 +150,6 @@ class SegmentFile(_Partial):
         segments = self.plan.journal()  # before the flush, so that it covers all this claims
         self._save_state(sync=True, version=SEGMENT_STATE_VERSION, segments=segments)
 
-    # -- the producer side ---------------------------------------------------------------------------
     def _check_open(self) -> None:
         if self.error is not None:
             raise self.error
@@ -185,19 +165,11 @@ class SegmentFile(_Partial):
                 return
 
     def try_put(self, region: Region, offset: int, data: bytes, on_room: Callable[[], None]) -> bool:
-        """:meth:`put` without waiting: False when full, and then ``on_room`` is called (from the
-        writer thread) once the writer has taken an item. Any number of tasks may wait at once."""
+        """:meth:`put` without waiting: False when full, and then ``on_room`` is called once there is room."""
         self._check_open()
         piece = _Piece(region, offset, data)
         return self._writer.offer(lambda: self._writer.put(piece, block=False), on_room)
 
-    def flush(self) -> None:
-        """Wait until everything queued is written (and journalled)."""
-        self._writer.queue.join()
-        if self.error is not None:
-            raise self.error
-
-    # -- the writer thread ---------------------------------------------------------------------------
     def _handle(self, item: object) -> None:
         fd, plan = self._fd, self.plan
         assert fd is not None and plan is not None and isinstance(item, _Piece)
@@ -209,7 +181,6 @@ class SegmentFile(_Partial):
         if prefix > self._hash_target:
             self._hash_up_to(prefix)
 
-    # -- the end -----------------------------------------------------------------------------------
     def _stop_threads(self, *, cancel: bool) -> None:
         self._closed = True
         if self._hasher is not None:
@@ -256,10 +227,9 @@ class SegmentFile(_Partial):
         self._close(cancel=True, keep=None)
 
     def keep_as_single(self) -> int:
-        """After an abandon that is not a content change (a server that answers ranges with 200,
-        say): cut the partial at its gap-free prefix and make it a single-stream one again (version
-        1 state), so that one stream resumes it instead of starting from byte 0; unlock. Returns the
-        bytes kept (0: there were none, and the partial is deleted)."""
+        """After an abandon that is not a content change (ranges answered with 200, say): cut the
+        partial at its gap-free prefix and make it a single-stream one (version 1 state) that one
+        stream resumes; unlock. Returns the bytes kept (0: none, and the partial is deleted)."""
         kept = 0
 
         def keep() -> bool:
