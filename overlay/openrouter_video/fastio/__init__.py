@@ -1,15 +1,11 @@
-"""The network I/O of this package's own clients: its connections, pools and network backends.
+"""The network I/O of this package's own clients: HTTP/1.1 connections, their pool and transport
+(``_async/http11.py``; ``_sync/http11.py`` is generated from it by ``scripts/unasync.py``), on the
+network backends of :mod:`.asyncio_backend` and :mod:`.socket_backend` (large reads), and receive
+buffers lent to the file writer (:mod:`.lent`).
 
-- :mod:`.asyncio_backend`: an httpcore network backend on asyncio's buffered protocols (uvloop too),
-  reading up to 1 MiB at a time into a reused buffer;
-- :mod:`.socket_backend`: the sync one, on plain (TLS) sockets, with the same large reads;
-- :mod:`.lent`: receive buffers lent to the file writer and given back once written;
-- ``_async/http11.py``: HTTP/1.1 connections whose ``Content-Length`` bodies are read past h11, their
-  pool and the httpx transport (``_sync/http11.py`` is generated from it by ``scripts/unasync.py``).
-
-Everything here is built on httpcore's and httpx's public extension points and is used only by the
-transports made below: it changes nothing for any other httpx or httpcore user in the process.
-Requests through a proxy use httpx's own transports (see :mod:`..io.transport`).
+Built on httpcore's and httpx's public extension points and used only by the transports made below, it
+changes nothing for any other httpx or httpcore user in the process. Requests through a proxy use
+httpx's own transports (see :mod:`..io.transport`).
 """
 
 from __future__ import annotations
@@ -25,9 +21,10 @@ from .asyncio_backend import AsyncioBackend
 from .socket_backend import LargeReadBackend
 
 __all__ = ["AsyncTransport", "Transport", "async_transport", "ssl_context", "sync_transport"]
+_Verify = ssl.SSLContext | str | bool
 
 
-def ssl_context(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext:
+def ssl_context(verify: _Verify) -> ssl.SSLContext:
     """The TLS context for ``verify``, as httpx reads it: an :class:`ssl.SSLContext` as it is, a CA
     bundle file or directory, True (certifi's CAs, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``) or False
     (no verification)."""
@@ -40,16 +37,12 @@ def ssl_context(verify: ssl.SSLContext | str | bool) -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=verify)
 
 
-def sync_transport(
-    verify: ssl.SSLContext | str | bool = True, limits: httpx.Limits | None = None
-) -> Transport:
+def sync_transport(verify: _Verify = True, limits: httpx.Limits | None = None) -> Transport:
     """A transport for direct requests, on :class:`~.socket_backend.LargeReadBackend`."""
     return Transport(LargeReadBackend(), ssl_context(verify), limits)
 
 
-def async_transport(
-    verify: ssl.SSLContext | str | bool = True, limits: httpx.Limits | None = None
-) -> AsyncTransport:
+def async_transport(verify: _Verify = True, limits: httpx.Limits | None = None) -> AsyncTransport:
     """A transport for direct requests, on :class:`~.asyncio_backend.AsyncioBackend` (httpcore's own
     backend under other event loops)."""
     return AsyncTransport(AsyncioBackend(), ssl_context(verify), limits)

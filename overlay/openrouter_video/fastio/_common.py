@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import time
 from types import TracebackType
 from typing import Final
 
+import anyio
 import h11
 import httpcore
 import httpx
 
 logger = logging.getLogger("openrouter_video.fastio")
 
-#: Most bytes asked of the stream per read (this package's streams return at most 1 MiB anyway).
+#: Most bytes one read asks for and returns: the size of a stream's receive buffer.
 READ_BYTES: Final = 1024 * 1024
 #: The largest response head accepted (httpcore's limit).
 MAX_HEAD: Final = 100 * 1024
 
 #: Default pool limits (httpx's).
 DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
+
+
+# The one primitive that differs: ``scripts/unasync.py`` turns ``AsyncShield`` into ``SyncShield``.
+def AsyncShield() -> anyio.CancelScope:
+    """Shields cleanup from cancellation (under asyncio and trio alike)."""
+    return anyio.CancelScope(shield=True)
+
+
+#: Nothing to shield: a thread is never cancelled.
+SyncShield = contextlib.nullcontext
 
 
 class State(enum.Enum):
@@ -56,25 +68,11 @@ def keeps_alive(request: httpcore.Request, head: h11.Response) -> bool:
     return True
 
 
-#: httpcore's exceptions and httpx's (the same names; httpx's own transport maps them so too).
+#: httpcore's exceptions and httpx's of the same names (httpx's own transport maps them so too).
 _MAPPED: Final = {
-    getattr(httpcore, name): getattr(httpx, name)
-    for name in (
-        "ConnectTimeout",
-        "ReadTimeout",
-        "WriteTimeout",
-        "PoolTimeout",
-        "TimeoutException",
-        "ConnectError",
-        "ReadError",
-        "WriteError",
-        "NetworkError",
-        "ProxyError",
-        "UnsupportedProtocol",
-        "LocalProtocolError",
-        "RemoteProtocolError",
-        "ProtocolError",
-    )
+    cls: getattr(httpx, name)
+    for name, cls in vars(httpcore).items()
+    if isinstance(cls, type) and issubclass(cls, Exception) and hasattr(httpx, name)
 }
 
 

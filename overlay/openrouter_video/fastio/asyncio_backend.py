@@ -1,20 +1,19 @@
 """A lean asyncio network backend for httpcore, used by the async client's transport.
 
-httpcore's default async backend goes through anyio, which costs an event-loop round trip, a cancel
-scope and a copy of the unread remainder for every 64 KiB read; at loopback speeds the async client
-then reads at about a third of the sync one. This backend is a plain :class:`asyncio.BufferedProtocol`:
-the event loop receives straight into one buffer of :data:`READ_BYTES` per connection (made once,
-reused for every read), ``read`` hands over everything buffered so far as one chunk (no timer per
-read), and reading pauses while the buffer is full. So a bulk download makes about one trip through
-httpcore per MiB when the reader falls behind (asyncio's own transports read at most 256 KiB at a
-time). (A lazily faulted ``mmap`` instead measured 10% slower with 32 downloads at once: its pages
-then fault inside the socket reads.) TLS uses ``loop.start_tls``, which decrypts into the same
-buffer. Under any other event loop library (e.g. trio) it defers to httpcore's own backend.
+httpcore's default async backend goes through anyio: an event-loop round trip, a cancel scope and a copy
+of the unread remainder for every 64 KiB read, so that at loopback speeds the async client read at about
+a third of the sync one's speed. Here the event loop receives straight into one buffer of
+:data:`READ_BYTES` per connection (a plain :class:`asyncio.BufferedProtocol`; made once, reused for
+every read; ``loop.start_tls`` decrypts into it too), ``read`` hands over everything buffered so far as
+one chunk (no timer per read), and reading pauses while the buffer is full: a bulk download makes about
+one trip through httpcore per MiB when the reader falls behind (asyncio's own transports read at most
+256 KiB at a time). (A lazily faulted ``mmap`` instead measured 10% slower with 32 downloads at once:
+its pages then fault inside the socket reads.)
 
-It needs nothing of the loop beyond asyncio's public protocol API (``create_connection``,
-``start_tls``, ``pause_reading``/``resume_reading``), so it runs on uvloop too. A loop whose transport
-lacks what it needs gets httpcore's own backend instead, with one DEBUG line; a loop that does not
-support buffered protocols calls :meth:`_Protocol.data_received`, which works too.
+Only asyncio's public protocol API is used (``create_connection``, ``start_tls``,
+``pause_reading``/``resume_reading``), so uvloop works too. Other event loop libraries (e.g. trio), and
+a loop whose transports lack what this needs (with one DEBUG line), get httpcore's own backend; a loop
+without buffered protocols calls :meth:`_Protocol.data_received`, which works too.
 """
 
 from __future__ import annotations
@@ -29,11 +28,8 @@ from typing import Any, Final
 import anyio  # noqa: F401 - httpcore's async locks need it; imported with the client, not mid-request
 import httpcore
 
-from ._common import logger
+from ._common import READ_BYTES, logger
 from .lent import LEND_BYTES, LentBuffer, Pool
-
-#: Most bytes one read returns: the size of a connection's receive buffer.
-READ_BYTES: Final = 1024 * 1024
 
 
 class _Protocol(asyncio.BufferedProtocol):
@@ -65,8 +61,7 @@ class _Protocol(asyncio.BufferedProtocol):
         self.drain_waiter: asyncio.Future[None] | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        # Not always an asyncio.Transport instance (uvloop's are not): whatever the loop made.
-        self.transport = transport  # type: ignore[assignment]
+        self.transport = transport  # type: ignore[assignment]  # whatever the loop made (uvloop's too)
 
     def data_received(self, data: bytes) -> None:
         """For a loop that does not support buffered protocols: the bytes are kept as they came."""
@@ -222,8 +217,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         self._loop = asyncio.get_running_loop()
 
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        """Everything received so far as one chunk (it may exceed ``max_bytes``; h11 accepts any
-        amount)."""
+        """Everything received so far as one chunk (it may exceed ``max_bytes``: h11 takes any amount)."""
         await self._received(timeout)
         return self._protocol.take()
 
@@ -287,11 +281,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         loop = self._loop
         if loop.is_closed():
             return
-        try:
-            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
-        except RuntimeError:
-            running = None
-        if running is loop:
+        if _running_loop() is loop:
             self._close()
         else:
             loop.call_soon_threadsafe(self._close)
@@ -322,11 +312,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def get_extra_info(self, info: str) -> Any:
         if info == "is_readable":  # an idle pooled connection that got data or EOF is stale
             return self._protocol.has_data() or self._protocol.eof
-        if info == "client_addr":
-            return self._transport.get_extra_info("sockname")
-        if info == "server_addr":
-            return self._transport.get_extra_info("peername")
-        return self._transport.get_extra_info(info)
+        name = {"client_addr": "sockname", "server_addr": "peername"}.get(info, info)
+        return self._transport.get_extra_info(name)
 
 
 def _read_tls_in_large_reads(transport: asyncio.Transport) -> None:
@@ -340,12 +327,11 @@ def _read_tls_in_large_reads(transport: asyncio.Transport) -> None:
         ssl_protocol.max_size = max(ssl_protocol.max_size, READ_BYTES)
 
 
-def _on_asyncio() -> bool:
+def _running_loop() -> asyncio.AbstractEventLoop | None:
     try:
-        asyncio.get_running_loop()
-    except RuntimeError:  # e.g. trio
-        return False
-    return True
+        return asyncio.get_running_loop()
+    except RuntimeError:  # e.g. trio, or another thread
+        return None
 
 
 #: What this backend needs of a loop's transports.
@@ -359,12 +345,11 @@ _TRANSPORT_METHODS: Final = (
 )
 
 
-class AsyncioBackend(httpcore.AsyncNetworkBackend):
-    """httpcore's network backend on asyncio (and uvloop); other event loops use httpcore's default,
-    and so does a loop whose transports lack what this backend needs (:attr:`lean` turns False)."""
+class AsyncioBackend(httpcore.AnyIOBackend):
+    """httpcore's network backend on asyncio (and uvloop); other event loops get httpcore's default
+    (the base class), and so does a loop whose transports lack what this one needs (:attr:`lean`)."""
 
     def __init__(self) -> None:
-        self._fallback = httpcore.AnyIOBackend()
         #: False once a loop's transport fell short: every connection then uses the fallback.
         self.lean = True
 
@@ -376,9 +361,9 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
-        if not self.lean or not _on_asyncio():
-            return await self._fallback.connect_tcp(host, port, timeout, local_address, socket_options)
-        loop = asyncio.get_running_loop()
+        loop = _running_loop()
+        if not self.lean or loop is None:
+            return await super().connect_tcp(host, port, timeout, local_address, socket_options)
         try:
             async with asyncio.timeout(timeout):
                 transport, protocol = await loop.create_connection(
@@ -397,18 +382,10 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
                 type(loop).__name__,
                 ", ".join(missing) or "connection_made",
             )
-            return await self._fallback.connect_tcp(host, port, timeout, local_address, socket_options)
+            return await super().connect_tcp(host, port, timeout, local_address, socket_options)
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             for option in socket_options or ():
                 sock.setsockopt(*option)
         return AsyncioStream(transport, protocol)
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        return await self._fallback.connect_unix_socket(path, timeout, socket_options)
-
-    async def sleep(self, seconds: float) -> None:
-        await self._fallback.sleep(seconds)

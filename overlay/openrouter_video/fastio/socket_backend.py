@@ -18,10 +18,9 @@ from typing import Any, Final
 
 import httpcore
 
+from ._common import READ_BYTES
 from .lent import LEND_BYTES, Pool
 
-#: Most bytes one read returns (memory stays bounded: a chunk is at most this).
-READ_BYTES: Final = 1024 * 1024
 _TLS_RECORD: Final = 16 * 1024 + 512
 
 _UNSET: Final = object()
@@ -30,9 +29,9 @@ _UNSET: Final = object()
 class LargeReadStream(httpcore.NetworkStream):
     """An httpcore network stream over a (TLS) socket that returns large chunks."""
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, timeout: Any = _UNSET) -> None:
         self._sock = sock
-        self._timeout: Any = _UNSET
+        self._timeout = timeout
         self._view: memoryview | None = None
         #: Buffers given back after being lent (see :mod:`.lent`), for reuse.
         self._buffers = Pool()
@@ -48,9 +47,8 @@ class LargeReadStream(httpcore.NetworkStream):
         return bytes(self._view[:size])
 
     def read_lent(self, timeout: float | None = None) -> memoryview | bytes:
-        """:meth:`read`, but a chunk of :data:`~.lent.LEND_BYTES` or more is the receive buffer
-        itself, lent (see :mod:`.lent`): the next read receives into a buffer given back, or a new
-        one."""
+        """:meth:`read`, but a chunk of :data:`~.lent.LEND_BYTES` or more is the receive buffer itself,
+        lent (see :mod:`.lent`): the next read receives into a buffer given back, or a new one."""
         size = self._receive(timeout)
         view = self._view
         assert view is not None
@@ -174,6 +172,4 @@ class LargeReadBackend(httpcore.SyncBackend):
         for option in socket_options or ():
             sock.setsockopt(*option)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        stream = LargeReadStream(sock)
-        stream._timeout = timeout
-        return stream
+        return LargeReadStream(sock, timeout)

@@ -1,22 +1,14 @@
 """This package's own HTTP/1.1 connections, their pool and the httpx transport over it (async source).
 
-``scripts/unasync.py`` writes ``fastio/_sync/http11.py`` from this file and ``make lint`` fails when
-that copy is stale: edit this one only.
-
-Built from public extension points only: a :class:`httpcore.AsyncConnectionPool` subclass whose
-``create_connection`` returns :class:`AsyncConnection`, wrapped in an
-:class:`httpx.AsyncBaseTransport`. No other httpx or httpcore user in the process sees any of it.
-
-:class:`AsyncConnection` speaks HTTP/1.1 through h11's public API (a fresh ``h11.Connection`` per
-request), except for one thing: a response body framed by ``Content-Length`` is read straight from the
-network stream, past h11. h11 would copy every body byte three or four times (into its receive buffer,
-out of it, and httpcore's ``bytes(event.data)``), with a fresh allocation each time; with this
-package's megabyte reads that was most of a download's CPU after TLS. Such a body needs no parsing:
-its chunks are counted and handed on as they are (lent, when the request carries
-:data:`~..lent.LEND` and the stream can lend). A peer that closes early raises
-:class:`httpx.RemoteProtocolError`, as h11 would; bytes beyond the body close the connection instead
-of being read as the next response (as curl does). Chunked and close-delimited bodies, and everything
-before the body, go through h11.
+A :class:`httpcore.AsyncConnectionPool` subclass makes :class:`AsyncConnection`, which speaks HTTP/1.1
+through h11's public API (a fresh ``h11.Connection`` per request) except for one thing: a body framed by
+``Content-Length`` is read straight from the network stream, past h11, which would copy every body byte
+three or four times (into its buffer, out of it, httpcore's ``bytes(event.data)``), each a fresh
+allocation: most of a download's CPU after TLS, with this package's megabyte reads. Such a body's chunks
+are counted and handed on as they are (lent, when the request carries :data:`~..lent.LEND` and the
+stream can lend). A peer that closes early raises :class:`httpx.RemoteProtocolError`, as h11 would;
+bytes beyond the body close the connection instead of being read as the next response (as curl does).
+Chunked and close-delimited bodies, and everything before the body, go through h11.
 """
 
 from __future__ import annotations
@@ -35,13 +27,13 @@ from .._common import (
     DEFAULT_LIMITS,
     MAX_HEAD,
     READ_BYTES,
+    AsyncShield,
     State,
     capped,
     keeps_alive,
     mapped_exceptions,
     sized,
 )
-from .._primitives import AsyncShield
 
 
 class AsyncConnection(httpcore.AsyncConnectionInterface):
@@ -82,8 +74,7 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
             await self._send(http, request, timeouts.get("write"))
             head = await self._receive_head(http, timeouts.get("read"))
         except BaseException:
-            with AsyncShield():
-                await self._close()
+            await self.aclose()
             raise
         return httpcore.Response(
             status=head.status_code,
@@ -100,11 +91,10 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
         stream = await self.backend.connect_tcp(host, self.origin.port, timeout=connect)
         if self.origin.scheme == b"https":
             assert self.ssl_context is not None
-            context = self.ssl_context
-            server_hostname = request.extensions.get("sni_hostname") or host
+            sni = request.extensions.get("sni_hostname") or host
             try:
                 handshake = capped(self.until, timeout, httpcore.ConnectTimeout)  # what is left now
-                stream = await stream.start_tls(context, server_hostname=server_hostname, timeout=handshake)
+                stream = await stream.start_tls(self.ssl_context, server_hostname=sni, timeout=handshake)
             except BaseException:
                 with AsyncShield():
                     await stream.aclose()
@@ -122,9 +112,8 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
             async for chunk in request.stream:
                 data = http.send(h11.Data(data=chunk)) or b""
                 await stream.write(data, capped(until, timeout, httpcore.WriteTimeout))
-            await stream.write(
-                http.send(h11.EndOfMessage()) or b"", capped(until, timeout, httpcore.WriteTimeout)
-            )
+            data = http.send(h11.EndOfMessage()) or b""
+            await stream.write(data, capped(until, timeout, httpcore.WriteTimeout))
         except httpcore.WriteError:
             # A server may answer (and close) before it has read the whole request: read its answer.
             pass
@@ -308,8 +297,7 @@ class AsyncPool(httpcore.AsyncConnectionPool):
         self.settings = (backend, ssl_context, limits.keepalive_expiry)
 
     def create_connection(self, origin: httpcore.Origin) -> AsyncConnection:
-        backend, ssl_context, keepalive_expiry = self.settings
-        return AsyncConnection(origin, backend, ssl_context, keepalive_expiry)
+        return AsyncConnection(origin, *self.settings)
 
 
 class AsyncResponseStream(httpx.AsyncByteStream):
@@ -373,5 +361,4 @@ class AsyncTransport(httpx.AsyncBaseTransport):
 
     def abandon(self) -> bool:
         """Close every connection now, without awaiting (see :meth:`AsyncConnection.abandon`)."""
-        connections = [c for c in self.pool.connections if isinstance(c, AsyncConnection)]
-        return any([connection.abandon() for connection in connections])
+        return any([c.abandon() for c in self.pool.connections if isinstance(c, AsyncConnection)])
