@@ -5,7 +5,7 @@
     python scripts/unasync.py --check  # fail, naming the files, if one is stale (make lint runs this)
 
 Every ``_async/*.py`` of :data:`DIRECTORIES` becomes the file of the same name in the ``_sync/``
-beside it, by word substitutions only; the paired primitives (``fastio/_primitives.py``,
+beside it, by word substitutions only; the paired primitives (``fastio/_common.py``,
 ``io/primitives.py``) keep them mechanical.
 """
 

@@ -110,20 +110,24 @@ class DownloadResult:
 
 
 class _Progress:
-    """Calls ``callback(done, total)`` at most every ``interval`` seconds, and once at the end."""
+    """Calls ``callback(done, total)`` at most every ``interval`` seconds, and once at the end; one
+    call at a time (the ranges of a sync download report from threads of their own)."""
 
     def __init__(self, callback: ProgressCallback | None, interval: float = 0.1) -> None:
         self.callback = callback
         self.interval = interval
         self._next = 0.0
+        self._lock = threading.Lock()
 
-    def update(self, done: int, total: int | None, *, force: bool = False) -> None:
+    def update(self, done: int | Callable[[], int], total: int | None, *, force: bool = False) -> None:
+        """Report ``done`` bytes (or what ``done()`` says, read under the lock: never backwards)."""
         if self.callback is None:
             return
-        now = time.monotonic()
-        if force or now >= self._next:
-            self._next = now + self.interval
-            self.callback(done, total)
+        with self._lock:
+            now = time.monotonic()
+            if force or now >= self._next:
+                self._next = now + self.interval
+                self.callback(done() if callable(done) else done, total)
 
 
 class _DownloadJob:

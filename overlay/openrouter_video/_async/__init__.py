@@ -1,1 +1,1 @@
-"""The async source of the clients (``_sync/`` is generated from it by scripts/unasync.py)."""
+"""The clients (async source)."""

@@ -1,7 +1,7 @@
-"""The client, written once (async source): :class:`AsyncVideoClient` and :class:`AsyncVideoStream`.
+"""The client and its streams (async source).
 
-``scripts/unasync.py`` writes the sync :class:`VideoClient` and :class:`VideoStream` from this file
-into ``_sync/client.py``; edit this one, then ``make unasync``. Where sync and async truly differ
+The clients are written once, async; ``scripts/unasync.py`` (``make unasync``) writes the sync ones
+from the async source, so only the source is ever edited. Where sync and async truly differ
 (sleeping, waiting for the writer, blocking file work, running outputs at once) the code calls the
 paired :class:`~..io.primitives.AsyncRuntime`.
 """
@@ -257,7 +257,7 @@ class AsyncVideoClient(_ClientBase):
                 segments,
                 sink,
                 target.sleep(self.retry.sleep),
-                lambda: progress.update(segments.plan.received, total),
+                lambda: progress.update(lambda: segments.plan.received, total),
                 target.cancel,
             )
             result = await AsyncRuntime.commit(run.finish, segments, outcome, upgrade)
@@ -275,7 +275,7 @@ class AsyncVideoClient(_ClientBase):
 
     def stream(self, job_id: str, *, index: int = 0) -> AsyncVideoStream:
         """Open output ``index`` of ``job_id`` for streaming: ``async with client.stream(...) as
-        video`` (``with`` for the sync client), then iterate ``video.aiter_bytes()``."""
+        video``, then iterate ``video.aiter_bytes()``."""
         core, request = self._core(job_id, index, can_restart=False)
         return AsyncVideoStream(
             AsyncDriver(self.api.get_async_httpx_client(), request, core, self.retry.sleep)

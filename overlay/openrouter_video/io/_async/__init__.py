@@ -1,1 +1,1 @@
-"""The async source of the drivers (``io/_sync/`` is generated from it by scripts/unasync.py)."""
+"""The drivers and the retrying transport's sending half (async source)."""

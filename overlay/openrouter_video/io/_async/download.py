@@ -11,7 +11,7 @@
 * :class:`Body` is the one body loop both use: the head's checks, then the watchdog's tick.
 
 Every choice (retry or raise, resume or restart, how long to wait, whether a body is complete) is
-the core's; httpx's exceptions become core events through :mod:`..http_errors`.
+the core's; httpx's exceptions become core events through :mod:`..http`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The sending half of :class:`~..transport.RetryTransport` (async source; the sync half is generated)."""
+"""The sending half of :class:`~..transport.RetryTransport` (async source)."""
 
 from __future__ import annotations
 
