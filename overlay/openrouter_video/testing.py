@@ -13,70 +13,45 @@ Example::
         fake.requests                              # what the server received
 
 The server implements the four operations of openapi.yaml, and is as strict as the spec (it needs the
-``testing`` extra, ``pip install 'openrouter-video[testing]'``, for ``jsonschema`` and ``pyyaml``):
+``testing`` extra, ``pip install 'openrouter-video[testing]'``, for ``jsonschema`` and ``pyyaml``;
+docs/testing.md describes it in full):
 
-* **Every request is checked against openapi.yaml itself** (the copy shipped in the package, or the
-  repository's in a source checkout), with ``jsonschema``: the ``POST /videos`` body (JSON, its
-  types, enums, minimums, required fields, nested objects and ``format: uri``), and the path and
-  query parameters (types and minimums; a parameter given twice, ``?index=1&index=0``, is refused).
-  A violation gets 400 with the spec's error shape and a message naming the field, e.g.
-  ``{"error": {"code": 400, "message": "duration: -5 is less than the minimum of 1"}}``. A path
-  parameter that fails its schema (an empty job id) gets 400 where the operation documents 400, 404
-  where it does not (``GET /videos/{jobId}``). Query parameters the spec does not declare are
-  ignored, as the spec does not forbid them. :attr:`FakeOpenRouter.strict` set to false turns these
-  checks off (routing, 404, 405 and 401 stay).
-* **Routing follows the spec's paths**: a path it does not have gets 404; a method it does not define
-  for a path (``PUT``, ``DELETE``, ``PATCH``, ``OPTIONS``, ``TRACE`` or any other) gets 405 with
-  ``Allow`` listing the methods it does, and a JSON error body.
-* **Statuses are the ones the spec documents for each operation.** The bearer key is checked (401
-  with the spec's error shape, ``Missing Authentication header`` or ``Invalid API key``) on the
-  operations that document 401; ``GET /videos/models`` documents none, so it is served with or
-  without a key. An unknown job, output index or model gets 404.
-* **Beyond the spec**, and only these: ``HEAD`` is answered wherever ``GET`` is (as HTTP requires;
-  ``Allow`` lists it); 405 for an undefined method; 206 and 416 for range requests on
-  ``GET /videos/{jobId}/content`` (below); and whatever a test queues itself (:class:`Status`,
-  :class:`Redirect`...). A queued fault is used before the request is checked, as a proxy or rate
-  limiter in front of the API would answer.
+* **Every request is checked against openapi.yaml itself** with ``jsonschema``: the ``POST /videos``
+  body and the path and query parameters (a parameter given twice is refused, one the spec does not
+  declare ignored). A violation gets 400 with the spec's error shape and a message naming the field,
+  e.g. ``{"error": {"code": 400, "message": "duration: -5 is less than the minimum of 1"}}`` (an empty
+  job id gets 404 from ``GET /videos/{jobId}``, which documents no 400). :attr:`FakeOpenRouter.strict`
+  set to false turns these checks off (routing, 404, 405 and 401 stay).
+* **Routing and statuses follow the spec**: 404 off its paths; 405 for a method a path does not
+  define, with ``Allow`` and a JSON error body; 401 (``Missing Authentication header`` or ``Invalid
+  API key``) where the operation documents 401, so not on ``GET /videos/models``; 404 for an unknown
+  job, output index or model.
+* **Beyond the spec**, and only these: ``HEAD`` wherever ``GET`` is; 405 for an undefined method; 206
+  and 416 for ranges of the content; and the faults a test queues, used before the request is checked
+  (as a proxy or rate limiter in front of the API would answer).
 
 * ``POST /videos`` creates a job (202); ``GET /videos/{jobId}`` walks it through its statuses, one
   per poll (``pending``, ``in_progress``, ``completed`` unless :meth:`FakeOpenRouter.script_job`
-  says otherwise); a completed job lists its ``unsigned_urls`` and serves its outputs.
-* ``GET /videos/models`` lists :attr:`FakeOpenRouter.models`.
-* ``GET /videos/{jobId}/content`` serves ``Range: bytes=a-``, ``bytes=a-b`` and ``bytes=-n``
-  requests with 206 and ``Content-Range``, honouring ``If-Range``; a range that starts at or after
-  the end of the file gets 416 with ``Content-Range: bytes */LENGTH``; 400 for a malformed
-  ``index``. Each video has an ETag and a Last-Modified date (see :meth:`FakeOpenRouter.add_video`
-  for other validators and extra headers such as :func:`digest_headers`).
+  says otherwise); a completed job lists its ``unsigned_urls`` and serves its outputs;
+  ``GET /videos/models`` lists :attr:`FakeOpenRouter.models`.
+* ``GET /videos/{jobId}/content`` serves ``Range: bytes=a-``, ``bytes=a-b`` and ``bytes=-n`` with 206
+  and ``Content-Range``, honouring ``If-Range``, and 416 with ``Content-Range: bytes */LENGTH`` from
+  the end of the file on; each video has an ETag and a Last-Modified date (see
+  :meth:`FakeOpenRouter.add_video`).
 
-Faults are queued per route with :meth:`FakeOpenRouter.enqueue` (or the shorthand methods) and each
-one is used up by the next request to that route: :class:`Status` (any status, JSON or HTML body,
-Retry-After), :class:`Cut` (close the connection after a given byte of the file), :class:`Stall`
-(stop sending for a while), :class:`Redirect`, :class:`EndEarly` (end the body cleanly, but early),
-:class:`Trickle` (a few bytes now and then) and :class:`Outage` (close the connection and refuse
-new ones for a while; :meth:`FakeOpenRouter.outage` starts one at once). Switches stay on until
-turned off:
-
-* :attr:`~FakeOpenRouter.framing` (``"content-length"``, ``"close"`` or ``"chunked"``: how video
-  bodies are delimited) and :attr:`~FakeOpenRouter.chunk_size`;
-* :attr:`~FakeOpenRouter.ignore_range` (answer every request with a full 200);
-* :attr:`~FakeOpenRouter.accept_ranges` (when false, no ``Accept-Ranges: bytes`` header);
-* :attr:`~FakeOpenRouter.ignore_if_range` (honour ``Range`` even when ``If-Range`` does not match);
-* :attr:`~FakeOpenRouter.ignore_bounded_ranges` (a full 200 for ``bytes=a-b``, 206 for ``bytes=a-``);
-* :attr:`~FakeOpenRouter.validators_on_206` (when false, 206 answers carry no ETag/Last-Modified);
-* :attr:`~FakeOpenRouter.wrong_content_range` (a 206 whose Content-Range starts elsewhere);
-* :attr:`~FakeOpenRouter.rate` (a slow link, capped per connection).
-
-:attr:`~FakeOpenRouter.connections`, :attr:`~FakeOpenRouter.open_connections` and
-:attr:`~FakeOpenRouter.peak_connections` count the TCP connections, and
-:attr:`~FakeOpenRouter.peak_requests` the requests answered at the same time.
-
-:func:`mp4_bytes` builds a small, structurally valid ISO-BMFF (MP4) file;
-:attr:`FakeOpenRouter.default_output` is one.
+Faults are queued per route with :meth:`FakeOpenRouter.enqueue` (or the shorthand methods), each used
+up by the next request to that route: :class:`Status`, :class:`Cut`, :class:`Stall`, :class:`Redirect`,
+:class:`EndEarly`, :class:`Trickle` and :class:`Outage` (:meth:`FakeOpenRouter.outage` starts one at
+once). Switches such as :attr:`~FakeOpenRouter.framing`, :attr:`~FakeOpenRouter.ignore_range` or
+:attr:`~FakeOpenRouter.rate` stay on until turned off, and :attr:`~FakeOpenRouter.connections`,
+:attr:`~FakeOpenRouter.peak_requests`... count what the server saw (see :class:`FakeOpenRouter`).
+:func:`mp4_bytes` builds a small, structurally valid MP4 file (:attr:`FakeOpenRouter.default_output`).
 """
 
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import random
@@ -88,10 +63,9 @@ import struct
 import sys
 import threading
 from collections import deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from types import TracebackType
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
@@ -164,9 +138,8 @@ class FakeVideo:
         etag: The ETag, sent verbatim (so it may be weak, ``W/"x"``, or even unquoted, ``abc123``);
             empty means a strong tag derived from ``data``.
         last_modified: The Last-Modified value, sent verbatim.
-        validators: Which validators 200 and 206 answers carry and ``If-Range`` may match:
-            ``"both"``, ``"etag"``, ``"last-modified"`` or ``"none"`` (see :data:`VALIDATORS`).
-            ``If-Range`` is compared to them as strings, so a weak tag matches itself.
+        validators: Which validators 200 and 206 answers carry and ``If-Range`` may match (one of
+            :data:`VALIDATORS`), compared as strings (so a weak tag matches itself).
         headers: Extra headers sent verbatim with every 200 and 206 answer for this video (e.g.
             :func:`digest_headers`), also for a range: they describe whatever the test says.
     """
@@ -201,9 +174,11 @@ class FakeJob:
 
     Attributes:
         id: The job id.
-        statuses: What successive polls answer; the last one stays.
+        statuses: What successive polls of ``GET /videos/{jobId}`` answer; the last one stays.
         outputs: The videos of the completed job.
         error: The error text of a failed job.
+        polling_url: ``"relative"`` (``/api/v1/videos/<id>``, as the API sends), ``"absolute"`` (with
+            the server's origin), or an explicit URL to send as is.
         polls: How many times ``GET /videos/{jobId}`` was answered.
         request: The JSON body ``POST /videos`` received.
     """
@@ -255,17 +230,10 @@ class Fault:
 
 @dataclass(frozen=True)
 class Status(Fault):
-    """Answer with ``status`` instead of the video.
-
-    Args:
-        status: The HTTP status code.
-        body: The body. ``None`` means the spec's JSON error shape (or, with ``html=True``, an HTML
-            error page such as a proxy would send).
-        retry_after: The value of a ``Retry-After`` header (seconds, or an HTTP date), if any.
-        html: Send an HTML page rather than JSON.
-        content_type: Override the Content-Type.
-        headers: Extra response headers.
-    """
+    """Answer with ``status`` instead of the video, and ``body``: ``None`` means the spec's JSON error
+    shape or, with ``html=True``, an HTML error page such as a proxy would send. ``retry_after`` is a
+    ``Retry-After`` value (seconds, or an HTTP date); ``content_type`` overrides the Content-Type;
+    ``headers`` are extra response headers."""
 
     status: int
     body: bytes | None = None
@@ -277,10 +245,8 @@ class Status(Fault):
 
 @dataclass(frozen=True)
 class Cut(Fault):
-    """Serve the video but close the connection once byte offset ``at`` of the file is reached.
-
-    With ``reset=True`` the connection is reset (RST) rather than closed.
-    """
+    """Serve the video but close the connection (reset it, RST, with ``reset=True``) once byte offset
+    ``at`` of the file is reached."""
 
     at: int
     reset: bool = False
@@ -304,18 +270,11 @@ class Redirect(Fault):
 
 @dataclass(frozen=True)
 class EndEarly(Fault):
-    """Serve the video but end the body *cleanly* at byte offset ``at`` of the file.
-
-    Like a proxy that ends its response normally when its upstream failed. How depends on
-    :attr:`FakeOpenRouter.framing`:
-
-    * ``"chunked"``: the terminating zero-length chunk is sent at ``at`` (the connection stays
-      usable); the headers (and a 206's Content-Range) still describe the whole file;
-    * ``"close"``: the connection is closed at ``at``;
-    * ``"content-length"``: the answer is that of a file ``at`` bytes long (the first ``at`` bytes,
-      same validators): Content-Length and a 206's Content-Range total both say so, and a range
-      starting at or after ``at`` gets 416.
-    """
+    """Serve the video but end the body *cleanly* at byte offset ``at`` of the file, like a proxy
+    whose upstream failed. With :attr:`FakeOpenRouter.framing` ``"chunked"`` the terminating chunk is
+    sent at ``at`` (the headers still describe the whole file); with ``"close"`` the connection is
+    closed at ``at``; with ``"content-length"`` the answer is that of a file ``at`` bytes long (the
+    first ``at`` bytes, same validators; a range starting at or after ``at`` gets 416)."""
 
     at: int
 
@@ -392,17 +351,11 @@ def mp4_bytes(payload_size: int = 16, *, seed: int = 0, fragmented: bool = False
     if not 0 <= payload_size <= 0xFFFFFFFF - 8:
         raise ValueError("payload_size must be between 0 and 2**32 - 9")
     ftyp = _box(b"ftyp", b"isom", struct.pack(">I", 0x200), b"isom", b"iso2", b"mp41")
-    matrix = struct.pack(">9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
+    # mvhd: creation and modification times, timescale, duration, rate 1.0, volume 1.0, 10 reserved
+    # bytes, the unity matrix, 24 pre_defined bytes, next_track_ID.
+    matrix = (0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
     mvhd = _full_box(
-        b"mvhd",
-        0,
-        0,
-        struct.pack(">IIII", 0, 0, 1000, 0),  # creation, modification, timescale, duration
-        struct.pack(">IH", 0x00010000, 0x0100),  # rate 1.0, volume 1.0
-        bytes(10),  # reserved
-        matrix,
-        bytes(24),  # pre_defined
-        struct.pack(">I", 2),  # next_track_ID
+        b"mvhd", 0, 0, struct.pack(">4IIH10x9I24xI", 0, 0, 1000, 0, 0x00010000, 0x0100, *matrix, 2)
     )
     payload = random.Random(seed).randbytes(payload_size)
     if not fragmented:
@@ -432,19 +385,25 @@ class _Server(ThreadingHTTPServer):
 
     def verify_request(self, request: Any, client_address: Any) -> bool:
         """Count the connection and track it (refused if this server is already going down)."""
-        return self.fake._accept(self, request)
+        fake = self.fake
+        with fake._listen_lock:
+            fake.connections += 1
+            if self is not fake._server:
+                return False
+            fake._sockets.add(request)
+            fake.peak_connections = max(fake.peak_connections, len(fake._sockets))
+            return True
 
     def shutdown_request(self, request: Any) -> None:
-        self.fake._forget(request)
+        with self.fake._listen_lock:
+            self.fake._sockets.discard(request)
         super().shutdown_request(request)
 
 
 def _shutdown_socket(sock: socket.socket) -> None:
     """Shut a socket down at the OS level (bypassing TLS), waking up whoever blocks on it."""
-    try:
+    with contextlib.suppress(OSError):
         socket.socket.shutdown(sock, socket.SHUT_RDWR)
-    except OSError:
-        pass
 
 
 class FakeOpenRouter:
@@ -456,33 +415,26 @@ class FakeOpenRouter:
     Attributes:
         api_key: The bearer key the server accepts; pass it to the client.
         requests: Every request received, in order (:class:`RecordedRequest`).
-        require_auth: When false, any (or no) Authorization is accepted, like a CDN serving a
-            signed URL.
+        require_auth: When false, any (or no) Authorization is accepted (like a CDN's signed URL).
         ssl_context: A server-side :class:`ssl.SSLContext` to serve HTTPS instead of HTTP.
-        strict: When true (the default), every request is checked against openapi.yaml (parameters
-            and body; see the module's documentation) and a violation answered 400 naming the field.
-            When false, anything the handlers can read is accepted (e.g. to see what a service does
-            with a 202 to a body the spec refuses).
-        on_request: Called with each request before it is answered (e.g. to change a video
-            between attempts).
+        strict: When true (the default), every request is checked against openapi.yaml and a
+            violation answered 400 naming the field; when false, anything the handlers can read is
+            accepted (e.g. to see what a service does with a 202 to a body the spec refuses).
+        on_request: Called with each request before it is answered (e.g. to change a video).
         ignore_range: When true, ``Range`` is ignored and every answer is a full 200.
         accept_ranges: When false, video answers carry no ``Accept-Ranges: bytes`` header (ranges
             are still honoured, as by servers that do not advertise them).
         wrong_content_range: When true, a range request gets a 206 whose Content-Range starts one
             byte after the requested offset.
         ignore_if_range: When true, ``Range`` is honoured (206) even when ``If-Range`` does not
-            match the video's current validators (a server that ignores ``If-Range``). When false
-            (the default), a non-matching ``If-Range`` gets the full file with 200.
+            match the video's current validators (by default such a request gets a full 200).
         ignore_bounded_ranges: When true, a range with an end (``bytes=a-b``) gets the whole file
             with 200; open ranges (``bytes=a-``) are still honoured.
-        validators_on_206: When false, 206 answers carry neither ETag nor Last-Modified (200
-            answers still carry what the video's ``validators`` say).
-        rate: When set, video bodies are sent at about this many bytes per second, per response:
-            a cap per connection, like nginx's ``limit_rate`` (so that two connections together
-            get twice the rate, as from a CDN that caps each connection).
+        validators_on_206: When false, 206 answers carry neither ETag nor Last-Modified.
+        rate: When set, video bodies are sent at about this many bytes per second per response, a
+            cap per connection like nginx's ``limit_rate``.
         connections: How many TCP connections the server has accepted since it was created.
-        peak_connections: The most connections that were open at the same time (see
-            :attr:`open_connections`; a client's idle keep-alive connections count too).
+        peak_connections: The most connections open at the same time (idle keep-alive ones too).
         peak_requests: The most requests that were being answered at the same time.
     """
 
@@ -522,28 +474,24 @@ class FakeOpenRouter:
         self._faults: dict[str, deque[Fault]] = {route: deque() for route in ROUTES}
         #: Jobs created through ``POST /videos``, by id.
         self.jobs: dict[str, FakeJob] = {}
-        #: What a job's output is when no script says otherwise: ``mp4_bytes(16)``, a minimal
-        #: structurally valid MP4 file (ftyp, moov, mdat).
+        #: What a job's output is when no script says otherwise: ``mp4_bytes(16)``.
         self.default_output = mp4_bytes(16)
         #: The models ``GET /videos/models`` lists.
         self.models: list[dict[str, Any]] = [dict(DEFAULT_MODEL)]
         self._job_scripts: deque[FakeJob] = deque()
         self._job_counter = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._stop = threading.Event()
         self._host = host
         self._port = port
         self._server: _Server | None = None
-        self._thread: threading.Thread | None = None
         # Listening state: _server is None while running during an outage.
         self._listen_lock = threading.Lock()
         self._running = False
         self._bound_port = 0
         self._outage_generation = 0
-        self._outage_timer: threading.Timer | None = None
         self._sockets: set[Any] = set()
 
-    # -- lifecycle -------------------------------------------------------------------------------
     def start(self) -> FakeOpenRouter:
         """Bind and start serving in a background thread; returns ``self``."""
         with self._listen_lock:
@@ -554,108 +502,68 @@ class FakeOpenRouter:
 
     def _listen(self, port: int) -> None:
         """Bind a new server on ``port`` and serve it (the caller holds ``_listen_lock``)."""
-        server = _Server((self._host, port), _Handler, bind_and_activate=False)
+        server = _Server((self._host, port), _Handler)  # closed again if binding fails
         server.fake = self
-        try:
-            server.server_bind()
-            server.server_activate()
-        except BaseException:
-            server.server_close()
-            raise
         if self.ssl_context is not None:
             server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
         self._server = server
         self._bound_port = int(server.server_address[1])
-        self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
-        self._thread.start()
+        threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
 
     def stop(self) -> None:
-        """Stop serving and close the socket. Stalled responses are woken up and dropped.
-
-        Also works during an outage, whose re-listening it cancels.
-        """
+        """Stop serving and close the socket (also during an outage); stalled responses are dropped."""
         self._stop.set()
-        with self._listen_lock:
-            self._running = False
-            self._outage_generation += 1
-            timer, self._outage_timer = self._outage_timer, None
-            server, self._server = self._server, None
-        if timer is not None:
-            timer.cancel()
-        if server is not None:
-            server.shutdown()
-            server.server_close()
+        self._go_down(stopping=True)
 
     def outage(self, seconds: float) -> None:
-        """Go down now for ``seconds``: refuse new connections and close the open ones.
-
-        The listening socket is closed (connecting fails with ``ECONNREFUSED``) and every open
-        connection, idle keep-alive ones included, is shut down. After ``seconds`` the server
-        listens again on the same port with the same state. Called during an outage, it restarts
-        the countdown. See also the :class:`Outage` fault.
-        """
+        """Go down now for ``seconds``, as the :class:`Outage` fault does (idle keep-alive connections
+        are closed too); called during an outage, it restarts the countdown."""
         if not self._running:
             raise RuntimeError("FakeOpenRouter is not running")
         self._outage(seconds)
 
     def _outage(self, seconds: float) -> None:
+        generation = self._go_down()
+        if generation is not None:
+            threading.Thread(target=self._end_outage, args=(generation, seconds), daemon=True).start()
+
+    def _go_down(self, *, stopping: bool = False) -> int | None:
+        """Stop listening (a new generation, so a pending re-listen gives up) and, for an outage, shut
+        every open connection down. Returns the generation (``None``: not running)."""
         with self._listen_lock:
-            if not self._running:
-                return  # stopped meanwhile
+            if not (stopping or self._running):
+                return None  # stopped meanwhile
+            if stopping:
+                self._running = False
             self._outage_generation += 1
-            generation = self._outage_generation
-            timer, self._outage_timer = self._outage_timer, None
             server, self._server = self._server, None
-            sockets = list(self._sockets)
-        if timer is not None:
-            timer.cancel()
+            sockets = [] if stopping else list(self._sockets)
+            generation = self._outage_generation
         if server is not None:
-            _shutdown_socket(server.socket)  # refuse at once, before the serving loop notices
+            if not stopping:
+                _shutdown_socket(server.socket)  # refuse at once, before the serving loop notices
             server.shutdown()
             server.server_close()
         for sock in sockets:
             _shutdown_socket(sock)
-        with self._listen_lock:
-            if self._running and generation == self._outage_generation:
-                timer = threading.Timer(seconds, self._end_outage, args=(generation,))
-                timer.daemon = True
-                self._outage_timer = timer
-                timer.start()
+        return generation
 
     @property
     def in_outage(self) -> bool:
         """Whether the server is running but not listening (during an :meth:`outage`)."""
         return self._running and self._server is None
 
-    def _end_outage(self, generation: int) -> None:
-        while True:
+    def _end_outage(self, generation: int, seconds: float) -> None:
+        """Listen again after ``seconds``, unless the server stops or goes down anew meanwhile."""
+        while not self._stop.wait(seconds):
             with self._listen_lock:
                 if not self._running or generation != self._outage_generation:
                     return
                 try:
                     self._listen(self._bound_port)
-                except OSError:
-                    pass  # the port is still busy (e.g. in use by a closing socket): try again
-                else:
-                    self._outage_timer = None
                     return
-            if self._stop.wait(0.02):
-                return
-
-    def _accept(self, server: _Server, request: Any) -> bool:
-        with self._listen_lock:
-            self.connections += 1
-            if server is not self._server:
-                return False
-            self._sockets.add(request)
-            self.peak_connections = max(self.peak_connections, len(self._sockets))
-            return True
-
-    def _forget(self, request: Any) -> None:
-        with self._listen_lock:
-            self._sockets.discard(request)
+                except OSError:
+                    seconds = 0.02  # the port is still busy (e.g. in use by a closing socket): try again
 
     @property
     def open_connections(self) -> int:
@@ -666,12 +574,7 @@ class FakeOpenRouter:
     def __enter__(self) -> FakeOpenRouter:
         return self.start()
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.stop()
 
     @property
@@ -683,17 +586,12 @@ class FakeOpenRouter:
 
     @property
     def framing(self) -> str:
-        """How video bodies (200 and 206 from the content route) are delimited.
+        """How video bodies (200 and 206) are delimited; other answers always carry a Content-Length.
 
-        * ``"content-length"`` (the default): a Content-Length header;
-        * ``"close"``: neither Content-Length nor Transfer-Encoding; ``Connection: close`` and the
-          connection is closed after the body (HTTP/1.0 style, like nginx with
-          ``chunked_transfer_encoding off``);
-        * ``"chunked"``: ``Transfer-Encoding: chunked``, chunks of at most :attr:`chunk_size`
-          bytes, ended by the zero-length chunk. Chunks never straddle a fault's offset, so a
-          :class:`Cut` ends the stream after whole chunks (without the terminating chunk).
-
-        Other answers (errors, JSON, redirects, 416) always carry a Content-Length.
+        ``"content-length"`` (the default); ``"close"``: ``Connection: close`` and the connection closed
+        after the body (like nginx with ``chunked_transfer_encoding off``); ``"chunked"``: chunks of at
+        most :attr:`chunk_size` bytes, never straddling a fault's offset (so a :class:`Cut` ends the
+        stream after whole chunks, without the terminating zero-length chunk).
         """
         return self._framing
 
@@ -725,7 +623,6 @@ class FakeOpenRouter:
         """The API base URL to give the client, ``http://127.0.0.1:PORT/api/v1``."""
         return self.origin + _API_PREFIX
 
-    # -- content ---------------------------------------------------------------------------------
     def add_video(
         self,
         job_id: str,
@@ -740,26 +637,11 @@ class FakeOpenRouter:
     ) -> FakeVideo:
         """Store ``data`` as output ``index`` of ``job_id``; replaces (and re-tags) an old one.
 
-        Args:
-            job_id: The job.
-            data: The bytes of the file.
-            index: The output index.
-            content_type: The Content-Type it is served with.
-            etag: The ETag, sent verbatim: ``'"x"'``, weak ``'W/"x"'`` or even unquoted ``"x"``.
-                ``None`` derives a strong tag from ``data``.
-            last_modified: The Last-Modified value, sent verbatim (``None``: a fixed date).
-            validators: Which validators answers carry: ``"both"``, ``"etag"``,
-                ``"last-modified"`` or ``"none"`` (see :class:`FakeVideo`).
-            headers: Extra headers for every 200 and 206 answer, e.g. :func:`digest_headers`.
+        The other arguments are the :class:`FakeVideo` attributes; ``etag=None`` derives a strong
+        tag from ``data``, ``last_modified=None`` gives a fixed date.
         """
-        video = FakeVideo(
-            data=data,
-            content_type=content_type,
-            etag=etag or "",
-            last_modified=last_modified if last_modified is not None else _DEFAULT_LAST_MODIFIED,
-            validators=validators,
-            headers=dict(headers or {}),
-        )
+        modified = _DEFAULT_LAST_MODIFIED if last_modified is None else last_modified
+        video = FakeVideo(data, content_type, etag or "", modified, validators, dict(headers or {}))
         with self._lock:
             self._videos[(job_id, index)] = video
         return video
@@ -768,7 +650,6 @@ class FakeOpenRouter:
         """The stored video for ``job_id`` and ``index``."""
         return self._videos[(job_id, index)]
 
-    # -- faults ----------------------------------------------------------------------------------
     def enqueue(self, *faults: Fault, route: str = "content") -> None:
         """Queue faults; each is used by one subsequent request to ``route``, in order.
 
@@ -811,12 +692,6 @@ class FakeOpenRouter:
         """How many queued faults (all routes) have not been used yet."""
         return sum(len(queue) for queue in self._faults.values())
 
-    def _next_fault(self, route: str = "content") -> Fault | None:
-        with self._lock:
-            queue = self._faults[route]
-            return queue.popleft() if queue else None
-
-    # -- jobs ------------------------------------------------------------------------------------
     def script_job(
         self,
         *,
@@ -826,42 +701,34 @@ class FakeOpenRouter:
         job_id: str | None = None,
         polling_url: str = "relative",
     ) -> None:
-        """Script the next job that ``POST /videos`` creates.
+        """Script the next job that ``POST /videos`` creates (see :class:`FakeJob`).
 
-        Args:
-            outputs: The videos of the completed job (default: ``[default_output]``).
-            statuses: What successive polls of ``GET /videos/{jobId}`` answer; the last one stays.
-                The ``POST`` itself answers with the first. Any string goes, e.g. a status the
-                client does not know, or ``"failed"`` to end the job with ``error``.
-            error: The ``error`` text of a failed job.
-            job_id: The id to give the job (default ``job-<n>``).
-            polling_url: ``"relative"`` (``/api/v1/videos/<id>``, as the API sends),
-                ``"absolute"`` (with this server's origin), or an explicit URL to send as is.
+        ``outputs`` defaults to ``[default_output]`` and ``job_id`` to ``job-<n>``. The ``POST`` answers
+        the first of ``statuses``; any string goes, e.g. a status the client does not know, or
+        ``"failed"`` to end the job with ``error``.
         """
+        videos = list(outputs) if outputs is not None else [self.default_output]
         with self._lock:
-            self._job_scripts.append(
-                FakeJob(
-                    id=job_id or "",
-                    statuses=list(statuses),
-                    outputs=list(outputs) if outputs is not None else [self.default_output],
-                    error=error,
-                    polling_url=polling_url,
-                )
-            )
+            self._job_scripts.append(FakeJob(job_id or "", list(statuses), videos, error, polling_url))
 
     def job(self, job_id: str) -> FakeJob:
         """A job created through ``POST /videos``."""
         return self.jobs[job_id]
 
-    def _create_job(self, request: dict[str, Any]) -> FakeJob:
+    def _create_job(self, body: bytes) -> FakeJob:
+        """The job ``POST /videos`` with ``body`` creates: the next scripted one, or a default one."""
+        try:
+            request = json.loads(body or b"null")
+        except ValueError:
+            raise _refused(400, "Request body must be JSON") from None
+        if not isinstance(request, dict) or not isinstance(request.get("model"), str):
+            raise _refused(400, "model is required")
+        if request["model"] not in {m.get("id") for m in self.models}:
+            raise _refused(404, f"Model {request['model']} not found")
         with self._lock:
-            job = (
-                self._job_scripts.popleft()
-                if self._job_scripts
-                else FakeJob(
-                    id="", statuses=["pending", "in_progress", "completed"], outputs=[self.default_output]
-                )
-            )
+            if not self._job_scripts:
+                self.script_job()
+            job = self._job_scripts.popleft()
             self._job_counter += 1
             job.id = job.id or f"job-{self._job_counter}"
             job.request = request
@@ -874,12 +741,11 @@ class FakeOpenRouter:
             if advance:
                 job.polls += 1
         path = f"{_API_PREFIX}/videos/{quote(job.id, safe='')}"
+        polling_url = {"relative": path, "absolute": self.origin + path}.get(job.polling_url, job.polling_url)
         body: dict[str, Any] = {
             "id": job.id,
             "generation_id": f"gen-{job.id}",
-            "polling_url": {"relative": path, "absolute": self.origin + path}.get(
-                job.polling_url, job.polling_url
-            ),
+            "polling_url": polling_url,
             "status": status,
         }
         if status == "completed":
@@ -894,16 +760,17 @@ class FakeOpenRouter:
             body["error"] = job.error or "generation failed"
         return body
 
-    def _record(self, request: RecordedRequest) -> None:
-        with self._lock:
-            self.requests.append(request)
-        if self.on_request is not None:
-            self.on_request(request)
-
 
 def error_body(status: int, message: str) -> bytes:
     """The spec's JSON error shape, ``{"error": {"code": status, "message": message}}``."""
     return json.dumps({"error": {"code": status, "message": message}}).encode()
+
+
+def _refused(status: int, message: str) -> Exception:
+    """The exception that has the handler answer ``status`` with ``message`` in the error shape."""
+    from ._openapi import RequestRefused  # loaded by FakeOpenRouter() already
+
+    return RequestRefused(status, message)
 
 
 _BYTE_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*", re.IGNORECASE)
@@ -912,201 +779,134 @@ _BYTE_RANGE = re.compile(r"\s*bytes\s*=\s*([0-9]*)\s*-\s*([0-9]*)\s*", re.IGNORE
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
+    fake: FakeOpenRouter
     _chunked = False  # whether the body being sent is chunked
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the default stderr access log."""
 
     def setup(self) -> None:
-        """Turn Nagle's algorithm off: the headers and the body of an answer are written separately,
-        and with it on, each small answer waited about 40 ms for the client's delayed ACK."""
+        """Note the fake and turn Nagle's algorithm off (the headers and the body of an answer are
+        written separately, and with it on, each small answer waited 40 ms for the delayed ACK)."""
         super().setup()
-        try:
+        self.fake = self.server.fake
+        with contextlib.suppress(OSError):
             self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:
-            pass
 
-    # -- plumbing --------------------------------------------------------------------------------
-    @property
-    def fake(self) -> FakeOpenRouter:
-        return self.server.fake
+    def _head(self, status: int, headers: Iterable[tuple[str, str]]) -> None:
+        self.send_response(status)
+        for name, value in headers:
+            self.send_header(name, value)
+        self.end_headers()
 
     def _send(
         self,
         status: int,
         body: bytes,
-        content_type: str = "application/json",
-        headers: Mapping[str, str] | None = None,
+        ctype: str = "application/json",
+        headers: Iterable[tuple[str, str]] = (),
     ) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", content_type)
-        self.send_header("Content-Length", str(len(body)))
-        for name, value in (headers or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
+        self._head(status, [("Content-Type", ctype), ("Content-Length", str(len(body))), *headers])
         if self.command != "HEAD":
             self.wfile.write(body)
 
-    def _error(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
-        self._send(status, error_body(status, message), headers=headers)
-
-    def do_GET(self) -> None:
-        self._dispatch()
-
-    def do_POST(self) -> None:
-        self._dispatch()
-
-    def do_HEAD(self) -> None:
-        self._dispatch()
-
     def __getattr__(self, name: str) -> Callable[[], None]:
-        """Every other method (``do_PUT``, ``do_TRACE``, ``do_FOO``...) is dispatched too, to be
-        answered 405 with ``Allow`` (or 404 off the spec's paths) rather than the standard library's
-        501 HTML page."""
+        """Every method (``do_GET``, ``do_PUT``, ``do_FOO``...) is dispatched alike: one the spec does
+        not define gets 405 with ``Allow`` (or 404 off its paths), not the standard library's 501."""
         if name.startswith("do_"):
             return self._dispatch
         raise AttributeError(name)
 
     def _dispatch(self) -> None:
+        from ._openapi import RequestRefused  # loaded by FakeOpenRouter() already
+
         fake = self.fake
         with fake._lock:
             fake._answering += 1
             fake.peak_requests = max(fake.peak_requests, fake._answering)
         try:
             self._answer()
+        except RequestRefused as refused:  # raised before anything is sent
+            self._send(
+                refused.status, error_body(refused.status, refused.message), headers=refused.headers.items()
+            )
         finally:
             with fake._lock:
                 fake._answering -= 1
 
     def _answer(self) -> None:
-        from ._openapi import RequestRefused  # loaded by FakeOpenRouter() already
-
         fake = self.fake
         split = urlsplit(self.path)
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         query = parse_qs(split.query, keep_blank_values=True)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        fake._record(
-            RecordedRequest(method=self.command, path=split.path, query=query, headers=headers, body=body)
-        )
-        spec = fake._spec
-        try:
-            match = spec.match(self.command, split.path)
-        except RequestRefused as refused:
-            self._error(refused.status, refused.message, refused.headers)
-            return
+        recorded = RecordedRequest(self.command, split.path, query, headers, body)
+        with fake._lock:
+            fake.requests.append(recorded)
+        if fake.on_request is not None:
+            fake.on_request(recorded)
+        match = fake._spec.match(self.command, split.path)
         operation = match.operation
-        if (
-            fake.require_auth
-            and operation.documents(401)
-            and self.headers.get("Authorization") != f"Bearer {fake.api_key}"
-        ):
-            message = (
-                "Missing Authentication header" if "Authorization" not in self.headers else "Invalid API key"
-            )
-            self._error(401, message)
-            return
+        auth = self.headers.get("Authorization")
+        if fake.require_auth and operation.documents(401) and auth != f"Bearer {fake.api_key}":
+            raise _refused(401, "Missing Authentication header" if auth is None else "Invalid API key")
         route = _OPERATION_ROUTES.get(operation.operation_id)
         if route is None:
-            self._error(500, f"The fake does not implement {operation.operation_id}")
-            return
-        fault = fake._next_fault(route)
+            raise _refused(500, f"The fake does not implement {operation.operation_id}")
+        with fake._lock:
+            fault = fake._faults[route].popleft() if fake._faults[route] else None
         if isinstance(fault, Status):
             self._status_fault(fault)
-            return
-        if isinstance(fault, Redirect):
-            self._redirect(fault)
-            return
-        if isinstance(fault, Outage) and route != "content":
+        elif isinstance(fault, Redirect):
+            self._head(fault.status, [("Location", fault.location), ("Content-Length", "0")])
+        elif isinstance(fault, Outage) and route != "content":
             self.close_connection = True
             fake._outage(fault.seconds)
-            return
-        if fake.strict:
-            try:
-                spec.check(match, query, headers, body)
-            except RequestRefused as refused:
-                self._error(refused.status, refused.message, refused.headers)
-                return
-        job_id = unquote(match.path_params.get("jobId", ""))
-        if route == "content":
-            self._content(job_id, query, fault)
-        elif route == "create":
-            self._create(body)
-        elif route == "job":
-            self._job(job_id)
         else:
-            self._send(200, json.dumps({"data": fake.models}).encode())
+            if fake.strict:
+                fake._spec.check(match, query, headers, body)
+            job_id = unquote(match.path_params.get("jobId", ""))
+            if route == "content":
+                self._content(job_id, query, fault)
+            elif route == "create":
+                self._send(202, json.dumps(fake._job_json(fake._create_job(body), advance=False)).encode())
+            elif route == "job":
+                if job_id not in fake.jobs:
+                    raise _refused(404, f"Job {job_id} not found")
+                self._send(200, json.dumps(fake._job_json(fake.jobs[job_id], advance=True)).encode())
+            else:
+                self._send(200, json.dumps({"data": fake.models}).encode())
 
-    def _redirect(self, fault: Redirect) -> None:
-        self.send_response(fault.status)
-        self.send_header("Location", fault.location)
-        self.send_header("Content-Length", "0")
-        self.end_headers()
-
-    # -- POST /videos and GET /videos/{jobId} ----------------------------------------------------
-    def _create(self, body: bytes) -> None:
-        try:
-            request = json.loads(body or b"null")
-        except ValueError:
-            self._error(400, "Request body must be JSON")
-            return
-        if not isinstance(request, dict) or not isinstance(request.get("model"), str):
-            self._error(400, "model is required")
-            return
-        known = {m.get("id") for m in self.fake.models}
-        if request["model"] not in known:
-            self._error(404, f"Model {request['model']} not found")
-            return
-        job = self.fake._create_job(request)
-        self._send(202, json.dumps(self.fake._job_json(job, advance=False)).encode())
-
-    def _job(self, job_id: str) -> None:
-        job = self.fake.jobs.get(job_id)
-        if job is None:
-            self._error(404, f"Job {job_id} not found")
-            return
-        self._send(200, json.dumps(self.fake._job_json(job, advance=True)).encode())
-
-    # -- GET /videos/{jobId}/content ------------------------------------------------------------
     def _content(self, job_id: str, query: dict[str, list[str]], fault: Fault | None) -> None:
         raw_index = query.get("index", ["0"])[-1]
         try:
             index = int(raw_index)
         except ValueError:
-            self._error(400, f"index must be an integer, got {raw_index!r}")
-            return
+            raise _refused(400, f"index must be an integer, got {raw_index!r}") from None
         if index < 0:
-            self._error(400, "index must be >= 0")
-            return
+            raise _refused(400, "index must be >= 0")
         video = self.fake._videos.get((job_id, index))
         if video is None:
-            self._error(404, f"Video output {index} of job {job_id} not found")
-            return
+            raise _refused(404, f"Video output {index} of job {job_id} not found")
         self._serve_video(video, fault)
 
     def _status_fault(self, fault: Status) -> None:
         headers = dict(fault.headers)
         if fault.retry_after is not None:
             headers["Retry-After"] = str(fault.retry_after)
+        reason = self.responses.get(fault.status, ("Error",))[0]
         if fault.html:
-            reason = self.responses.get(fault.status, ("Error",))[0]
             body = fault.body or _HTML_PAGE.format(status=fault.status, reason=reason).encode()
-            content_type = fault.content_type or "text/html; charset=utf-8"
+            content_type = "text/html; charset=utf-8"
         else:
-            body = (
-                fault.body
-                if fault.body is not None
-                else error_body(fault.status, self.responses.get(fault.status, ("Error",))[0])
-            )
-            content_type = fault.content_type or "application/json"
-        self._send(fault.status, body, content_type, headers)
+            body = fault.body if fault.body is not None else error_body(fault.status, reason)
+            content_type = "application/json"
+        self._send(fault.status, body, fault.content_type or content_type, headers.items())
 
     def _requested_range(self, video: FakeVideo, total: int) -> tuple[int, int] | None:
-        """The byte range ``(start, end)`` (end exclusive) a 206 should serve, or ``None`` for a 200.
-
-        Raises :class:`_Unsatisfiable` for a range that starts at or after the end of the file.
-        """
+        """The byte range ``(start, end)`` (end exclusive) a 206 should serve, ``None`` for a 200, or
+        ``(total, total)`` for a range that starts at or after the end of the file (a 416)."""
         value = self.headers.get("Range")
         if value is None or self.fake.ignore_range:
             return None
@@ -1123,13 +923,13 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if not match[1]:  # bytes=-n: the last n bytes
             if int(match[2]) == 0 or total == 0:
-                raise _Unsatisfiable
+                return total, total
             return max(0, total - int(match[2])), total
         start = int(match[1])
         if match[2] and int(match[2]) < start:
             return None  # invalid: ignored
         if start >= total:
-            raise _Unsatisfiable
+            return total, total
         return start, min(int(match[2]) + 1, total) if match[2] else total
 
     def _serve_video(self, video: FakeVideo, fault: Fault | None) -> None:
@@ -1139,37 +939,30 @@ class _Handler(BaseHTTPRequestHandler):
         if isinstance(fault, EndEarly) and framing == "content-length":
             data = data[: max(0, fault.at)]  # a file that is only `at` bytes long
         total = len(data)
-        try:
-            selected = self._requested_range(video, total)
-        except _Unsatisfiable:
-            self.send_response(416)
-            self.send_header("Content-Range", f"bytes */{total}")
-            self.send_header("Accept-Ranges", "bytes")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
+        selected = self._requested_range(video, total)
+        if selected == (total, total):
+            self._head(
+                416,
+                [("Content-Range", f"bytes */{total}"), ("Accept-Ranges", "bytes"), ("Content-Length", "0")],
+            )
             return
         start, end = selected if selected is not None else (0, total)
-        self.send_response(200 if selected is None else 206)
-        self.send_header("Content-Type", video.content_type)
+        headers = [("Content-Type", video.content_type)]
         if selected is None or fake.validators_on_206:
-            if video.sends_etag:
-                self.send_header("ETag", video.etag)
-            if video.sends_last_modified:
-                self.send_header("Last-Modified", video.last_modified)
+            headers += [("ETag", video.etag)] if video.sends_etag else []
+            headers += [("Last-Modified", video.last_modified)] if video.sends_last_modified else []
         if fake.accept_ranges:
-            self.send_header("Accept-Ranges", "bytes")
+            headers.append(("Accept-Ranges", "bytes"))
         if selected is not None:
             shown = start + 1 if fake.wrong_content_range else start
-            self.send_header("Content-Range", f"bytes {shown}-{end - 1}/{total}")
-        if framing == "content-length":
-            self.send_header("Content-Length", str(end - start))
-        elif framing == "chunked":
-            self.send_header("Transfer-Encoding", "chunked")
-        else:
-            self.send_header("Connection", "close")  # also sets close_connection
-        for name, value in video.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
+            headers.append(("Content-Range", f"bytes {shown}-{end - 1}/{total}"))
+        framing_header = {
+            "content-length": ("Content-Length", str(end - start)),
+            "chunked": ("Transfer-Encoding", "chunked"),
+            "close": ("Connection", "close"),  # also sets close_connection
+        }
+        headers.append(framing_header[framing])
+        self._head(200 if selected is None else 206, [*headers, *video.headers.items()])
         self._chunked = framing == "chunked"
         if self.command == "HEAD":
             if isinstance(fault, Outage):
@@ -1242,7 +1035,3 @@ class _Handler(BaseHTTPRequestHandler):
         except OSError:
             self.close_connection = True
             return False
-
-
-class _Unsatisfiable(Exception):
-    """A range request that starts at or after the end of the file (answered with 416)."""
