@@ -1,23 +1,17 @@
 """openapi.yaml as :class:`~openrouter_video.testing.FakeOpenRouter` reads it: its routes, and each
-operation's parameters and request body, checked with ``jsonschema`` against the document itself.
-
-Nothing here is a copy of the spec's rules: paths, methods, parameters, schemas (each ``$ref``
-resolved with ``referencing``, the whole document as the root resource) and documented statuses all
-come from the document. One reading is this module's own: ``exclusiveMinimum: true`` next to ``minimum`` (the
-OpenAPI 3.0 form, which this 3.1 document still uses for ``upscale_factor``) means "greater than the
-minimum", as it did in 3.0 and as the client's own checks read it; JSON Schema 2020-12 has no boolean
-form. ``format: uri`` is checked (an absolute URI: a scheme, no spaces); other formats are not.
-
-It needs the ``testing`` extra (``jsonschema``, ``referencing``, ``pyyaml``); the library itself never
-imports this module.
+operation's parameters and request body, checked with ``jsonschema`` against the document itself (every
+rule comes from the document; docs/testing.md says how ``exclusiveMinimum: true`` and ``format: uri``
+are read). It needs the ``testing`` extra; the library itself never imports this module.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import math
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -52,8 +46,7 @@ __all__ = [
 #: The methods an OpenAPI path item may define, in the order ``Allow`` lists them.
 HTTP_METHODS: Final = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE")
 
-#: The URI the document is registered under for ``$ref`` resolution (an identifier: nothing is read
-#: from it).
+#: The URI the document is registered under for ``$ref`` resolution (nothing is read from it).
 SPEC_URI: Final = "file:///openapi.yaml"
 
 #: The longest validation message sent back (a message quotes the offending value).
@@ -89,13 +82,8 @@ def load_spec(path: Path | None = None) -> OpenAPISpec:
 
 
 class RequestRefused(Exception):
-    """A request the spec does not allow, and how to answer it.
-
-    Attributes:
-        status: The status to answer with (400, 404 or 405).
-        message: The error message, naming the field, e.g. ``duration: -5 is less than the minimum of 1``.
-        headers: Headers to send with the answer (``Allow`` for a 405).
-    """
+    """A request the spec does not allow: the ``status`` to answer, the ``message`` naming the field
+    (``duration: -5 is less than the minimum of 1``) and ``headers`` to send (``Allow`` for a 405)."""
 
     def __init__(self, status: int, message: str, headers: Mapping[str, str] | None = None) -> None:
         super().__init__(message)
@@ -106,15 +94,8 @@ class RequestRefused(Exception):
 
 @dataclass(frozen=True)
 class Parameter:
-    """One parameter of an operation.
-
-    Attributes:
-        name: Its name.
-        location: ``"path"``, ``"query"`` or ``"header"`` (cookie parameters are not read).
-        required: Whether the spec requires it.
-        schema: Its schema, ``$ref`` resolved at the top (for the coercion of strings and defaults).
-        validator: Checks a value against the schema.
-    """
+    """One parameter of an operation (``location``: ``"path"``, ``"query"`` or ``"header"``; ``schema``
+    with its top ``$ref`` resolved, and a ``validator`` of values against it)."""
 
     name: str
     location: str
@@ -139,14 +120,9 @@ class Parameter:
         types = self.types
         if types & {"integer", "number"} and _INTEGER.fullmatch(raw):
             return int(raw)
-        if "number" in types:
-            try:
-                number = float(raw)
-            except ValueError:
-                pass
-            else:
-                if number not in (float("inf"), float("-inf")) and number == number:
-                    return number
+        with suppress(ValueError):
+            if "number" in types and math.isfinite(number := float(raw)):
+                return number
         if "boolean" in types and raw in ("true", "false"):
             return raw == "true"
         return raw
@@ -154,18 +130,9 @@ class Parameter:
 
 @dataclass(frozen=True)
 class Operation:
-    """One operation of the spec.
-
-    Attributes:
-        method: The HTTP method, upper case.
-        path: The path template, e.g. ``/videos/{jobId}``.
-        operation_id: The ``operationId``.
-        parameters: Its parameters (the path item's and its own).
-        body: Checks a JSON request body, if the operation takes one.
-        body_required: Whether the request body is required.
-        media_types: The request body's media types.
-        statuses: The documented response statuses (``"200"``, ``"4XX"``, ``"default"``...).
-    """
+    """One operation of the spec: ``method`` (upper case), ``path`` template, ``parameters`` (the path
+    item's and its own), ``body`` (a validator of a JSON body, if it takes one) and the documented
+    response ``statuses`` (``"200"``, ``"4XX"``, ``"default"``...)."""
 
     method: str
     path: str
@@ -191,12 +158,8 @@ class Match:
 
 @dataclass(frozen=True)
 class Checked:
-    """A request that passed :meth:`OpenAPISpec.check`.
-
-    Attributes:
-        params: Each parameter given or defaulted, typed by its schema (``{"index": 0}``).
-        body: The parsed JSON body (``None`` if there was none).
-    """
+    """A request that passed :meth:`OpenAPISpec.check`: each parameter given or defaulted, typed by its
+    schema (``{"index": 0}``), and the parsed JSON body (``None`` if there was none)."""
 
     params: dict[str, Any]
     body: Any
@@ -218,21 +181,21 @@ def _normalized(node: Any) -> Any:
 
 
 def _pointer(*parts: str) -> str:
-    """A JSON pointer, escaped (RFC 6901) and percent-encoded for use as a URI fragment."""
-    escaped = "/".join(part.replace("~", "~0").replace("/", "~1") for part in parts)
-    return quote("/" + escaped, safe="/~")
+    """A JSON pointer to ``parts``, each escaped (RFC 6901)."""
+    return "".join("/" + part.replace("~", "~0").replace("/", "~1") for part in parts)
 
 
-def _where(base: str, path: Iterable[str | int]) -> str:
-    """``frame_images[0].frame_type``: where in a value an error is."""
-    out = base
-    for part in path:
-        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
-    return out or "body"
+def _compile(template: str) -> re.Pattern[str]:
+    """The paths of ``template``, a group for each of its parameters."""
+    return re.compile("([^/]*)".join(re.escape(part) for part in re.split(r"\{[^}]*\}", template)))
 
 
 def _message(base: str, error: ValidationError) -> str:
-    text = f"{_where(base, error.absolute_path)}: {error.message}"
+    """``frame_images[0].frame_type: ...``: where in a value ``error`` is, and what it is."""
+    where = base
+    for part in error.absolute_path:
+        where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
+    text = f"{where or 'body'}: {error.message}"
     return text if len(text) <= _MAX_MESSAGE else text[: _MAX_MESSAGE - 3] + "..."
 
 
@@ -241,60 +204,54 @@ def _reject_constant(name: str) -> Any:
 
 
 class OpenAPISpec:
-    """An OpenAPI 3.1 document: its operations, routing and request checks.
-
-    Args:
-        document: The parsed document (not modified).
-    """
+    """An OpenAPI 3.1 document (parsed, not modified): its operations, routing and request checks."""
 
     def __init__(self, document: Mapping[str, Any]) -> None:
         self.document: dict[str, Any] = _normalized(copy.deepcopy(dict(document)))
         servers = self.document.get("servers") or [{"url": "/"}]
         #: The path the operations' paths are relative to (``/api/v1``, from ``servers[0].url``).
         self.prefix: str = urlsplit(str(servers[0]["url"])).path.rstrip("/")
-        self._registry: Registry[Any] = Registry().with_resource(
-            SPEC_URI, DRAFT202012.create_resource(self.document)
-        )
+        resource = DRAFT202012.create_resource(self.document)
+        self._registry: Registry[Any] = Registry().with_resource(SPEC_URI, resource)
         self._resolver = self._registry.resolver(base_uri=SPEC_URI)
         #: Each path template, mapped to its operations by method.
         self.paths: dict[str, dict[str, Operation]] = {}
         for template, raw in (self.document.get("paths") or {}).items():
-            at = _ref_parts(raw["$ref"]) if "$ref" in raw else ("paths", template)
-            item = self._deref(raw)
+            item, at = self._at(raw, _pointer("paths", template))
             self.paths[template] = {
                 method.upper(): self._operation(template, method, item, at)
                 for method in item
                 if method.upper() in HTTP_METHODS
             }
         # Concrete paths are matched before templated ones (OpenAPI's rule): fewest parameters first.
-        self._routes = sorted(
-            ((template, self._compile(template)) for template in self.paths),
-            key=lambda route: route[0].count("{"),
-        )
+        templates = sorted(self.paths, key=lambda template: template.count("{"))
+        self._routes = [(template, _compile(template)) for template in templates]
 
-    # -- building ---------------------------------------------------------------------------------
     def _deref(self, node: Any) -> Any:
         while isinstance(node, Mapping) and "$ref" in node:
             node = self._resolver.lookup(str(node["$ref"])).contents
         return node
 
-    def _validator(self, *pointer: str) -> Draft202012Validator:
+    def _at(self, node: Mapping[str, Any], pointer: str) -> tuple[Any, str]:
+        """``node`` dereferenced, and where it is: its ``$ref``'s pointer, else ``pointer``."""
+        if "$ref" in node:
+            pointer = unquote(str(node["$ref"]).partition("#")[2])
+        return self._deref(node), pointer
+
+    def _validator(self, pointer: str, *parts: str) -> Draft202012Validator:
         return Draft202012Validator(
-            {"$ref": SPEC_URI + "#" + _pointer(*pointer)},
+            {"$ref": SPEC_URI + "#" + quote(pointer + _pointer(*parts), safe="/~")},
             registry=self._registry,
             format_checker=_FORMATS,
         )
 
-    def _operation(
-        self, template: str, method: str, item: Mapping[str, Any], item_at: tuple[str, ...]
-    ) -> Operation:
+    def _operation(self, template: str, method: str, item: Mapping[str, Any], item_at: str) -> Operation:
         """The operation ``method`` of the path item ``item``, found at the pointer ``item_at``."""
         operation = item[method]
         parameters: dict[tuple[str, str], Parameter] = {}
-        for owner, at in ((item, item_at), (operation, (*item_at, method))):
+        for owner, at in ((item, item_at), (operation, f"{item_at}/{method}")):
             for position, raw in enumerate(owner.get("parameters") or ()):
-                where = _ref_parts(raw["$ref"]) if "$ref" in raw else (*at, "parameters", str(position))
-                param = self._deref(raw)
+                param, where = self._at(raw, f"{at}/parameters/{position}")
                 if param.get("in") not in ("path", "query", "header"):
                     continue  # cookie parameters are not read
                 # (the operation's own parameters come second and override the path item's)
@@ -303,11 +260,9 @@ class OpenAPISpec:
                     location=str(param["in"]),
                     required=bool(param.get("required", param["in"] == "path")),
                     schema=self._deref(param.get("schema") or {}),
-                    validator=self._validator(*where, "schema"),
+                    validator=self._validator(where, "schema"),
                 )
-        raw_body = operation.get("requestBody") or {}
-        body_at = _ref_parts(raw_body["$ref"]) if "$ref" in raw_body else (*item_at, method, "requestBody")
-        body = self._deref(raw_body)
+        body, body_at = self._at(operation.get("requestBody") or {}, f"{item_at}/{method}/requestBody")
         content = body.get("content") or {}
         json_type = next((t for t in content if t == "application/json" or t.endswith("+json")), None)
         return Operation(
@@ -315,21 +270,12 @@ class OpenAPISpec:
             path=template,
             operation_id=str(operation.get("operationId", f"{method} {template}")),
             parameters=tuple(parameters.values()),
-            body=None if json_type is None else self._validator(*body_at, "content", json_type, "schema"),
+            body=None if json_type is None else self._validator(body_at, "content", json_type, "schema"),
             body_required=bool(body.get("required", False)),
             media_types=frozenset(content),
             statuses=frozenset(str(status) for status in operation.get("responses") or {}),
         )
 
-    def _compile(self, template: str) -> re.Pattern[str]:
-        pattern = ""
-        for literal, name in re.findall(r"([^{]*)(?:\{([^}]*)\})?", template):
-            pattern += re.escape(literal)
-            if name:
-                pattern += f"(?P<{_group(name)}>[^/]*)"
-        return re.compile(pattern)
-
-    # -- routing ----------------------------------------------------------------------------------
     @property
     def operations(self) -> list[Operation]:
         """Every operation, in document order."""
@@ -338,23 +284,19 @@ class OpenAPISpec:
     def allowed(self, template: str) -> list[str]:
         """The methods ``template`` answers, in :data:`HTTP_METHODS` order: those the spec defines,
         and ``HEAD`` wherever ``GET`` is (HTTP's rule)."""
-        defined = set(self.paths[template])
-        if "GET" in defined:
-            defined.add("HEAD")
-        return [method for method in HTTP_METHODS if method in defined]
+        defined = self.paths[template]
+        return [m for m in HTTP_METHODS if m in defined or (m == "HEAD" and "GET" in defined)]
 
     def match(self, method: str, path: str) -> Match:
         """The operation ``method`` and ``path`` (still percent-encoded, with the server's prefix) name.
 
         Raises:
-            RequestRefused: 404 for a path the spec does not have; 405 with ``Allow`` for a method the
-                spec does not define for it (``HEAD`` is answered as ``GET``).
+            RequestRefused: 404 off the spec's paths; 405 with ``Allow`` for a method the path does not
+                define (``HEAD`` is answered as ``GET``).
         """
-        if not (path == self.prefix or path.startswith(self.prefix + "/")):
-            raise RequestRefused(404, f"No route for {path}")
-        relative = path[len(self.prefix) :] or "/"
-        for template, pattern in self._routes:
-            found = pattern.fullmatch(relative)
+        routed = path == self.prefix or path.startswith(self.prefix + "/")
+        for template, pattern in self._routes if routed else ():
+            found = pattern.fullmatch(path[len(self.prefix) :] or "/")
             if found is None:
                 continue
             methods = self.paths[template]
@@ -365,10 +307,9 @@ class OpenAPISpec:
                     405, f"Method {method} is not allowed for {path} (allowed: {allow})", {"Allow": allow}
                 )
             names = re.findall(r"\{([^}]*)\}", template)
-            return Match(operation, {name: found[_group(name)] for name in names})
+            return Match(operation, dict(zip(names, found.groups(), strict=True)))
         raise RequestRefused(404, f"No route for {path}")
 
-    # -- checking ---------------------------------------------------------------------------------
     def check(
         self,
         match: Match,
@@ -376,27 +317,17 @@ class OpenAPISpec:
         headers: Mapping[str, str],
         body: bytes,
     ) -> Checked:
-        """Check a request's parameters and body against its operation.
-
-        Args:
-            match: What :meth:`match` returned.
-            query: The decoded query, each name mapped to all its values in order.
-            headers: The request headers, names in lower case.
-            body: The request body.
-
-        Raises:
-            RequestRefused: 400 with a message naming the field (for a path parameter, 404 when the
-                operation documents no 400: a path that names nothing).
-        """
+        """Check a request's parameters (``query``: each name's values in order; ``headers``: names in
+        lower case) and body against the operation :meth:`match` found. Raises :class:`RequestRefused`:
+        400 naming the field (404 for a path parameter if the operation documents no 400)."""
         operation = match.operation
         params: dict[str, Any] = {}
         for param in operation.parameters:
-            if param.location == "path":
-                values = [unquote(match.path_params.get(param.name, ""))]
-            elif param.location == "query":
-                values = list(query.get(param.name, ()))
-            else:
-                values = [headers[param.name.lower()]] if param.name.lower() in headers else []
+            values = {
+                "path": [unquote(match.path_params.get(param.name, ""))],
+                "query": list(query.get(param.name, ())),
+                "header": [headers[param.name.lower()]] if param.name.lower() in headers else [],
+            }[param.location]
             status = 404 if param.location == "path" and not operation.documents(400) else 400
             if not values:
                 if param.required:
@@ -437,14 +368,3 @@ class OpenAPISpec:
         if error is not None:
             raise RequestRefused(400, _message("", error))
         return parsed
-
-
-def _ref_parts(ref: str) -> tuple[str, ...]:
-    """The JSON pointer of a local ``$ref`` (``#/components/...``), unescaped, part by part."""
-    fragment = unquote(str(ref).partition("#")[2])
-    return tuple(part.replace("~1", "/").replace("~0", "~") for part in fragment.split("/")[1:])
-
-
-def _group(name: str) -> str:
-    """A regex group name for a path parameter (any name: hex-encoded)."""
-    return "p" + name.encode().hex()

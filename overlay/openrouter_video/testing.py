@@ -921,9 +921,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None  # not a single byte range (e.g. a multipart one): ignored, as servers may
         if self.fake.ignore_bounded_ranges and match[1] and match[2]:
             return None
-        if not match[1]:  # bytes=-n: the last n bytes
-            if int(match[2]) == 0 or total == 0:
-                return total, total
+        if not match[1]:  # bytes=-n: the last n bytes ((total, total) for none, or of an empty file)
             return max(0, total - int(match[2])), total
         start = int(match[1])
         if match[2] and int(match[2]) < start:
