@@ -1,10 +1,8 @@
-"""What the clients share: configuration, results, and the set-up and end of a download.
+"""What the clients (:mod:`.client`) share: configuration, results, and the set-up and end of a download.
 
-The clients themselves are written once, async (:mod:`._async.client`); the sync one is generated
-from it (:mod:`._sync.client`). Both build their requests with the generated
-``openrouter_video_api`` endpoint functions and parse error bodies with its models; the generated
-:class:`~openrouter_video_api.AuthenticatedClient` stays reachable as ``client.api`` for direct
-calls, which go through the same retrying transport.
+Both build their requests with the generated ``openrouter_video_api`` endpoint functions and parse
+error bodies with its models; the generated :class:`~openrouter_video_api.AuthenticatedClient` stays
+reachable as ``client.api`` for direct calls, which go through the same retrying transport.
 """
 
 from __future__ import annotations
@@ -47,8 +45,8 @@ from .errors import (
     OpenRouterVideoError,
 )
 from .io import transport as _transport
-from .io.files import PartialFile, ensure_directory, is_directory_path, resolve_destination
-from .io.http import connection_error, parser
+from .io.files import PartialFile, is_directory_path, resolve_destination
+from .io.http import failure, parser
 from .io.journal import DEFAULT_PARTIAL_TTL, partial_paths
 from .io.primitives import Cancelled
 from .io.segment_file import SegmentFile, read_segment_state
@@ -131,11 +129,7 @@ class _Progress:
 
 
 class _DownloadJob:
-    """Consumes a driver's chunks into a :class:`PartialFile` (shared by sync and async).
-
-    ``None`` from the driver means "new content from byte 0": the file is emptied (its state file
-    records the new content) and progress goes back to 0.
-    """
+    """Consumes a driver's chunks into a :class:`PartialFile` (shared by sync and async)."""
 
     def __init__(self, core: DownloadCore, sink: PartialFile, on_progress: ProgressCallback | None):
         self.core = core
@@ -152,7 +146,8 @@ class _DownloadJob:
         return accepted
 
     def restart(self) -> None:
-        """Discard what was written (new content from byte 0); progress goes back to 0."""
+        """Discard what was written (new content from byte 0: the state file records it); progress
+        goes back to 0."""
         had = self.sink.size
         self.sink.reset(self.core.content)
         if had:
@@ -218,11 +213,10 @@ MAX_CONCURRENT_OUTPUTS: Final = 16
 OutputProgressCallback = Callable[[int, int, int | None], None]
 
 
-def _concurrent_outputs(value: int) -> int:
-    if type(value) is not int or not 1 <= value <= MAX_CONCURRENT_OUTPUTS:
-        raise ValueError(
-            f"concurrent_outputs must be a whole number from 1 to {MAX_CONCURRENT_OUTPUTS}, not {value!r}"
-        )
+def _whole(name: str, value: int, most: int) -> int:
+    """``value``, checked: a whole number from 1 to ``most``."""
+    if type(value) is not int or not 1 <= value <= most:
+        raise ValueError(f"{name} must be a whole number from 1 to {most}, not {value!r}")
     return value
 
 
@@ -251,11 +245,8 @@ class _Outputs:
                 if self.on_output_progress is not None:
                     self.on_output_progress(index, done, total)
                 if self.on_progress is not None:
-                    totals = self.totals
-                    whole = (
-                        None if any(t is None for t in totals) else sum(t for t in totals if t is not None)
-                    )
-                    self.on_progress(sum(self.done), whole)
+                    known = [t for t in self.totals if t is not None]
+                    self.on_progress(sum(self.done), sum(known) if len(known) == len(self.totals) else None)
 
         return report
 
@@ -290,14 +281,22 @@ _REFUSED = {
 _DEFAULT_TIMEOUT = 60.0
 
 
-def _header_value(name: str, value: object) -> str:
+def _check_header(name: str, value: object) -> None:
     if not isinstance(name, str) or not name or any(not "!" <= c <= "~" or c == ":" for c in name):
         raise ConfigurationError(f"invalid header name {name!r}")
     if not isinstance(value, str) or any(c in value for c in "\r\n\0"):
         raise ConfigurationError(f"invalid value for header {name}: it must be a str without CR, LF or NUL")
     if name.lower() == "authorization":
         raise ConfigurationError("the Authorization header is set from the API key; pass api_key=")
-    return value
+
+
+def _either(extra: dict[str, Any], name: str, value: Any, default: Any) -> Any:
+    """The argument ``name``, or ``httpx_args[name]`` (taken out of ``extra``), not both."""
+    if name not in extra:
+        return value
+    if value is not default:
+        raise ConfigurationError(f"pass {name}= or httpx_args[{name!r}], not both")
+    return extra.pop(name)
 
 
 class _ClientBase:
@@ -329,18 +328,9 @@ class _ClientBase:
                 raise ConfigurationError(f"httpx_args[{name!r}] is not supported: {_REFUSED[name]}")
             if name not in _PASSED_THROUGH and name not in _TAKEN_OVER:
                 raise ConfigurationError(f"httpx_args[{name!r}] is not an argument this client can pass on")
-        if "timeout" in extra:
-            if timeout is not None:
-                raise ConfigurationError("pass timeout= or httpx_args['timeout'], not both")
-            timeout = extra.pop("timeout")
-        if "verify" in extra:
-            if verify is not True:
-                raise ConfigurationError("pass verify= or httpx_args['verify'], not both")
-            verify = extra.pop("verify")
-        if "proxy" in extra:
-            if proxy is not None:
-                raise ConfigurationError("pass proxy= or httpx_args['proxy'], not both")
-            proxy = extra.pop("proxy")
+        timeout = _either(extra, "timeout", timeout, None)
+        verify = _either(extra, "verify", verify, True)
+        proxy = _either(extra, "proxy", proxy, None)
         if proxy is not None:
             proxy = str(proxy)
             try:
@@ -355,21 +345,23 @@ class _ClientBase:
         inner = extra.pop("transport", None)
         headers = {**dict(extra.pop("headers", None) or {}), **dict(default_headers or {})}
         for name, value in headers.items():
-            _header_value(name, value)
+            _check_header(name, value)
         cookies = extra.pop("cookies", None)
-        if timeout is None:
-            timeout = _DEFAULT_TIMEOUT
+        timeout = _DEFAULT_TIMEOUT if timeout is None else timeout
         try:
             self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"invalid timeout: {exc}") from None
-        self.transport = self._transport(
+        if self._runtime.is_async:
+            import anyio  # noqa: F401 - httpcore's async locks import it (~15 ms): now, not mid-request
+        # The retrying transport around this client's kind of inner transports.
+        self.transport = RetryTransport(
             self.retry,
-            verify,
+            verify=verify,
             proxy=proxy,
             trust_env=bool(extra.get("trust_env", True)),
             limits=limits,
-            inner=inner,
+            **{"async_transport" if self._runtime.is_async else "transport": inner},
         )
         self.transport.prepare(httpx.URL(self.base_url))  # TLS contexts now, not on the first request
         args: dict[str, Any] = {"transport": self.transport, "max_redirects": MAX_REDIRECTS, **extra}
@@ -406,27 +398,6 @@ class _ClientBase:
     #: :class:`~.io.primitives.AsyncRuntime` or :class:`~.io.primitives.Runtime`.
     _runtime: Any = None
 
-    def _transport(
-        self,
-        policy: RetryPolicy,
-        verify: ssl.SSLContext | str | bool,
-        *,
-        proxy: str | None,
-        trust_env: bool,
-        limits: httpx.Limits | None,
-        inner: Any,
-    ) -> RetryTransport:
-        """The retrying transport around this client's kind of inner transports."""
-        if self._runtime.is_async:
-            import anyio  # noqa: F401 - httpcore's async locks import it (~15 ms): now, not mid-request
-
-            return RetryTransport(
-                policy, verify=verify, async_transport=inner, proxy=proxy, trust_env=trust_env, limits=limits
-            )
-        return RetryTransport(
-            policy, verify=verify, transport=inner, proxy=proxy, trust_env=trust_env, limits=limits
-        )
-
     def _deadline(self, timeout: float | None) -> float | None:
         """The clock time a call with this ``timeout`` (seconds, the whole call) must end by."""
         return None if timeout is None else self.retry.clock() + timeout
@@ -435,7 +406,7 @@ class _ClientBase:
         timed_out = isinstance(exc, httpx.TimeoutException)
         if timed_out and call.deadline is not None and self.retry.clock() >= call.deadline - 0.01:
             return DeadlineExceededError(f"{call.what}: the call's timeout passed ({type(exc).__name__})")
-        return connection_error(exc, call.what)
+        return failure(exc).error(call.what)
 
     def _result(self, call: jobs.Call, response: httpx.Response, body: BoundedBody) -> Any:
         status = response.status_code
@@ -460,7 +431,6 @@ class _ClientBase:
         if job_id in ("", ".", ".."):
             # httpx would normalise the dot segment away and the request would go to another path.
             raise InvalidRequestError(f"invalid job id {job_id!r}")
-        request = list_videos_content._get_kwargs(job_id, index=index)
         core = DownloadCore(
             self.retry,
             what=f"GET /videos/{job_id}/content?index={index}",
@@ -468,12 +438,7 @@ class _ClientBase:
             can_restart=can_restart,
             deadline=None if deadline is None else self.retry.clock() + deadline,
         )
-        return core, request
-
-    def _core_again(self, core: DownloadCore, job_id: str, index: int) -> tuple[DownloadCore, dict[str, Any]]:
-        """A fresh core for one stream after a segmented attempt, with what is left of the deadline."""
-        left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
-        return self._core(job_id, index, can_restart=True, deadline=left)
+        return core, list_videos_content._get_kwargs(job_id, index=index)
 
     def _source(self, request: dict[str, Any]) -> str:
         """What a partial file was downloaded from (never holds the key)."""
@@ -487,10 +452,6 @@ class _ClientBase:
         if url is not None:  # follow the job's own polling_url (same origin only)
             call.request = {"method": "get", "url": url}
         return call
-
-    @staticmethod
-    def _output_dir(dest_dir: str | os.PathLike[str]) -> Path:
-        return ensure_directory(dest_dir)  # made (or refused) before a paid job is submitted
 
     def _segmented_partial(self, target: _Target, request: dict[str, Any]) -> bool:
         """Whether a segmented download of this output left a partial at this destination (it is
@@ -519,11 +480,7 @@ def _connections(max_connections: int | None) -> int:
     """``max_connections``, checked: ``None`` is the adaptive default's cap."""
     if max_connections is None:
         return DEFAULT_MAX_CONNECTIONS
-    if type(max_connections) is not int or not 1 <= max_connections <= MAX_CONNECTIONS:
-        raise ValueError(
-            f"max_connections must be a whole number from 1 to {MAX_CONNECTIONS}, not {max_connections!r}"
-        )
-    return max_connections
+    return _whole("max_connections", max_connections, MAX_CONNECTIONS)
 
 
 class _Segmented:

@@ -54,8 +54,6 @@ def register(key: str) -> None:
 
 def redact(text: str) -> str:
     """``text`` with every registered key replaced by :data:`REDACTED`."""
-    if not _keys:
-        return text
     for key in tuple(_keys):
         if key in text:
             text = text.replace(key, REDACTED)
@@ -101,6 +99,4 @@ def _install_filter() -> None:
         return
     _installed = True
     for name in _LOGGERS:
-        logger = logging.getLogger(name)
-        if _FILTER not in logger.filters:
-            logger.addFilter(_FILTER)
+        logging.getLogger(name).addFilter(_FILTER)  # once: addFilter skips a filter already there

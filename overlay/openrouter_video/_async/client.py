@@ -1,16 +1,12 @@
-"""The client and its streams (async source).
-
-The clients are written once, async; ``scripts/unasync.py`` (``make unasync``) writes the sync ones
-from the async source, so only the source is ever edited. Where sync and async truly differ
-(sleeping, waiting for the writer, blocking file work, running outputs at once) the code calls the
-paired :class:`~..io.primitives.AsyncRuntime`.
+"""The client and its streams (async source): ``scripts/unasync.py`` writes the sync ones from it.
+Where sync and async truly differ, the code calls the paired :class:`~..io.primitives.AsyncRuntime`.
 """
 
 from __future__ import annotations
 
 import os
 from collections.abc import AsyncGenerator, Callable, Mapping
-from contextlib import aclosing
+from contextlib import aclosing, suppress
 from dataclasses import replace
 from typing import Any, Literal, Unpack
 
@@ -21,11 +17,11 @@ from .._base import (
     DEFAULT_CONCURRENT_OUTPUTS,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
+    MAX_CONCURRENT_OUTPUTS,
     DownloadResult,
     OutputProgressCallback,
     ProgressCallback,
     _ClientBase,
-    _concurrent_outputs,
     _connections,
     _DownloadJob,
     _first_error,
@@ -35,6 +31,7 @@ from .._base import (
     _StreamDigests,
     _StreamState,
     _Target,
+    _whole,
 )
 from .._options import GenerateOptions, request_body
 from ..engine.bodies import BoundedBody
@@ -42,7 +39,7 @@ from ..engine.core import DownloadCore
 from ..engine.segments import Upgrade, Watch
 from ..errors import DeadlineExceededError, RateLimitError, VideoJobTimeoutError
 from ..io._async.download import AsyncDriver, run_segments
-from ..io.files import PartialFile
+from ..io.files import PartialFile, ensure_directory
 from ..io.journal import DEFAULT_PARTIAL_TTL
 from ..io.primitives import AsyncRuntime
 from ..io.scrub import scrub, scrubbed
@@ -74,8 +71,7 @@ class AsyncVideoStream(_StreamState):
                     if chunk is None:  # new content from byte 0 (a restart fails in the core instead)
                         digests.reset()
                         continue
-                    if digests.hashes:
-                        digests.feed(chunk)
+                    digests.feed(chunk)
                     yield chunk
         except BaseException as exc:  # caught inside the with-block, it must not carry the key
             scrub(exc)
@@ -187,7 +183,8 @@ class AsyncVideoClient(_ClientBase):
         result = await self._download_segmented(core, request, target, connections, upgrade)
         if result is not None:
             return result
-        core, request = self._core_again(core, target.job_id, target.index)
+        left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
+        core, request = self._core(target.job_id, target.index, can_restart=True, deadline=left)
         done = await self._download_one(core, request, target, 1)
         assert isinstance(done, DownloadResult)
         return done
@@ -267,10 +264,8 @@ class AsyncVideoClient(_ClientBase):
         except BaseException as exc:  # Ctrl-C and a cancel too: the caller learns what was kept
             kept = sink.abort()
             if kept is not None:
-                try:
+                with suppress(AttributeError):
                     exc.partial_path = kept  # type: ignore[attr-defined]
-                except AttributeError:
-                    pass
             raise
 
     def stream(self, job_id: str, *, index: int = 0) -> AsyncVideoStream:
@@ -428,8 +423,8 @@ class AsyncVideoClient(_ClientBase):
         """
         request_body(model, prompt, options, extra_body)  # refused before a directory is made
         connections = _connections(max_connections)
-        parallel = _concurrent_outputs(concurrent_outputs)
-        directory = self._output_dir(dest_dir)
+        parallel = _whole("concurrent_outputs", concurrent_outputs, MAX_CONCURRENT_OUTPUTS)
+        directory = ensure_directory(dest_dir)  # made (or refused) before a paid job is submitted
         clock = self.retry.clock
         end = None if deadline is None else clock() + deadline
         done = await self.wait(

@@ -17,7 +17,6 @@ from .._extensions import DEADLINE
 from .._secrets import redact
 from ..engine.core import Failure
 from ..engine.retry import RetryPolicy, RetryState, log_retry, parse_retry_after
-from ..errors import OpenRouterVideoError
 
 
 def origin_of(exc: BaseException) -> str | None:
@@ -55,13 +54,11 @@ def is_retryable_exception(exc: BaseException) -> bool:
 
 def failure(exc: BaseException) -> Failure:
     """The engine's event for a request or body that failed with the httpx error ``exc``."""
-    kind: Literal["timeout", "connect", "other"] = (
-        "timeout"
-        if isinstance(exc, httpx.TimeoutException)
-        else "connect"
-        if isinstance(exc, httpx.ConnectError)
-        else "other"
-    )
+    kind: Literal["timeout", "connect", "other"] = "other"
+    if isinstance(exc, httpx.TimeoutException):
+        kind = "timeout"
+    elif isinstance(exc, httpx.ConnectError):
+        kind = "connect"
     return Failure(
         type(exc).__name__,
         redact(str(exc)),
@@ -70,12 +67,6 @@ def failure(exc: BaseException) -> Failure:
         retryable=is_retryable_exception(exc),
         cause=exc,
     )
-
-
-def connection_error(exc: BaseException, what: str) -> OpenRouterVideoError:
-    """The package's exception for an httpx request error: it names the host (``what`` names the
-    request), keeps ``exc`` as its ``__cause__``, and has API keys redacted from its text."""
-    return failure(exc).error(what)
 
 
 def capped(timeout: httpx.Timeout, left: float) -> httpx.Timeout:
@@ -94,14 +85,11 @@ def parser(module: Any, api: Any) -> Callable[[int, Mapping[str, str], bytes], A
     return parse
 
 
-_IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
 class Attempts:
     """The retry decisions of :class:`~.transport.RetryTransport` for one request."""
 
     def __init__(self, policy: RetryPolicy, request: httpx.Request) -> None:
-        self.idempotent = request.method.upper() in _IDEMPOTENT
+        self.idempotent = request.method.upper() in ("GET", "HEAD", "OPTIONS")
         self.what = f"{request.method} {request.url.path}"
         self.retries = RetryState(policy, request.extensions.get(DEADLINE))
 

@@ -1,7 +1,6 @@
 """The few places where sync and async truly differ, as pairs: :class:`AsyncRuntime` and :class:`Runtime`.
 
-The async source (``_async/``, ``io/_async/``) calls ``AsyncRuntime.<name>``; ``scripts/unasync.py``
-turns that into ``Runtime.<name>`` in the generated sync code, so the substitution stays mechanical.
+The async source calls ``AsyncRuntime.<name>``, which ``scripts/unasync.py`` turns into ``Runtime.<name>``.
 Each pair does the same thing: the async one on the running event loop (tasks, futures woken from
 the writer thread, :mod:`.threads` for blocking file work that a cancel must not outrun), the sync
 one in the caller's thread (threads for connections and outputs, a :class:`threading.Event` that
@@ -17,7 +16,7 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import wait as wait_for
-from typing import Any, Final, Protocol, TypeVar
+from typing import Any, Final, TypeVar
 
 from . import threads
 
@@ -33,11 +32,8 @@ class Cancelled(Exception):
     interrupted): its partial is kept like after any other exception."""
 
 
-class Sink(Protocol):
-    """What the room waits need of a partial file (see :mod:`.files`)."""
-
-    def wait_for_room(self) -> None: ...
-    def try_flush(self, on_room: Callable[[], None]) -> bool: ...
+def _in_place(function: Callable[..., T], *args: Any) -> T:
+    return function(*args)
 
 
 def _resolve(future: asyncio.Future[None]) -> None:
@@ -75,19 +71,15 @@ class AsyncRuntime:
         if inspect.isawaitable(result):
             await result
 
-    @staticmethod
-    async def to_thread(function: Callable[..., T], *args: Any) -> T:
-        """Blocking file work in a thread; a cancel waits for it (:func:`.threads.until_done`)."""
-        return await threads.until_done(function, *args)
+    #: Blocking file work in a thread; a cancel waits for it.
+    to_thread = staticmethod(threads.until_done)
+    #: A commit in a thread; once begun it finishes.
+    commit = staticmethod(threads.commit)
 
     @staticmethod
-    async def commit(function: Callable[..., T], *args: Any) -> T:
-        """A commit in a thread; once begun it finishes (:func:`.threads.commit`)."""
-        return await threads.commit(function, *args)
-
-    @staticmethod
-    async def wait_room(sink: Sink) -> None:
-        """After the sink refused a chunk: await the writer's room without blocking the loop."""
+    async def wait_room(sink: Any) -> None:
+        """After the sink (a :class:`~.files.PartialFile`) refused a chunk: await the writer's room
+        without blocking the loop."""
         await _until_room(sink.try_flush)
 
     @staticmethod
@@ -116,10 +108,8 @@ class AsyncRuntime:
                     task.cancel()
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
-    @staticmethod
-    def cancel_event() -> threading.Event | None:
-        """What a download checks to stop early: nothing on the loop (tasks are cancelled)."""
-        return None
+    #: What a download checks to stop early: nothing on the loop (tasks are cancelled).
+    cancel_event = staticmethod(lambda: None)
 
     @staticmethod
     async def each(
@@ -160,19 +150,13 @@ class Runtime:
         else:
             (sleep or time.sleep)(delay)
 
-    @staticmethod
-    def to_thread(function: Callable[..., T], *args: Any) -> T:
-        """Blocking file work, here."""
-        return function(*args)
+    #: Blocking file work, and a commit: here.
+    to_thread = staticmethod(_in_place)
+    commit = staticmethod(_in_place)
 
     @staticmethod
-    def commit(function: Callable[..., T], *args: Any) -> T:
-        """A commit, here."""
-        return function(*args)
-
-    @staticmethod
-    def wait_room(sink: Sink) -> None:
-        """After the sink refused a chunk: block until the writer has room."""
+    def wait_room(sink: Any) -> None:
+        """After the sink (a :class:`~.files.PartialFile`) refused a chunk: block until it has room."""
         sink.wait_for_room()
 
     @staticmethod
@@ -205,10 +189,8 @@ class Runtime:
             for thread in self.threads:
                 thread.join(max(0.0, deadline - time.monotonic()))
 
-    @staticmethod
-    def cancel_event() -> threading.Event | None:
-        """What the downloads in :meth:`each`'s threads check to stop early (Ctrl-C in the caller)."""
-        return threading.Event()
+    #: What the downloads in :meth:`each`'s threads check to stop early (Ctrl-C in the caller).
+    cancel_event = staticmethod(threading.Event)
 
     @staticmethod
     def each(

@@ -53,20 +53,17 @@ def scrub(exc: BaseException) -> BaseException:
         seen.add(id(item))
         if isinstance(item, httpx.Request):
             scrub_request(item)
-            continue
-        if isinstance(item, httpx.Response):
+        elif isinstance(item, httpx.Response):
             pending.append(_request_of(item))
-            continue
-        if not isinstance(item, BaseException):
-            continue
-        _clear_package_frames(item.__traceback__)
-        pending += [item.__cause__, item.__context__, _request_of(item)]
-        if isinstance(item, BaseExceptionGroup):
-            pending += item.exceptions
-        pending += [
-            value for value in vars(item).values() if isinstance(value, (httpx.Request, httpx.Response))
-        ]
-        pending.append(getattr(item, "response", None))
+        elif isinstance(item, BaseException):
+            _clear_package_frames(item.__traceback__)
+            pending += [item.__cause__, item.__context__, _request_of(item)]
+            if isinstance(item, BaseExceptionGroup):
+                pending += item.exceptions
+            pending += [
+                value for value in vars(item).values() if isinstance(value, (httpx.Request, httpx.Response))
+            ]
+            pending.append(getattr(item, "response", None))
     return exc
 
 

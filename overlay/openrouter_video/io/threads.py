@@ -4,12 +4,7 @@
 download that is how files got damaged: the caller's cleanup (closing the partial file, releasing its
 lock) ran while the thread still verified or committed it, which left threads waiting forever, a
 destination committed under a ``CancelledError``, an orphan state file, or a lock held for the next
-call. The rule here:
-
-* :func:`until_done`: a cancel waits for the thread to end, then is raised; the caller's cleanup
-  starts only once nothing touches the files;
-* :func:`commit`: once a commit has begun, a cancel lets it finish and the call reports its result
-  (the cancel is absorbed: ``Task.uncancel``); a commit that fails raises its error.
+call. Here the caller's cleanup starts only once nothing touches the files.
 """
 
 from __future__ import annotations

@@ -13,11 +13,9 @@ What is retried:
 A retry never starts when its wait would end past the call's deadline (the request extension
 :data:`DEADLINE`): the last answer is returned instead.
 
-Proxies: each request goes through an inner transport chosen by its URL: through the explicit
-``proxy``, else (with ``trust_env``) through ``HTTP_PROXY`` / ``HTTPS_PROXY`` / ``ALL_PROXY`` unless
-``NO_PROXY`` says otherwise, else directly, so that retries apply whichever way it goes. (httpx
-itself ignores the environment's proxies as soon as a transport is given, and its ``proxy=`` mounts
-bypass the transport.)
+Proxies: each request goes through the inner transport :class:`Routes` picks for its URL, so that
+retries apply whichever way it goes (httpx itself ignores the environment's proxies as soon as a
+transport is given, and its ``proxy=`` mounts bypass the transport).
 """
 
 from __future__ import annotations
@@ -69,9 +67,7 @@ class Routes(Generic[T]):
         """The proxy URL that ``url`` goes through, or ``None``."""
         if self._explicit is not None:
             return self._explicit
-        if not self._env:
-            return None
-        if _bypassed(url, self._env.get("no", "")):
+        if not self._env or _bypassed(url, self._env.get("no", "")):
             return None
         return self._env.get(url.scheme) or self._env.get("all")
 

@@ -1,17 +1,6 @@
-"""The drivers (async source): they do the I/O that the engine's cores decide, and hold no decision.
-
-* :class:`AsyncDriver` runs a :class:`~...engine.core.DownloadCore` over one connection at a time:
-  :meth:`AsyncDriver.chunks` yields the body's chunks exactly as the transport delivers them (no
-  re-chunking, apart from the few bytes a :class:`~...engine.core.Head` holds back) and ``None``
-  when new content starts from byte 0 (the consumer discards what it holds).
-* :func:`run_segments` runs a :class:`~...engine.segments.SegmentCore`: one worker per connection
-  (tasks on the loop; threads in the sync code), adding connections when the ramp says so. It
-  returns ``None`` when every byte is written, or the :class:`~...engine.segments.Abandon` that
-  stopped it.
-* :class:`Body` is the one body loop both use: the head's checks, then the watchdog's tick.
-
-Every choice (retry or raise, resume or restart, how long to wait, whether a body is complete) is
-the core's; httpx's exceptions become core events through :mod:`..http`.
+"""The drivers (async source): they do the I/O that the engine's cores decide, and hold no decision
+(retry or raise, resume or restart, how long to wait, whether a body is complete: all the core's).
+httpx's exceptions become core events through :mod:`..http`.
 """
 
 from __future__ import annotations
@@ -45,35 +34,33 @@ from ...engine.core import (
 from ...engine.retry import log_retry
 from ...engine.segments import Abandon, SegmentCore, Take
 from ...errors import UnexpectedContentError
-from ..http import failure
+from ..http import capped, failure
 from ..primitives import AsyncRuntime, Cancelled
 
-#: Verifies the bytes kept so far (the sink's box walk and digests); blocking.
-CheckKept = Callable[[], Verdict]
 #: How often :func:`run_segments` asks the ramp whether to add a connection.
 TICK: Final = 0.05
 
 
-def build_request(
+async def send(
     http: httpx.AsyncClient,
     request: dict[str, Any],
     headers: dict[str, str],
     left: float | None,
     *,
     lend: bool = False,
-) -> httpx.Request:
-    """The request for ``request`` (the generated ``_get_kwargs``) with ``headers``, no transport
-    retries, and every timeout capped by ``left`` seconds (what is left of the call's deadline).
-    ``lend``: the body's chunks may be lent receive buffers (see :mod:`...fastio.lent`)."""
+) -> httpx.Response:
+    """Send ``request`` (the generated ``_get_kwargs``) with ``headers``, no transport retries, and
+    every timeout capped by ``left`` seconds (what is left of the call's deadline); the body is
+    streamed. ``lend``: its chunks may be lent receive buffers (see :mod:`...fastio.lent`)."""
     timeout: Any = http.timeout
     extensions: dict[str, Any] = {NO_TRANSPORT_RETRY: True}
     if left is not None:  # no single wait, and no whole request, may outlast the call's deadline
-        t = http.timeout
-        timeout = httpx.Timeout(**{k: left if v is None else min(v, left) for k, v in t.as_dict().items()})
+        timeout = capped(http.timeout, left)
         extensions[UNTIL] = time.monotonic() + max(left, 0.0)
     if lend:
         extensions[LEND] = True
-    return http.build_request(**request, headers=headers, timeout=timeout, extensions=extensions)
+    built = http.build_request(**request, headers=headers, timeout=timeout, extensions=extensions)
+    return await http.send(built, stream=True)
 
 
 async def read_bounded(response: httpx.Response) -> bytes:
@@ -155,10 +142,11 @@ class _Recent:
 
 
 class AsyncDriver:
-    """Runs a :class:`DownloadCore` over an :class:`httpx.AsyncClient`.
+    """Runs a :class:`DownloadCore` over an :class:`httpx.AsyncClient`, one connection at a time.
 
-    ``lend``: the chunks may be lent receive buffers (see :mod:`...fastio.lent`), for a consumer that
-    writes them with a :class:`~..files.PartialFile` (which gives them back) and keeps no reference.
+    ``check`` verifies the bytes kept so far (the sink's box walk and digests; blocking). ``lend``:
+    the chunks may be lent receive buffers (see :mod:`...fastio.lent`), for a consumer that writes
+    them with a :class:`~..files.PartialFile` (which gives them back) and keeps no reference.
     """
 
     def __init__(
@@ -167,7 +155,7 @@ class AsyncDriver:
         request: dict[str, Any],
         core: DownloadCore,
         sleep: Callable[[float], object] | None,
-        check: CheckKept | None = None,
+        check: Callable[[], Verdict] | None = None,
         *,
         lend: bool = False,
     ) -> None:
@@ -175,7 +163,8 @@ class AsyncDriver:
         self.lend = lend
         self.sleep = sleep
         self.check = check
-        self._response: httpx.Response | None = None
+        #: After :meth:`open`: the response whose body is read next (``None`` when there is none).
+        self.response: httpx.Response | None = None
         self._stream: Stream | None = None
         self._opened = False
         self._recent = _Recent(core.tail)
@@ -183,26 +172,20 @@ class AsyncDriver:
     async def open(self) -> None:
         """Send requests until one answers with the video (raises the core's error otherwise)."""
         self._opened = True
-        self._response, self._stream = await self._until_stream()
+        self.response, self._stream = await self._until_stream()
 
     async def aclose(self) -> None:
-        if self._response is not None:
-            await self._response.aclose()
-            self._response = None
-
-    @property
-    def response(self) -> httpx.Response | None:
-        """After :meth:`open`: the response whose body is read next (``None`` when there is none)."""
-        return self._response
+        if self.response is not None:
+            await self.response.aclose()
+            self.response = None
 
     async def _until_stream(self) -> tuple[httpx.Response | None, Stream | None]:
         core = self.core
         while True:
             try:
-                built = build_request(
+                response = await send(
                     self.http, self.request, core.request_headers(), core.time_left(), lend=self.lend
                 )
-                response = await self.http.send(built, stream=True)
             except (httpx.RequestError, httpx.InvalidURL) as exc:  # e.g. a redirect to javascript:
                 action: Any = core.on_request_error(failure(exc))
             else:
@@ -227,12 +210,13 @@ class AsyncDriver:
             await AsyncRuntime.sleep(action.delay, self.sleep)
 
     async def chunks(self) -> AsyncGenerator[bytes | None, None]:
-        """The body's chunks as they arrive, resuming transparently; ``None`` means "from byte 0"."""
+        """The body's chunks exactly as the transport delivers them (but the few bytes the
+        :class:`Head` holds back), resuming transparently; ``None`` means "new content from byte 0"."""
         if not self._opened:
             await self.open()
         core, recent = self.core, self._recent
         while True:
-            response, stream = self._response, self._stream
+            response, stream = self.response, self._stream
             if response is None or stream is None:
                 return
             # New content replaces what is kept only once its first bytes passed the head's checks
@@ -261,7 +245,7 @@ class AsyncDriver:
             if action is DONE:
                 return
             await self._wait(action)
-            self._response, self._stream = await self._until_stream()
+            self.response, self._stream = await self._until_stream()
 
 
 class _Outcome:
@@ -272,14 +256,10 @@ class _Outcome:
         self.abandon: Abandon | None = None
         self.stop = threading.Event()
 
-    def fail(self, error: BaseException) -> None:
+    def end(self, error: BaseException | None = None, abandon: Abandon | None = None) -> None:
+        """Stop every worker; the first of ``error`` and ``abandon`` to come is what stopped them."""
         if self.error is None and self.abandon is None:
-            self.error = error
-        self.stop.set()
-
-    def give_up(self, abandon: Abandon) -> None:
-        if self.error is None and self.abandon is None:
-            self.abandon = abandon
+            self.error, self.abandon = error, abandon
         self.stop.set()
 
 
@@ -293,7 +273,9 @@ async def run_segments(
     cancel: threading.Event | None = None,
 ) -> Abandon | None:
     """Fetch every region of ``sink`` (a :class:`~..segment_file.SegmentFile`), one worker per
-    connection; ``cancel``: stop (raise :class:`~..primitives.Cancelled`) once set."""
+    connection (tasks on the loop; threads in the sync code), adding one when the ramp says so;
+    ``cancel``: stop (raise :class:`~..primitives.Cancelled`) once set. ``None`` when every byte is
+    written, else the :class:`Abandon` that stopped it."""
     outcome = _Outcome()
 
     async def read(worker: int, response: httpx.Response, take: Take) -> Any:
@@ -316,10 +298,8 @@ async def run_segments(
 
     async def fetch(worker: int) -> bool:
         while not outcome.stop.is_set():
-            headers = core.request_headers(worker)
             try:
-                built = build_request(http, request, headers, core.time_left())
-                response = await http.send(built, stream=True)
+                response = await send(http, request, core.request_headers(worker), core.time_left())
             except (httpx.RequestError, httpx.InvalidURL) as exc:
                 action: Any = core.on_request_error(worker, failure(exc))
                 if isinstance(action, Fail):
@@ -339,7 +319,7 @@ async def run_segments(
             finally:
                 await response.aclose()
             if isinstance(action, Abandon):
-                outcome.give_up(action)
+                outcome.end(abandon=action)
                 return False
             if isinstance(action, Fail):
                 raise action.error
@@ -355,7 +335,7 @@ async def run_segments(
                 if not await fetch(worker):
                     return
         except BaseException as exc:  # Ctrl-C in a sync worker too: the caller raises it (its partial kept)
-            outcome.fail(exc)
+            outcome.end(exc)
 
     workers = AsyncRuntime.Workers()
     sink.start()
@@ -366,7 +346,7 @@ async def run_segments(
             if outcome.stop.is_set():
                 break
             if cancel is not None and cancel.is_set():
-                outcome.fail(Cancelled("the call was interrupted"))
+                outcome.end(Cancelled("the call was interrupted"))
                 break
             for _ in range(core.want_workers()):
                 workers.spawn(work, core.add_worker())

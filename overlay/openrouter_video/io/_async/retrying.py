@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import httpx
 
@@ -20,7 +20,8 @@ DRAIN_LIMIT: Final = 64 * 1024
 
 
 class AsyncRetrying:
-    """Sends through the inner transport for the request's route, retrying per the policy."""
+    """Sends through the inner transport for the request's route, retrying per the policy (the
+    context manager is :class:`httpx.AsyncBaseTransport`'s, a base of the transport)."""
 
     policy: RetryPolicy
     _async_transport: httpx.AsyncBaseTransport | None
@@ -58,14 +59,6 @@ class AsyncRetrying:
         for transport in [self._async_transport, *self.async_routes.transports.values()]:
             if transport is not None:
                 await transport.aclose()
-
-    async def __aenter__(self) -> Any:
-        return self
-
-    async def __aexit__(
-        self, exc_type: object = None, exc: BaseException | None = None, tb: object = None
-    ) -> None:
-        await self.aclose()
 
 
 async def _drain_async(response: httpx.Response) -> None:

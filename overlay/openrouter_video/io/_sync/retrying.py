@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 import httpx
 
@@ -21,7 +21,8 @@ DRAIN_LIMIT: Final = 64 * 1024
 
 
 class Retrying:
-    """Sends through the inner transport for the request's route, retrying per the policy."""
+    """Sends through the inner transport for the request's route, retrying per the policy (the
+    context manager is :class:`httpx.BaseTransport`'s, a base of the transport)."""
 
     policy: RetryPolicy
     _transport: httpx.BaseTransport | None
@@ -59,14 +60,6 @@ class Retrying:
         for transport in [self._transport, *self.routes.transports.values()]:
             if transport is not None:
                 transport.close()
-
-    def __enter__(self) -> Any:
-        return self
-
-    def __exit__(
-        self, exc_type: object = None, exc: BaseException | None = None, tb: object = None
-    ) -> None:
-        self.close()
 
 
 def _drain(response: httpx.Response) -> None:
