@@ -1,18 +1,8 @@
 """The sans-I/O core of a resumable download: every decision, no sockets, no files, no sleeping.
 
 The drivers (``io/_async/download.py``) feed it what happened (a response's status and headers,
-how a body ended, what the file on disk looks like) and do what it answers:
-
-* :class:`Stream`: copy this response's body to the consumer. ``fresh`` means the body is the
-  content from byte 0 (the consumer discards anything it holds); ``head`` checks the body's start
-  before any byte is passed on (the overlap of a resume, or the sniff of a fresh body);
-* :class:`ReadBody`: read the (small) body of this non-video response and report it with
-  :meth:`DownloadCore.on_error_body`;
-* :class:`Check`: the body ended; verify what was kept (the ISO-BMFF box walk and the digests,
-  :class:`Verdict`) and report it with :meth:`DownloadCore.on_verdict`;
-* :class:`Retry`: wait ``delay`` seconds, then send the next request;
-* :class:`Fail`: raise ``error``;
-* :data:`DONE`: the content is complete and proven so (:attr:`DownloadCore.verified`).
+how a body ended, what the file on disk looks like) and do what it answers: :class:`Stream`,
+:class:`ReadBody`, :class:`Check`, :class:`Retry`, :class:`Fail` or :data:`DONE`.
 
 Resume never splices. Every range request starts up to :data:`OVERLAP` bytes before the bytes
 already kept, and those bytes must come back equal to what was kept, else everything is discarded and
@@ -37,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from html import unescape
 from http import HTTPStatus
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, Protocol
 
 from .._secrets import redact
 from ..errors import (
@@ -131,10 +121,8 @@ class Head:
 
 @dataclass(frozen=True, slots=True)
 class Stream:
-    """Copy this response's body, its start judged by ``head`` (when given).
-
-    ``fresh``: the body is the content from byte 0; the consumer discards what it holds.
-    """
+    """Copy this response's body, its start judged by ``head`` (when given); ``fresh``: the body is
+    the content from byte 0 (the consumer discards what it holds)."""
 
     fresh: bool
     head: Head | None = field(default=None, compare=False)
@@ -187,6 +175,7 @@ class _Done:
         return "DONE"
 
 
+#: The content is complete and proven so (:attr:`DownloadCore.verified`).
 DONE: Final = _Done()
 
 OnResponse = Stream | ReadBody | Retry | Fail
@@ -228,11 +217,6 @@ class Watchdog:
         """Count ``size`` bytes just received; True when the body must be dropped (see ``reason``)."""
         self._window_bytes += size
         now = self._clock()
-        if now < self._window_end and (self._deadline is None or now < self._deadline):
-            return False
-        return self._expired(now)
-
-    def _expired(self, now: float) -> bool:
         if self._deadline is not None and now >= self._deadline:
             self.reason = Aborted("the deadline passed", deadline=True)
             return True
@@ -249,6 +233,7 @@ class Watchdog:
 
 
 _CONTENT_RANGE = re.compile(r"^\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*$", re.IGNORECASE)
+_CONTENT_RANGE_UNSATISFIED = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
 #: A tag, for :func:`_body_text`. ``[^<>]`` (not ``[^>]``) keeps it linear: a match attempt ends at
 #: the next ``<``, so 64 KiB of ``<`` or ``<a`` cost one pass, not a quadratic rescan.
 _TAGS = re.compile(r"<[^<>]+>")
@@ -278,15 +263,9 @@ def _framing(status: int, headers: Mapping[str, str]) -> Framing:
     return "close"
 
 
-_CONTENT_RANGE_UNSATISFIED = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECASE)
-
-
 def _body_text(body: bytes, content_type: str | None, limit: int = 300) -> str:
-    """A one-line text for a non-JSON body: an HTML page's title, else its text, shortened.
-
-    Linear in the body's size whatever it holds (``bytes.find`` for the title, a tag pattern that
-    cannot backtrack), so a hostile page costs one pass, on the event loop too.
-    """
+    """A one-line text for a non-JSON body: an HTML page's title, else its text, shortened. Linear in
+    the body's size (``bytes.find``, :data:`_TAGS`): a hostile page costs one pass, on the event loop too."""
     if content_type and "html" in content_type.lower():
         lower = body.lower()  # ASCII-only lower-casing: the offsets stay those of ``body``
         start = lower.find(b"<title")
@@ -355,14 +334,10 @@ def build_status_error(
         metadata = _mapping(_field(error, "metadata"))
         raw_user = _field(parsed, "user_id")
         user_id = str(raw_user) if raw_user is not None else None
-    if not message:
-        message = _body_text(body, headers.get("content-type"))
-    if not message:
-        message = _reason_phrase(status)
-    message = redact(message)
+    message = message or _body_text(body, headers.get("content-type")) or _reason_phrase(status)
     return status_error_class(status)(
         status,
-        message,
+        redact(message),
         code=code,
         metadata=metadata,
         user_id=user_id,
@@ -439,6 +414,13 @@ def checked(retry: Retry, retries: RetryState, what: str) -> Retry | Fail:
     return retry
 
 
+def not_video(what: str, content_type: str | None, snippet: str, shown: str = "") -> Fail:
+    """The failure of a 2xx body that is not a video; ``shown`` ends the message."""
+    got = content_type or "no Content-Type"
+    message = f"{what}: expected video, got {got} whose body is not a video{shown}"
+    return Fail(UnexpectedContentError(message, content_type=content_type, snippet=snippet))
+
+
 @dataclass(frozen=True, slots=True)
 class Resumable:
     """What a kept partial download remembers about its content (see :meth:`DownloadCore.resume`).
@@ -477,7 +459,76 @@ class Resumable:
         )
 
 
-class DownloadCore:
+class _HasRetries(Protocol):
+    retries: RetryState
+
+
+class _Decisions:
+    """What a stream (:class:`DownloadCore`) and a range (:class:`~.segments.SegmentCore`) decide
+    alike. ``at`` holds the retries: the core of a stream, the worker of a range."""
+
+    policy: RetryPolicy
+    what: str
+    parse_model: ParseModel | None
+    attempts: int
+    total: int | None
+
+    def _kept(self) -> int:
+        raise NotImplementedError
+
+    def _answer_failed(
+        self, at: _HasRetries, status: int, headers: Mapping[str, str], body: bytes
+    ) -> Retry | Fail:
+        """An error response: raised at once, or retried (a status of ``retry_statuses``)."""
+        error = build_status_error(status, headers, body, self.parse_model)
+        if status not in self.policy.retry_statuses:
+            return Fail(error)
+        if error.retry_after is not None and error.retry_after > self.policy.max_retry_after:
+            return Fail(error)
+        return self._failed(at, f"HTTP {status}: {error.message}", error, error.retry_after)
+
+    def _request_failed(self, at: _HasRetries, failure: Failure) -> Retry | Fail:
+        error = failure.error(self.what)
+        if not failure.retryable:
+            return Fail(error)
+        return self._failed(at, str(failure), error)
+
+    def _cut(self, at: _HasRetries, reason: str, *, progressed: bool) -> Retry | Fail:
+        """The body stopped before the end: resume where it stopped."""
+        if progressed:
+            # A resume that brought new bytes is free: no backoff, not counted as a failure.
+            at.retries = at.retries.resumed()
+            return checked(Retry(0.0, f"{reason}; resuming", resume=True), at.retries, self.what)
+        # A body that brought nothing new counts against max_attempts even within resume_window
+        # (which rides out outages, not a server that cuts every answer at the same byte, nor one
+        # that answers every range with the same short whole file). Bytes fetched again below the
+        # furthest point reached are not new: a download started again from byte 0 is cut at most
+        # max_attempts times before it passes that point.
+        return self._failed(at, f"{reason}; resuming", None, fruitless=True)
+
+    def _failed(
+        self,
+        at: _HasRetries,
+        reason: str,
+        error: OpenRouterVideoError | None,
+        retry_after: float | None = None,
+        *,
+        fruitless: bool = False,
+    ) -> Retry | Fail:
+        retries = at.retries = at.retries.increment(fruitless=fruitless)
+        if retries.is_exhausted():
+            why = f"incomplete after {self.attempts} requests: {reason}"
+            return Fail(error) if error is not None else self._incomplete(why)
+        return checked(Retry(retries.delay(retry_after), reason), retries, self.what)
+
+    def _incomplete(self, message: str) -> Fail:
+        """Fail with an :class:`IncompleteDownloadError` (the bytes kept, of the total announced)."""
+        return Fail(
+            IncompleteDownloadError(f"{self.what}: {message}", received=self._kept(), expected=self.total)
+        )
+
+
+class DownloadCore(_Decisions):
     """The state and decisions of one resumable download (or stream) of one video.
 
     Args:
@@ -494,6 +545,7 @@ class DownloadCore:
     Attributes:
         offset: Bytes of the current content kept so far.
         total: The content's size, when the server told it.
+        tail: The last bytes kept (at most :data:`OVERLAP`), re-read and compared on the next resume.
         content_type: The media type of the video response.
         attempts: Requests sent.
         resumes: Range requests answered with a fitting 206.
@@ -523,10 +575,9 @@ class DownloadCore:
         self.resumes = 0
         self.verified: Verified | None = None
         self.content = Resumable()
-        self._tail = b""  # up to OVERLAP bytes kept just before `offset`
+        self.tail = b""
         self._delivered = 0  # bytes the consumer holds (equals offset unless a restart is pending)
-        #: Whole files fetched again because their MP4 boxes were incomplete (see on_verdict).
-        self._malformed = 0
+        self._malformed = 0  # whole files fetched again because their MP4 boxes were incomplete
         self._attempt_from = 0  # offset when the current body started
         self._high_water = 0  # the furthest offset ever reached, across restarts
         self._range_from: int | None = None  # start of the current range request, if any
@@ -536,20 +587,14 @@ class DownloadCore:
         self._probe_fallback: Verified | None = None
         self._digest_restarts = 0
 
-    # -- state ---------------------------------------------------------------------------------------
     def resume(self, kept: int, tail: bytes, content: Resumable) -> None:
         """Continue a partial download of ``kept`` bytes (``tail``: its last bytes, at most
         :data:`OVERLAP`) kept by an earlier call; the next request asks for the rest."""
         self.offset = self._delivered = self._attempt_from = kept
-        self._tail = tail[-OVERLAP:]
+        self.tail = tail[-OVERLAP:]
         self.content = content
         self.total = content.total
         self.content_type = content.content_type
-
-    @property
-    def tail(self) -> bytes:
-        """The last bytes kept (at most :data:`OVERLAP`), re-read and compared on the next resume."""
-        return self._tail
 
     @property
     def digest_algorithms(self) -> frozenset[str]:
@@ -569,27 +614,20 @@ class DownloadCore:
         """A new :class:`Watchdog` for the body about to be read."""
         return Watchdog(self.policy, self.deadline)
 
-    def _if_range(self) -> str | None:
-        etag = self.content.etag
-        if etag and not etag.startswith("W/"):
-            return etag
-        return self.content.last_modified
-
-    # -- requests ----------------------------------------------------------------------------------
     def request_headers(self) -> dict[str, str]:
         """Headers for the next request; counts it as an attempt."""
         self.attempts += 1
         headers = {"Accept-Encoding": "identity"}
         self._range_from = None
-        if self.offset > 0 and self._tail:
-            self._range_from = self.offset - len(self._tail)
+        if self.offset > 0 and self.tail:
+            self._range_from = self.offset - len(self.tail)
             headers["Range"] = f"bytes={self._range_from}-"
-            if_range = self._if_range()
+            etag = self.content.etag
+            if_range = etag if etag and not etag.startswith("W/") else self.content.last_modified
             if if_range:
                 headers["If-Range"] = if_range
         return headers
 
-    # -- responses ---------------------------------------------------------------------------------
     def on_response(self, status: int, headers: Mapping[str, str]) -> OnResponse:
         """Decide what to do with a response, from its status and headers."""
         if status not in (200, 206):
@@ -633,7 +671,7 @@ class DownloadCore:
         if self._delivered > 0 and not self.can_restart:
             return self._restart("the server answered a range request with the whole content (200)")
         self.offset = self._delivered = self._attempt_from = 0
-        self._tail = b""
+        self.tail = b""
         # A Content-Length beside the chunked encoding is a length signal too: a chunked body that
         # ends cleanly at another length is not complete (any disagreement blocks the commit).
         self.total = content_length(headers) if self._framing in ("content-length", "chunked") else None
@@ -669,25 +707,19 @@ class DownloadCore:
             self.total = parsed[2]
             self.content = replace(known, total=self.total)
         self._attempt_from = self.offset
-        return Stream(fresh=False, head=Head(self._tail, sniff=False, content_type=None))
+        return Stream(fresh=False, head=Head(self.tail, sniff=False, content_type=None))
 
     def _restart(self, reason: str) -> Fail | Retry:
         """Discard what was kept and fetch again from 0 (counts as a failed attempt)."""
         if self._delivered > 0 and not self.can_restart:
-            return Fail(
-                IncompleteDownloadError(
-                    f"{self.what}: cannot resume a stream whose bytes were consumed: {reason}",
-                    received=self.offset,
-                    expected=self.total,
-                )
-            )
+            return self._incomplete(f"cannot resume a stream whose bytes were consumed: {reason}")
         self.offset = 0
-        self._tail = b""
+        self.tail = b""
         self._probing = False
         self.retries = self.retries.forget_progress()  # what was received is discarded
         self.content = Resumable()
         self.total = None
-        return self._failed(f"restarting from byte 0: {reason}", error=None)
+        return self._failed(self, f"restarting from byte 0: {reason}", error=None)
 
     def on_error_body(self, status: int, headers: Mapping[str, str], body: bytes) -> Next:
         """Decide after reading the body of a response that is not the video."""
@@ -705,14 +737,8 @@ class DownloadCore:
                 f"the server cannot serve the range from byte {self._range_from} "
                 f"(416, Content-Range {headers.get('content-range')!r})"
             )
-        error = build_status_error(status, headers, body, self.parse_model)
-        if status not in self.policy.retry_statuses:
-            return Fail(error)
-        if error.retry_after is not None and error.retry_after > self.policy.max_retry_after:
-            return Fail(error)
-        return self._failed(f"HTTP {status}: {error.message}", error, error.retry_after)
+        return self._answer_failed(self, status, headers, body)
 
-    # -- bodies and failures -----------------------------------------------------------------------
     def on_body_end(
         self, received: int, exc: Failure | Exception | None, head: Head | None = None, tail: bytes = b""
     ) -> Next:
@@ -723,26 +749,19 @@ class DownloadCore:
         """
         if head is not None and head.failed == "mismatch":
             return self._restart(
-                f"the {len(self._tail)} bytes re-read before byte {self.offset} differ from those kept: "
+                f"the {len(self.tail)} bytes re-read before byte {self.offset} differ from those kept: "
                 "the content changed"
             )
         if head is not None and head.failed == "not-video":
             snippet = _body_text(bytes(head.held[:ERROR_BODY_LIMIT]), self.content_type, limit=200)
-            return Fail(
-                UnexpectedContentError(
-                    f"{self.what}: expected video, got {self.content_type or 'no Content-Type'} "
-                    f"whose body is not a video: {snippet}",
-                    content_type=self.content_type,
-                    snippet=snippet,
-                )
-            )
+            return not_video(self.what, self.content_type, snippet, f": {snippet}")
         if head is not None and exc is None and not head.passed and head.failed is None:
             exc = IncompleteDownloadError("the body ended before the bytes re-read at the resume point")
             received = 0
         self.offset += received
         self._delivered = self.offset
         if received:
-            self._tail = tail[-OVERLAP:]
+            self.tail = tail[-OVERLAP:]
         # Progress is measured against the furthest point ever reached, so that bytes downloaded
         # again after a restart from 0 never count as progress (no endless restart loops).
         new = self.offset - max(self._attempt_from, self._high_water)
@@ -752,13 +771,7 @@ class DownloadCore:
         if head is not None and self._partial and received:
             self.resumes += 1
         if self.total is not None and self.offset > self.total:
-            return Fail(
-                IncompleteDownloadError(
-                    f"{self.what}: received {self.offset} bytes, more than the {self.total} announced",
-                    received=self.offset,
-                    expected=self.total,
-                )
-            )
+            return self._incomplete(f"received {self.offset} bytes, more than the {self.total} announced")
         if exc is None and self.offset == 0:
             return Fail(
                 UnexpectedContentError(
@@ -769,9 +782,9 @@ class DownloadCore:
             )
         if exc is None and (self.total is None or self.offset == self.total):
             return Check()
-        got = f"{self.offset} of {self.total if self.total is not None else '?'} bytes"
         if isinstance(exc, Aborted) and exc.deadline:
-            return self._deadline_passed(f"at {got}")
+            got = f"{self.offset} of {self.total if self.total is not None else '?'} bytes"
+            return Fail(DeadlineExceededError(f"{self.what}: the deadline passed at {got}"))
         of = f" of {_size(self.total)}" if self.total is not None else ""
         if exc is None:
             reason = f"the body ended early at {_size(self.offset)}{of}"
@@ -781,20 +794,7 @@ class DownloadCore:
             reason = f"connection cut at {_size(self.offset)}{of} ({named_failure(exc)})"
         if isinstance(exc, Failure) and not exc.retryable:
             return Fail(exc.error(self.what))
-        return self._cut(reason, progressed=new >= MIN_PROGRESS)
-
-    def _cut(self, reason: str, *, progressed: bool) -> Retry | Fail:
-        """The body stopped before the end: resume where it stopped."""
-        if progressed:
-            # A resume that brought new bytes is free: no backoff, not counted as a failure.
-            self.retries = self.retries.resumed()
-            return self._checked_retry(Retry(0.0, f"{reason}; resuming", resume=True))
-        # A body that brought nothing new counts against max_attempts even within resume_window
-        # (which rides out outages, not a server that cuts every answer at the same byte, nor one
-        # that answers every range with the same short whole file). Bytes fetched again below the
-        # furthest point reached are not new: a download started again from byte 0 is cut at most
-        # max_attempts times before it passes that point.
-        return self._failed(f"{reason}; resuming", None, fruitless=True)
+        return self._cut(self, reason, progressed=new >= MIN_PROGRESS)
 
     def on_verdict(self, verdict: Verdict) -> Next:
         """Decide once the body ended cleanly and the kept bytes were checked (see :class:`Check`)."""
@@ -806,15 +806,11 @@ class DownloadCore:
                 if self._malformed == 0 and self.can_restart:
                     self._malformed += 1  # fetched once more: a cut the framing hid is that rare
                     return self._restart(f"{reason}, although the server says it is the whole content")
-                return Fail(
-                    IncompleteDownloadError(
-                        f"{self.what}: {reason}; the server's file is not a complete MP4: it sent all "
-                        f"{self.offset} bytes it announced{', twice' if self._malformed else ''}",
-                        received=self.offset,
-                        expected=self.total,
-                    )
+                return self._incomplete(
+                    f"{reason}; the server's file is not a complete MP4: it sent all "
+                    f"{self.offset} bytes it announced{', twice' if self._malformed else ''}"
                 )
-            return self._cut(reason, progressed=False)
+            return self._cut(self, reason, progressed=False)
         # Only the digests the verdict could compute are compared (a stream keeps no bytes to hash).
         expected = {name: value for name, value in self.content.digests.items() if name in verdict.digests}
         if expected:
@@ -824,7 +820,7 @@ class DownloadCore:
                 if self._digest_restarts == 0 and self.can_restart:
                     self._digest_restarts += 1
                     self.offset = 0
-                    self._tail = b""
+                    self.tail = b""
                     self.content = Resumable()
                     self.total = None
                     return self._checked_retry(Retry(0.0, f"{reason}; downloading again from byte 0"))
@@ -862,37 +858,10 @@ class DownloadCore:
 
     def on_request_error(self, failure: Failure) -> Retry | Fail:
         """Sending the request or reading its response headers failed."""
-        error = failure.error(self.what)
-        if not failure.retryable:
-            return Fail(error)
-        return self._failed(str(failure), error)
+        return self._request_failed(self, failure)
 
-    def _deadline_passed(self, where: str) -> Fail:
-        return Fail(
-            DeadlineExceededError(
-                f"{self.what}: the deadline passed {where}",
-            )
-        )
+    def _kept(self) -> int:
+        return self.offset
 
     def _checked_retry(self, retry: Retry) -> Retry | Fail:
         return checked(retry, self.retries, self.what)
-
-    def _failed(
-        self,
-        reason: str,
-        error: OpenRouterVideoError | None,
-        retry_after: float | None = None,
-        *,
-        fruitless: bool = False,
-    ) -> Retry | Fail:
-        self.retries = self.retries.increment(fruitless=fruitless)
-        if self.retries.is_exhausted():
-            return Fail(error or self._incomplete(reason))
-        return self._checked_retry(Retry(self.retries.delay(retry_after), reason))
-
-    def _incomplete(self, reason: str) -> IncompleteDownloadError:
-        return IncompleteDownloadError(
-            f"{self.what}: incomplete after {self.attempts} requests: {reason}",
-            received=self.offset,
-            expected=self.total,
-        )

@@ -43,9 +43,9 @@ class RetryPolicy:
             whatever the jitter or the server's ``Retry-After`` say (``Retry-After: 0`` after every
             answer made about a thousand requests a second).
 
-    The delay before retry *n* (n >= 1) is ``uniform(0, min(max_delay, initial_delay * 2**(n-1)))``,
-    or the server's ``Retry-After`` (seconds or an HTTP date) when it sent one, and never less than
-    the ``min_delay`` floor. A download retries only a resume that brought new bytes at once.
+    The delay before retry *n* (n >= 1) is the server's ``Retry-After`` (seconds or an HTTP date),
+    else ``uniform(0, min(max_delay, initial_delay * 2**(n-1)))``, and at least the ``min_delay`` floor.
+    A download retries only a resume that brought new bytes at once.
     """
 
     max_attempts: int = 5
@@ -179,8 +179,6 @@ def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> f
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
         return None
     return max(0.0, when.timestamp() - (time.time() if now is None else now))
 

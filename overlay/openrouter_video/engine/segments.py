@@ -2,31 +2,21 @@
 connection, and what each range response means.
 
 A segmented download fetches one video as several byte ranges (``Range: bytes=a-b``), each over its
-own connection, into one preallocated partial file. The decisions live here;
-:func:`~..io._async.download.run_segments` does the I/O (tasks, or threads for the sync client).
-
-* :class:`Plan` holds the :class:`Region` list, which always tiles ``[0, total)`` exactly. A worker
-  claims an unowned region, or splits the largest one still being fetched (work stealing): the
-  donor stops at the split point, the thief starts there.
-* :class:`Ramp` decides when to add connections: one at first, then twice as many after each
-  measurement while the combined throughput still grows by :data:`RAMP_GAIN` per added
-  connection, up to ``max_connections``.
-* :class:`SegmentCore` judges every range response with the same rules as a single stream: the
-  status and ``Content-Range`` must be exactly what was asked, the validators the file's, and a
-  resume re-reads :data:`~.core.OVERLAP` bytes before the bytes kept and compares them
-  (:class:`~.core.Head`). A content change seen by any range abandons the segments (the caller
-  starts again from byte 0 with one stream); so does a server that answers a bounded range with
-  anything but that range.
+own connection, into one preallocated partial file: the regions are a :class:`Plan` (with work
+stealing), the connections a :class:`Ramp`, and :class:`SegmentCore` judges every range response by
+the rules of a single stream (status, ``Content-Range`` and validators exactly as asked; a resume
+re-reads :data:`~.core.OVERLAP` bytes, :class:`~.core.Head`). Any content change, or a range served
+other than asked, abandons the segments (:class:`Abandon`). The I/O is
+:func:`~..io._async.download.run_segments` (tasks, or threads for the sync client).
 """
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
-from ..errors import IncompleteDownloadError, OpenRouterVideoError
 from .core import (
     MIN_PROGRESS,
     OVERLAP,
@@ -38,10 +28,10 @@ from .core import (
     ReadBody,
     Resumable,
     Retry,
-    build_status_error,
-    checked,
+    _Decisions,
     content_length,
     named_failure,
+    not_video,
     parse_content_range,
 )
 from .retry import RetryPolicy, RetryState
@@ -179,13 +169,10 @@ class Plan:
 
 class Ramp:
     """How many connections to add, and when: the count doubles (1, 2, 4, 8, ...) after each
-    :data:`RAMP_WINDOW` of measurement, as long as the last step raised the combined throughput by
-    :data:`RAMP_GAIN` per connection it added (two more must bring +30%); else it stops there. A
-    step after which each connection still brings :data:`RAMP_LINEAR` of what one brought before
-    (throughput that grows with the count: a cap per connection) is followed by one that quadruples
-    it. The measurement of a step starts :data:`RAMP_SETTLE` after it, once the new connections are
-    sending.
-    """
+    :data:`RAMP_WINDOW` of measurement while the last step raised the combined throughput by
+    :data:`RAMP_GAIN` per connection it added (two more must bring +30%), and quadruples after a
+    step that kept :data:`RAMP_LINEAR` of the throughput per connection; else it stops there. Each
+    measurement starts :data:`RAMP_SETTLE` after its step, once the new connections are sending."""
 
     def __init__(
         self, max_connections: int, now: float, received: int, measured: float | None = None
@@ -253,21 +240,21 @@ class _Worker:
     region: Region | None = None
     asked_from: int = 0
     attempt_from: int = 0
-    received: int = 0
-    recent: list[bytes] = field(default_factory=list)
 
 
 def is_strong(etag: str | None) -> bool:
     return bool(etag) and not str(etag).startswith("W/")
 
 
-class SegmentCore:
+class SegmentCore(_Decisions):
     """The decisions of one segmented download of ``content`` (whose ``total`` is known).
 
     Workers are numbered; each fetches one region at a time, claimed with :meth:`claim`. For each
     request: :meth:`request_headers`, then :meth:`on_response`, then every chunk through
     :meth:`on_chunk` (which says where its bytes go), then :meth:`on_body_end`.
     """
+
+    total: int
 
     def __init__(
         self,
@@ -300,7 +287,6 @@ class SegmentCore:
         self.peak_connections = 0
         self._workers: dict[int, _Worker] = {}
 
-    # -- work ------------------------------------------------------------------------------------
     def add_worker(self) -> int:
         with self.plan.lock:  # workers' threads read the table while the shell adds to it
             number = len(self._workers)
@@ -330,19 +316,18 @@ class SegmentCore:
     def complete(self) -> bool:
         return self.plan.complete
 
-    # -- requests ----------------------------------------------------------------------------------
+    def _at(self, worker: int) -> tuple[_Worker, Region]:
+        state = self._workers[worker]
+        assert state.region is not None
+        return state, state.region
+
     def request_headers(self, worker: int) -> dict[str, str]:
         """``Range`` (the region's rest, with the overlap before it; open-ended for the last region)
         and ``If-Range``; counts an attempt."""
         with self.plan.lock:
             self.attempts += 1
-        state = self._workers[worker]
-        region = state.region
-        assert region is not None
-        overlap = (
-            region.tail[-min(OVERLAP, region.pos - region.start) :] if region.pos > region.start else b""
-        )
-        state.asked_from = region.pos - len(overlap)
+        state, region = self._at(worker)
+        state.asked_from = region.pos - len(self.overlap(worker))
         state.attempt_from = region.pos
         # The last region asks for the rest as an open range (served by servers that only honour
         # those); it stops at its end if a thief moves it.
@@ -354,16 +339,12 @@ class SegmentCore:
         return headers
 
     def overlap(self, worker: int) -> bytes:
-        region = self._workers[worker].region
-        assert region is not None
+        region = self._at(worker)[1]
         return region.tail[-min(OVERLAP, region.pos - region.start) :] if region.pos > region.start else b""
 
-    # -- responses -----------------------------------------------------------------------------------
     def on_response(self, worker: int, status: int, headers: Mapping[str, str]) -> Take | ReadBody | Abandon:
         """Judge a response to :meth:`request_headers`."""
-        state = self._workers[worker]
-        region = state.region
-        assert region is not None
+        state, region = self._at(worker)
         if status not in (200, 206, 416):
             return ReadBody()
         etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
@@ -397,22 +378,18 @@ class SegmentCore:
             )
         if state.asked_from < region.pos or region.pos > region.start:
             self.resumes += 1
-        sniff = region.pos == 0
-        return Take(Head(self.overlap(worker), sniff=sniff, content_type=known.content_type))
+        return Take(Head(self.overlap(worker), sniff=region.pos == 0, content_type=known.content_type))
 
     def on_chunk(self, worker: int, chunk: bytes) -> tuple[Region, int, bytes, bool]:
         """Bytes of the body (past the head's checks): ``(region, offset, data, done)``. ``data`` is
         what to write at ``offset`` (cut at the region's end, which may have moved); ``done``: the
         region is complete, stop reading this body."""
-        state = self._workers[worker]
-        region = state.region
-        assert region is not None
+        region = self._at(worker)[1]
         with self.plan.lock:  # a thief may be moving the end
             at = region.pos
             data = chunk[: max(0, region.end - at)] if at + len(chunk) > region.end else chunk
             region.pos = at + len(data)
             done = region.pos >= region.end
-        state.received += len(data)
         if data:
             keep = (region.tail + data)[-OVERLAP:] if len(data) < OVERLAP else data[-OVERLAP:]
             region.tail = bytes(keep)
@@ -422,25 +399,15 @@ class SegmentCore:
         self, worker: int, exc: Failure | Exception | None, head: Head | None
     ) -> Retry | Fail | Abandon | None:
         """The body stopped (``exc`` or cleanly); ``None``: the region is complete (claim the next)."""
-        state = self._workers[worker]
-        region = state.region
-        assert region is not None
+        state, region = self._at(worker)
         if head is not None and head.failed == "mismatch":
             return Abandon(
                 f"the bytes re-read before byte {region.pos} differ from those kept: the content changed",
                 True,
             )
         if head is not None and head.failed == "not-video":
-            from ..errors import UnexpectedContentError
-
-            return Fail(
-                UnexpectedContentError(
-                    f"{self.what}: expected video, got {self.content.content_type or 'no Content-Type'} "
-                    "whose body is not a video",
-                    content_type=self.content.content_type,
-                    snippet=bytes(head.held[:200]).decode("utf-8", "replace"),
-                )
-            )
+            snippet = bytes(head.held[:200]).decode("utf-8", "replace")
+            return not_video(self.what, self.content.content_type, snippet)
         if region.pos >= region.end:
             return None
         new = region.pos - state.attempt_from
@@ -452,57 +419,30 @@ class SegmentCore:
             if isinstance(exc, Failure) and not exc.retryable:
                 return Fail(exc.error(self.what))
             reason = f"a range was cut at byte {region.pos} ({named_failure(exc)})"
-        if new >= MIN_PROGRESS:
-            state.retries = state.retries.resumed()
-            return checked(Retry(0.0, f"{reason}; resuming", resume=True), self._retries, self.what)
-        return self._failed(worker, f"{reason}; resuming", None, fruitless=True)
+        return self._cut(state, reason, progressed=new >= MIN_PROGRESS)
 
     def on_error_body(
         self, worker: int, status: int, headers: Mapping[str, str], body: bytes
     ) -> Retry | Fail:
-        error = build_status_error(status, headers, body, self.parse_model)
-        if status not in self.policy.retry_statuses:
-            return Fail(error)
-        if error.retry_after is not None and error.retry_after > self.policy.max_retry_after:
-            return Fail(error)
-        return self._failed(worker, f"HTTP {status}: {error.message}", error, error.retry_after)
+        """Decide after reading the body of a response that is not the range."""
+        return self._answer_failed(self._workers[worker], status, headers, body)
 
     def on_request_error(self, worker: int, failure: Failure) -> Retry | Fail:
-        error = failure.error(self.what)
-        if not failure.retryable:
-            return Fail(error)
-        return self._failed(worker, str(failure), error)
+        """Sending the request or reading its response headers failed."""
+        return self._request_failed(self._workers[worker], failure)
 
     def time_left(self) -> float | None:
         return self._retries.time_left()
 
-    def _failed(
-        self,
-        worker: int,
-        reason: str,
-        error: OpenRouterVideoError | None,
-        retry_after: float | None = None,
-        *,
-        fruitless: bool = False,
-    ) -> Retry | Fail:
-        state = self._workers[worker]
-        retries = state.retries = state.retries.increment(fruitless=fruitless)
-        if retries.is_exhausted():
-            return Fail(
-                error
-                or IncompleteDownloadError(
-                    f"{self.what}: incomplete after {self.attempts} requests: {reason}",
-                    received=self.plan.received,
-                    expected=self.total,
-                )
-            )
-        return checked(Retry(retries.delay(retry_after), reason), retries, self.what)
+    def _kept(self) -> int:
+        return self.plan.received
 
 
-def eligible(status: int, headers: Mapping[str, str]) -> Resumable | str:
+def worth_segmenting(status: int, headers: Mapping[str, str]) -> Resumable | str:
     """Whether the answer to the plain GET that starts a download (what one stream sends first)
-    allows a segmented download later: the content it describes, else why not. It must be a 200
-    that says ``Accept-Ranges: bytes`` and gives its ``Content-Length``."""
+    allows a segmented download later: the content it describes, else why one stream goes on with
+    the response. It must be a 200 that says ``Accept-Ranges: bytes`` and gives its
+    ``Content-Length`` (at least :data:`MIN_SEGMENTED_SIZE`) and a validator ``If-Range`` can carry."""
     if status != 200:
         return f"the server answered with {status}"
     ranges = {unit.strip().lower() for unit in headers.get("accept-ranges", "").split(",")}
@@ -516,18 +456,9 @@ def eligible(status: int, headers: Mapping[str, str]) -> Resumable | str:
         return f"Content-Encoding {encoding!r}"
     if total == 0:
         return "an empty file"
-    return Resumable.of(headers, total)
-
-
-def worth_segmenting(status: int, headers: Mapping[str, str]) -> Resumable | str:
-    """:func:`eligible`, and large enough to split (:data:`MIN_SEGMENTED_SIZE`) with a validator
-    that ``If-Range`` can carry: the content, else why one stream goes on with the response."""
-    content = eligible(status, headers)
-    if isinstance(content, str):
-        return content
-    assert content.total is not None
-    if content.total < MIN_SEGMENTED_SIZE:
-        return f"{content.total} bytes, under {MIN_SEGMENTED_SIZE}"
+    if total < MIN_SEGMENTED_SIZE:
+        return f"{total} bytes, under {MIN_SEGMENTED_SIZE}"
+    content = Resumable.of(headers, total)
     if not (is_strong(content.etag) or content.last_modified):
         return "no strong ETag or Last-Modified for If-Range"
     return content
@@ -543,11 +474,9 @@ UPGRADE_BELOW: Final = 256 * 1024 * 1024
 
 
 def upgrade_rate(elapsed: float, received: int, remaining: int) -> float | None:
-    """A single stream of a video :func:`worth_segmenting`, ``elapsed`` seconds into its body with
-    ``received`` bytes of it: once that is :data:`RAMP_WINDOW` or more, its throughput if that is
-    under :data:`UPGRADE_BELOW` and more than another window's worth is left (the download goes on
-    by ranges, with the ramp's first step at once), else ``None`` (it stays one stream: on a link
-    one stream fills, nothing changes)."""
+    """The throughput of a single stream of a video :func:`worth_segmenting`, ``elapsed`` seconds
+    (at least :data:`RAMP_WINDOW`) into its body with ``received`` bytes of it, when it goes on by
+    ranges: under :data:`UPGRADE_BELOW`, with more than another window's worth left; else ``None``."""
     if elapsed < RAMP_WINDOW or received <= 0:
         return None
     rate = received / elapsed

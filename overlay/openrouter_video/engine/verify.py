@@ -1,13 +1,5 @@
-"""Verification of a downloaded body, without I/O of its own: content sniffing, the ISO-BMFF (MP4)
-box walk and the digests servers send.
-
-* :func:`sniff` looks at a body's first bytes: markup or JSON is never a video, whatever the
-  Content-Type says; an ISO-BMFF box is a video whatever the Content-Type says.
-* :func:`walk_boxes` walks the top-level boxes of a file through a ``read_at(offset, size)``
-  callback (seeking from header to header, never reading a payload) and says whether the chain
-  ends exactly at the end of the file and holds a ``moov`` (or a ``moof``).
-* :func:`expected_digests` reads ``Content-MD5``, ``Repr-Digest`` / ``Content-Digest`` (RFC 9530,
-  sha-256 and sha-512), ``x-goog-hash`` (md5) and ``x-amz-checksum-sha256`` from response headers.
+"""Verification of a downloaded body, without I/O of its own: content sniffing (:func:`sniff`), the
+ISO-BMFF (MP4) box walk (:func:`walk_boxes`) and the digests servers send (:func:`expected_digests`).
 """
 
 from __future__ import annotations
@@ -22,16 +14,20 @@ from typing import Final, Literal
 
 #: Bytes of a body's start that :func:`sniff` needs to decide.
 SNIFF_BYTES: Final = 512
+#: Top-level boxes walked at most (a real MP4 has a handful; fragmented ones a few thousand).
+MAX_BOXES: Final = 1_000_000
 
 #: Top-level ISO-BMFF box types that may start a file (ISO/IEC 14496-12 and common extensions).
 _LEADING_BOXES: Final = frozenset(
     {b"ftyp", b"styp", b"moov", b"moof", b"mdat", b"free", b"skip", b"wide", b"pdin", b"sidx", b"emsg"}
 )
+#: EBML's magic number: Matroska and WebM files start with it.
 _WEBM: Final = b"\x1a\x45\xdf\xa3"
 _MARKUP = re.compile(
     rb"^(?:\xef\xbb\xbf)?\s*(?:<!doctype|<html|<head|<body|<\?xml|<!--|<title|<script|<[a-z]+[\s>/]|[{\[])",
     re.IGNORECASE,
 )
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 _NOT_VIDEO_TYPE = re.compile(r"^\s*(text/|application/(json|xml|xhtml\+xml|problem\+json)\b)", re.I)
 
 SniffResult = Literal["video", "not-video", "unknown"]
@@ -43,9 +39,6 @@ def looks_like_bmff(head: bytes) -> bool:
         return False
     size = struct.unpack(">I", head[:4])[0]
     return size in (0, 1) or size >= 8
-
-
-_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def _is_text(head: bytes) -> bool:
@@ -106,15 +99,11 @@ class BoxWalk:
         return self.kind == "complete" and not self.fragmented and not self.open_ended
 
 
-#: Top-level boxes walked at most (a real MP4 has a handful; fragmented ones a few thousand).
-MAX_BOXES: Final = 1_000_000
-
-
 def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
     """Walk the top-level boxes of a file of ``size`` bytes; ``read_at(offset, n)`` reads from it.
 
     Box sizes are 32-bit, or 64-bit when the 32-bit size is 1; a size of 0 means "to the end of the
-    file". Only headers are read (16 bytes per box).
+    file". Only headers are read (16 bytes per box), seeking from one to the next.
     """
     head = read_at(0, 16)
     if not looks_like_bmff(head):
@@ -131,13 +120,12 @@ def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
         box_size = struct.unpack(">I", header[:4])[0]
         kind = header[4:8]
         name = kind.decode("latin-1")
+        minimum = 8
         if box_size == 1:
             if len(header) < 16:
                 return BoxWalk("incomplete", f"the 64-bit size of box {name!r} is cut", tuple(seen))
             box_size = struct.unpack(">Q", header[8:16])[0]
             minimum = 16
-        else:
-            minimum = 8
         if box_size == 0:
             box_size = size - offset
             open_ended = True
@@ -161,10 +149,8 @@ def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
     return BoxWalk("complete", "", tuple(seen), fragmented, open_ended)
 
 
-# -- digests ---------------------------------------------------------------------------------------
-#: hashlib names of the algorithms a server may announce.
-DIGEST_ALGORITHMS: Final = ("md5", "sha256", "sha512")
 _RFC9530 = {"sha-256": "sha256", "sha-512": "sha512", "md5": "md5"}
+_LENGTHS = {"md5": 16, "sha256": 32, "sha512": 64}
 _DICT_MEMBER = re.compile(r"\s*([a-z0-9_*.-]+)\s*=\s*:([A-Za-z0-9+/=]*):\s*(?:;[^,]*)?")
 
 
@@ -173,9 +159,6 @@ def _b64(value: str) -> bytes | None:
         return base64.b64decode(value.strip(), validate=True)
     except (binascii.Error, ValueError):
         return None
-
-
-_LENGTHS = {"md5": 16, "sha256": 32, "sha512": 64}
 
 
 def expected_digests(headers: Mapping[str, str]) -> dict[str, bytes]:
@@ -207,14 +190,10 @@ def expected_digests(headers: Mapping[str, str]) -> dict[str, bytes]:
     return found
 
 
-#: EBML's magic number: Matroska and WebM files start with it.
-_EBML: Final = b"\x1a\x45\xdf\xa3"
-
-
 def container_suffix(head: bytes) -> str:
     """The file name suffix for a video that starts with ``head`` (its first 64 bytes or so):
     ``.webm`` (or ``.mkv``) for EBML, ``.mov`` for QuickTime (``ftyp`` brand ``qt  ``), else ``.mp4``."""
-    if head.startswith(_EBML):
+    if head.startswith(_WEBM):
         return ".webm" if b"webm" in head[:64] else ".mkv"
     if head[4:8] == b"ftyp" and head[8:12] == b"qt  ":
         return ".mov"
