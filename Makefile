@@ -70,9 +70,10 @@ test-fast: $(STAMP) check-generated lint
 
 # The transport, download and flow tests: what the event loop, the dependency versions and the
 # interpreter can change.
-MATRIX_TESTS := tests/test_fastio.py tests/test_aio.py tests/test_sync_backend.py tests/test_download_faults.py \
-	tests/test_flow.py tests/test_segments.py tests/test_client.py tests/test_tls.py tests/test_deploy.py \
-	tests/test_services.py tests/test_long_running.py
+MATRIX_TESTS := tests/test_fastio.py tests/test_transport.py tests/test_lending.py tests/test_download.py \
+	tests/test_resume.py tests/test_retries.py tests/test_errors.py tests/test_verification.py \
+	tests/test_secrets.py tests/test_flow.py tests/test_segments.py tests/test_engine_segments.py \
+	tests/test_partial_file.py tests/test_client.py tests/test_tls.py tests/test_proxies.py tests/test_service.py
 UV := $(BIN)/uv
 
 ## test-uvloop: the async suites again, every asyncio.run on uvloop (what uvicorn[standard] runs)
@@ -109,7 +110,8 @@ test-pythons: $(STAMP)
 soak: $(STAMP)
 	OPENROUTER_VIDEO_SOAK=20 OPENROUTER_VIDEO_CANCELS=5000 OPENROUTER_VIDEO_STRESS=10 \
 	  $(BIN)/python -m pytest -q -p no:cacheprovider -o timeout=1800 tests/test_soak.py \
-	  tests/test_long_running.py tests/test_aio.py -k "soak or baseline or cancel or stress"
+	  tests/test_service.py tests/test_lending.py \
+	  -k "soak or baseline or stress or cancels_during or thousand_cancels or cancelled_segmented"
 
 ## ci: what CI runs (.ci/run): make test, then the event-loop, dependency and Python matrices
 ci: test test-uvloop test-deps test-pythons

@@ -1,4 +1,5 @@
-"""Shared fixtures: a real loopback server (the package's FakeOpenRouter) and small payloads."""
+"""Shared fixtures: a real loopback server (the package's FakeOpenRouter), the download harness for
+both clients, small payloads, and no proxy taken from the environment."""
 
 from __future__ import annotations
 
@@ -7,6 +8,10 @@ import os
 from pathlib import Path
 
 import pytest
+from harness import MODES, Harness
+from helpers_run import run  # noqa: F401 - fixture: one client method, sync or async
+from helpers_tls import certificate, tls_fake  # noqa: F401 - fixtures: a throwaway CA, a TLS fake server
+from helpers_wire import raw  # noqa: F401 - fixture: a raw-socket HTTP server
 from openrouter_video.testing import FakeOpenRouter
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +37,20 @@ def pytest_configure(config: pytest.Config) -> None:
 def fake(openrouter_fake: FakeOpenRouter) -> FakeOpenRouter:
     """The package's own pytest-plugin fixture (registered through the pytest11 entry point)."""
     return openrouter_fake
+
+
+@pytest.fixture(params=MODES)
+def h(request: pytest.FixtureRequest, fake: FakeOpenRouter) -> Harness:
+    """The download harness, once with the sync client and once with the async one."""
+    return Harness(request.param, fake)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test takes a proxy from the environment (the proxy tests set their own)."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
 
 
 @pytest.fixture

@@ -1,8 +1,10 @@
-"""Runs a download with the sync or the async client against a test server (shared by test files)."""
+"""Runs a download with the sync or the async client against a test server, and the small helpers the
+download tests share (the ``h`` fixture of conftest.py is a :class:`Harness` for each mode)."""
 
 from __future__ import annotations
 
 import asyncio
+import random
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +12,8 @@ from openrouter_video import AsyncVideoClient, DownloadResult, RetryPolicy, Vide
 from openrouter_video.testing import FakeOpenRouter, RecordedRequest
 
 MODES = ["sync", "async"]
+#: A retry policy that never sleeps.
+NO_SLEEP = RetryPolicy(sleep=lambda _: None)
 
 
 class Harness:
@@ -60,3 +64,26 @@ def content_requests(fake: FakeOpenRouter) -> list[RecordedRequest]:
 
 def no_temp_files(directory: Path) -> bool:
     return not [p for p in directory.iterdir() if p.name.endswith(".part")]
+
+
+def ranges(fake: FakeOpenRouter) -> list[str | None]:
+    return [r.headers.get("range") for r in content_requests(fake)]
+
+
+def files(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir())
+
+
+def noise(size: int, seed: int = 7) -> bytes:
+    """Pseudo-random bytes that no sniffer takes for markup or an MP4."""
+    return random.Random(seed).randbytes(size)
+
+
+def source(fake: FakeOpenRouter, job_id: str = "job-1", index: int = 0) -> str:
+    """What the state file records as the source of a download (the client's ``_source``)."""
+    return f"{fake.base_url}/videos/{job_id}/content?index={index}"
+
+
+def _content_requests(fake: FakeOpenRouter) -> int:
+    """How many requests for a video's content the fake saw."""
+    return sum(1 for r in fake.requests if r.path.endswith("/content"))

@@ -16,38 +16,12 @@ import time
 from pathlib import Path
 
 import pytest
-from openrouter_video import VideoClient
-from openrouter_video.testing import FakeOpenRouter, Stall
+from harness import files, noise
+from helpers_cli import CLI, _download_cli, assert_one_line_error, cli_env, run_cli, wait_for
+from openrouter_video import VideoClient, __version__
+from openrouter_video.testing import Cut, FakeOpenRouter, Stall, Status
 
-CLI = str(Path(sys.executable).parent / "openrouter-video")
-
-
-def run_cli(
-    fake: FakeOpenRouter | None,
-    *args: str,
-    cwd: Path,
-    key: str | None = "fake",
-    base_url: str | None = None,
-) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENROUTER_")}
-    if key is not None:
-        env["OPENROUTER_API_KEY"] = fake.api_key if (fake is not None and key == "fake") else key
-    url = base_url or (fake.base_url if fake is not None else None)
-    extra = (
-        ["--base-url", url]
-        if url and args and args[0] in ("download", "generate", "status", "models")
-        else []
-    )
-    return subprocess.run([CLI, *args, *extra], cwd=cwd, env=env, capture_output=True, text=True, timeout=60)
-
-
-def assert_one_line_error(result: subprocess.CompletedProcess[str], *needles: str) -> None:
-    lines = result.stderr.strip().splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.stderr
-    for needle in needles:
-        assert needle in lines[0]
+MIB = 1024 * 1024
 
 
 def test_download_json_default_path_and_sha256(fake: FakeOpenRouter, payload: bytes, tmp_path: Path) -> None:
@@ -325,6 +299,8 @@ def test_make_demo_script_downloads_a_playable_mp4(tmp_path: Path) -> None:
 
 
 # -- generate, status, models ----------------------------------------------------------------------
+
+
 def test_generate_waits_and_downloads_every_output_as_json(fake: FakeOpenRouter, tmp_path: Path) -> None:
     outputs = [b"one" * 1000, b"two" * 1000]
     fake.script_job(outputs=outputs, job_id="job-gen")
@@ -490,3 +466,223 @@ def test_generate_with_a_value_the_spec_does_not_allow_is_a_usage_error(
     assert result.returncode == 2
     assert_one_line_error(result, "resolution must be one of", "999p")
     assert fake.requests == []  # nothing was submitted
+
+
+# -- output directories ------------------------------------------------------------------------------
+
+
+def test_download_to_a_path_ending_in_a_slash_creates_the_directory(
+    fake: FakeOpenRouter, payload: bytes, tmp_path: Path
+) -> None:
+    fake.add_video("job-abc", payload)
+    result = run_cli(fake, "download", "job-abc", "-o", "new/deeper/", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "new" / "deeper" / "job-abc.mp4").read_bytes() == payload
+    assert not (tmp_path / "new" / "deeper").is_file()
+
+
+def test_download_to_a_file_in_a_missing_directory_creates_it(
+    fake: FakeOpenRouter, payload: bytes, tmp_path: Path
+) -> None:
+    fake.add_video("job-abc", payload)
+    result = run_cli(fake, "download", "job-abc", "-o", "a/b/clip.mp4", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "a" / "b" / "clip.mp4").read_bytes() == payload
+
+
+def test_a_file_in_the_way_is_named(fake: FakeOpenRouter, payload: bytes, tmp_path: Path) -> None:
+    fake.add_video("job-abc", payload)
+    (tmp_path / "afile.mp4").write_bytes(b"not a directory")
+    result = run_cli(fake, "download", "job-abc", "-o", "afile.mp4/x.mp4", cwd=tmp_path)
+    assert result.returncode == 1
+    assert_one_line_error(result, "afile.mp4 is a file, not a directory")
+    assert "does not exist" not in result.stderr
+    assert fake.requests == []  # refused before any request
+
+
+def test_generate_creates_its_output_directory_before_submitting(
+    fake: FakeOpenRouter, tmp_path: Path
+) -> None:
+    args = [
+        "generate",
+        "--model",
+        "google/veo-3.1",
+        "--prompt",
+        "x",
+        "-o",
+        "videos/",
+        "--poll-interval",
+        "0.01",
+    ]
+    result = run_cli(fake, *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [p.suffix for p in (tmp_path / "videos").iterdir()] == [".mp4"]
+
+
+def test_generate_with_a_file_in_the_way_submits_nothing(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    (tmp_path / "videos").write_text("a file")
+    result = run_cli(fake, "generate", "--model", "google/veo-3.1", "-o", "videos", cwd=tmp_path)
+    assert result.returncode == 1
+    assert_one_line_error(result, "videos is a file, not a directory")
+    assert fake.requests == []  # nothing paid for
+
+
+# -- messages ----------------------------------------------------------------------------------------
+
+
+def test_version(tmp_path: Path) -> None:
+    result = run_cli(None, "--version", cwd=tmp_path)
+    assert result.returncode == 0 and result.stdout.strip() == f"openrouter-video {__version__}"
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["download", "job-1", "--index", "one"], "argument --index: must be a whole number >= 0, not 'one'"),
+        (["download", "job-1", "--index", "-1"], "must be a whole number >= 0, not '-1'"),
+        (["download", "job-1", "--timeout", "0"], "argument --timeout: must be a number > 0, not '0'"),
+        (["download", "job-1", "--timeout", "nan"], "must be a number > 0, not 'nan'"),
+        (["clean", ".", "--older-than", "soon"], "must be a number >= 0, not 'soon'"),
+    ],
+)
+def test_argument_errors_are_plain_language(tmp_path: Path, args: list[str], needle: str) -> None:
+    result = run_cli(None, *args, cwd=tmp_path)
+    assert result.returncode == 2
+    assert needle in result.stderr
+    assert "_non_negative" not in result.stderr and "_positive" not in result.stderr
+
+
+def _job(fake: FakeOpenRouter) -> str:
+    with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        return client.generate("google/veo-3.1", "x").id
+
+
+def test_quiet_is_accepted_by_every_command(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    job = _job(fake)
+    fake.enqueue(Status(503), route="job")
+    status = run_cli(fake, "status", job, "--quiet", cwd=tmp_path)
+    assert status.returncode == 0 and status.stderr == "" and job in status.stdout
+    models = run_cli(fake, "models", "--quiet", cwd=tmp_path)
+    assert models.returncode == 0 and "MODEL" in models.stdout
+    clean = run_cli(None, "clean", str(tmp_path), "--quiet", cwd=tmp_path)
+    assert clean.returncode == 0 and clean.stdout == ""
+
+
+@pytest.mark.parametrize("command", ["status", "models"])
+def test_status_and_models_show_their_retries_as_notes(
+    fake: FakeOpenRouter, tmp_path: Path, command: str
+) -> None:
+    args = ["status", _job(fake)] if command == "status" else ["models"]
+    fake.enqueue(Status(503), route="job" if command == "status" else "models")
+    result = run_cli(fake, *args, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    notes = result.stderr.strip().splitlines()
+    assert len(notes) == 1 and notes[0].startswith("note: ") and "HTTP 503" in notes[0]
+
+
+def test_the_timeout_help_of_status_does_not_talk_about_downloads(tmp_path: Path) -> None:
+    status = run_cli(None, "status", "--help", cwd=tmp_path)
+    download = run_cli(None, "download", "--help", cwd=tmp_path)
+    assert "resumed" not in status.stdout and "resumed" in " ".join(download.stdout.split())
+
+
+def test_a_resume_reads_as_good_news(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    payload = bytes(range(256)) * 1200  # 300 KiB
+    fake.add_video("job-abc", payload)
+    fake.enqueue(Cut(at=100 * 1024 + 100))
+    result = run_cli(fake, "download", "job-abc", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    notes = result.stderr.strip().splitlines()
+    assert len(notes) == 1, result.stderr
+    assert "connection cut at 100 KiB of 300 KiB" in notes[0] and notes[0].endswith("; resuming")
+    assert "retrying in" not in notes[0] and (tmp_path / "job-abc.mp4").read_bytes() == payload
+
+
+# -- signals: generate, and a download interrupted again and again -----------------------------------
+
+
+def _generate(fake: FakeOpenRouter, cwd: Path) -> subprocess.Popen[str]:
+    command = [CLI, "generate", "--model", "google/veo-3.1", "--prompt", "fox", "--poll-interval", "0.05"]
+    return subprocess.Popen(
+        [*command, "--base-url", fake.base_url],
+        cwd=cwd,
+        env=cli_env(fake.api_key),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+@pytest.mark.timeout(30)
+def test_sigterm_while_generate_waits_exits_143_and_leaves_nothing(
+    fake: FakeOpenRouter, tmp_path: Path
+) -> None:
+    fake.script_job(job_id="job-paid-a", statuses=["pending"])
+    proc = _generate(fake, tmp_path)
+    wait_for(lambda: "job-paid-a" in fake.jobs and fake.job("job-paid-a").polls >= 2)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 143 and stderr.startswith("error: terminated by SIGTERM")
+    assert files(tmp_path) == [] and list(fake.jobs) == ["job-paid-a"]
+
+
+@pytest.mark.timeout(30)
+def test_sigterm_while_generate_waits_names_the_paid_job(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    fake.script_job(job_id="job-paid-a", statuses=["pending"])
+    proc = _generate(fake, tmp_path)  # not a terminal: no spinner shows the id
+    wait_for(lambda: "job-paid-a" in fake.jobs and fake.job("job-paid-a").polls >= 2)
+    proc.send_signal(signal.SIGTERM)
+    stdout, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 143
+    assert "job-paid-a" in stdout + stderr, "the job was paid for; without its id it cannot be downloaded"
+
+
+@pytest.mark.timeout(30)
+def test_following_the_note_after_an_interrupted_generate_does_not_pay_twice(
+    fake: FakeOpenRouter, tmp_path: Path
+) -> None:
+    payload = noise(2 * MIB)
+    fake.script_job(job_id="job-paid-b", outputs=[payload], statuses=["completed"])
+    fake.enqueue(Stall(at=3 * MIB // 2, seconds=30))
+    proc = _generate(fake, tmp_path)
+    part = tmp_path / ".job-paid-b.mp4.part"
+    wait_for(lambda: part.exists() and part.stat().st_size >= MIB)
+    time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 143
+    note = [line for line in stderr.splitlines() if line.startswith("note:")]
+    assert len(note) == 1
+    if "same command" in note[0]:
+        again = _generate(fake, tmp_path)
+        again.communicate(timeout=20)
+        assert list(fake.jobs) == ["job-paid-b"], "the same command submitted (and paid for) another job"
+        assert (tmp_path / "job-paid-b.mp4").read_bytes() == payload
+    else:
+        assert "job-paid-b" in note[0] and "download" in note[0]
+
+
+@pytest.mark.timeout(30)
+def test_sigterm_twice_then_sigint_and_sighup_exit_143_once_and_keep_the_partial(
+    fake: FakeOpenRouter, tmp_path: Path
+) -> None:
+    payload = noise(3 * MIB)
+    fake.add_video("job-abc", payload)
+    fake.enqueue(Stall(at=2 * MIB, seconds=30))
+    proc = _download_cli(fake, tmp_path)
+    part = tmp_path / ".job-abc.mp4.part"
+    wait_for(lambda: part.exists() and part.stat().st_size >= MIB)
+    time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(signal.SIGTERM)
+    time.sleep(0.05)  # (sent together, the kernel would deliver the lower-numbered SIGINT first)
+    proc.send_signal(signal.SIGINT)
+    proc.send_signal(signal.SIGHUP)
+    _, stderr = proc.communicate(timeout=10)
+    assert proc.returncode == 143, stderr
+    assert stderr.splitlines() == [
+        "error: terminated by SIGTERM",
+        "note: kept the partial download .job-abc.mp4.part; run the same command again to resume",
+    ]
+    assert part.read_bytes() == payload[: 2 * MIB]
+    assert files(tmp_path) == [".job-abc.mp4.part", ".job-abc.mp4.part.state"]

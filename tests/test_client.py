@@ -5,27 +5,17 @@ from __future__ import annotations
 import asyncio
 import inspect
 from pathlib import Path
+from typing import Any
 
 import httpx
 import openrouter_video
 import pytest
-from openrouter_video import (
-    AsyncVideoClient,
-    ConfigurationError,
-    IncompleteDownloadError,
-    NotFoundError,
-    RetryPolicy,
-    VideoClient,
-)
-from openrouter_video.engine.core import OVERLAP
-from openrouter_video.testing import Cut, FakeOpenRouter, Status
+from harness import NO_SLEEP
+from helpers_run import Run, a_job
+from openrouter_video import AsyncVideoClient, ConfigurationError, NotFoundError, RetryPolicy, VideoClient
+from openrouter_video.testing import FakeOpenRouter, Status
 from openrouter_video_api.api.video_generation import list_videos_content
 from openrouter_video_api.types import File
-
-NO_SLEEP = RetryPolicy(sleep=lambda _: None)
-
-#: The Range headers of a stream cut at 70 000 and 140 000 (each resume re-reads 64 KiB).
-RESUMED_TWICE = [None, f"bytes={70_000 - OVERLAP}-", f"bytes={140_000 - OVERLAP}-"]
 
 
 def test_missing_key_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -47,71 +37,6 @@ def test_key_and_base_url_fall_back_to_the_environment(
     monkeypatch.delenv("OPENROUTER_BASE_URL")
     with VideoClient() as client:
         assert client.base_url == openrouter_video.DEFAULT_BASE_URL == "https://openrouter.ai/api/v1"
-
-
-def test_the_key_is_in_no_repr() -> None:
-    key = "sk-or-v1-" + "ab" * 20
-    with VideoClient(api_key=key, base_url="http://127.0.0.1:9/api/v1") as client:
-        for text in (repr(client), str(client), repr(client.api), str(client.api)):
-            assert key not in text
-
-
-def test_stream_resumes_transparently(fake: FakeOpenRouter, payload: bytes) -> None:
-    fake.add_video("job-1", payload)
-    fake.cut_at(70_000, 140_000)
-    with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=NO_SLEEP) as client:
-        with client.stream("job-1") as video:
-            assert (video.content_type, video.total) == ("video/mp4", len(payload))
-            got = b"".join(video.iter_bytes())
-        assert got == payload and video.resumes == 2
-    assert [r.headers.get("range") for r in fake.requests] == [
-        None,
-        f"bytes={70_000 - OVERLAP}-",
-        f"bytes={140_000 - OVERLAP}-",
-    ]
-
-
-def test_async_stream_resumes_transparently(fake: FakeOpenRouter, payload: bytes) -> None:
-    fake.add_video("job-1", payload)
-    fake.cut_at(70_000, 140_000)
-
-    async def run() -> bytes:
-        async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=NO_SLEEP) as c:
-            async with c.stream("job-1") as video:
-                assert (video.content_type, video.total) == ("video/mp4", len(payload))
-                return b"".join([chunk async for chunk in video.aiter_bytes()])
-
-    assert asyncio.run(run()) == payload
-    assert [r.headers.get("range") for r in fake.requests] == [
-        None,
-        f"bytes={70_000 - OVERLAP}-",
-        f"bytes={140_000 - OVERLAP}-",
-    ]
-
-
-@pytest.mark.parametrize("mode", ["sync", "async"])
-def test_stream_cannot_splice_when_the_server_ignores_range(
-    fake: FakeOpenRouter, payload: bytes, mode: str
-) -> None:
-    fake.add_video("job-1", payload)
-    fake.ignore_range = True
-    fake.enqueue(Cut(at=100_000))
-    got = bytearray()
-    config = {"api_key": fake.api_key, "base_url": fake.base_url, "retry": NO_SLEEP}
-    with pytest.raises(IncompleteDownloadError, match="cannot resume"):
-        if mode == "sync":
-            with VideoClient(**config) as client, client.stream("job-1") as video:  # type: ignore[arg-type]
-                for chunk in video.iter_bytes():
-                    got += chunk
-        else:
-
-            async def run() -> None:
-                async with AsyncVideoClient(**config) as c, c.stream("job-1") as video:  # type: ignore[arg-type]
-                    async for chunk in video.aiter_bytes():
-                        got.extend(chunk)
-
-            asyncio.run(run())
-    assert bytes(got) == payload[: len(got)] and len(got) == 100_000
 
 
 def test_stream_errors_before_any_byte_raise_on_enter(fake: FakeOpenRouter) -> None:
@@ -161,3 +86,76 @@ def test_the_private_generator_seam_the_overlay_relies_on() -> None:
     build = inspect.signature(list_videos_content._build_response)
     assert list(build.parameters) == ["client", "response"]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in build.parameters.values())
+
+
+# -- configuration -----------------------------------------------------------------------------------
+
+
+def test_httpx_args_headers_and_timeout_work_and_default_headers_go_everywhere(
+    run: Run, tmp_path: Path
+) -> None:
+    job = a_job(run.fake)
+    run.fake.add_video(job, b"\x00" * 2000)
+    client = {
+        "httpx_args": {"headers": {"X-Extra": "1"}, "timeout": 5},
+        "default_headers": {"HTTP-Referer": "https://example.com/app", "X-Title": "My App"},
+    }
+    run("get_job", job, client=client)
+    run("download", job, tmp_path / "out.mp4", client=client)
+    run("list_models", client=client)
+    assert len(run.fake.requests) == 3
+    for request in run.fake.requests:
+        assert request.headers["x-extra"] == "1"
+        assert request.headers["http-referer"] == "https://example.com/app"
+        assert request.headers["x-title"] == "My App"
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "needle"),
+    [
+        ({"timeout": 5, "httpx_args": {"timeout": 6}}, "not both"),
+        ({"httpx_args": {"mounts": {}}}, "mounts"),
+        ({"httpx_args": {"base_url": "x"}}, "base_url"),
+        ({"httpx_args": {"no_such_thing": 1}}, "no_such_thing"),
+        ({"httpx_args": {"limits": 5}}, "limits"),
+        ({"proxy": "ftp://x"}, "proxy"),
+        ({"default_headers": {"X-A": "a\r\nInjected: 1"}}, "X-A"),
+        ({"default_headers": {"Authorization": "Bearer x"}}, "Authorization"),
+    ],
+)
+def test_bad_configuration_is_a_configuration_error_at_construction(
+    kwargs: dict[str, Any], needle: str
+) -> None:
+    for cls in (VideoClient, AsyncVideoClient):
+        with pytest.raises(ConfigurationError, match=needle):
+            cls(api_key="sk-or-test-0123456789", base_url="http://127.0.0.1:9/api/v1", **kwargs)
+
+
+def test_limits_are_honoured(run: Run) -> None:
+    job = a_job(run.fake)
+    before = run.fake.connections
+    run("get_job", job)  # one client, one call: one connection
+    assert run.fake.connections - before == 1
+    before = run.fake.connections
+
+    if run.mode == "sync":
+        with VideoClient(
+            api_key=run.fake.api_key,
+            base_url=run.fake.base_url,
+            httpx_args={"limits": httpx.Limits(max_keepalive_connections=0)},
+        ) as client:
+            client.get_job(job)
+            client.get_job(job)
+    else:
+
+        async def two() -> None:
+            async with AsyncVideoClient(
+                api_key=run.fake.api_key,
+                base_url=run.fake.base_url,
+                httpx_args={"limits": httpx.Limits(max_keepalive_connections=0)},
+            ) as client:
+                await client.get_job(job)
+                await client.get_job(job)
+
+        asyncio.run(two())
+    assert run.fake.connections - before == 2  # no keep-alive: a connection per call

@@ -17,10 +17,9 @@ from typing import Any
 import h11
 import httpx
 import pytest
+from helpers_wire import RawServer, Reply, response
 from openrouter_video import AsyncVideoClient, VideoClient, fastio
 from openrouter_video.testing import FakeOpenRouter
-from test_tls import certificate, tls_fake  # noqa: F401 - fixtures
-from test_wire import RawServer, Reply, response
 
 MIB = 1024 * 1024
 
@@ -51,8 +50,8 @@ def _count_h11_data(monkeypatch: pytest.MonkeyPatch) -> list[int]:
 @pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
 def test_downloads_read_the_body_past_h11(
     fake: FakeOpenRouter,
-    tls_fake: FakeOpenRouter,  # noqa: F811
-    certificate: tuple[Path, Path],  # noqa: F811
+    tls_fake: FakeOpenRouter,
+    certificate: tuple[Path, Path],
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     mode: str,

@@ -9,8 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers_run import Run, a_job
 from openrouter_video import (
     APIConnectionError,
+    APIStatusError,
     AsyncVideoClient,
     InternalServerError,
     NotFoundError,
@@ -23,7 +25,7 @@ from openrouter_video import (
     VideoJobFailedError,
     VideoJobTimeoutError,
 )
-from openrouter_video.testing import FakeOpenRouter, Status
+from openrouter_video.testing import FakeOpenRouter, Redirect, Status
 
 MODEL = "google/veo-3.1"
 
@@ -282,6 +284,8 @@ def test_wait_waits_out_a_429_beyond_the_transport_retries(flow: Flow) -> None:
 
 
 # -- POST safety -----------------------------------------------------------------------------------
+
+
 def test_503_on_post_sends_exactly_one_request(flow: Flow) -> None:
     flow.fake.enqueue(Status(503, retry_after=1), route="create")
     with pytest.raises(InternalServerError) as caught:
@@ -363,3 +367,97 @@ def test_generate_and_download_deadline_bounds_the_wait(flow: Flow, tmp_path: Pa
         flow("generate_and_download", tmp_path, model=MODEL, prompt="p", poll_interval=0.05, deadline=0.5)
     assert caught.value.timeout <= 0.5  # the wait got what was left of the deadline, not its 1800 s
     assert time.monotonic() - started < 3
+
+
+# -- paid requests are never redirected --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("status", [307, 308])
+@pytest.mark.parametrize("where", ["same-origin", "other-origin"])
+def test_post_videos_never_follows_a_redirect(run: Run, status: int, where: str) -> None:
+    with FakeOpenRouter(require_auth=False) as other:
+        base = run.fake.base_url if where == "same-origin" else other.base_url
+        run.fake.enqueue(Redirect(f"{base}/videos", status=status), route="create")
+        with pytest.raises(APIStatusError) as caught:
+            run("generate", MODEL, "a secret prompt")
+        assert caught.value.status_code == status
+        assert f"{base}/videos" in str(caught.value)
+        assert [r.method for r in run.fake.requests] == ["POST"]  # sent once, never re-sent
+        assert other.requests == []  # the paid body never left for another origin
+
+
+def test_a_redirect_to_a_javascript_url_is_a_package_error(run: Run, tmp_path: Path) -> None:
+    from openrouter_video import APIConnectionError
+
+    job = a_job(run.fake)
+    run.fake.enqueue(Redirect("javascript:alert(1)"))
+    run.fake.add_video(job, b"\x00" * 1000)
+    with pytest.raises(APIConnectionError):
+        run("download", job, tmp_path / "out.mp4")
+    run.fake.enqueue(Redirect("javascript:alert(1)"), route="job")
+    with pytest.raises(APIConnectionError):
+        run("get_job", job)
+
+
+# -- deadlines ---------------------------------------------------------------------------------------
+
+
+class FakeClock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += seconds
+
+
+@pytest.mark.parametrize("retry_after", [1, 30])
+def test_wait_timeout_bounds_the_whole_wait_under_a_429_storm(run: Run, retry_after: int) -> None:
+    job = a_job(run.fake)
+    run.fake.enqueue(*(Status(429, retry_after=retry_after) for _ in range(500)), route="job")
+    clock = FakeClock()
+    policy = RetryPolicy(sleep=clock.sleep, clock=lambda: clock.now, jitter=lambda: 1.0)
+    with pytest.raises(VideoJobTimeoutError):
+        run("wait", job, poll_interval=2, timeout=10, client={"retry": policy})
+    assert clock.now <= 10
+    assert len(run.fake.requests) <= 12
+
+
+def test_get_job_timeout_bounds_retries(run: Run) -> None:
+    from openrouter_video import DeadlineExceededError
+
+    job = a_job(run.fake)
+    run.fake.enqueue(*(Status(503, retry_after=4) for _ in range(10)), route="job")
+    clock = FakeClock()
+    policy = RetryPolicy(sleep=clock.sleep, clock=lambda: clock.now)
+    with pytest.raises(DeadlineExceededError):
+        run("get_job", job, timeout=10, client={"retry": policy})
+    assert clock.sleeps == [4, 4] and len(run.fake.requests) == 3
+
+
+# -- bounded answers ---------------------------------------------------------------------------------
+
+
+def test_a_gzip_bomb_answer_is_read_bounded(run: Run) -> None:
+    import gzip
+    import tracemalloc
+
+    from openrouter_video import InternalServerError, UnexpectedContentError
+
+    job = a_job(run.fake)
+    bomb = gzip.compress(b" " * (200 * 1024 * 1024), compresslevel=9)  # ~200 KB that inflates to 200 MiB
+    assert len(bomb) < 400_000
+    gz = {"Content-Encoding": "gzip"}
+    run.fake.enqueue(Status(200, body=bomb, headers=gz), route="job")
+    tracemalloc.start()
+    try:
+        with pytest.raises(UnexpectedContentError, match="larger than"):
+            run("get_job", job)
+        run.fake.enqueue(Status(500, body=bomb, headers=gz), route="job")
+        with pytest.raises(InternalServerError):
+            run("get_job", job, client={"retry": RetryPolicy(max_attempts=1)})
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 80 * 1024 * 1024  # bounded: not the 200 MiB the answer inflates to

@@ -1,22 +1,34 @@
-"""PartialFile, the writer behind every download, on its own: whatever mix of chunk sizes and types,
-flushes and restarts it is fed, the committed file and its SHA-256 are exactly what was added since
-the last restart.
+"""The writers behind every download on their own: :class:`PartialFile` (one stream) and ``SegmentFile``
+(several ranges into one file).
 
-Small chunks are copied into pooled buffers; ``bytes`` chunks of DIRECT_BYTES or more are queued as
-they are (no copy on the network thread). The model test mixes both, so a buffer handed back too
-early, a partly filled buffer queued out of order or a chunk written twice would show as wrong bytes.
+PartialFile: whatever mix of chunk sizes and types, flushes and restarts it is fed, the committed file
+and its SHA-256 are exactly what was added since the last restart. Small chunks are copied into pooled
+buffers; ``bytes`` chunks of DIRECT_BYTES or more are queued as they are (no copy on the network thread).
+The model test mixes both, so a buffer handed back too early, a partly filled buffer queued out of order
+or a chunk written twice would show as wrong bytes.
+
+SegmentFile: its write queue, its verification and its digest taken in file order while ranges are
+written (sizes scaled down as in tests/test_segments.py, whose thresholds are patched here too).
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
+import random
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers_segments import (
+    KIB,
+    MIB,
+    small_thresholds,  # noqa: F401 - autouse fixture
+)
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from openrouter_video.engine.core import Resumable
+from openrouter_video.engine.segments import Plan, Region
 from openrouter_video.io import files as _files
 from openrouter_video.io.files import BATCH_BYTES, DIRECT_BYTES, PartialFile
 
@@ -25,7 +37,11 @@ SIZES = st.one_of(
     st.integers(DIRECT_BYTES - 1, DIRECT_BYTES + 1),  # around the threshold
     st.integers(BATCH_BYTES - 3, BATCH_BYTES + 3),  # around a whole buffer
 )
+
+
 KINDS = st.sampled_from(["bytes", "bytearray", "memoryview"])
+
+
 OPS = st.lists(
     st.one_of(
         st.tuples(st.just("add"), SIZES, KINDS),
@@ -124,3 +140,109 @@ def test_a_resumed_partial_with_digests_is_kept_again_and_its_digest_covers_the_
         sink.commit(len(data))
     assert dest.read_bytes() == data and sink.sha256 == hashlib.sha256(data).hexdigest()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
+
+
+# -- SegmentFile ------------------------------------------------------------------------------------
+
+
+def _sink(tmp_path: Path, total: int, *, sha256: bool = False) -> Any:
+    from openrouter_video.io.segment_file import SegmentFile
+
+    sink = SegmentFile(
+        tmp_path / "out.mp4",
+        overwrite=False,
+        source="s",
+        sha256=sha256,
+        durable=False,
+        keep_partial=False,
+        partial_ttl=None,
+    )
+    sink.begin(Resumable(etag='"e"', total=total))
+    return sink
+
+
+def test_every_task_waiting_for_room_in_the_queue_is_woken(tmp_path: Path) -> None:
+    # One slot for "wake me" lost all but the last waiter: with two async connections and a slow
+    # disk, the other task waited forever and the download never returned.
+    import threading as _threading
+
+    from openrouter_video.io.segment_file import MAX_QUEUED_WRITES
+
+    sink = _sink(tmp_path, 64 * KIB)
+    region = sink.plan.regions[0]
+    for i in range(MAX_QUEUED_WRITES):
+        assert sink.try_put(region, i, b"x", lambda: None)
+    woken = {"a": _threading.Event(), "b": _threading.Event()}
+    assert not sink.try_put(region, 100, b"a", woken["a"].set)
+    assert not sink.try_put(region, 101, b"b", woken["b"].set)
+    sink.start()
+    try:
+        assert woken["a"].wait(5) and woken["b"].wait(5)
+    finally:
+        sink.discard()
+
+
+def test_ctrl_c_while_the_threads_stop_is_not_swallowed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading as _threading
+
+    sink = _sink(tmp_path, 64 * KIB)
+    sink.start()
+    real_join = _threading.Thread.join
+    calls = [0]
+
+    def join(self: Any, timeout: float | None = None) -> None:
+        calls[0] += 1
+        if calls[0] == 1:
+            raise KeyboardInterrupt
+        real_join(self, timeout)
+
+    monkeypatch.setattr(_threading.Thread, "join", join)
+    with pytest.raises(KeyboardInterrupt):
+        sink.discard()
+    monkeypatch.setattr(_threading.Thread, "join", real_join)
+    assert not [t for t in _threading.enumerate() if t.name.startswith("openrouter-video-pwrite")]
+    assert sorted(os.listdir(tmp_path)) == []
+
+
+def test_a_file_with_a_range_not_written_is_never_verified_as_whole(tmp_path: Path) -> None:
+    from openrouter_video.errors import IncompleteDownloadError
+
+    sink = _sink(tmp_path, 64 * KIB)
+    sink.start()
+    region = sink.plan.regions[0]
+    sink.put(region, 0, b"x" * (32 * KIB))  # half of it
+    try:
+        with pytest.raises(IncompleteDownloadError, match="not all written"):
+            sink.verify()
+    finally:
+        sink.discard()
+
+
+def test_the_digest_is_taken_in_file_order_while_the_ranges_are_written(tmp_path: Path) -> None:
+    """The hashing thread takes what extends the gap-free prefix as it is written, and reads back
+    what other connections wrote beyond a gap once the gap is filled: nothing is left for the end,
+    and the digest is that of the file (it was computed at the end before: 0.7 s per GiB more)."""
+    data = random.Random(5).randbytes(3 * MIB)
+    half = 2 * MIB
+    sink = _sink(tmp_path, len(data), sha256=True)
+    sink.plan = Plan(len(data), [Region(0, half, 0, 0), Region(half, len(data), half, half)])
+    sink.start()
+    try:
+        back = sink.plan.regions[1]
+        sink.put(back, half, data[half:])  # the back range first: beyond a gap, not hashed yet
+        sink.flush()
+        sink._settle_hashes()
+        assert sink._hashed == 0
+        front = sink.plan.regions[0]
+        for at in range(0, half, 256 * KIB):
+            sink.put(front, at, data[at : at + 256 * KIB])
+            sink.flush()
+            sink._settle_hashes()
+            # each write extends the prefix, and once the gap is filled the back range is read back
+            assert sink._hashed == (at + 256 * KIB if at + 256 * KIB < half else len(data))
+        sink.verify()
+        assert sink.sha256 == hashlib.sha256(data).hexdigest()
+    finally:
+        sink.discard()

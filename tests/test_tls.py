@@ -4,55 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from harness import NO_SLEEP
+from helpers_tls import certificate as certificate  # test_readme.py takes this fixture from here
 from openrouter_video import AsyncVideoClient, RetryPolicy, VideoClient
 from openrouter_video.engine.core import OVERLAP
 from openrouter_video.testing import Cut, FakeOpenRouter
 from openrouter_video_api.api.video_generation import list_videos_content
 from openrouter_video_api.types import File
-
-NO_SLEEP = RetryPolicy(sleep=lambda _: None)
-
-
-@pytest.fixture(scope="module")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
-    directory = tmp_path_factory.mktemp("tls")
-    cert, key = directory / "cert.pem", directory / "key.pem"
-    subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-            "-keyout",
-            str(key),
-            "-out",
-            str(cert),
-        ],
-        check=True,
-        capture_output=True,
-    )
-    return cert, key
-
-
-@pytest.fixture
-def tls_fake(certificate: tuple[Path, Path]) -> Iterator[FakeOpenRouter]:
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(*certificate)
-    with FakeOpenRouter(ssl_context=context) as fake:
-        yield fake
 
 
 @pytest.mark.parametrize("mode", ["sync", "async"])

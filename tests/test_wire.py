@@ -11,18 +11,13 @@ and the async client and checks the bytes on disk, the requests and Range header
 from __future__ import annotations
 
 import asyncio
-import random
 import re
-import socket
-import struct
-import threading
-from collections import deque
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from helpers_wire import RawServer, Reply, Script, Seen, data, response
 from openrouter_video import (
     APIConnectionError,
     AsyncVideoClient,
@@ -37,173 +32,13 @@ from openrouter_video.testing import mp4_bytes
 
 pytestmark = pytest.mark.timeout(30)
 
+
 MODES = ["sync", "async"]
 TARGET = "/api/v1/videos/job-1/content?index=0"
 LAST_MODIFIED = "Wed, 21 Oct 2015 07:28:00 GMT"
 
 
-def data(size: int, seed: int = 1) -> bytes:
-    """``size`` pseudo-random bytes (never mistaken for markup or an MP4 box)."""
-    return random.Random(seed).randbytes(size)
-
-
-# -- the raw server --------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class Seen:
-    """A request head the server read: method, target, headers (names lower-cased), connection number."""
-
-    method: str
-    target: str
-    headers: dict[str, str]
-    connection: int
-
-
-@dataclass(frozen=True)
-class Reply:
-    """Raw bytes to send, then how the connection ends.
-
-    ``end``: ``"close"`` (a clean FIN), ``"reset"`` (an RST, SO_LINGER 0) or ``"keep"`` (read the
-    next request on the same connection); ``delay``: seconds to wait before ending it.
-    """
-
-    data: bytes
-    end: str = "close"
-    delay: float = 0.0
-
-
-Script = Reply | Callable[[Seen], Reply]
-
-
-class RawServer:
-    """A threaded HTTP/1.x server on 127.0.0.1 that answers each request with the next scripted reply.
-
-    Each connection gets its own thread, so the client may open a new connection while an old one is
-    still draining. When the script is exhausted, the server answers ``418`` (not retried by the
-    client) and records the surprise in :attr:`errors`. After a reply that ends with ``"close"``,
-    whatever the client still sends on that connection is read and dropped, unrecorded (as by a
-    server that closed it).
-    """
-
-    def __init__(self) -> None:
-        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._listener.bind(("127.0.0.1", 0))
-        self._listener.listen(16)
-        self._listener.settimeout(0.05)
-        self.port: int = self._listener.getsockname()[1]
-        self.seen: list[Seen] = []
-        self.errors: list[str] = []
-        self._script: deque[Script] = deque()
-        self._lock = threading.Lock()
-        self._stopping = threading.Event()
-        self._sockets: list[socket.socket] = []
-        self._threads: list[threading.Thread] = []
-        self._accepted = 0
-        self._acceptor = threading.Thread(target=self._accept, name="raw-server", daemon=True)
-        self._acceptor.start()
-
-    @property
-    def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}/api/v1"
-
-    def script(self, *items: Script) -> None:
-        self._script.extend(items)
-
-    @property
-    def pending(self) -> int:
-        return len(self._script)
-
-    @property
-    def ranges(self) -> list[str | None]:
-        return [seen.headers.get("range") for seen in self.seen]
-
-    @property
-    def if_ranges(self) -> list[str | None]:
-        return [seen.headers.get("if-range") for seen in self.seen]
-
-    def close(self) -> None:
-        self._stopping.set()
-        self._acceptor.join(timeout=2)
-        self._listener.close()
-        with self._lock:
-            sockets = list(self._sockets)
-        for sock in sockets:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            sock.close()
-        for thread in self._threads:
-            thread.join(timeout=2)
-
-    # -- threads -----------------------------------------------------------------------------------
-    def _accept(self) -> None:
-        while not self._stopping.is_set():
-            try:
-                conn, _ = self._listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            conn.settimeout(5)
-            with self._lock:
-                self._accepted += 1
-                number = self._accepted
-                self._sockets.append(conn)
-            thread = threading.Thread(target=self._serve, args=(conn, number), daemon=True)
-            self._threads.append(thread)
-            thread.start()
-
-    def _serve(self, conn: socket.socket, number: int) -> None:
-        buffer = b""
-        try:
-            while not self._stopping.is_set():
-                while b"\r\n\r\n" not in buffer:
-                    chunk = conn.recv(65536)
-                    if not chunk:
-                        return
-                    buffer += chunk
-                raw, buffer = buffer.split(b"\r\n\r\n", 1)
-                request_line, *lines = raw.decode("latin-1").split("\r\n")
-                method, target, _ = request_line.split(" ", 2)
-                headers = {}
-                for line in lines:
-                    name, _, value = line.partition(":")
-                    headers[name.strip().lower()] = value.strip()
-                seen = Seen(method, target, headers, number)
-                with self._lock:
-                    self.seen.append(seen)
-                    item = self._script.popleft() if self._script else None
-                if item is None:
-                    self.errors.append(f"unscripted request {method} {target} {headers}")
-                    reply = Reply(
-                        b"HTTP/1.1 418 I'm a teapot\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                    )
-                else:
-                    reply = item(seen) if callable(item) else item
-                conn.sendall(reply.data)
-                if reply.delay:
-                    self._stopping.wait(reply.delay)
-                if reply.end == "keep":
-                    continue
-                if reply.end == "reset":
-                    conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
-                    return
-                conn.shutdown(socket.SHUT_WR)  # a clean FIN after the bytes sent
-                conn.settimeout(2)
-                while conn.recv(65536):  # until the client closes its end
-                    pass
-                return
-        except OSError:
-            return
-        finally:
-            conn.close()
-
-
 # -- replies ---------------------------------------------------------------------------------------
-def response(status: str, headers: list[str], body: bytes = b"", version: str = "HTTP/1.1") -> bytes:
-    head = f"{version} {status}\r\n" + "".join(f"{line}\r\n" for line in headers) + "\r\n"
-    return head.encode("latin-1") + body
 
 
 def close_delimited(
@@ -286,6 +121,17 @@ def probe_start(size: int) -> int:
 
 
 # -- the harness -----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def server() -> Iterator[RawServer]:
+    raw = RawServer()
+    try:
+        yield raw
+    finally:
+        raw.close()
+
+
 class Harness:
     """Runs a download with the sync or async client against the raw server.
 
@@ -328,15 +174,6 @@ class Harness:
         return asyncio.run(run())
 
 
-@pytest.fixture
-def server() -> Iterator[RawServer]:
-    raw = RawServer()
-    try:
-        yield raw
-    finally:
-        raw.close()
-
-
 @pytest.fixture(params=MODES)
 def h(request: pytest.FixtureRequest, server: RawServer) -> Harness:
     return Harness(request.param, server)
@@ -364,6 +201,8 @@ def nothing_left(directory: Path) -> None:
 
 
 # -- 1. a close-delimited body that is complete: the range probe proves it --------------------------
+
+
 @pytest.mark.parametrize("size", [100, 1000, 100_000])
 def test_close_delimited_complete_body_is_proven_by_a_206_probe(
     h: Harness, tmp_path: Path, size: int
@@ -419,6 +258,8 @@ def test_close_delimited_complete_body_is_proven_by_a_416_probe(
 
 
 # -- 2. a close-delimited body cut early: the probe finds the rest ----------------------------------
+
+
 @pytest.mark.parametrize("length", [True, False], ids=["206-sized", "206-close-delimited"])
 @pytest.mark.parametrize("end", ["close", "reset"])
 @pytest.mark.parametrize(("size", "cut"), [(50_000, 30_000), (200_000, 120_000)])
@@ -438,6 +279,8 @@ def test_close_delimited_body_cut_early_is_completed_from_the_probe(
 
 
 # -- 3. close-delimited, cut, and the server ignores Range: cannot be proven ------------------------
+
+
 def test_close_delimited_cut_body_from_a_server_without_ranges_is_incomplete(
     h: Harness, tmp_path: Path
 ) -> None:
@@ -525,6 +368,8 @@ def test_close_delimited_body_that_stalls_is_resumed_not_committed(h: Harness, t
 
 
 # -- 4. close-delimited MP4: the box walk proves it, or shows the cut -------------------------------
+
+
 def test_close_delimited_complete_mp4_is_probed_and_its_boxes_prove_it_without_ranges(
     h: Harness, tmp_path: Path
 ) -> None:
@@ -593,6 +438,8 @@ def test_close_delimited_mp4_cut_at_a_box_boundary_is_not_committed_truncated(
 
 
 # -- 5. chunked bodies in tiny chunks (many pieces per writer buffer) -----------------------------
+
+
 @pytest.mark.parametrize(
     ("kind", "size", "chunk"),
     [
@@ -635,6 +482,8 @@ def test_chunked_with_extensions_upper_case_sizes_and_trailers(h: Harness, tmp_p
 
 
 # -- 6. a chunked MP4 that ends cleanly inside its mdat ---------------------------------------------
+
+
 @pytest.mark.parametrize("cut", [5_000, 90_000])
 def test_chunked_mp4_that_ends_inside_mdat_is_resumed(h: Harness, tmp_path: Path, cut: int) -> None:
     video = mp4_bytes(120_000)
@@ -661,6 +510,8 @@ def test_chunked_206_in_odd_sized_chunks_straddling_the_overlap(h: Harness, tmp_
 
 
 # -- 7. odd headers --------------------------------------------------------------------------------
+
+
 def test_unquoted_etag_is_sent_back_verbatim_in_if_range(h: Harness, tmp_path: Path) -> None:
     content = data(200_000)
     h.server.script(sized(content, "ETag: abc123", cut=100_000), serve_range(content, "ETag: abc123"))
@@ -768,6 +619,8 @@ def test_informational_103_before_the_video_is_skipped(h: Harness, tmp_path: Pat
 
 
 # -- connections ------------------------------------------------------------------------------------
+
+
 def test_a_kept_alive_connection_is_reused_after_a_retried_status(h: Harness, tmp_path: Path) -> None:
     content = data(80_000)
     busy = response("503 Service Unavailable", ["Retry-After: 0", "Content-Length: 4"], b"busy")
@@ -795,6 +648,8 @@ def test_a_kept_alive_connection_the_server_closed_is_not_a_failure_of_the_downl
 
 
 # -- 8. 206 answers without validators --------------------------------------------------------------
+
+
 def test_206_without_validators_but_the_right_bytes_completes(h: Harness, tmp_path: Path) -> None:
     content = data(200_000)
     h.server.script(sized(content, cut=100_000), serve_range(content))
@@ -862,6 +717,8 @@ def test_a_failure_that_repeats_after_every_restart_gives_up(h: Harness, tmp_pat
 
 
 # -- 9. what is and is not a video -----------------------------------------------------------------
+
+
 @pytest.mark.parametrize("framing", ["sized", "close", "chunked"])
 def test_html_labelled_video_mp4_is_unexpected_content(h: Harness, tmp_path: Path, framing: str) -> None:
     page = b"<!DOCTYPE html><html><head><title>Captive portal</title></head><body>" + b"x" * 2000
@@ -905,6 +762,8 @@ def test_ftyp_body_labelled_text_plain_is_saved_as_video(h: Harness, tmp_path: P
 
 
 # -- 10. Content-Encoding on the video --------------------------------------------------------------
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "br", " GZIP "])
 def test_content_encoding_on_the_video_is_unexpected_content(
     h: Harness, tmp_path: Path, encoding: str

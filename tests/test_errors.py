@@ -1,4 +1,5 @@
-"""Hostile error bodies: parsing them is linear and bounded, and the CLI never echoes control bytes.
+"""What a failed call raises and says: status errors with the page's title or the JSON's code and
+message, connection errors that name the host and chain httpx's exception, and hostile error bodies.
 
 A deeply nested JSON body used to raise ``RecursionError`` from ``json.loads``, and the HTML title
 and tag regexes backtracked quadratically (a 64 KiB page of ``<`` cost seconds of CPU, on the event
@@ -10,25 +11,115 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import socket
 import subprocess
-import sys
 import time
 from pathlib import Path
 
+import httpx
 import pytest
-from openrouter_video import (
-    AsyncVideoClient,
-    BadGatewayError,
-    InternalServerError,
-    RetryPolicy,
-    VideoClient,
-)
+from harness import Harness, content_requests, no_temp_files
+from helpers_cli import CLI, assert_one_line_error, run_cli
+from openrouter_video import AsyncVideoClient, BadGatewayError, InternalServerError, RetryPolicy, VideoClient
 from openrouter_video.engine.core import build_status_error
-from openrouter_video.errors import APIStatusError
+from openrouter_video.errors import APIConnectionError, APIStatusError
 from openrouter_video.testing import FakeOpenRouter, Status
 
-CLI = str(Path(sys.executable).parent / "openrouter-video")
+# -- status errors -----------------------------------------------------------------------------------
+
+
+def test_502_html_exhausted_gives_bad_gateway_with_the_page_title(
+    h: Harness, payload: bytes, tmp_path: Path
+) -> None:
+    h.fake.add_video("job-1", payload)
+    h.fake.fail(502, times=3, html=True)
+    with pytest.raises(BadGatewayError) as caught:
+        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=3))
+    assert caught.value.status_code == 502
+    assert caught.value.message == "502 Bad Gateway"
+    assert str(caught.value) == "HTTP 502: 502 Bad Gateway"
+    assert len(content_requests(h.fake)) == 3
+    assert not (tmp_path / "out.mp4").exists() and no_temp_files(tmp_path)
+
+
+def test_500_json_exhausted_carries_code_message_metadata_user_id(
+    h: Harness, payload: bytes, tmp_path: Path
+) -> None:
+    import json
+
+    h.fake.add_video("job-1", payload)
+    body = json.dumps(
+        {
+            "error": {"code": 500, "message": "upstream exploded", "metadata": {"provider": "x"}},
+            "user_id": "user-7",
+        }
+    ).encode()
+    h.fake.enqueue(Status(500, body=body), Status(500, body=body))
+    with pytest.raises(InternalServerError) as caught:
+        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=2))
+    err = caught.value
+    assert (err.status_code, err.code, err.message) == (500, 500, "upstream exploded")
+    assert err.metadata == {"provider": "x"} and err.user_id == "user-7"
+
+
+def test_empty_500_and_undocumented_503_still_give_useful_errors(
+    h: Harness, payload: bytes, tmp_path: Path
+) -> None:
+    h.fake.add_video("job-1", payload)
+    h.fake.enqueue(Status(500, body=b""))
+    with pytest.raises(InternalServerError) as caught:
+        h.download("job-1", tmp_path / "a.mp4", retry=h.policy(max_attempts=1))
+    assert caught.value.message == "Internal Server Error"
+    h.fake.enqueue(Status(503, body=b"upstream connect error", content_type="text/plain"))
+    with pytest.raises(InternalServerError) as caught:
+        h.download("job-1", tmp_path / "b.mp4", retry=h.policy(max_attempts=1))
+    assert caught.value.status_code == 503 and caught.value.message == "upstream connect error"
+
+
+# -- connection errors -------------------------------------------------------------------------------
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_connection_error_names_the_host_never_the_key(tmp_path: Path) -> None:
+    port = closed_port()
+    result = run_cli(
+        None, "status", "job-1", "--max-attempts", "1", cwd=tmp_path, key="sk-or-v1-secret0123456789abcdef",
+        base_url=f"http://127.0.0.1:{port}/api/v1",
+    )  # fmt: skip
+    assert result.returncode == 1
+    assert_one_line_error(result, f"cannot connect to http://127.0.0.1:{port}")
+    assert "secret0123456789" not in result.stderr
+
+
+@pytest.mark.parametrize("call", ["download", "get_job"])
+def test_connection_errors_chain_the_httpx_exception(tmp_path: Path, call: str) -> None:
+    from openrouter_video import RetryPolicy
+
+    port = closed_port()
+    with VideoClient(
+        api_key="sk-or-test-0123456789",
+        base_url=f"http://127.0.0.1:{port}/api/v1",
+        retry=RetryPolicy(max_attempts=1),
+    ) as client:
+        with pytest.raises(APIConnectionError) as caught:
+            if call == "download":
+                client.download("job-1", tmp_path / "out.mp4")
+            else:
+                client.get_job("job-1")
+    assert isinstance(caught.value.__cause__, httpx.ConnectError)
+    assert f"127.0.0.1:{port}" in str(caught.value)
+
+
+# -- hostile error bodies: parsing them is linear and bounded, and the CLI never echoes control bytes --
+
+
 KIB64 = 64 * 1024
+
 
 HOSTILE: dict[str, bytes] = {
     "all <": b"<" * KIB64,
@@ -42,6 +133,8 @@ HOSTILE: dict[str, bytes] = {
     "<title> then <a x 20000": b"<title>" + b"<a" * 20000,
     "& x 64 KiB": b"&" * KIB64,
 }
+
+
 CONTENT_TYPES = ("text/html", "text/html; charset=utf-8", "application/json", None)
 
 

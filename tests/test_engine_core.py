@@ -1,6 +1,7 @@
-"""Model-based test of the sans-I/O download core (:class:`openrouter_video.engine.core.DownloadCore`).
+"""The sans-I/O download core (:mod:`openrouter_video.engine.core`) on its own: its unit tests (the resume
+rule, Content-Range, status errors, safe names) and a model-based test against a simulated server.
 
-A simulated HTTP server (pure Python: no sockets, no threads, no sleeping) serves a video (random
+The model: a simulated HTTP server (pure Python: no sockets, no threads, no sleeping) serves a video (random
 bytes, or an MP4: plain, fragmented, or with an ``mdat`` to the end of the file) whose content may
 change between requests, and misbehaves as servers, CDNs and proxies do: it cuts bodies (cleanly or
 with an error; with a Content-Length, chunked or close-delimited), ignores Range or If-Range, keeps
@@ -32,9 +33,9 @@ from dataclasses import dataclass, field
 
 import httpx
 import pytest
-from hypothesis import HealthCheck, event, given, note, settings
+from hypothesis import HealthCheck, event, example, given, note, settings
 from hypothesis import strategies as st
-from openrouter_video import RetryPolicy
+from openrouter_video import RetryPolicy, safe_filename
 from openrouter_video.engine.core import (
     DONE,
     ERROR_BODY_LIMIT,
@@ -49,24 +50,176 @@ from openrouter_video.engine.core import (
     Retry,
     Stream,
     Verdict,
+    build_status_error,
+    parse_content_range,
 )
 from openrouter_video.engine.verify import SNIFF_BYTES, BoxWalk, walk_boxes
-from openrouter_video.errors import IntegrityError, OpenRouterVideoError
+from openrouter_video.errors import (
+    APIStatusError,
+    AuthenticationError,
+    BadGatewayError,
+    BadRequestError,
+    IntegrityError,
+    InternalServerError,
+    NotFoundError,
+    OpenRouterVideoError,
+    PermissionDeniedError,
+    RateLimitError,
+)
 from openrouter_video.io.http import failure
 from openrouter_video.testing import mp4_bytes
 
+# -- the resume rule, step by step ----------------------------------------------------------------
+
+
+def test_core_resume_decisions() -> None:
+    data = bytes(range(256)) * 800  # 204 800 bytes
+    core = DownloadCore(RetryPolicy(jitter=lambda: 1.0), what="t")
+    assert "range" not in {k.lower() for k in core.request_headers()}
+    headers = {"content-length": str(len(data)), "etag": '"v1"', "content-type": "video/mp4"}
+    action = core.on_response(200, headers)
+    assert isinstance(action, Stream) and action.fresh and action.head is not None
+    action = core.on_body_end(100_000, failure(httpx.ReadError("cut")), tail=data[:100_000])
+    assert isinstance(action, Retry) and action.delay == 0.0 and "resuming" in action.reason
+    assert core.offset == 100_000
+    sent = core.request_headers()
+    assert sent["Range"] == f"bytes={100_000 - OVERLAP}-" and sent["If-Range"] == '"v1"'
+    partial = {"content-range": f"bytes {100_000 - OVERLAP}-{len(data) - 1}/{len(data)}", "etag": '"v1"'}
+    action = core.on_response(206, partial)
+    assert isinstance(action, Stream) and not action.fresh and action.head is not None
+    head = action.head
+    assert head.feed(data[100_000 - OVERLAP : 100_000 + 10]) == data[100_000 : 100_000 + 10]
+    assert head.passed
+    assert isinstance(core.on_body_end(len(data) - 100_000, None, head, data[-OVERLAP:]), Check)
+    assert core.on_verdict(Verdict(BoxWalk("not-bmff"))) is DONE
+    assert core.verified == "content-range"
+    assert (core.offset, core.resumes, core.attempts) == (len(data), 1, 2)
+
+
+def test_core_restarts_on_changed_etag_in_206() -> None:
+    core = DownloadCore(RetryPolicy(jitter=lambda: 1.0), what="t")
+    core.request_headers()
+    core.on_response(200, {"content-length": "100", "etag": '"v1"'})
+    core.on_body_end(40, None, tail=b"x" * 40)  # ended early without an error
+    core.request_headers()
+    action = core.on_response(206, {"content-range": "bytes 0-99/100", "etag": '"v2"'})
+    assert isinstance(action, Retry) and action.delay == 1.0  # the second failure in a row
+    assert "range" not in {k.lower() for k in core.request_headers()}
+    action = core.on_response(200, {"content-length": "120", "etag": '"v2"'})
+    assert isinstance(action, Stream) and action.fresh
+
+
+def test_core_overlap_mismatch_restarts_from_zero_even_without_validators() -> None:
+    core = DownloadCore(RetryPolicy(jitter=lambda: 1.0), what="t")
+    core.request_headers()
+    core.on_response(200, {"content-length": "200000"})
+    core.on_body_end(100_000, failure(httpx.ReadError("cut")), tail=b"a" * 100_000)
+    sent = core.request_headers()
+    assert sent["Range"] == f"bytes={100_000 - OVERLAP}-" and "If-Range" not in sent
+    action = core.on_response(206, {"content-range": f"bytes {100_000 - OVERLAP}-199999/200000"})
+    assert isinstance(action, Stream) and action.head is not None
+    assert action.head.feed(b"a" * 1000 + b"b") == b"" and action.head.failed == "mismatch"
+    retry = core.on_body_end(0, None, action.head)
+    assert isinstance(retry, Retry) and "changed" in retry.reason
+    assert core.offset == 0 and "Range" not in core.request_headers()
+
+
+# -- Content-Range and status errors -------------------------------------------------------------
+
+
+def test_parse_content_range() -> None:
+    assert parse_content_range("bytes 10-99/100") == (10, 99, 100)
+    assert parse_content_range("bytes 10-99/*") == (10, 99, None)
+    assert parse_content_range("items 1-2/3") is None
+    assert parse_content_range(None) is None
+
+
+@pytest.mark.parametrize(
+    ("status", "cls"),
+    [
+        (400, BadRequestError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (429, RateLimitError),
+        (502, BadGatewayError),
+        (500, InternalServerError),
+        (503, InternalServerError),
+        (504, InternalServerError),
+        (409, APIStatusError),
+    ],
+)
+def test_status_classes(status: int, cls: type[APIStatusError]) -> None:
+    error = build_status_error(status, {}, b'{"error": {"code": %d, "message": "m"}}' % status)
+    assert type(error) is cls and error.status_code == status and error.message == "m"
+
+
+def test_error_bodies_that_are_not_json() -> None:
+    html = b"<html><head><title>502 Bad Gateway</title></head><body>nginx</body></html>"
+    assert build_status_error(502, {"content-type": "text/html"}, html).message == "502 Bad Gateway"
+    assert build_status_error(500, {}, b"").message == "Internal Server Error"
+    assert build_status_error(503, {}, b"  upstream\n reset ").message == "upstream reset"
+    assert build_status_error(500, {}, b'{"error": "plain string"}').message == "plain string"
+
+
+# -- safe file names ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "job_id",
+    ["../../x", "..", ".", "a/b", "a\\b", "/etc/passwd", "x" * 500, "jöb 視頻", "", ".hidden", "a..b"],
+)
+def test_safe_filename_never_escapes_or_hides(job_id: str) -> None:
+    name = safe_filename(job_id)
+    assert "/" not in name and "\\" not in name and ".." not in name
+    assert not name.startswith(".") and name.endswith(".mp4")
+    assert len(name) <= 130
+
+
+def test_safe_filename_keeps_plain_ids_and_separates_different_ones() -> None:
+    assert safe_filename("job-abc123") == "job-abc123.mp4"
+    assert safe_filename("job-abc123", 2) == "job-abc123-2.mp4"
+    assert safe_filename("a/b") != safe_filename("a b")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@example([("x", 1), ("x-1", 0)])
+@example([("job-7", 12), ("job-7-12", 0), ("job", 7)])
+@given(
+    st.lists(
+        st.tuples(st.from_regex(r"[a-z]{1,3}(-[0-9]{1,2}){0,2}", fullmatch=True), st.integers(0, 12)),
+        min_size=2,
+        max_size=6,
+        unique=True,
+    )
+)
+def test_safe_filename_never_maps_two_outputs_to_one_name(pairs: list[tuple[str, int]]) -> None:
+    names = [safe_filename(job, index) for job, index in pairs]
+    assert len(set(names)) == len(names)
+
+
 #: Requests one simulated download may send before the test stops it (it then commits nothing).
 MAX_REQUESTS = 60
+
+
 #: Flips every byte: a changed region differs from the old one at every position.
 XOR = bytes(b ^ 0x5A for b in range(256))
+
+
 #: A body's first chunks are of the drawn (possibly tiny) sizes; the rest at least this big (speed).
 TINY_CHUNKS = 32
+
+
 BULK_CHUNK = 16 * 1024
+
+
 #: Payload bytes per fragment of a fragmented MP4.
 FRAGMENT = 40_000
 
 
 # -- helpers ---------------------------------------------------------------------------------------
+
+
 class Clock:
     """A fake monotonic clock: the driver advances it by each retry's delay (nobody sleeps)."""
 
@@ -109,6 +262,16 @@ def open_ended_mp4(payload: int, seed: int) -> bytes:
     return mp4_bytes(0)[:-8] + struct.pack(">I", 0) + b"mdat" + random_bytes(seed, payload)
 
 
+SIZES = (1, 2, 100, SNIFF_BYTES - 1, SNIFF_BYTES, SNIFF_BYTES + 1, 4096)
+
+
+SIZES += (OVERLAP - 1, OVERLAP, OVERLAP + 1, 2 * OVERLAP + 3, 200_000)
+
+
+def sizes(low: int) -> st.SearchStrategy[int]:
+    return st.one_of(st.sampled_from([s for s in SIZES if s >= low]), st.integers(low, 200_000))
+
+
 def fragmented_mp4(payload: int, seed: int) -> bytes:
     """A fragmented MP4: ``ftyp``, ``moov``, then a ``moof`` + ``mdat`` per 40 000 bytes of payload."""
     sizes = [FRAGMENT] * (payload // FRAGMENT)
@@ -128,6 +291,8 @@ def http_date(generation: int) -> str:
 
 
 # -- the simulated server --------------------------------------------------------------------------
+
+
 @dataclass
 class Fault:
     """How the server answers one request (the default: properly)."""
@@ -289,6 +454,8 @@ class Server:
 
 
 # -- the simulated driver (Driver.chunks, in memory) -------------------------------------------
+
+
 @dataclass
 class Outcome:
     committed: bytes | None = None
@@ -306,6 +473,58 @@ def chunked(body: bytes, sizes: list[int]) -> Iterator[bytes]:
         yield body[position : position + size]
         position += size
         index += 1
+
+
+def read_body(
+    core: DownloadCore, stream: Stream, reply: Reply, buffer: bytearray, recent: bytearray, sizes: list[int]
+) -> object:
+    """The body loop of ``Driver.chunks``: the bytes passed on go to ``buffer`` (the consumer) and
+    ``recent`` (the driver's last bytes passed on, for ``on_body_end``'s ``tail``)."""
+    fresh = stream.fresh
+    if fresh:
+        recent.clear()
+    else:
+        assert core.offset == len(buffer), "a resume that does not continue the consumer's bytes"
+    head = stream.head if stream.head is not None and not stream.head.passed else None
+    watchdog = core.watchdog()
+    received = 0
+    error: Failure | Exception | None = None
+
+    def pass_on(chunk: bytes) -> None:
+        nonlocal fresh, received
+        if fresh:  # new content replaces what is kept once its first bytes passed the head's checks
+            fresh = False
+            # A stream's consumer cannot take bytes back: the core must never restart one.
+            assert core.can_restart or not buffer, "the core restarted a stream whose bytes were consumed"
+            buffer.clear()
+        received += len(chunk)
+        buffer.extend(chunk)
+        recent.extend(chunk)
+        if len(recent) > 2 * OVERLAP:
+            del recent[:-OVERLAP]
+
+    delivered = reply.body if reply.cut is None else reply.body[: reply.cut]
+    broke = False
+    for chunk in chunked(delivered, sizes):
+        if head is not None:
+            chunk = head.feed(chunk)
+            if head.failed:
+                broke = True
+                break
+            if head.passed:
+                head = None
+        if chunk:
+            pass_on(chunk)
+        if watchdog.tick(len(chunk)):
+            error = watchdog.reason
+            broke = True
+            break
+    if not broke:
+        if reply.exc is not None:
+            error = failure(reply.exc)  # as the drivers turn httpx's errors into core events
+        elif head is not None and (chunk := head.end()):
+            pass_on(chunk)
+    return core.on_body_end(received, error, stream.head, bytes(recent[-OVERLAP:]))
 
 
 def drive(
@@ -363,56 +582,12 @@ def drive(
     return outcome
 
 
-def read_body(
-    core: DownloadCore, stream: Stream, reply: Reply, buffer: bytearray, recent: bytearray, sizes: list[int]
-) -> object:
-    """The body loop of ``Driver.chunks``: the bytes passed on go to ``buffer`` (the consumer) and
-    ``recent`` (the driver's last bytes passed on, for ``on_body_end``'s ``tail``)."""
-    fresh = stream.fresh
-    if fresh:
-        recent.clear()
-    else:
-        assert core.offset == len(buffer), "a resume that does not continue the consumer's bytes"
-    head = stream.head if stream.head is not None and not stream.head.passed else None
-    watchdog = core.watchdog()
-    received = 0
-    error: Failure | Exception | None = None
-
-    def pass_on(chunk: bytes) -> None:
-        nonlocal fresh, received
-        if fresh:  # new content replaces what is kept once its first bytes passed the head's checks
-            fresh = False
-            # A stream's consumer cannot take bytes back: the core must never restart one.
-            assert core.can_restart or not buffer, "the core restarted a stream whose bytes were consumed"
-            buffer.clear()
-        received += len(chunk)
-        buffer.extend(chunk)
-        recent.extend(chunk)
-        if len(recent) > 2 * OVERLAP:
-            del recent[:-OVERLAP]
-
-    delivered = reply.body if reply.cut is None else reply.body[: reply.cut]
-    broke = False
-    for chunk in chunked(delivered, sizes):
-        if head is not None:
-            chunk = head.feed(chunk)
-            if head.failed:
-                broke = True
-                break
-            if head.passed:
-                head = None
-        if chunk:
-            pass_on(chunk)
-        if watchdog.tick(len(chunk)):
-            error = watchdog.reason
-            broke = True
-            break
-    if not broke:
-        if reply.exc is not None:
-            error = failure(reply.exc)  # as the drivers turn httpx's errors into core events
-        elif head is not None and (chunk := head.end()):
-            pass_on(chunk)
-    return core.on_body_end(received, error, stream.head, bytes(recent[-OVERLAP:]))
+def describe(committed: bytes, versions: list[bytes]) -> str:
+    lines = [f"committed {len(committed)} bytes, which are none of the {len(versions)} versions:"]
+    for index, version in enumerate(versions):
+        same = next((i for i, (a, b) in enumerate(zip(committed, version, strict=False)) if a != b), None)
+        lines.append(f"  v{index}: {len(version)} bytes, first difference at {same}")
+    return "\n".join(lines)
 
 
 def check_outcome(outcome: Outcome, core: DownloadCore, server: Server) -> None:
@@ -440,15 +615,9 @@ def check_outcome(outcome: Outcome, core: DownloadCore, server: Server) -> None:
     assert any(committed == version for version in server.versions), describe(committed, server.versions)
 
 
-def describe(committed: bytes, versions: list[bytes]) -> str:
-    lines = [f"committed {len(committed)} bytes, which are none of the {len(versions)} versions:"]
-    for index, version in enumerate(versions):
-        same = next((i for i, (a, b) in enumerate(zip(committed, version, strict=False)) if a != b), None)
-        lines.append(f"  v{index}: {len(version)} bytes, first difference at {same}")
-    return "\n".join(lines)
-
-
 # -- the hypothesis model --------------------------------------------------------------------------
+
+
 FAULTS = (
     "cut",
     "cut",
@@ -464,17 +633,13 @@ FAULTS = (
     "wrong-digest",
     "html",
 )
+
+
 ERRORS: dict[str, Callable[[], Exception] | None] = {
     "clean": None,
     "protocol": lambda: httpx.RemoteProtocolError("peer closed connection without sending complete body"),
     "reset": lambda: httpx.ReadError("[Errno 104] Connection reset by peer"),
 }
-SIZES = (1, 2, 100, SNIFF_BYTES - 1, SNIFF_BYTES, SNIFF_BYTES + 1, 4096)
-SIZES += (OVERLAP - 1, OVERLAP, OVERLAP + 1, 2 * OVERLAP + 3, 200_000)
-
-
-def sizes(low: int) -> st.SearchStrategy[int]:
-    return st.one_of(st.sampled_from([s for s in SIZES if s >= low]), st.integers(low, 200_000))
 
 
 class Model:
@@ -761,6 +926,8 @@ def test_the_core_commits_exactly_one_complete_version(data: st.DataObject) -> N
 
 
 # -- the scenarios that matter most, step by step --------------------------------------------------
+
+
 def scripted(server: Server, faults: list[Fault]) -> Callable[[httpx.Headers], Reply]:
     """The server answers the n-th request with ``faults[n]`` (properly once they run out)."""
     queue = list(faults)
@@ -823,6 +990,8 @@ def test_chunked_mp4_that_ends_cleanly_mid_file_is_resumed() -> None:
 
 
 # -- bugs found by the model (strict xfails until fixed; now regression tests) ---------------------
+
+
 @pytest.mark.parametrize(
     ("data", "cut"),
     [
@@ -871,6 +1040,8 @@ def test_stream_from_a_server_that_announces_a_digest_completes() -> None:
 
 
 # -- a probe answered 200 with a length settles it -------------------------------------------------
+
+
 def test_close_delimited_mp4_cut_between_two_mdats_from_a_server_without_ranges_is_not_committed() -> None:
     data = _mp4_with_two_mdats(75_000)
     cut = len(mp4_bytes(75_000))

@@ -35,6 +35,16 @@ JOB = "job-f"
 
 
 # -- a raw HTTP/1.1 client -------------------------------------------------------------------------
+
+
+@pytest.fixture
+def raw(fake: FakeOpenRouter) -> Iterator[Raw]:
+    fake.add_video(JOB, DATA)
+    conn = Raw(fake)
+    yield conn
+    conn.close()
+
+
 class Raw:
     """One TCP connection; requests are written by hand and responses parsed from the bytes."""
 
@@ -113,14 +123,6 @@ class Raw:
             return False
 
 
-@pytest.fixture
-def raw(fake: FakeOpenRouter) -> Iterator[Raw]:
-    fake.add_video(JOB, DATA)
-    conn = Raw(fake)
-    yield conn
-    conn.close()
-
-
 def get(
     fake: FakeOpenRouter, headers: dict[str, str] | None = None, job: str = JOB
 ) -> tuple[int, dict[str, str], bytes]:
@@ -140,6 +142,8 @@ def get(
 
 
 # -- 1. framing ------------------------------------------------------------------------------------
+
+
 def test_content_length_framing_is_the_default(fake: FakeOpenRouter, raw: Raw) -> None:
     assert fake.framing == "content-length"
     raw.request()
@@ -230,6 +234,8 @@ def test_stall_and_rate_work_in_every_framing(fake: FakeOpenRouter, raw: Raw, fr
 
 
 # -- 2. EndEarly -----------------------------------------------------------------------------------
+
+
 def test_end_early_in_chunked_framing_sends_the_zero_chunk_at_the_offset(
     fake: FakeOpenRouter, raw: Raw
 ) -> None:
@@ -273,6 +279,8 @@ def test_end_early_in_content_length_framing_describes_a_shorter_file(fake: Fake
 
 
 # -- 3. validators ---------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize("etag", ["abc123", 'W/"weak-1"', '"strong-1"'])
 def test_etags_are_sent_verbatim_and_if_range_compares_them_as_strings(
     fake: FakeOpenRouter, etag: str
@@ -328,6 +336,8 @@ def test_206_without_validators(fake: FakeOpenRouter) -> None:
 
 
 # -- 4. If-Range -----------------------------------------------------------------------------------
+
+
 def test_a_non_matching_if_range_gets_the_whole_file_unless_ignored(fake: FakeOpenRouter) -> None:
     fake.add_video(JOB, DATA)
     stale = {"Range": "bytes=10-", "If-Range": '"stale"'}
@@ -339,6 +349,8 @@ def test_a_non_matching_if_range_gets_the_whole_file_unless_ignored(fake: FakeOp
 
 
 # -- 5. ranges -------------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize(
     ("range_header", "first", "last"),
     [
@@ -391,6 +403,8 @@ def test_malformed_and_multipart_ranges_are_ignored(fake: FakeOpenRouter) -> Non
 
 
 # -- 6. extra headers and digests ------------------------------------------------------------------
+
+
 def test_digest_headers_values() -> None:
     data = b"hello video"
     md5 = base64.b64encode(hashlib.md5(data).digest()).decode()
@@ -420,6 +434,8 @@ def test_video_headers_are_sent_on_200_and_206(fake: FakeOpenRouter) -> None:
 
 
 # -- 7. outage -------------------------------------------------------------------------------------
+
+
 def _refused(fake: FakeOpenRouter) -> bool:
     try:
         socket.create_connection(("127.0.0.1", fake.port), timeout=1).close()
@@ -516,6 +532,8 @@ def test_the_body_is_completed_when_the_outage_is_past_its_end(fake: FakeOpenRou
 
 
 # -- 8. trickle ------------------------------------------------------------------------------------
+
+
 @pytest.mark.parametrize("framing", ["content-length", "chunked"])
 def test_trickle_sends_the_tail_slowly(fake: FakeOpenRouter, raw: Raw, framing: str) -> None:
     fake.framing = framing
@@ -554,6 +572,8 @@ def test_trickle_is_validated() -> None:
 
 
 # -- 9. mp4 ----------------------------------------------------------------------------------------
+
+
 def boxes(data: bytes) -> list[tuple[bytes, bytes]]:
     """The boxes that tile ``data`` exactly: (type, body) pairs."""
     found = []
