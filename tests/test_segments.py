@@ -365,3 +365,74 @@ def test_ctrl_c_in_a_segmented_download_sets_partial_path(fake: FakeOpenRouter, 
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
         client.download("job-1", tmp_path / "out.mp4", max_connections=4)
     assert (tmp_path / "out.mp4").read_bytes() == data
+
+
+def test_a_range_retry_wait_never_blocks_the_event_loop(fake: FakeOpenRouter, tmp_path: Path) -> None:
+    """An async ranged download whose policy has no sleep of its own: a range's retry wait is an await,
+    not a blocking wait on the event loop (it once waited on a threading.Event there, for the whole
+    backoff, and every other task of the service stood still)."""
+    import asyncio
+
+    from openrouter_video import AsyncVideoClient, RetryPolicy
+    from openrouter_video.testing import Cut, Status
+
+    data = video(3 * MIB, seed=3)
+    fake.add_video("job-1", data)
+    fake.rate = 4 * MIB  # per connection: one stream is slow, the download goes on by ranges
+    fake.enqueue(Cut(len(data) + 1), Status(503))  # the first range is answered 503 once
+    policy = RetryPolicy(initial_delay=1.0, jitter=lambda: 1.0)
+    gaps: list[float] = []
+
+    async def heartbeat() -> None:
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.01)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+
+    async def run() -> int:
+        beat = asyncio.ensure_future(heartbeat())
+        try:
+            async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=policy) as client:
+                result = await client.download("job-1", tmp_path / "out.mp4", max_connections=4)
+        finally:
+            beat.cancel()
+        return result.connections
+
+    assert asyncio.run(run()) > 1
+    assert (tmp_path / "out.mp4").read_bytes() == data
+    assert len([r for r in fake.requests if "range" in r.headers]) >= 2  # the 503 range was asked again
+    assert max(gaps) < 0.5, f"the event loop stood still for {max(gaps):.2f} s"
+
+
+def test_a_sync_ranged_download_reports_progress_one_call_at_a_time(
+    fake: FakeOpenRouter, tmp_path: Path
+) -> None:
+    """The ranges of a sync download run in threads of their own; ``on_progress`` is still called one
+    call at a time, and never goes backwards (each thread once called it directly)."""
+    import threading
+
+    from openrouter_video import RetryPolicy, VideoClient
+
+    data = video(6 * MIB, seed=5)
+    fake.add_video("job-1", data)
+    fake.rate = 4 * MIB  # per connection: the download goes on by ranges
+    inside, overlaps, seen = threading.Lock(), [], []
+
+    def on_progress(done: int, total: int | None) -> None:
+        if not inside.acquire(blocking=False):
+            overlaps.append(done)
+            return
+        try:
+            seen.append(done)
+            time.sleep(0.25)  # a slow callback, slower than the 0.1 s between reports
+        finally:
+            inside.release()
+
+    policy = RetryPolicy(sleep=lambda s: None)
+    with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=policy) as client:
+        result = client.download("job-1", tmp_path / "out.mp4", max_connections=4, on_progress=on_progress)
+    assert result.connections > 1 and (tmp_path / "out.mp4").read_bytes() == data
+    assert overlaps == [], f"{len(overlaps)} calls overlapped another"
+    assert seen == sorted(seen) and seen[-1] == len(data)
