@@ -115,6 +115,38 @@ def test_connection_errors_chain_the_httpx_exception(tmp_path: Path, call: str) 
     assert f"127.0.0.1:{port}" in str(caught.value)
 
 
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [
+        (403, "PermissionDeniedError"),
+        (409, "ConflictError"),
+        (410, "GoneError"),
+        (413, "PayloadTooLargeError"),
+    ],
+)
+def test_the_statuses_the_spec_documents_have_their_own_class(
+    h: Harness, payload: bytes, tmp_path: Path, status: int, kind: str
+) -> None:
+    """403, 409 and 410 (the content endpoint) and 413 (POST /videos) of the 2026-10 spec: each its own
+    class, raised at once (not retried), with the server's message."""
+    import openrouter_video
+
+    h.fake.add_video("job-1", payload)
+    h.fake.fail(status)
+    with pytest.raises(getattr(openrouter_video, kind)) as caught:
+        h.download("job-1", tmp_path / "out.mp4")
+    assert caught.value.status_code == status and str(caught.value).startswith(f"HTTP {status}: ")
+    assert len(content_requests(h.fake)) == 1
+
+
+def test_499_client_closed_request_is_retried(h: Harness, payload: bytes, tmp_path: Path) -> None:
+    """OpenRouter answers 499 when it saw the caller go away: a retry is the right answer."""
+    h.fake.add_video("job-1", payload)
+    h.fake.fail(499)
+    assert h.download("job-1", tmp_path / "out.mp4").size == len(payload)
+    assert len(content_requests(h.fake)) == 2
+
+
 # -- hostile error bodies: parsing them is linear and bounded, and the CLI never echoes control bytes --
 
 
@@ -173,7 +205,7 @@ def test_deep_json_falls_back_to_the_reason_phrase(status: int) -> None:
 
 
 def test_parse_model_recursion_error_is_caught() -> None:
-    def parse_model(_: object) -> object:
+    def parse_model(*_: object) -> object:  # (status, headers, body), as the drivers pass them
         raise RecursionError("maximum recursion depth exceeded")
 
     error = build_status_error(500, {}, b'{"error": {"code": 500, "message": "boom"}}', parse_model)

@@ -14,6 +14,9 @@ AuthenticationError      401
 PaymentRequiredError     402
 PermissionDeniedError    403
 NotFoundError            404
+ConflictError            409
+GoneError                410
+PayloadTooLargeError     413
 RateLimitError           429
 BadGatewayError          502
 InternalServerError      any other 5xx
@@ -36,14 +39,17 @@ __all__ = [
     "BadGatewayError",
     "BadRequestError",
     "ConfigurationError",
+    "ConflictError",
     "DeadlineExceededError",
     "DownloadLockedError",
+    "GoneError",
     "IncompleteDownloadError",
     "IntegrityError",
     "InternalServerError",
     "InvalidRequestError",
     "NotFoundError",
     "OpenRouterVideoError",
+    "PayloadTooLargeError",
     "PaymentRequiredError",
     "PermissionDeniedError",
     "RateLimitError",
@@ -132,6 +138,18 @@ class NotFoundError(APIStatusError):
     """HTTP 404: no such job, or no such output index."""
 
 
+class ConflictError(APIStatusError):
+    """HTTP 409: the request conflicts with the job's state (e.g. its output is not ready yet)."""
+
+
+class GoneError(APIStatusError):
+    """HTTP 410: the output is gone; its stored copy has expired. Generate the video again."""
+
+
+class PayloadTooLargeError(APIStatusError):
+    """HTTP 413: the request body is too large (e.g. inline reference images)."""
+
+
 class RateLimitError(APIStatusError):
     """HTTP 429: too many requests (raised once retries are used up or Retry-After is too long)."""
 
@@ -150,6 +168,9 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
     402: PaymentRequiredError,
     403: PermissionDeniedError,
     404: NotFoundError,
+    409: ConflictError,
+    410: GoneError,
+    413: PayloadTooLargeError,
     429: RateLimitError,
     502: BadGatewayError,
 }

@@ -12,7 +12,7 @@ logger = logging.getLogger("openrouter_video")
 logger.addHandler(logging.NullHandler())  # a library configures no output of its own
 
 #: Statuses retried by default.
-RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
+RETRY_STATUSES = frozenset({408, 429, 499, 500, 502, 503, 504})
 
 
 @dataclass(frozen=True)
