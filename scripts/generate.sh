@@ -17,3 +17,8 @@ env -i PATH="$venv_bin:/usr/bin:/bin" PYTHONHASHSEED=0 LC_ALL=C.UTF-8 LANG=C.UTF
     "$venv_bin/openapi-python-client" generate \
     --path openapi.yaml --config generator-config.yml --meta pdm --custom-template-path templates \
     --output-path "$out" --fail-on-warning >/dev/null
+# What the overlay checks and types, derived from the same spec (never restated by hand): spec.py.
+env -i PATH="$venv_bin:/usr/bin:/bin" PYTHONHASHSEED=0 LC_ALL=C.UTF-8 LANG=C.UTF-8 \
+    "$venv_bin/python" scripts/spec_types.py "$out"
+(cd "$out" && "$venv_bin/ruff" check openrouter_video_api/spec.py --fix-only --no-cache --quiet --config pyproject.toml \
+    && "$venv_bin/ruff" format openrouter_video_api/spec.py --no-cache --quiet --config pyproject.toml)

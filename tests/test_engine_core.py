@@ -59,10 +59,13 @@ from openrouter_video.errors import (
     AuthenticationError,
     BadGatewayError,
     BadRequestError,
+    ConflictError,
+    GoneError,
     IntegrityError,
     InternalServerError,
     NotFoundError,
     OpenRouterVideoError,
+    PayloadTooLargeError,
     PermissionDeniedError,
     RateLimitError,
 )
@@ -146,7 +149,10 @@ def test_parse_content_range() -> None:
         (500, InternalServerError),
         (503, InternalServerError),
         (504, InternalServerError),
-        (409, APIStatusError),
+        (409, ConflictError),
+        (410, GoneError),
+        (413, PayloadTooLargeError),
+        (418, APIStatusError),
     ],
 )
 def test_status_classes(status: int, cls: type[APIStatusError]) -> None:

@@ -36,7 +36,7 @@ def test_defaults() -> None:
         30.0,
         120.0,
     )
-    assert policy.retry_statuses == {408, 429, 500, 502, 503, 504}
+    assert policy.retry_statuses == {408, 429, 499, 500, 502, 503, 504}
     assert not {400, 401, 403, 404} & policy.retry_statuses
 
 

@@ -19,6 +19,7 @@ from typing import Any, Final
 import httpx
 from openrouter_video_api.api.video_generation import create_videos, get_videos, list_videos_models
 from openrouter_video_api.models import VideoGenerationRequest
+from openrouter_video_api.spec import JOB, JobFields
 
 from ._extensions import DEADLINE, UNTIL
 from ._options import request_body
@@ -44,50 +45,56 @@ FAILED_STATUSES: Final = frozenset({"failed", "cancelled", "expired"})
 KNOWN_STATUSES: Final = frozenset({"pending", "in_progress", COMPLETED, *FAILED_STATUSES})
 
 
+def _read(value: Any, schema: Mapping[str, Any]) -> Any:
+    """A job field as the spec types it (see :class:`JobFields`), read tolerantly: a required string
+    is kept as text whatever it holds (a status the spec does not list yet), anything else of another
+    type than the spec's is left out."""
+    kind = schema.get("type")
+    if kind == "array":
+        return (
+            tuple(str(v) if schema.get("items", {}).get("type") == "string" else v for v in value)
+            if (isinstance(value, list))
+            else ()
+        )
+    if kind == "string":
+        return str(value)
+    if kind == "integer":
+        return value if isinstance(value, int) and not isinstance(value, bool) else None
+    if kind == "number":
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    if kind == "boolean":
+        return value if isinstance(value, bool) else None
+    return dict(value) if isinstance(value, dict) else None
+
+
 @dataclass(frozen=True)
-class VideoJob:
+class VideoJob(JobFields):
     """A video generation job, as ``POST /videos`` and ``GET /videos/{jobId}`` describe it.
 
-    Attributes:
-        id: The job id (what :meth:`VideoClient.download` takes).
-        status: ``pending``, ``in_progress``, ``completed``, ``failed``, ``cancelled``,
-            ``expired``, or a newer status kept as is.
-        polling_url: Where the status can be polled (relative to the API's origin, or absolute).
-        generation_id: The generation id, once processed.
-        unsigned_urls: The outputs' URLs once completed; output *i* is downloaded with ``index=i``.
-        error: The server's error text for a failed job.
-        usage: Usage and cost (``cost``, ``is_byok``) once completed.
-        raw: The whole JSON object.
+    Its attributes are every field of the spec's ``VideoGenerationResponse`` (:class:`JobFields`,
+    written from openapi.yaml by ``make generate``): ``id`` (what ``download`` takes), ``status``
+    (``pending``, ``in_progress``, ``completed``, ``failed``, ``cancelled``, ``expired``, or a newer
+    status kept as is), ``polling_url``, ``unsigned_urls`` (output *i* is downloaded with
+    ``index=i``), ``error``, ``usage`` and whatever a newer spec adds. ``raw`` is the whole JSON
+    object, for what the spec does not say.
     """
 
-    id: str
-    status: str
-    polling_url: str = ""
-    generation_id: str | None = None
-    unsigned_urls: tuple[str, ...] = ()
-    error: str | None = None
-    usage: Mapping[str, Any] | None = None
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @classmethod
     def from_json(cls, data: Any) -> VideoJob:
-        """Read a job body; only ``id`` and ``status`` are required."""
+        """Read a job body; only ``id`` is required."""
         if not isinstance(data, dict) or not isinstance(data.get("id"), str):
             snippet = str(data)[:200]
             raise UnexpectedContentError(
                 f"expected a video job, got {snippet}", content_type="application/json", snippet=snippet
             )
-        usage = data.get("usage")
-        return cls(
-            id=data["id"],
-            status=str(data.get("status", "")),
-            polling_url=str(data.get("polling_url") or ""),
-            generation_id=data.get("generation_id"),
-            unsigned_urls=tuple(str(u) for u in data.get("unsigned_urls") or ()),
-            error=data.get("error"),
-            usage=usage if isinstance(usage, dict) else None,
-            raw=data,
-        )
+        fields = {
+            name: _read(data[name], schema)
+            for name, schema in JOB["properties"].items()
+            if data.get(name) is not None
+        }
+        return cls(**fields, raw=data)
 
     @property
     def outputs(self) -> int:
