@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.content_part_audio_type import ContentPartAudioType
+from ..models.content_part_audio_type import ContentPartAudioType, check_content_part_audio_type
 
 if TYPE_CHECKING:
     from ..models.content_part_audio_audio_url import ContentPartAudioAudioUrl
@@ -33,7 +33,7 @@ class ContentPartAudio:
     def to_dict(self) -> dict[str, Any]:
         audio_url = self.audio_url.to_dict()
 
-        type_ = self.type_.value
+        type_: str = self.type_
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,7 +53,7 @@ class ContentPartAudio:
         d = dict(src_dict)
         audio_url = ContentPartAudioAudioUrl.from_dict(d.pop("audio_url"))
 
-        type_ = ContentPartAudioType(d.pop("type"))
+        type_ = check_content_part_audio_type(d.pop("type"))
 
         content_part_audio = cls(
             audio_url=audio_url,

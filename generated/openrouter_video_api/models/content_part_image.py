@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.content_part_image_type import ContentPartImageType
+from ..models.content_part_image_type import ContentPartImageType, check_content_part_image_type
 
 if TYPE_CHECKING:
     from ..models.content_part_image_image_url import ContentPartImageImageUrl
@@ -33,7 +33,7 @@ class ContentPartImage:
     def to_dict(self) -> dict[str, Any]:
         image_url = self.image_url.to_dict()
 
-        type_ = self.type_.value
+        type_: str = self.type_
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -53,7 +53,7 @@ class ContentPartImage:
         d = dict(src_dict)
         image_url = ContentPartImageImageUrl.from_dict(d.pop("image_url"))
 
-        type_ = ContentPartImageType(d.pop("type"))
+        type_ = check_content_part_image_type(d.pop("type"))
 
         content_part_image = cls(
             image_url=image_url,

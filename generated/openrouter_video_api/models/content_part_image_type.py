@@ -1,8 +1,13 @@
-from enum import StrEnum
+from typing import Literal
+
+ContentPartImageType = Literal["image_url"]
+
+CONTENT_PART_IMAGE_TYPE_VALUES: set[ContentPartImageType] = {
+    "image_url",
+}
 
 
-class ContentPartImageType(StrEnum):
-    IMAGE_URL = "image_url"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_content_part_image_type(value: str) -> ContentPartImageType:
+    if value in CONTENT_PART_IMAGE_TYPE_VALUES:
+        return value
+    raise TypeError(f"Unexpected value {value!r}. Expected one of {CONTENT_PART_IMAGE_TYPE_VALUES!r}")

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.content_part_video_type import ContentPartVideoType
+from ..models.content_part_video_type import ContentPartVideoType, check_content_part_video_type
 
 if TYPE_CHECKING:
     from ..models.content_part_video_video_url import ContentPartVideoVideoUrl
@@ -31,7 +31,7 @@ class ContentPartVideo:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        type_ = self.type_.value
+        type_: str = self.type_
 
         video_url = self.video_url.to_dict()
 
@@ -51,7 +51,7 @@ class ContentPartVideo:
         from ..models.content_part_video_video_url import ContentPartVideoVideoUrl  # noqa: PLC0415
 
         d = dict(src_dict)
-        type_ = ContentPartVideoType(d.pop("type"))
+        type_ = check_content_part_video_type(d.pop("type"))
 
         video_url = ContentPartVideoVideoUrl.from_dict(d.pop("video_url"))
 

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.content_part_image_type import ContentPartImageType
-from ..models.frame_image_frame_type import FrameImageFrameType
+from ..models.content_part_image_type import ContentPartImageType, check_content_part_image_type
+from ..models.frame_image_frame_type import FrameImageFrameType, check_frame_image_frame_type
 
 if TYPE_CHECKING:
     from ..models.content_part_image_image_url import ContentPartImageImageUrl
@@ -37,9 +37,9 @@ class FrameImage:
     def to_dict(self) -> dict[str, Any]:
         image_url = self.image_url.to_dict()
 
-        type_ = self.type_.value
+        type_: str = self.type_
 
-        frame_type = self.frame_type.value
+        frame_type: str = self.frame_type
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -60,9 +60,9 @@ class FrameImage:
         d = dict(src_dict)
         image_url = ContentPartImageImageUrl.from_dict(d.pop("image_url"))
 
-        type_ = ContentPartImageType(d.pop("type"))
+        type_ = check_content_part_image_type(d.pop("type"))
 
-        frame_type = FrameImageFrameType(d.pop("frame_type"))
+        frame_type = check_frame_image_frame_type(d.pop("frame_type"))
 
         frame_image = cls(
             image_url=image_url,

@@ -6,8 +6,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.video_generation_request_aspect_ratio import VideoGenerationRequestAspectRatio
-from ..models.video_generation_request_resolution import VideoGenerationRequestResolution
+from ..models.video_generation_request_aspect_ratio import (
+    VideoGenerationRequestAspectRatio,
+    check_video_generation_request_aspect_ratio,
+)
+from ..models.video_generation_request_resolution import (
+    VideoGenerationRequestResolution,
+    check_video_generation_request_resolution,
+)
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -80,7 +86,7 @@ class VideoGenerationRequest:
 
         aspect_ratio: str | Unset = UNSET
         if not isinstance(self.aspect_ratio, Unset):
-            aspect_ratio = self.aspect_ratio.value
+            aspect_ratio = self.aspect_ratio
 
         callback_url = self.callback_url
 
@@ -119,7 +125,7 @@ class VideoGenerationRequest:
 
         resolution: str | Unset = UNSET
         if not isinstance(self.resolution, Unset):
-            resolution = self.resolution.value
+            resolution = self.resolution
 
         seed = self.seed
 
@@ -179,7 +185,7 @@ class VideoGenerationRequest:
         if isinstance(_aspect_ratio, Unset):
             aspect_ratio = UNSET
         else:
-            aspect_ratio = VideoGenerationRequestAspectRatio(_aspect_ratio)
+            aspect_ratio = check_video_generation_request_aspect_ratio(_aspect_ratio)
 
         callback_url = d.pop("callback_url", UNSET)
 
@@ -247,7 +253,7 @@ class VideoGenerationRequest:
         if isinstance(_resolution, Unset):
             resolution = UNSET
         else:
-            resolution = VideoGenerationRequestResolution(_resolution)
+            resolution = check_video_generation_request_resolution(_resolution)
 
         seed = d.pop("seed", UNSET)
 

@@ -1,16 +1,21 @@
-from enum import StrEnum
+from typing import Literal
+
+VideoGenerationRequestAspectRatio = Literal["16:9", "1:1", "21:9", "2:3", "3:2", "3:4", "4:3", "9:16", "9:21"]
+
+VIDEO_GENERATION_REQUEST_ASPECT_RATIO_VALUES: set[VideoGenerationRequestAspectRatio] = {
+    "16:9",
+    "1:1",
+    "21:9",
+    "2:3",
+    "3:2",
+    "3:4",
+    "4:3",
+    "9:16",
+    "9:21",
+}
 
 
-class VideoGenerationRequestAspectRatio(StrEnum):
-    VALUE_0 = "16:9"
-    VALUE_1 = "9:16"
-    VALUE_2 = "1:1"
-    VALUE_3 = "4:3"
-    VALUE_4 = "3:4"
-    VALUE_5 = "3:2"
-    VALUE_6 = "2:3"
-    VALUE_7 = "21:9"
-    VALUE_8 = "9:21"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_video_generation_request_aspect_ratio(value: str) -> VideoGenerationRequestAspectRatio:
+    if value in VIDEO_GENERATION_REQUEST_ASPECT_RATIO_VALUES:
+        return value
+    raise TypeError(f"Unexpected value {value!r}. Expected one of {VIDEO_GENERATION_REQUEST_ASPECT_RATIO_VALUES!r}")

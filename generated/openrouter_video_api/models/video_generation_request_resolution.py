@@ -1,14 +1,19 @@
-from enum import StrEnum
+from typing import Literal
+
+VideoGenerationRequestResolution = Literal["1080p", "1K", "2K", "480p", "4K", "720p", "768p"]
+
+VIDEO_GENERATION_REQUEST_RESOLUTION_VALUES: set[VideoGenerationRequestResolution] = {
+    "1080p",
+    "1K",
+    "2K",
+    "480p",
+    "4K",
+    "720p",
+    "768p",
+}
 
 
-class VideoGenerationRequestResolution(StrEnum):
-    VALUE_0 = "480p"
-    VALUE_1 = "720p"
-    VALUE_2 = "768p"
-    VALUE_3 = "1080p"
-    VALUE_4 = "1K"
-    VALUE_5 = "2K"
-    VALUE_6 = "4K"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_video_generation_request_resolution(value: str) -> VideoGenerationRequestResolution:
+    if value in VIDEO_GENERATION_REQUEST_RESOLUTION_VALUES:
+        return value
+    raise TypeError(f"Unexpected value {value!r}. Expected one of {VIDEO_GENERATION_REQUEST_RESOLUTION_VALUES!r}")

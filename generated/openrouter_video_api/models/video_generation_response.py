@@ -6,7 +6,10 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.video_generation_response_status import VideoGenerationResponseStatus
+from ..models.video_generation_response_status import (
+    VideoGenerationResponseStatus,
+    check_video_generation_response_status,
+)
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -49,7 +52,7 @@ class VideoGenerationResponse:
 
         polling_url = self.polling_url
 
-        status = self.status.value
+        status: str = self.status
 
         error = self.error
 
@@ -92,7 +95,7 @@ class VideoGenerationResponse:
 
         polling_url = d.pop("polling_url")
 
-        status = VideoGenerationResponseStatus(d.pop("status"))
+        status = check_video_generation_response_status(d.pop("status"))
 
         error = d.pop("error", UNSET)
 

@@ -1,13 +1,18 @@
-from enum import StrEnum
+from typing import Literal
+
+VideoGenerationResponseStatus = Literal["cancelled", "completed", "expired", "failed", "in_progress", "pending"]
+
+VIDEO_GENERATION_RESPONSE_STATUS_VALUES: set[VideoGenerationResponseStatus] = {
+    "cancelled",
+    "completed",
+    "expired",
+    "failed",
+    "in_progress",
+    "pending",
+}
 
 
-class VideoGenerationResponseStatus(StrEnum):
-    CANCELLED = "cancelled"
-    COMPLETED = "completed"
-    EXPIRED = "expired"
-    FAILED = "failed"
-    IN_PROGRESS = "in_progress"
-    PENDING = "pending"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_video_generation_response_status(value: str) -> VideoGenerationResponseStatus:
+    if value in VIDEO_GENERATION_RESPONSE_STATUS_VALUES:
+        return value
+    raise TypeError(f"Unexpected value {value!r}. Expected one of {VIDEO_GENERATION_RESPONSE_STATUS_VALUES!r}")

@@ -6,10 +6,22 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from attrs import define as _attrs_define
 from attrs import field as _attrs_field
 
-from ..models.video_model_supported_aspect_ratios_type_0_item import VideoModelSupportedAspectRatiosType0Item
-from ..models.video_model_supported_frame_images_type_0_item import VideoModelSupportedFrameImagesType0Item
-from ..models.video_model_supported_resolutions_type_0_item import VideoModelSupportedResolutionsType0Item
-from ..models.video_model_supported_sizes_type_0_item import VideoModelSupportedSizesType0Item
+from ..models.video_model_supported_aspect_ratios_type_0_item import (
+    VideoModelSupportedAspectRatiosType0Item,
+    check_video_model_supported_aspect_ratios_type_0_item,
+)
+from ..models.video_model_supported_frame_images_type_0_item import (
+    VideoModelSupportedFrameImagesType0Item,
+    check_video_model_supported_frame_images_type_0_item,
+)
+from ..models.video_model_supported_resolutions_type_0_item import (
+    VideoModelSupportedResolutionsType0Item,
+    check_video_model_supported_resolutions_type_0_item,
+)
+from ..models.video_model_supported_sizes_type_0_item import (
+    VideoModelSupportedSizesType0Item,
+    check_video_model_supported_sizes_type_0_item,
+)
 from ..types import UNSET, Unset
 
 if TYPE_CHECKING:
@@ -105,7 +117,7 @@ class VideoModel:
         if isinstance(self.supported_aspect_ratios, list):
             supported_aspect_ratios = []
             for supported_aspect_ratios_type_0_item_data in self.supported_aspect_ratios:
-                supported_aspect_ratios_type_0_item = supported_aspect_ratios_type_0_item_data.value
+                supported_aspect_ratios_type_0_item: str = supported_aspect_ratios_type_0_item_data
                 supported_aspect_ratios.append(supported_aspect_ratios_type_0_item)
 
         else:
@@ -122,7 +134,7 @@ class VideoModel:
         if isinstance(self.supported_frame_images, list):
             supported_frame_images = []
             for supported_frame_images_type_0_item_data in self.supported_frame_images:
-                supported_frame_images_type_0_item = supported_frame_images_type_0_item_data.value
+                supported_frame_images_type_0_item: str = supported_frame_images_type_0_item_data
                 supported_frame_images.append(supported_frame_images_type_0_item)
 
         else:
@@ -132,7 +144,7 @@ class VideoModel:
         if isinstance(self.supported_resolutions, list):
             supported_resolutions = []
             for supported_resolutions_type_0_item_data in self.supported_resolutions:
-                supported_resolutions_type_0_item = supported_resolutions_type_0_item_data.value
+                supported_resolutions_type_0_item: str = supported_resolutions_type_0_item_data
                 supported_resolutions.append(supported_resolutions_type_0_item)
 
         else:
@@ -142,7 +154,7 @@ class VideoModel:
         if isinstance(self.supported_sizes, list):
             supported_sizes = []
             for supported_sizes_type_0_item_data in self.supported_sizes:
-                supported_sizes_type_0_item = supported_sizes_type_0_item_data.value
+                supported_sizes_type_0_item: str = supported_sizes_type_0_item_data
                 supported_sizes.append(supported_sizes_type_0_item)
 
         else:
@@ -253,7 +265,7 @@ class VideoModel:
                 supported_aspect_ratios_type_0 = []
                 _supported_aspect_ratios_type_0 = data
                 for supported_aspect_ratios_type_0_item_data in _supported_aspect_ratios_type_0:
-                    supported_aspect_ratios_type_0_item = VideoModelSupportedAspectRatiosType0Item(
+                    supported_aspect_ratios_type_0_item = check_video_model_supported_aspect_ratios_type_0_item(
                         supported_aspect_ratios_type_0_item_data
                     )
 
@@ -290,7 +302,7 @@ class VideoModel:
                 supported_frame_images_type_0 = []
                 _supported_frame_images_type_0 = data
                 for supported_frame_images_type_0_item_data in _supported_frame_images_type_0:
-                    supported_frame_images_type_0_item = VideoModelSupportedFrameImagesType0Item(
+                    supported_frame_images_type_0_item = check_video_model_supported_frame_images_type_0_item(
                         supported_frame_images_type_0_item_data
                     )
 
@@ -312,7 +324,7 @@ class VideoModel:
                 supported_resolutions_type_0 = []
                 _supported_resolutions_type_0 = data
                 for supported_resolutions_type_0_item_data in _supported_resolutions_type_0:
-                    supported_resolutions_type_0_item = VideoModelSupportedResolutionsType0Item(
+                    supported_resolutions_type_0_item = check_video_model_supported_resolutions_type_0_item(
                         supported_resolutions_type_0_item_data
                     )
 
@@ -334,7 +346,9 @@ class VideoModel:
                 supported_sizes_type_0 = []
                 _supported_sizes_type_0 = data
                 for supported_sizes_type_0_item_data in _supported_sizes_type_0:
-                    supported_sizes_type_0_item = VideoModelSupportedSizesType0Item(supported_sizes_type_0_item_data)
+                    supported_sizes_type_0_item = check_video_model_supported_sizes_type_0_item(
+                        supported_sizes_type_0_item_data
+                    )
 
                     supported_sizes_type_0.append(supported_sizes_type_0_item)
 

@@ -1,16 +1,23 @@
-from enum import StrEnum
+from typing import Literal
+
+VideoModelSupportedAspectRatiosType0Item = Literal["16:9", "1:1", "21:9", "2:3", "3:2", "3:4", "4:3", "9:16", "9:21"]
+
+VIDEO_MODEL_SUPPORTED_ASPECT_RATIOS_TYPE_0_ITEM_VALUES: set[VideoModelSupportedAspectRatiosType0Item] = {
+    "16:9",
+    "1:1",
+    "21:9",
+    "2:3",
+    "3:2",
+    "3:4",
+    "4:3",
+    "9:16",
+    "9:21",
+}
 
 
-class VideoModelSupportedAspectRatiosType0Item(StrEnum):
-    VALUE_0 = "16:9"
-    VALUE_1 = "9:16"
-    VALUE_2 = "1:1"
-    VALUE_3 = "4:3"
-    VALUE_4 = "3:4"
-    VALUE_5 = "3:2"
-    VALUE_6 = "2:3"
-    VALUE_7 = "21:9"
-    VALUE_8 = "9:21"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_video_model_supported_aspect_ratios_type_0_item(value: str) -> VideoModelSupportedAspectRatiosType0Item:
+    if value in VIDEO_MODEL_SUPPORTED_ASPECT_RATIOS_TYPE_0_ITEM_VALUES:
+        return value
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {VIDEO_MODEL_SUPPORTED_ASPECT_RATIOS_TYPE_0_ITEM_VALUES!r}"
+    )

@@ -1,14 +1,21 @@
-from enum import StrEnum
+from typing import Literal
+
+VideoModelSupportedResolutionsType0Item = Literal["1080p", "1K", "2K", "480p", "4K", "720p", "768p"]
+
+VIDEO_MODEL_SUPPORTED_RESOLUTIONS_TYPE_0_ITEM_VALUES: set[VideoModelSupportedResolutionsType0Item] = {
+    "1080p",
+    "1K",
+    "2K",
+    "480p",
+    "4K",
+    "720p",
+    "768p",
+}
 
 
-class VideoModelSupportedResolutionsType0Item(StrEnum):
-    VALUE_0 = "480p"
-    VALUE_1 = "720p"
-    VALUE_2 = "768p"
-    VALUE_3 = "1080p"
-    VALUE_4 = "1K"
-    VALUE_5 = "2K"
-    VALUE_6 = "4K"
-
-    def __str__(self) -> str:
-        return str(self.value)
+def check_video_model_supported_resolutions_type_0_item(value: str) -> VideoModelSupportedResolutionsType0Item:
+    if value in VIDEO_MODEL_SUPPORTED_RESOLUTIONS_TYPE_0_ITEM_VALUES:
+        return value
+    raise TypeError(
+        f"Unexpected value {value!r}. Expected one of {VIDEO_MODEL_SUPPORTED_RESOLUTIONS_TYPE_0_ITEM_VALUES!r}"
+    )
