@@ -27,11 +27,13 @@ generate: $(STAMP)
 check-generated: $(STAMP)
 	scripts/check-generated.sh
 
-## update-spec: take a new spec (SPEC=path): replace openapi.yaml, regenerate, drift check, then report
-## what changed for clients, the semver bump and CHANGELOG entries (put in CHANGELOG.md unless CHANGELOG=0);
-## the Python API is compared with BASE (default: the latest v* tag, else HEAD)
+## update-spec: take a new spec (SPEC=path or http(s) URL; OpenRouter's whole document is cut to its
+## "Video Generation" operations): replace openapi.yaml, regenerate, drift check, then report what changed
+## for clients, the semver bump and CHANGELOG entries (put in CHANGELOG.md unless CHANGELOG=0); the Python
+## API is compared with BASE (default: the latest v* tag, else HEAD). Then `make test`, then commit
+## openapi.yaml, generated/ and CHANGELOG.md together (docs/spec.md)
 update-spec: $(STAMP)
-	@[ -n "$(SPEC)" ] || { echo "usage: make update-spec SPEC=path/to/openapi.yaml [BASE=git-ref] [CHANGELOG=0]" >&2; exit 2; }
+	@[ -n "$(SPEC)" ] || { echo "usage: make update-spec SPEC=path/to/openapi.yaml|https://openrouter.ai/openapi.json [BASE=git-ref] [CHANGELOG=0]" >&2; exit 2; }
 	@$(BIN)/python scripts/update_spec.py "$(SPEC)" $(if $(BASE),--base "$(BASE)") $(if $(filter 0,$(CHANGELOG)),--no-changelog)
 
 ## unasync: write the sync code (every _sync/: client, drivers, connections) from its async source (_async/)

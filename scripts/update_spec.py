@@ -1,7 +1,11 @@
-"""``make update-spec SPEC=path``: take a new openapi.yaml and say what it changes for clients.
+"""``make update-spec SPEC=path-or-URL``: take a new openapi.yaml and say what it changes for clients.
 
-Replaces ``openapi.yaml`` with the file at SPEC, regenerates ``generated/`` (``scripts/generate.sh``),
-runs the drift check (``scripts/check-generated.sh --allow-uncommitted``), and prints a report:
+Reads the document at SPEC (a path, or an http(s) URL: ``SPEC`` or ``--from-url URL``; JSON or YAML).
+OpenRouter's whole document is cut to its "Video Generation" operations and everything they reference,
+less the project's deliberate differences (``DROPPED_KEYS``; see ``Cut``); a document whose operations
+are all video ones is taken as it is. That replaces ``openapi.yaml``; then this regenerates
+``generated/`` (``scripts/generate.sh``), runs the drift check (``scripts/check-generated.sh
+--allow-uncommitted``), and prints a report:
 
 - the spec changes, old ``openapi.yaml`` against the new one: operations, parameters, request and
   response fields (``$ref``, ``allOf``, ``oneOf``/``anyOf`` and ``items`` followed), statuses, and the
@@ -25,6 +29,8 @@ Each change is classed by what it does to a client of this package (docs/spec.md
   addition, marked "exhaustive matches see a new case"; a narrowing (field made required, type
   narrowed) is an addition too;
 - the Python API: every griffe breakage is major, every new public object or optional parameter minor;
+  so is an Enum member that keeps its name and changes value (griffe compares no values; the generator
+  names class enum members by position, so a value listed first shifts them);
 - descriptions, examples, ``x-*`` keys, ``info.version``: patch; keys this tool does not class are
   listed as patch with "review by hand".
 
@@ -45,6 +51,7 @@ import json
 import logging
 import os
 import re
+import shutil
 import subprocess
 import sys
 import tarfile
@@ -594,6 +601,234 @@ def diff_specs(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
     return SpecDiff(old, new).run()
 
 
+# --- taking OpenRouter's whole document -----------------------------------------------------------------
+
+#: The tag of the operations this package covers: the cut keeps them and what they reference.
+VIDEO_TAG = "Video Generation"
+#: The project's deliberate differences from the video part of OpenRouter's document, in one place. The
+#: cut leaves these keys out wherever they are; with ``x-speakeasy-globals`` go the parameters it names
+#: from every ``parameters`` list, and so ``components.parameters`` unless a kept operation has its own.
+DROPPED_KEYS: dict[str, str] = {
+    "x-speakeasy-unknown-values": "Speakeasy's open enums (`allow`, on 8 enums of the video part), which"
+    " openapi-python-client does not read",
+    "x-speakeasy-globals": "the headers OpenRouter's SDKs send with every request (HTTP-Referer,"
+    " X-OpenRouter-Title, X-OpenRouter-Categories: components.parameters, named in each path's"
+    " `parameters`), which this package does not send",
+}
+#: Components the cut keeps whole, used or not: the API's ways to authenticate (2 on 2026-08-22: `apiKey`,
+#: which the video operations name, and `bearer`, the same HTTP bearer scheme under another name).
+KEPT_WHOLE = ("securitySchemes",)
+#: The first lines of a cut openapi.yaml (fixed: the same document always gives the same bytes).
+CUT_HEADER = (
+    f'# OpenRouter\'s OpenAPI document cut to its "{VIDEO_TAG}" operations and everything they reference\n'
+    "# by `make update-spec` (scripts/update_spec.py, docs/spec.md); otherwise as published.\n"
+)
+_COMPONENT = re.compile(r"#/components/([^/]+)/([^/]+)")
+
+
+#: libyaml's safe loader when PyYAML has it (5x faster on OpenRouter's 1.4 MB document), else PyYAML's.
+LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _NoAliases(yaml.SafeDumper):
+    """Writes a node the source shares (a YAML anchor) out in full at each use."""
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def dump_spec(doc: Mapping[str, Any]) -> str:
+    """``doc`` as YAML, in its own key order and the style of the project's openapi.yaml."""
+    return yaml.dump(doc, Dumper=_NoAliases, sort_keys=False, allow_unicode=True, width=120)
+
+
+def load_spec(data: bytes, source: str) -> dict[str, Any]:
+    """The OpenAPI document in ``data`` (JSON or YAML); SystemExit with the reason when it is not one."""
+    try:
+        doc = yaml.load(data, Loader=LOADER)
+    except yaml.YAMLError as exc:
+        raise SystemExit(f"update-spec: {source} is neither JSON nor YAML: {exc}") from None
+    if not isinstance(doc, dict) or "openapi" not in doc or not isinstance(doc.get("paths"), Mapping):
+        raise SystemExit(f"update-spec: {source} is not an OpenAPI document (no 'openapi' and 'paths')")
+    return doc
+
+
+def operations_of(doc: Mapping[str, Any]) -> list[tuple[str, str, Mapping[str, Any]]]:
+    """(path, method, operation) of every operation of ``doc``, in document order."""
+    return [
+        (path, method, item[method])
+        for path, item in (doc.get("paths") or {}).items()
+        if isinstance(item, Mapping)
+        for method in item
+        if method in METHODS and isinstance(item[method], Mapping)
+    ]
+
+
+def is_video(operation: Mapping[str, Any]) -> bool:
+    return VIDEO_TAG in (operation.get("tags") or [])
+
+
+@dataclasses.dataclass
+class Cut:
+    """The video part of an OpenAPI document: its ``VIDEO_TAG`` operations and what they reference.
+
+    Kept: those operations (a path keeps its other keys, but not its other operations), every component
+    they reference, transitively (``$ref`` and discriminator mappings, in schemas, parameters, responses,
+    request bodies, headers...), the security schemes they or the top-level ``security`` name, the tags
+    they use, and the rest of the top level (``servers``, ``info``, ``x-*``...) but ``webhooks``. Left
+    out: everything else, and ``DROPPED_KEYS``. Keys stay in the source's order, so the same document
+    gives the same cut.
+    """
+
+    source: Mapping[str, Any]
+    doc: dict[str, Any] = dataclasses.field(init=False)
+    dropped: dict[str, int] = dataclasses.field(init=False, default_factory=dict)
+    components: tuple[int, int] = dataclasses.field(init=False, default=(0, 0))
+
+    def __post_init__(self) -> None:
+        globals_: list[Any] = []
+        if "x-speakeasy-globals" in DROPPED_KEYS:
+            globals_ = (self.source.get("x-speakeasy-globals") or {}).get("parameters") or []
+        self._globals = {p.get("$ref") for p in globals_ if isinstance(p, Mapping)} - {None}
+        paths = {}
+        for path, item in (self.source.get("paths") or {}).items():
+            if isinstance(item, Mapping) and any(
+                is_video(op) for _, _, op in operations_of({"paths": {0: item}})
+            ):
+                paths[path] = {
+                    key: value
+                    for key, value in item.items()
+                    if key not in METHODS or (isinstance(value, Mapping) and is_video(value))
+                }
+        used_tags = {tag for _, _, op in operations_of({"paths": paths}) for tag in op.get("tags") or []}
+        doc: dict[str, Any] = {}
+        for key, value in self.source.items():
+            if key == "paths":
+                doc[key] = paths
+            elif key == "tags" and isinstance(value, list):
+                doc[key] = [tag for tag in value if isinstance(tag, Mapping) and tag.get("name") in used_tags]
+            elif key == "components":
+                doc[key] = {}  # filled below, in its place
+            elif key != "webhooks":
+                doc[key] = value
+        doc = self._without(doc)
+        wanted: list[tuple[str, str]] = []
+        self._references(doc, wanted)
+        available = self.source.get("components") or {}
+        wanted += [(kind, name) for kind in KEPT_WHOLE for name in available.get(kind) or {}]
+        for requirements in [doc.get("security"), *(op.get("security") for _, _, op in operations_of(doc))]:
+            for requirement in requirements or []:
+                wanted += [("securitySchemes", name) for name in requirement]
+        reached: dict[tuple[str, str], Any] = {}
+        while wanted:
+            kind, name = wanted.pop()
+            if (kind, name) in reached or name not in (available.get(kind) or {}):
+                continue  # a reference to nothing stays as it is: the generator names it
+            reached[(kind, name)] = self._without(available[kind][name])
+            self._references(reached[(kind, name)], wanted)
+        components = {
+            kind: {name: reached[(kind, name)] for name in entries if (kind, name) in reached}
+            for kind, entries in available.items()
+            if isinstance(entries, Mapping)
+        }
+        doc["components"] = {kind: entries for kind, entries in components.items() if entries}
+        if not doc["components"]:
+            del doc["components"]
+        self.doc = doc
+        total = sum(len(entries) for entries in available.values() if isinstance(entries, Mapping))
+        self.components = (len(reached), total)
+
+    def _without(self, node: Any) -> Any:
+        """A copy of ``node`` without DROPPED_KEYS, nor references to the parameters they name."""
+        if isinstance(node, Mapping):
+            out = {}
+            for key, value in node.items():
+                if key in DROPPED_KEYS:
+                    self.dropped[key] = self.dropped.get(key, 0) + 1
+                    continue
+                value = self._without(value)
+                if key == "parameters" and isinstance(value, list):
+                    value = [
+                        p for p in value if not (isinstance(p, Mapping) and p.get("$ref") in self._globals)
+                    ]
+                    if not value:
+                        continue
+                out[key] = value
+            return out
+        if isinstance(node, list):
+            return [self._without(item) for item in node]
+        return node
+
+    @staticmethod
+    def _references(node: Any, into: list[tuple[str, str]]) -> None:
+        """Every component ``node`` points to (``$ref``, discriminator mappings), appended to ``into``."""
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                targets: list[Any] = [value] if key == "$ref" else []
+                if key == "discriminator" and isinstance(value, Mapping):
+                    targets = [
+                        target if "#" in target else f"#/components/schemas/{target}"
+                        for target in (value.get("mapping") or {}).values()
+                        if isinstance(target, str)
+                    ]
+                for target in targets:
+                    match = _COMPONENT.fullmatch(target) if isinstance(target, str) else None
+                    if match:
+                        into.append((match[1], match[2].replace("~1", "/").replace("~0", "~")))
+                Cut._references(value, into)
+        elif isinstance(node, list):
+            for item in node:
+                Cut._references(item, into)
+
+
+def take(data: bytes, source: str) -> tuple[bytes, str]:
+    """What ``make update-spec`` writes to openapi.yaml for the document ``data``, and a line saying so.
+
+    A document whose every operation is a ``VIDEO_TAG`` one (the project's own subset, edited or not) is
+    taken byte for byte, as it is; any other (OpenRouter's whole document) is cut (``Cut``).
+    """
+    doc = load_spec(data, source)
+    operations = operations_of(doc)
+    video = sum(1 for _, _, op in operations if is_video(op))
+    if not video:
+        raise SystemExit(
+            f'update-spec: {source} has no operation tagged "{VIDEO_TAG}" (of {len(operations)}); give'
+            " OpenRouter's whole document (https://openrouter.ai/openapi.json) or a part of it that has them"
+        )
+    if video == len(operations):
+        return data, f'taken as is: its {video} operations are all "{VIDEO_TAG}" ones'
+    cut = Cut(doc)
+    kept, total = cut.components
+    line = (
+        f'cut to its {video} "{VIDEO_TAG}" operations of {len(operations)}'
+        f" and the {kept} components of {total} they reference"
+    )
+    if cut.dropped:
+        left_out = ", ".join(f"{key} ({count})" for key, count in cut.dropped.items())
+        line += f"; left out as the project's choice (DROPPED_KEYS): {left_out}"
+    return (CUT_HEADER + dump_spec(cut.doc)).encode(), line
+
+
+def read_source(source: str) -> bytes:
+    """The bytes of the document at ``source``: a path, or an http(s) URL (downloaded)."""
+    if re.match(r"https?://", source):
+        import urllib.request
+
+        request = urllib.request.Request(source, headers={"User-Agent": "openrouter-video update-spec"})
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                data: bytes = response.read()
+                return data
+        except OSError as exc:
+            raise SystemExit(f"update-spec: could not download {source}: {exc}") from None
+    if "://" in source:
+        raise SystemExit(f"update-spec: {source}: only http:// and https:// URLs are downloaded")
+    try:
+        return Path(source).read_bytes()
+    except OSError as exc:
+        raise SystemExit(f"update-spec: cannot read {source}: {exc.strerror}") from None
+
+
 # --- the Python API -----------------------------------------------------------------------------------
 
 
@@ -697,6 +932,37 @@ def _breakage(breakage: Any) -> Change:
     return Change(MAJOR, subject, detail)
 
 
+ENUM_BASES = frozenset({"Enum", "StrEnum", "IntEnum", "Flag", "IntFlag", "ReprEnum"})
+SHIFTED = "code using this name now sends or reads another value"
+
+
+def enum_members(cls: Any) -> dict[str, str] | None:
+    """Name -> value (as written) of the members of an Enum subclass, None for another class."""
+    if not {str(base).rsplit(".", 1)[-1] for base in cls.bases} & ENUM_BASES:
+        return None
+    return {
+        name: str(member.value)
+        for name, member in cls.members.items()
+        if not member.is_alias and member.is_attribute and member.value is not None
+    }
+
+
+def _enum_shifts(path: str, then: Any, now: Any) -> list[Change]:
+    """An Enum member whose name stays and whose value changes: breaking, which griffe does not see.
+
+    openapi-python-client names the members of a class enum by position (VALUE_0, VALUE_1...), so a
+    value listed first moves every name to another value. With ``literal_enums`` there are no classes.
+    """
+    old, new = enum_members(then), enum_members(now)
+    if old is None or new is None:
+        return []
+    return [
+        Change(MAJOR, f"`{path}.{name}`", f"value changed: {old[name]} -> {new[name]}", SHIFTED)
+        for name in old.keys() & new.keys()
+        if old[name] != new[name]
+    ]
+
+
 def diff_apis(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
     """griffe's breaking changes (major), and the public objects and optional parameters only ``new`` has."""
     import griffe
@@ -717,7 +983,11 @@ def diff_apis(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Change]:
                 changes.add(Change(MINOR, f"`{path}`", "added"))
         for path in sorted(set(before) & set(after)):
             then, now = before[path], after[path]
-            if then.is_alias or now.is_alias or not (then.is_function and now.is_function):
+            if then.is_alias or now.is_alias:
+                continue
+            if then.is_class and now.is_class:
+                changes.update(_enum_shifts(path, then, now))
+            if not (then.is_function and now.is_function):
                 continue
             known = {parameter.name for parameter in then.parameters}
             for parameter in now.parameters:
@@ -848,34 +1118,51 @@ def insert_changelog(changelog: Path, entries: Sequence[str]) -> str:
     return f"added to {name} under **Unreleased**"
 
 
-def update_spec(spec: Path, root: Path = ROOT, base: str | None = None, changelog: bool = True) -> int:
+GENERATION_FAILED = """\
+What to do: the generator runs with --fail-on-warning, so each warning above has to go. Each names the
+schema or operation it comes from. If the document is OpenRouter's whole one, update-spec has already
+cut it to its "{tag}" operations (see the line about the cut); a warning left comes from a key of
+those operations or their components: fix it in the document, or, if the project leaves that key out
+on purpose, add it to DROPPED_KEYS in scripts/update_spec.py (docs/spec.md, "What update-spec takes")."""
+
+
+def update_spec(spec: str | Path, root: Path = ROOT, base: str | None = None, changelog: bool = True) -> int:
+    """Take the document at ``spec`` (a path or an http(s) URL), regenerate, check and report."""
     target = root / "openapi.yaml"
-    new_bytes = spec.read_bytes()
-    new = yaml.safe_load(new_bytes)
-    if not isinstance(new, Mapping) or "openapi" not in new or not isinstance(new.get("paths"), Mapping):
-        print(f"update-spec: {spec} is not an OpenAPI document (no 'openapi' and 'paths')", file=sys.stderr)
+    spec = str(spec)
+    try:
+        new_bytes, taken = take(read_source(spec), spec)
+    except SystemExit as exc:
+        print(exc, file=sys.stderr)
         return 2
-    old_bytes = target.read_bytes()
+    new = yaml.load(new_bytes, Loader=LOADER)
+    old_bytes = was = target.read_bytes()
     source = f"update-spec: openapi.yaml replaced by {spec}"
-    if spec.resolve() == target.resolve():  # edited in place: the old one is the committed one
+    local = not re.match(r"https?://", spec)
+    if local and Path(spec).resolve() == target.resolve():  # edited in place: the old one is HEAD's
         committed = _git(root, "show", "HEAD:openapi.yaml")
         old_bytes = committed.stdout.encode() if committed.returncode == 0 else old_bytes
         source = "update-spec: openapi.yaml edited in place, compared with HEAD's"
-    old = yaml.safe_load(old_bytes)
+    old = yaml.load(old_bytes, Loader=LOADER)
     resolved_base = find_base(root, base)
 
     before = _tree_digests(root / "generated")
-    target.write_bytes(new_bytes)
-    generated = _run_script(root, "scripts/generate.sh", "generated")
-    if generated.returncode != 0:
-        target.write_bytes(old_bytes)
-        restored = _run_script(root, "scripts/generate.sh", "generated").returncode == 0
-        print(
-            f"update-spec: generation failed; openapi.yaml {'and generated/ ' if restored else ''}restored",
-            file=sys.stderr,
-        )
-        print(generated.stderr or generated.stdout, file=sys.stderr)
-        return 1
+    with tempfile.TemporaryDirectory(prefix="update-spec-") as scratch:
+        backup = Path(scratch) / "generated"
+        if (root / "generated").is_dir():
+            shutil.copytree(root / "generated", backup, symlinks=True)
+        target.write_bytes(new_bytes)
+        generated = _run_script(root, "scripts/generate.sh", "generated")
+        if generated.returncode != 0:  # put back what was there: the file as it was, generated/ too
+            target.write_bytes(was)
+            shutil.rmtree(root / "generated", ignore_errors=True)
+            if backup.is_dir():
+                shutil.copytree(backup, root / "generated", symlinks=True)
+            print(f"{source}\n{taken}", file=sys.stderr)
+            print(generated.stderr or generated.stdout, file=sys.stderr)
+            print("update-spec: generation failed; openapi.yaml and generated/ restored", file=sys.stderr)
+            print(GENERATION_FAILED.format(tag=VIDEO_TAG), file=sys.stderr)
+            return 1
     after = _tree_digests(root / "generated")
     changed = sum(1 for path in before.keys() & after.keys() if before[path] != after[path])
     regenerated = (
@@ -896,7 +1183,14 @@ def update_spec(spec: Path, root: Path = ROOT, base: str | None = None, changelo
         this_update = since_base if same else api_changes(root, "HEAD")
     version = tomllib.loads((root / "pyproject.toml").read_text())["project"]["version"]
     report = Report(
-        source, regenerated, drift_line, diff_specs(old, new), resolved_base, since_base, this_update, version
+        f"{source}\n{taken}",
+        regenerated,
+        drift_line,
+        diff_specs(old, new),
+        resolved_base,
+        since_base,
+        this_update,
+        version,
     )
     print(report.text())
     entries = report.changelog()
@@ -912,15 +1206,26 @@ def update_spec(spec: Path, root: Path = ROOT, base: str | None = None, changelo
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="update_spec.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("spec", type=Path, help="the new OpenAPI document")
+    parser.add_argument(
+        "spec",
+        nargs="?",
+        help="the new OpenAPI document: a path or an http(s) URL; OpenRouter's whole document is cut"
+        f' to its "{VIDEO_TAG}" operations',
+    )
+    parser.add_argument("--from-url", metavar="URL", help="download the document from URL (http or https)")
     parser.add_argument("--root", type=Path, default=ROOT, help="the repository (default: this one)")
     parser.add_argument(
         "--base", help="git ref to compare the Python API with (default: the latest v* tag, else HEAD)"
     )
     parser.add_argument("--no-changelog", action="store_true", help="print the CHANGELOG entries only")
     args = parser.parse_args(argv)
+    if (args.spec is None) == (args.from_url is None):
+        parser.error("give the document: SPEC (a path or URL) or --from-url URL, not both")
+    if args.from_url is not None and not re.match(r"https?://", args.from_url):
+        parser.error(f"--from-url takes an http:// or https:// URL, not {args.from_url!r}")
     with contextlib.suppress(BrokenPipeError):
-        return update_spec(args.spec, args.root.resolve(), args.base, not args.no_changelog)
+        spec = args.from_url or args.spec
+        return update_spec(spec, args.root.resolve(), args.base, not args.no_changelog)
     return 1
 
 

@@ -1,17 +1,31 @@
-"""`make update-spec SPEC=path` (scripts/update_spec.py): the spec diff's rules one by one, the Python API
-diff, the version and changelog arithmetic, and the real target end to end on the two spec edits kept in
-tests/spec_edits/ (additive: minor; breaking: major), each in a scratch copy of the repository with its
-own git history, so the checkout is never touched and no tag of this repository is needed."""
+"""`make update-spec SPEC=path-or-URL` (scripts/update_spec.py): the cut of OpenRouter's whole document,
+the spec diff's rules one by one, the Python API diff (enum members that keep their name and change
+value included), the version and changelog arithmetic, the real target end to end on the spec edits
+kept in tests/spec_edits/ (additive: minor; breaking: major; an enum value listed first), on OpenRouter's
+whole document served over HTTP, and `make check-generated` right after it, uncommitted. Each runs in a
+scratch copy of the repository with its own git history, so the checkout is never touched and no tag
+of this repository is needed; the scheduled workflow (.github/workflows/update-spec.yml) is read too.
+
+tests/spec_edits/openrouter-full-2026-08-22.yaml.xz is OpenRouter's whole document of 2026-08-22 (97
+operations; ../shared/spec/openrouter-full-2026-08-22.yaml, compressed), and
+tests/spec_edits/openapi-2026-08-22.yaml the project's openapi.yaml of that date (`git show
+b446cf0:openapi.yaml`, byte for byte): the cut of the one must be the other, whatever openapi.yaml
+becomes later."""
 
 from __future__ import annotations
 
 import copy
+import functools
+import http.server
 import importlib.util
+import lzma
 import os
 import re
 import shutil
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -36,6 +50,20 @@ def _module(name: str, path: Path) -> ModuleType:
 us = _module("update_spec", ROOT / "scripts" / "update_spec.py")
 edits = _module("spec_edits_apply", EDITS / "apply.py")
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+needs_make = pytest.mark.skipif(shutil.which("make") is None, reason="needs make")
+FULL = EDITS / "openrouter-full-2026-08-22.yaml.xz"
+SUBSET_2026_08_22 = EDITS / "openapi-2026-08-22.yaml"
+SHARED_FULL = ROOT.parent / "shared" / "spec" / "openrouter-full-2026-08-22.yaml"
+
+
+@functools.cache
+def _full_bytes() -> bytes:
+    return lzma.decompress(FULL.read_bytes())
+
+
+def _full() -> dict[str, Any]:
+    """OpenRouter's whole document of 2026-08-22, parsed (a fresh copy each time)."""
+    return yaml.load(_full_bytes(), Loader=us.LOADER)
 
 
 # --- the spec diff's rules ------------------------------------------------------------------------------
@@ -533,8 +561,12 @@ def test_base_is_the_latest_v_tag_else_head_else_nothing(tmp_path: Path) -> None
 # --- end to end: the real make target on the two edits ---------------------------------------------------
 
 
-def _project(dest: Path) -> Path:
-    """What `make update-spec` touches, committed to a fresh git repository (no tag)."""
+def _project(dest: Path, literal_enums: bool | None = None) -> Path:
+    """What `make update-spec` touches, committed to a fresh git repository (no tag).
+
+    ``literal_enums``: generator-config.yml's setting in the copy (generated/ remade to match), else the
+    checkout's.
+    """
     dest.mkdir()
     files = (
         "openapi.yaml",
@@ -549,32 +581,36 @@ def _project(dest: Path) -> Path:
         shutil.copy2(ROOT / name, dest / name)
     for name in ("scripts", "templates", "generated", "overlay"):
         shutil.copytree(ROOT / name, dest / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+    if literal_enums is not None:
+        config = dest / "generator-config.yml"
+        lines = [line for line in config.read_text().splitlines() if not line.startswith("literal_enums:")]
+        config.write_text("\n".join([*lines, f"literal_enums: {str(literal_enums).lower()}", ""]))
+        subprocess.run(
+            ["bash", str(dest / "scripts/generate.sh"), str(dest / "generated")],
+            check=True,
+            env={**os.environ, "VENV_BIN": str(VENV / "bin")},
+        )
     _git(dest, "init", "-q")
     _git(dest, "add", "-A")
     _git(dest, "commit", "-qm", "before the update")
     return dest
 
 
-def _update_spec(project: Path, spec: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`make update-spec` with this test run's venv (-o: never rebuilt from the copy's requirements)."""
+def _make(project: Path, target: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`make TARGET` with this test run's venv (-o: never rebuilt from the copy's requirements; VENV_BIN:
+    the scripts' tools)."""
     stamp = VENV / ".installed"
     return subprocess.run(
-        [
-            "make",
-            "-C",
-            str(project),
-            "-s",
-            "-o",
-            str(stamp),
-            "update-spec",
-            f"SPEC={spec}",
-            f"VENV={VENV}",
-            *args,
-        ],
+        ["make", "-C", str(project), "-s", "-o", str(stamp), target, f"VENV={VENV}", *args],
         capture_output=True,
         text=True,
         timeout=300,
+        env={**os.environ, "VENV_BIN": str(VENV / "bin")},
     )
+
+
+def _update_spec(project: Path, spec: Path | str, *args: str) -> subprocess.CompletedProcess[str]:
+    return _make(project, "update-spec", f"SPEC={spec}", *args)
 
 
 @needs_git
@@ -587,8 +623,10 @@ def test_additive_edit_is_a_minor_bump(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     out = result.stdout
     assert "Bump: minor (next version 0.1.1, from 0.1.0;" in out
+    assert re.search(r"^generated/ regenerated: \d+ files changed, 1 added, 0 removed$", out, re.M), out
     for line in (
-        "generated/ regenerated: 3 files changed, 1 added, 0 removed",
+        f"update-spec: openapi.yaml replaced by {spec}",
+        'taken as is: its 5 operations are all "Video Generation" ones',
         "drift check: generated/ matches openapi.yaml (not compared with the commit)",
         "  compatible (minor):",
         "    - DELETE /videos/{jobId}: operation added",
@@ -613,22 +651,36 @@ def test_additive_edit_is_a_minor_bump(tmp_path: Path) -> None:
     assert changelog.index(entry) == changelog.index("**Unreleased**\n\n") + len("**Unreleased**\n\n")
     assert "  - Compatible: DELETE /videos/{jobId}: operation added.\n" in changelog
     assert "CHANGELOG entries (added to CHANGELOG.md under **Unreleased**):" in out.splitlines()
-    assert sorted(_git(project, "status", "--porcelain").splitlines()) == [
+    status = sorted(_git(project, "status", "--porcelain").splitlines())
+    assert {
         " M CHANGELOG.md",
         " M generated/openrouter_video_api/api/video_generation/create_videos.py",
         " M generated/openrouter_video_api/models/video_generation_request.py",
         " M generated/openrouter_video_api/models/video_generation_response_status.py",
         " M openapi.yaml",
         "?? generated/openrouter_video_api/api/video_generation/cancel_videos.py",
+    } <= set(status)
+    assert [line for line in status if not line[3:].startswith("generated/")] == [
+        " M CHANGELOG.md",
+        " M openapi.yaml",
     ]
-    # the plain drift check now wants the update committed; --allow-uncommitted is what the target ran
-    check = subprocess.run(
-        ["bash", str(project / "scripts/check-generated.sh")],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "VENV_BIN": str(VENV / "bin")},
+    # `make test`'s own drift check passes before the update is committed (README: update-spec, make
+    # test, then commit); it failed with "generated/ differs from what is committed" before issue 25
+    check = _make(project, "check-generated")
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert check.stdout.splitlines()[-1] == (
+        "check-generated: generated/ matches openapi.yaml (not committed yet, with openapi.yaml: commit them"
+        " together)"
     )
-    assert check.returncode == 1 and "differs from what is committed" in check.stderr
+    # the spec committed without generated/ (a forgotten `git add generated`): out of step, refused
+    _git(project, "commit", "-qm", "the spec alone", "--", "openapi.yaml", "CHANGELOG.md")
+    check = _make(project, "check-generated")
+    assert check.returncode == 2, check.stdout + check.stderr
+    assert "generated/ differs from what is committed, and openapi.yaml" in check.stderr
+    _git(project, "add", "generated")
+    _git(project, "commit", "-qm", "generated/ too")
+    check = _make(project, "check-generated")
+    assert check.stdout.splitlines()[-1] == "check-generated: generated/ matches openapi.yaml", check.stderr
 
 
 @needs_git
@@ -667,16 +719,18 @@ def test_breaking_edit_is_a_major_bump_against_the_last_tag(tmp_path: Path) -> N
         "CHANGELOG entries (not added: --no-changelog):",
     ):
         assert line in out.splitlines(), (line, out)
-    # docs/spec.md's example of this report stays true (but for its base, HEAD there)
+    # docs/spec.md's example of this report stays true: its spec part and bump (its Python API part
+    # depends on generator-config.yml and the overlay of the day, and its base is HEAD there)
     (example,) = re.findall(
         r"^```text\n(update-spec: .*?)^```", (ROOT / "docs" / "spec.md").read_text(), re.S | re.M
     )
+    spec_part, python_part = example.split("\nPython API")
     shown = [
         line
-        for line in example.splitlines()
-        if line.startswith(("    - ", "  b", "  c", "Bump:", "gen", "dri"))
+        for line in [*spec_part.splitlines(), *re.findall(r"^Bump: .*$", python_part, re.M)]
+        if line.startswith(("taken", "    - ", "  b", "  c", "Bump:", "dri"))
     ]
-    assert len(shown) == 16 and not [line for line in shown if line not in out.splitlines()], (shown, out)
+    assert len(shown) == 13 and not [line for line in shown if line not in out.splitlines()], (shown, out)
     # the narrowed response type is listed as compatible, after the breaking ones
     assert out.index("generate_audio") > out.index("  compatible (minor):") > out.index("  breaking (major):")
     # the entries describe this update only: the overlay change since the tag is not the spec's doing
@@ -716,16 +770,377 @@ def test_a_spec_the_generator_refuses_restores_the_old_one(tmp_path: Path) -> No
     )
     assert result.returncode == 1
     assert "generation failed; openapi.yaml and generated/ restored" in result.stderr
+    assert "What to do: the generator runs with --fail-on-warning" in result.stderr
+    assert "DROPPED_KEYS in scripts/update_spec.py" in result.stderr
     assert _git(project, "status", "--porcelain") == ""
+
+
+@needs_git
+def test_an_in_place_edit_the_generator_refuses_is_kept(tmp_path: Path) -> None:
+    """SPEC=openapi.yaml after editing it: a refused edit stays in the file, generated/ is unchanged (before
+    issue 25 the file was overwritten with HEAD's, and the edit lost)."""
+    project = _project(tmp_path / "project")
+    target = project / "openapi.yaml"
+    edit = target.read_text().replace(
+        "$ref: '#/components/schemas/VideoGenerationRequest'", "$ref: '#/components/schemas/Nope'", 1
+    )
+    assert edit != target.read_text()
+    target.write_text(edit)
+    result = subprocess.run(
+        [sys.executable, str(project / "scripts/update_spec.py"), str(target), "--root", str(project)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "generation failed; openapi.yaml and generated/ restored" in result.stderr
+    assert target.read_text() == edit
+    assert _git(project, "status", "--porcelain") == " M openapi.yaml\n"
 
 
 def test_the_edits_apply_to_the_current_spec_and_fail_loudly_when_they_no_longer_fit() -> None:
     spec = yaml.safe_load((ROOT / "openapi.yaml").read_text())
-    for name in ("additive", "breaking"):
-        assert yaml.safe_load(edits.edited_spec(EDITS / f"{name}.yaml")) != spec
+    for name in edits.EDITS:
+        for base in (ROOT / "openapi.yaml", SUBSET_2026_08_22):
+            assert yaml.safe_load(edits.edited_spec(EDITS / f"{name}.yaml", base)) != spec
+    # a list item named by its value or a field: found wherever it is, and exactly once
+    assert edits.apply_edit({"a": [1, 2, 3]}, [{"op": "remove", "path": ["a", {"=": 2}]}]) == {"a": [1, 3]}
+    assert edits.apply_edit({"a": [1]}, [{"op": "add", "path": ["a", 0], "value": 0}]) == {"a": [0, 1]}
+    named = {"p": [{"name": "x", "v": 1}, {"name": "y", "v": 2}]}
+    edited = edits.apply_edit(named, [{"op": "replace", "path": ["p", {"name": "y"}, "v"], "value": 3}])
+    assert edited == {"p": [{"name": "x", "v": 1}, {"name": "y", "v": 3}]}
+    with pytest.raises(ValueError, match="matches 0 items"):
+        edits.apply_edit(named, [{"op": "remove", "path": ["p", {"name": "z"}]}])
+    with pytest.raises(ValueError, match="matches 2 items"):
+        edits.apply_edit({"a": [1, 1]}, [{"op": "remove", "path": ["a", {"=": 1}]}])
     with pytest.raises(ValueError, match="already in the spec"):
         edits.apply_edit(spec, [{"op": "add", "path": ["paths", "/videos"], "value": {}}])
     with pytest.raises(ValueError, match="not in the spec"):
         edits.apply_edit(spec, [{"op": "remove", "path": ["paths", "/nowhere"]}])
     with pytest.raises(ValueError, match="does not have"):
         edits.apply_edit(spec, [{"op": "test", "path": ["info", "version"], "value": "9"}])
+
+
+# --- OpenRouter's whole document: the cut ------------------------------------------------------------------
+
+
+def test_the_cut_of_openrouters_whole_document_is_the_projects_openapi_yaml_of_that_date() -> None:
+    """Issue 25: the 2026-08-22 openapi.yaml is the cut of the 2026-08-22 whole document, with no difference
+    left but the ones update_spec.DROPPED_KEYS names."""
+    full = _full_bytes()
+    data, line = us.take(full, "full.yaml")
+    assert yaml.safe_load(data) == yaml.safe_load(SUBSET_2026_08_22.read_bytes())
+    assert line == (
+        'cut to its 4 "Video Generation" operations of 97 and the 27 components of 774 they reference;'
+        " left out as the project's choice (DROPPED_KEYS): x-speakeasy-globals (1),"
+        " x-speakeasy-unknown-values (8)"
+    )
+    # deterministic, in the source's key order, every shared node written out (no YAML anchors)
+    assert us.take(full, "elsewhere.json") == (data, line)
+    text = data.decode()
+    assert text.startswith(us.CUT_HEADER) and "&id" not in text and "*id" not in text
+    source = _full()
+    cut = yaml.safe_load(data)
+    assert list(cut) == [key for key in source if key != "x-speakeasy-globals"]
+    assert list(cut["components"]["schemas"]) == [
+        name for name in source["components"]["schemas"] if name in cut["components"]["schemas"]
+    ]
+
+
+def test_the_project_drops_exactly_what_dropped_keys_names(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without DROPPED_KEYS the cut differs from openapi.yaml of 2026-08-22 in these places, and no other:
+    the project's deliberate differences, named."""
+    monkeypatch.setattr(us, "DROPPED_KEYS", {})
+    cut = us.Cut(_full()).doc
+    found: list[str] = []
+
+    def compare(a: Any, b: Any, where: str) -> None:
+        if isinstance(a, dict) and isinstance(b, dict):
+            for key in a.keys() | b.keys():
+                if key not in b:
+                    found.append(f"{where}/{key}")
+                elif key in a:
+                    compare(a[key], b[key], f"{where}/{key}")
+        elif isinstance(a, list) and isinstance(b, list) and len(a) == len(b):
+            for number, (one, other) in enumerate(zip(a, b, strict=True)):
+                compare(one, other, f"{where}/{number}")
+        else:
+            assert a == b, where
+
+    compare(cut, yaml.safe_load(SUBSET_2026_08_22.read_bytes()), "")
+    unknown = [place for place in found if place.endswith("/x-speakeasy-unknown-values")]
+    headers = ["/paths/" + path + "/parameters" for path in cut["paths"]]
+    assert sorted(found) == sorted(["/x-speakeasy-globals", "/components/parameters", *headers, *unknown]), (
+        found
+    )
+    assert len(unknown) == 8
+    assert set(cut["components"]["parameters"]) == {"AppIdentifier", "AppDisplayName", "AppCategories"}
+
+
+def test_the_vendored_document_is_the_shared_one() -> None:
+    if not SHARED_FULL.is_file():
+        pytest.skip(f"{SHARED_FULL} is not on this machine")
+    assert _full_bytes() == SHARED_FULL.read_bytes()
+
+
+@pytest.mark.parametrize("name", ["openapi.yaml", "tests/spec_edits/openapi-2026-08-22.yaml"])
+def test_a_subset_is_taken_as_is(name: str) -> None:
+    data = (ROOT / name).read_bytes()
+    assert us.take(data, name) == (data, 'taken as is: its 4 operations are all "Video Generation" ones')
+
+
+def _document() -> dict[str, Any]:
+    """A small whole document: a video path that also has another operation, an unrelated path, and
+    components reached every way (schemas, parameters, responses, bodies, headers, discriminator)."""
+
+    def ref(kind: str, name: str) -> dict[str, str]:
+        return {"$ref": f"#/components/{kind}/{name}"}
+
+    video = {"tags": ["Video Generation"], "x-speakeasy-name-override": "v"}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "t", "version": "1"},
+        "x-speakeasy-globals": {"parameters": [ref("parameters", "Referer")]},
+        "security": [{"key": []}],
+        "tags": [{"name": "Chat"}, {"name": "Video Generation"}],
+        "paths": {
+            "/chat": {"post": {"tags": ["Chat"], "requestBody": ref("requestBodies", "ChatBody")}},
+            "/videos": {
+                "parameters": [ref("parameters", "Referer")],
+                "delete": {"tags": ["Chat"], "responses": {"200": ref("responses", "Chat")}},
+                "post": {
+                    **video,
+                    "parameters": [ref("parameters", "Referer"), ref("parameters", "Trace")],
+                    "requestBody": ref("requestBodies", "VideoBody"),
+                    "responses": {"202": ref("responses", "Job")},
+                    "security": [{"oauth": []}],
+                },
+            },
+        },
+        "webhooks": {"done": {"post": video}},
+        "components": {
+            "parameters": {
+                "Referer": {"name": "HTTP-Referer", "in": "header", "schema": {"type": "string"}},
+                "Trace": {"name": "trace", "in": "query", "schema": ref("schemas", "Id")},
+            },
+            "requestBodies": {
+                "ChatBody": {"content": {"application/json": {"schema": ref("schemas", "Chat")}}},
+                "VideoBody": {"content": {"application/json": {"schema": ref("schemas", "Video")}}},
+            },
+            "responses": {
+                "Chat": {"description": "c"},
+                "Job": {
+                    "description": "j",
+                    "headers": {"X-Id": ref("headers", "Id")},
+                    "content": {"application/json": {"schema": ref("schemas", "Job")}},
+                },
+            },
+            "headers": {"Id": {"schema": ref("schemas", "Id")}, "Other": {"schema": {"type": "string"}}},
+            "schemas": {
+                "Chat": {"type": "object"},
+                "Video": {
+                    "type": "object",
+                    "properties": {
+                        "size": {"type": "string", "enum": ["a"], "x-speakeasy-unknown-values": "allow"},
+                        "part": {
+                            "oneOf": [ref("schemas", "Image"), {"$ref": "#/components/schemas/Sound"}],
+                            "discriminator": {
+                                "propertyName": "t",
+                                "mapping": {"i": "Image", "f": "#/components/schemas/Film"},
+                            },
+                        },
+                    },
+                },
+                "Image": {"type": "object"},
+                "Sound": {"type": "object", "properties": {"next": ref("schemas", "Video")}},
+                "Film": {"type": "object"},
+                "Job": {"type": "object", "properties": {"id": ref("schemas", "Id")}},
+                "Id": {"type": "string"},
+                "Unused": {"type": "string"},
+            },
+            "securitySchemes": {"key": {"type": "http", "scheme": "bearer"}, "oauth": {"type": "oauth2"}},
+        },
+    }
+
+
+def test_the_cut_keeps_the_video_operations_and_what_they_reference_transitively() -> None:
+    cut = us.Cut(_document()).doc
+    assert list(cut) == ["openapi", "info", "security", "tags", "paths", "components"]
+    assert cut["tags"] == [{"name": "Video Generation"}]
+    assert list(cut["paths"]) == ["/videos"]
+    assert list(cut["paths"]["/videos"]) == ["post"]  # the other operation and the global header go
+    post = cut["paths"]["/videos"]["post"]
+    assert post["parameters"] == [{"$ref": "#/components/parameters/Trace"}]
+    assert "x-speakeasy-unknown-values" not in cut["components"]["schemas"]["Video"]["properties"]["size"]
+    assert {kind: list(entries) for kind, entries in cut["components"].items()} == {
+        "parameters": ["Trace"],
+        "requestBodies": ["VideoBody"],
+        "responses": ["Job"],
+        "headers": ["Id"],
+        "schemas": ["Video", "Image", "Sound", "Film", "Job", "Id"],
+        "securitySchemes": ["key", "oauth"],
+    }
+    assert us.Cut(_document()).components == (12, 18)
+
+
+def test_the_cut_of_a_cut_is_itself_and_a_document_without_video_operations_is_refused() -> None:
+    data, _ = us.take(yaml.safe_dump(_document()).encode(), "doc.yaml")
+    assert us.take(data, "cut.yaml") == (
+        data,
+        'taken as is: its 1 operations are all "Video Generation" ones',
+    )
+    chat_only = _document()
+    del chat_only["paths"]["/videos"]
+    with pytest.raises(SystemExit, match=r'doc.yaml has no operation tagged "Video Generation" \(of 1\)'):
+        us.take(yaml.safe_dump(chat_only).encode(), "doc.yaml")
+    # a reference to nothing is kept as it is: the generator names it
+    dangling = _document()
+    del dangling["components"]["schemas"]["Id"]
+    cut = us.Cut(dangling).doc
+    assert cut["components"]["headers"]["Id"] == {"schema": {"$ref": "#/components/schemas/Id"}}
+    with pytest.raises(SystemExit, match="is not an OpenAPI document"):
+        us.take(b"[1, 2]", "list.yaml")
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """http://127.0.0.1:port/ serving a directory that holds OpenRouter's whole document of 2026-08-22."""
+    root = tmp_path / "www"
+    root.mkdir()
+    (root / "openrouter-full-2026-08-22.yaml").write_bytes(_full_bytes())
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+    handler.log_message = lambda *args: None  # type: ignore[attr-defined]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join()
+
+
+@needs_git
+@needs_make
+def test_openrouters_whole_document_from_a_url(tmp_path: Path, served: str) -> None:
+    """Issue 25: the whole document (97 operations) is cut and generated; before, the generator got all of
+    it and stopped on 18 warnings. Then `make check-generated` passes, uncommitted."""
+    project = _project(tmp_path / "project")
+    url = served + "openrouter-full-2026-08-22.yaml"
+    script = [sys.executable, str(project / "scripts/update_spec.py"), "--root", str(project)]
+    result = subprocess.run(
+        [*script, "--from-url", url, "--no-changelog"], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[0] == f"update-spec: openapi.yaml replaced by {url}"
+    assert lines[1].startswith('cut to its 4 "Video Generation" operations of 97 ')
+    taken = (project / "openapi.yaml").read_bytes()
+    assert taken == us.take(_full_bytes(), url)[0]
+    assert yaml.safe_load(taken) == yaml.safe_load(SUBSET_2026_08_22.read_bytes())
+    check = _make(project, "check-generated")
+    assert check.returncode == 0, check.stdout + check.stderr
+    # `make update-spec SPEC=URL` hands the URL to the script as it is
+    dry = _make(project, "update-spec", f"SPEC={url}", "CHANGELOG=0", "-n")
+    assert f'scripts/update_spec.py "{url}"  --no-changelog' in dry.stdout, dry.stdout + dry.stderr
+
+
+@needs_git
+def test_a_url_that_fails_or_is_not_http_is_refused(tmp_path: Path, served: str) -> None:
+    script = [sys.executable, str(ROOT / "scripts/update_spec.py"), "--root", str(tmp_path)]
+    missing = subprocess.run([*script, "--from-url", served + "nope.json"], capture_output=True, text=True)
+    assert missing.returncode == 2
+    assert f"update-spec: could not download {served}nope.json: HTTP Error 404" in missing.stderr
+    for args in (["--from-url", "file:///etc/hosts"], [], ["a.yaml", "--from-url", served]):
+        refused = subprocess.run([*script, *args], capture_output=True, text=True)
+        assert refused.returncode == 2 and "update_spec.py: error:" in refused.stderr, args
+    ftp = subprocess.run([*script, "ftp://127.0.0.1/x.yaml"], capture_output=True, text=True)
+    assert ftp.returncode == 2 and "only http:// and https:// URLs are downloaded" in ftp.stderr
+
+
+# --- names that cannot shift --------------------------------------------------------------------------------
+
+ENUM_OLD = 'from enum import StrEnum\n\n\nclass Size(StrEnum):\n    VALUE_0 = "480p"\n    VALUE_1 = "720p"\n'
+ENUM_NEW = ENUM_OLD.replace(
+    '"480p"\n    VALUE_1 = "720p"', '"360p"\n    VALUE_1 = "480p"\n    VALUE_2 = "720p"'
+)
+
+
+def test_an_enum_member_that_keeps_its_name_and_changes_value_is_breaking(tmp_path: Path) -> None:
+    """Issue 25: griffe does not compare values, so a value listed first (VALUE_0 now another value) was a
+    minor change."""
+    old = _package(tmp_path / "old", "", ENUM_OLD)
+    new = _package(tmp_path / "new", "", ENUM_NEW)
+    lines = [f"{change.level} {change}" for change in us.diff_apis(us.load_api(old), us.load_api(new))]
+    shifted = "(code using this name now sends or reads another value)"
+    assert lines == [
+        f"major `openrouter_video_api.Size.VALUE_0`: value changed: '480p' -> '360p' {shifted}",
+        f"major `openrouter_video_api.Size.VALUE_1`: value changed: '720p' -> '480p' {shifted}",
+        "minor `openrouter_video_api.Size.VALUE_2`: added",
+    ]
+    # a value added last shifts nothing; a Literal alias (literal_enums) has no member names to shift
+    last = _package(tmp_path / "last", "", ENUM_OLD + '    VALUE_2 = "1080p"\n')
+    assert [c.level for c in us.diff_apis(us.load_api(old), us.load_api(last))] == ["minor"]
+    literal = "from typing import Literal\n\nSize = Literal[{}]\n"
+    old = _package(tmp_path / "lit-old", "", literal.format('"480p", "720p"'))
+    new = _package(tmp_path / "lit-new", "", literal.format('"360p", "480p", "720p"'))
+    assert [c for c in us.diff_apis(us.load_api(old), us.load_api(new)) if c.level == "major"] == []
+
+
+@needs_git
+@needs_make
+@pytest.mark.parametrize("literal_enums", [False, True])
+def test_an_enum_value_listed_first(tmp_path: Path, literal_enums: bool) -> None:
+    """The generated names of a class enum shift (major, each named); Literal aliases take the value as an
+    addition (minor)."""
+    project = _project(tmp_path / "project", literal_enums=literal_enums)
+    spec = tmp_path / "enum_first.yaml"
+    spec.write_text(edits.edited_spec(EDITS / "enum_first.yaml", project / "openapi.yaml"))
+    result = _update_spec(project, spec, "CHANGELOG=0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    out = result.stdout.splitlines()
+    assert "    - POST /videos request body `resolution`: enum value added: 240p" in out
+    enum = "`openrouter_video_api.models.video_generation_request_resolution.VideoGenerationRequestResolution"
+    shifts = [line for line in out if line.startswith(f"    - {enum}.VALUE_") and "value changed" in line]
+    if literal_enums:
+        assert shifts == [] and "breaking (major)" not in result.stdout
+        assert "Bump: minor (next version 0.1.1" in result.stdout
+    else:
+        values = yaml.safe_load(spec.read_text())["components"]["schemas"]["VideoGenerationRequest"]
+        values = values["properties"]["resolution"]["enum"]
+        assert values[0] == "240p"
+        expected = [
+            f"    - {enum}.VALUE_{i}`: value changed: '{values[i + 1]}' -> '{values[i]}'"
+            " (code using this name now sends or reads another value)"
+            for i in range(len(values) - 1)
+        ]
+        assert shifts == expected, out
+        assert "Bump: major (next version 0.2.0" in result.stdout
+        entries = result.stdout.split("CHANGELOG entries")[1]
+        assert f"Python API, **breaking:** {enum}.VALUE_0`: value changed: '{values[1]}' -> '240p'" in entries
+
+
+# --- the scheduled update -----------------------------------------------------------------------------------
+
+
+def test_the_scheduled_workflow_takes_the_published_document_tests_and_opens_a_pull_request() -> None:
+    workflow = yaml.safe_load((ROOT / ".github/workflows/update-spec.yml").read_text())
+    triggers = workflow[True]  # YAML 1.1 reads the key `on` as true
+    assert set(triggers) == {"schedule", "workflow_dispatch"} and triggers["schedule"][0]["cron"]
+    (job,) = workflow["jobs"].values()
+    steps = job["steps"]
+    uses = [step.get("uses", "") for step in steps]
+    runs = "\n".join(step.get("run", "") for step in steps)
+    assert any(use.startswith("actions/checkout@") for use in uses)
+    python = next(step for step in steps if step.get("uses", "").startswith("actions/setup-python@"))
+    assert str(python["with"]["python-version"]) == "3.11"
+    assert any(use.startswith("actions/setup-node@") for use in uses)
+    update = runs.index("make update-spec SPEC=https://openrouter.ai/openapi.json")
+    assert runs.index("make test", update) > update
+    pull = next(step for step in steps if step.get("uses", "").startswith("peter-evans/create-pull-request@"))
+    assert set(pull["with"]["add-paths"].split()) == {"openapi.yaml", "generated", "CHANGELOG.md"}
+    # the pull request's body is the report update-spec printed
+    assert pull["with"]["body-path"] == "${{ env.REPORT }}" and "report" in job["env"]["REPORT"]
+    assert '| tee "$RUNNER_TEMP/update-spec.txt"' in runs
+    assert 'cat "$RUNNER_TEMP/update-spec.txt"' in runs and '} > "$REPORT"' in runs

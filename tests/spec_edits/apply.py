@@ -2,9 +2,13 @@
 
 An edit is a YAML list of steps in the manner of JSON Patch (RFC 6902), each
 ``{op: add | remove | replace | test, path: [key, ...], value: ...}``: the path is a list of keys from
-the document's root (list indexes as integers, ``-`` to append to a list). ``add`` refuses a key that
-exists, ``remove`` and ``replace`` one that does not, and ``test`` fails unless the value is there, so
-an edit that no longer fits openapi.yaml fails loudly instead of quietly changing something else.
+the document's root (list indexes as integers, ``-`` to append to a list). A list item can also be
+named by what it is, so that an edit still fits when the spec lists more before it: ``{'=': 4K}`` is
+the item equal to ``4K``, ``{name: index}`` the mapping whose ``name`` is ``index`` (exactly one item
+must match). ``add`` refuses a key that exists and, in a list, inserts before the index it is given
+(JSON Patch's rule); ``remove`` and ``replace`` refuse a key that does not exist, and ``test`` fails
+unless the value is there, so an edit that no longer fits openapi.yaml fails loudly instead of quietly
+changing something else.
 
     .venv/bin/python tests/spec_edits/apply.py tests/spec_edits/breaking.yaml > /tmp/breaking.yaml
     make update-spec SPEC=/tmp/breaking.yaml      # in a scratch clone: it rewrites openapi.yaml
@@ -21,7 +25,26 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-EDITS = ("additive", "breaking")
+EDITS = ("additive", "breaking", "enum_first")
+
+
+def _index(parent: Any, key: Any, where: str) -> Any:
+    """``key``, or the index of the one list item a selector (``{'=': value}``, ``{field: value}``) names."""
+    if not isinstance(key, dict):
+        return key
+    if not isinstance(parent, list):
+        raise ValueError(f"{where}: {key!r} selects a list item, and this is no list")
+    if "=" in key:
+        found = [i for i, item in enumerate(parent) if item == key["="]]
+    else:
+        found = [
+            i
+            for i, item in enumerate(parent)
+            if isinstance(item, dict) and all(item.get(field) == value for field, value in key.items())
+        ]
+    if len(found) != 1:
+        raise ValueError(f"{where}: {key!r} matches {len(found)} items of the list, not one")
+    return found[0]
 
 
 def apply_edit(spec: Any, steps: list[dict[str, Any]]) -> Any:
@@ -33,16 +56,19 @@ def apply_edit(spec: Any, steps: list[dict[str, Any]]) -> Any:
         parent = spec
         for key in path[:-1]:
             try:
-                parent = parent[key]
+                parent = parent[_index(parent, key, where)]
             except (KeyError, IndexError, TypeError):
                 raise ValueError(f"{where}: {key!r} is not in the spec") from None
-        last = path[-1]
+        last = _index(parent, path[-1], where)
         exists = (
             (last in parent) if isinstance(parent, dict) else (isinstance(last, int) and last < len(parent))
         )
         if op == "add":
             if isinstance(parent, list) and last == "-":
                 parent.append(copy.deepcopy(step["value"]))
+                continue
+            if isinstance(parent, list) and isinstance(last, int) and last <= len(parent):
+                parent.insert(last, copy.deepcopy(step["value"]))
                 continue
             if exists:
                 raise ValueError(f"{where}: already in the spec")
