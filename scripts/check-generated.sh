@@ -16,7 +16,7 @@ case "${1:-}" in
     --allow-uncommitted) check_committed=0 ;;
     *) echo "usage: $0 [--allow-uncommitted]" >&2; exit 2 ;;
 esac
-inputs=(openapi.yaml generator-config.yml templates scripts/generate.sh)
+inputs=(openapi.yaml generator-config.yml templates scripts/generate.sh scripts/spec_types.py)
 scratch=$(mktemp -d)
 trap 'rm -rf -- "$scratch"' EXIT
 "$root/scripts/generate.sh" "$scratch/generated"

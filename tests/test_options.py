@@ -119,7 +119,9 @@ def test_every_option_is_documented_with_the_spec_description() -> None:
         doc = " ".join((GenerateOptions.__doc__ or "").split())  # the class's own, then each field's
         assert doc
         source = Path(sys.modules[GenerateOptions.__module__].__file__ or "").read_text()
-        assert " ".join(PROPERTIES[name]["description"].split())[:60] in " ".join(source.split()), name
+        description = _resolved(PROPERTIES[name]).get("description")
+        if description:  # (a field that is only a $ref to an undescribed schema has none)
+            assert " ".join(description.split())[:60] in " ".join(source.split()), name
 
 
 # -- the client: nothing is sent unless the request is what the spec allows -----------------------------

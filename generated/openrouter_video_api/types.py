@@ -45,10 +45,20 @@ T = TypeVar("T")
 class Response(Generic[T]):
     """A response from an endpoint"""
 
-    status_code: HTTPStatus
+    status_code: HTTPStatus | int
+    """The status; an ``int`` for one Python's ``HTTPStatus`` does not name (OpenRouter's 499)."""
     content: bytes
     headers: MutableMapping[str, str]
     parsed: T | None
 
 
-__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset"]
+def http_status(code: int) -> HTTPStatus | int:
+    """``HTTPStatus(code)``, or ``code`` itself when Python does not name it (499: client closed request).
+    (templates/types.py.jinja: the generator's own raised ValueError for such a status.)"""
+    try:
+        return HTTPStatus(code)
+    except ValueError:
+        return code
+
+
+__all__ = ["UNSET", "File", "FileTypes", "RequestFiles", "Response", "Unset", "http_status"]

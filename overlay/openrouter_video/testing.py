@@ -53,6 +53,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import hmac
 import json
 import random
 import re
@@ -62,6 +63,7 @@ import ssl
 import struct
 import sys
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -94,6 +96,8 @@ __all__ = [
 ]
 
 _API_PREFIX = "/api/v1"
+#: Where the fake serves the stored copies its signed URLs (a job's ``urls``) point to.
+STORAGE_PATH: Final = "/storage/"
 _HTML_PAGE = (
     "<!DOCTYPE html><html><head><title>{status} {reason}</title></head>"
     "<body><center><h1>{status} {reason}</h1></center><hr><center>nginx</center></body></html>"
@@ -464,6 +468,8 @@ class FakeOpenRouter:
         self.ignore_bounded_ranges = False
         self.validators_on_206 = True
         self.rate: float | None = None
+        #: Seconds a completed job's stored copy stays available (its signed ``urls`` and ``expires_at``).
+        self.stored_for: float = 3600.0
         self.connections = 0
         self.peak_connections = 0
         self.peak_requests = 0
@@ -711,6 +717,37 @@ class FakeOpenRouter:
         with self._lock:
             self._job_scripts.append(FakeJob(job_id or "", list(statuses), videos, error, polling_url))
 
+    def _job_fields(self) -> set[str]:
+        schemas = self._spec.document.get("components", {}).get("schemas", {})
+        return set(schemas.get("VideoGenerationResponse", {}).get("properties", {}))
+
+    def signed_url(self, job_id: str, index: int, expires: int) -> str:
+        """A signed URL to the stored copy of output ``index`` of ``job_id``, valid until ``expires``
+        (Unix seconds): it needs no key, only its signature."""
+        signature = hmac.new(
+            self.api_key.encode(), f"{job_id}/{index}/{expires}".encode(), "sha256"
+        ).hexdigest()
+        where = f"{self.origin}{STORAGE_PATH}{quote(job_id, safe='')}/{index}"
+        return f"{where}?expires={expires}&signature={signature}"
+
+    def _stored(self, path: str, query: Mapping[str, list[str]]) -> FakeVideo:
+        """The video a signed URL names; 403 when its signature is wrong or it has expired."""
+        job_id, _, index = unquote(path[len(STORAGE_PATH) :]).rpartition("/")
+        expires, signature = query.get("expires", [""])[-1], query.get("signature", [""])[-1]
+        valid = (
+            expires.isdigit()
+            and index.isdigit()
+            and hmac.compare_digest(
+                self.signed_url(job_id, int(index), int(expires)).rpartition("signature=")[2], signature
+            )
+        )
+        if not valid or int(expires) <= time.time():
+            raise _refused(403, "Request has expired" if valid else "Invalid signature")
+        video = self._videos.get((job_id, int(index)))
+        if video is None:
+            raise _refused(404, f"Video output {index} of job {job_id} not found")
+        return video
+
     def job(self, job_id: str) -> FakeJob:
         """A job created through ``POST /videos``."""
         return self.jobs[job_id]
@@ -756,6 +793,10 @@ class FakeOpenRouter:
                 f"{self.origin}{path}/content?index={index}" for index in range(len(job.outputs))
             ]
             body["usage"] = {"cost": 0.5, "is_byok": False}
+            if {"urls", "expires_at"} <= self._job_fields():  # the spec has signed URLs (2026-10 on)
+                expires = int(time.time() + self.stored_for)
+                body["urls"] = [self.signed_url(job.id, index, expires) for index in range(len(job.outputs))]
+                body["expires_at"] = expires
         elif status == "failed":
             body["error"] = job.error or "generation failed"
         return body
@@ -846,6 +887,9 @@ class _Handler(BaseHTTPRequestHandler):
             fake.requests.append(recorded)
         if fake.on_request is not None:
             fake.on_request(recorded)
+        if split.path.startswith(STORAGE_PATH):  # a signed URL to the stored copy: no key, no spec
+            self._serve_video(fake._stored(split.path, query), None)
+            return
         match = fake._spec.match(self.command, split.path)
         operation = match.operation
         auth = self.headers.get("Authorization")
