@@ -158,8 +158,9 @@ class Writer:
         schema = self.resolved(self.schemas["VideoGenerationResponse"])
         required = set(schema.get("required", ()))
         lines = [
-            "@dataclass(frozen=True)\nclass JobFields:\n",
-            '    """Every field of the spec\'s ``VideoGenerationResponse``, typed (see ``JOB``)."""\n\n',
+            "@dataclass(frozen=True, kw_only=True)\nclass JobFields:\n",
+            '    """Every field of the spec\'s ``VideoGenerationResponse``, typed (see ``JOB``); keyword-only,\n'
+            '    so that a field a new spec adds never moves another."""\n\n',
             "    id: str\n",
         ]
         for field, prop in schema["properties"].items():

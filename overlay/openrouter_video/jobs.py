@@ -67,7 +67,7 @@ def _read(value: Any, schema: Mapping[str, Any]) -> Any:
     return dict(value) if isinstance(value, dict) else None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class VideoJob(JobFields):
     """A video generation job, as ``POST /videos`` and ``GET /videos/{jobId}`` describe it.
 
