@@ -159,8 +159,8 @@ class Writer:
         required = set(schema.get("required", ()))
         lines = [
             "@dataclass(frozen=True, kw_only=True)\nclass JobFields:\n",
-            '    """Every field of the spec\'s ``VideoGenerationResponse``, typed (see ``JOB``); keyword-only,\n'
-            '    so that a field a new spec adds never moves another."""\n\n',
+            '    """Every field of the spec\'s ``VideoGenerationResponse``, typed (see ``JOB``);\n'
+            '    keyword-only, so that a field a new spec adds never moves another."""\n\n',
             "    id: str\n",
         ]
         for field, prop in schema["properties"].items():

@@ -448,8 +448,8 @@ STATUSES: Final[dict[str, tuple[int, ...]]] = {
 
 @dataclass(frozen=True, kw_only=True)
 class JobFields:
-    """Every field of the spec's ``VideoGenerationResponse``, typed (see ``JOB``); keyword-only,
-    so that a field a new spec adds never moves another."""
+    """Every field of the spec's ``VideoGenerationResponse``, typed (see ``JOB``);
+    keyword-only, so that a field a new spec adds never moves another."""
 
     id: str
     error: str | None = None
