@@ -461,3 +461,48 @@ def test_a_gzip_bomb_answer_is_read_bounded(run: Run) -> None:
     finally:
         tracemalloc.stop()
     assert peak < 80 * 1024 * 1024  # bounded: not the 200 MiB the answer inflates to
+
+
+# -- the 2026-10 API: continuation, signed URLs and their expiry, read from the spec -----------------------
+def test_continuation_and_the_new_request_fields_are_sent_and_recorded(fake: FakeOpenRouter) -> None:
+    """previous_job_id, session_id, user and trace (2026-10) are typed options: checked and sent."""
+    from openrouter_video import RetryPolicy, VideoClient
+
+    with VideoClient(
+        api_key=fake.api_key, base_url=fake.base_url, retry=RetryPolicy(sleep=lambda s: None)
+    ) as c:
+        job = c.generate(
+            MODEL,
+            "the same, at night",
+            previous_job_id="gen-vid-1",
+            session_id="s-1",
+            user="user-7",
+            trace={"trace_id": "t-1"},
+        )
+    request = fake.job(job.id).request
+    assert request["previous_job_id"] == "gen-vid-1" and request["session_id"] == "s-1"
+    assert request["user"] == "user-7" and request["trace"] == {"trace_id": "t-1"}
+
+
+def test_a_completed_job_carries_its_signed_urls_and_their_expiry(
+    fake: FakeOpenRouter, tmp_path: Path
+) -> None:
+    """urls and expires_at (2026-10) are read from the spec's job model, typed; a signed URL serves the
+    stored copy with no key, until it expires."""
+    import time
+
+    import httpx
+    from openrouter_video import RetryPolicy, VideoClient
+
+    fake.script_job(outputs=[b"first" * 100, b"second" * 100])
+    with VideoClient(
+        api_key=fake.api_key, base_url=fake.base_url, retry=RetryPolicy(sleep=lambda s: None)
+    ) as c:
+        done = c.wait(c.generate(MODEL, "p"), poll_interval=0)
+    assert len(done.urls) == done.outputs == 2
+    assert isinstance(done.expires_at, int) and 3000 < done.expires_at - time.time() <= 3600
+    assert httpx.get(done.urls[1]).content == b"second" * 100  # no Authorization header
+    expired = fake.signed_url(done.id, 0, int(time.time()) - 1)
+    assert httpx.get(expired).status_code == 403
+    forged = done.urls[0].replace("signature=", "signature=0")
+    assert httpx.get(forged).status_code == 403

@@ -64,7 +64,23 @@ class ProviderParam(TypedDict, total=False):
 
 
 #: Resolution of the generated video
-Resolution: TypeAlias = Literal["480p", "720p", "768p", "1080p", "1K", "2K", "4K"]
+Resolution: TypeAlias = Literal["360p", "480p", "720p", "768p", "1080p", "1K", "2K", "4K"]
+
+
+class TraceConfigParam(TypedDict, total=False):
+    """Metadata for observability and tracing. Known keys (trace_id, trace_name, span_name,
+    generation_name, parent_span_id) have special handling. Additional keys are passed through
+    as custom metadata to configured broadcast destinations."""
+
+    generation_name: str
+
+    parent_span_id: str
+
+    span_name: str
+
+    trace_id: str
+
+    trace_name: str
 
 
 class GenerateOptions(TypedDict, total=False):
@@ -97,6 +113,11 @@ class GenerateOptions(TypedDict, total=False):
     and video references are only honored by providers that support them (including BytePlus
     Seedance generation 2 and newer); other providers use image references and ignore the rest."""
 
+    previous_job_id: str
+    """ID of a completed video job to edit or extend, as returned by the submit response. The new job
+    runs on the same model and endpoint that produced the previous one. Only models that support
+    continuation accept this field."""
+
     provider: ProviderParam
     """Provider-specific passthrough configuration"""
 
@@ -108,13 +129,28 @@ class GenerateOptions(TypedDict, total=False):
     same seed and parameters should return the same result. Determinism is not guaranteed for
     all providers."""
 
+    session_id: str
+    """A unique identifier for grouping related requests (e.g., a conversation or agent workflow). Used
+    for observability grouping in Broadcast and private logging; never sent to the provider. If
+    provided in both the request body and the x-session-id header, the body value takes
+    precedence. Maximum of 256 characters."""
+
     size: str
     """Exact pixel dimensions of the generated video in "WIDTHxHEIGHT" format (e.g. "1280x720").
     Interchangeable with resolution + aspect_ratio."""
 
+    trace: TraceConfigParam
+    """Metadata for observability and tracing. Known keys (trace_id, trace_name, span_name,
+    generation_name, parent_span_id) have special handling. Additional keys are passed through
+    as custom metadata to configured broadcast destinations."""
+
     upscale_factor: float
     """Upscale factor for video upscaling models only. This parameter is not supported by video
     generation models."""
+
+    user: str
+    """A unique identifier representing your end-user. Forwarded to Broadcast and private logging as
+    the end-user id; never sent to the provider."""
 
 
 #: ``VideoGenerationRequest`` with every ``$ref`` resolved: what ``generate()`` checks.
@@ -224,6 +260,10 @@ REQUEST: Final[dict[str, Any]] = {
             "type": "array",
         },
         "model": {"type": "string"},
+        "previous_job_id": {
+            "description": "ID of a completed video job to edit or extend, as returned by the submit response. The new job runs on the same model and endpoint that produced the previous one. Only models that support continuation accept this field.",
+            "type": "string",
+        },
         "prompt": {
             "description": "Text prompt describing the video to generate. Optional for models that support generating a video from image input alone; required by all other models.",
             "type": "string",
@@ -249,6 +289,7 @@ REQUEST: Final[dict[str, Any]] = {
                                 "anthropic/2": {"additionalProperties": {}, "type": "object"},
                                 "anyscale": {"additionalProperties": {}, "type": "object"},
                                 "arcee-ai": {"additionalProperties": {}, "type": "object"},
+                                "assemblyai": {"additionalProperties": {}, "type": "object"},
                                 "atlas-cloud": {"additionalProperties": {}, "type": "object"},
                                 "atoma": {"additionalProperties": {}, "type": "object"},
                                 "avian": {"additionalProperties": {}, "type": "object"},
@@ -266,6 +307,7 @@ REQUEST: Final[dict[str, Any]] = {
                                 "cloudflare": {"additionalProperties": {}, "type": "object"},
                                 "cohere": {"additionalProperties": {}, "type": "object"},
                                 "coreweave": {"additionalProperties": {}, "type": "object"},
+                                "cosine": {"additionalProperties": {}, "type": "object"},
                                 "crofai": {"additionalProperties": {}, "type": "object"},
                                 "crucible": {"additionalProperties": {}, "type": "object"},
                                 "crusoe": {"additionalProperties": {}, "type": "object"},
@@ -277,6 +319,7 @@ REQUEST: Final[dict[str, Any]] = {
                                 "deepseek": {"additionalProperties": {}, "type": "object"},
                                 "dekallm": {"additionalProperties": {}, "type": "object"},
                                 "digitalocean": {"additionalProperties": {}, "type": "object"},
+                                "elevenlabs": {"additionalProperties": {}, "type": "object"},
                                 "enfer": {"additionalProperties": {}, "type": "object"},
                                 "fake-provider": {"additionalProperties": {}, "type": "object"},
                                 "featherless": {"additionalProperties": {}, "type": "object"},
@@ -321,6 +364,7 @@ REQUEST: Final[dict[str, Any]] = {
                                 "moonshotai": {"additionalProperties": {}, "type": "object"},
                                 "morph": {"additionalProperties": {}, "type": "object"},
                                 "ncompass": {"additionalProperties": {}, "type": "object"},
+                                "near-ai": {"additionalProperties": {}, "type": "object"},
                                 "nebius": {"additionalProperties": {}, "type": "object"},
                                 "nex-agi": {"additionalProperties": {}, "type": "object"},
                                 "nextbit": {"additionalProperties": {}, "type": "object"},
@@ -328,26 +372,32 @@ REQUEST: Final[dict[str, Any]] = {
                                 "novita": {"additionalProperties": {}, "type": "object"},
                                 "nvidia": {"additionalProperties": {}, "type": "object"},
                                 "octoai": {"additionalProperties": {}, "type": "object"},
+                                "ollama": {"additionalProperties": {}, "type": "object"},
                                 "open-inference": {"additionalProperties": {}, "type": "object"},
                                 "openai": {"additionalProperties": {}, "type": "object"},
                                 "parasail": {"additionalProperties": {}, "type": "object"},
+                                "pareto-alpha": {"additionalProperties": {}, "type": "object"},
                                 "perceptron": {"additionalProperties": {}, "type": "object"},
                                 "perplexity": {"additionalProperties": {}, "type": "object"},
                                 "phala": {"additionalProperties": {}, "type": "object"},
                                 "poolside": {"additionalProperties": {}, "type": "object"},
+                                "primeintellect": {"additionalProperties": {}, "type": "object"},
                                 "quiver": {"additionalProperties": {}, "type": "object"},
                                 "recraft": {"additionalProperties": {}, "type": "object"},
                                 "recursal": {"additionalProperties": {}, "type": "object"},
+                                "recursive": {"additionalProperties": {}, "type": "object"},
                                 "reflection": {"additionalProperties": {}, "type": "object"},
                                 "reka": {"additionalProperties": {}, "type": "object"},
                                 "relace": {"additionalProperties": {}, "type": "object"},
                                 "replicate": {"additionalProperties": {}, "type": "object"},
+                                "respan": {"additionalProperties": {}, "type": "object"},
                                 "runway": {"additionalProperties": {}, "type": "object"},
                                 "sail-research": {"additionalProperties": {}, "type": "object"},
                                 "sakana": {"additionalProperties": {}, "type": "object"},
                                 "sakana-ai": {"additionalProperties": {}, "type": "object"},
                                 "sambanova": {"additionalProperties": {}, "type": "object"},
                                 "sambanova-cloaked": {"additionalProperties": {}, "type": "object"},
+                                "scaledown": {"additionalProperties": {}, "type": "object"},
                                 "seed": {"additionalProperties": {}, "type": "object"},
                                 "sf-compute": {"additionalProperties": {}, "type": "object"},
                                 "siliconflow": {"additionalProperties": {}, "type": "object"},
@@ -362,7 +412,9 @@ REQUEST: Final[dict[str, Any]] = {
                                 "thinkingmachines": {"additionalProperties": {}, "type": "object"},
                                 "together": {"additionalProperties": {}, "type": "object"},
                                 "together-lite": {"additionalProperties": {}, "type": "object"},
+                                "typesafe": {"additionalProperties": {}, "type": "object"},
                                 "ubicloud": {"additionalProperties": {}, "type": "object"},
+                                "unbiased": {"additionalProperties": {}, "type": "object"},
                                 "upstage": {"additionalProperties": {}, "type": "object"},
                                 "venice": {"additionalProperties": {}, "type": "object"},
                                 "voyageai": {"additionalProperties": {}, "type": "object"},
@@ -383,22 +435,43 @@ REQUEST: Final[dict[str, Any]] = {
         },
         "resolution": {
             "description": "Resolution of the generated video",
-            "enum": ["480p", "720p", "768p", "1080p", "1K", "2K", "4K"],
+            "enum": ["360p", "480p", "720p", "768p", "1080p", "1K", "2K", "4K"],
             "type": "string",
         },
         "seed": {
             "description": "If specified, the generation will sample deterministically, such that repeated requests with the same seed and parameters should return the same result. Determinism is not guaranteed for all providers.",
             "type": "integer",
         },
+        "session_id": {
+            "description": "A unique identifier for grouping related requests (e.g., a conversation or agent workflow). Used for observability grouping in Broadcast and private logging; never sent to the provider. If provided in both the request body and the x-session-id header, the body value takes precedence. Maximum of 256 characters.",
+            "maxLength": 256,
+            "type": "string",
+        },
         "size": {
             "description": 'Exact pixel dimensions of the generated video in "WIDTHxHEIGHT" format (e.g. "1280x720"). Interchangeable with resolution + aspect_ratio.',
             "type": "string",
+        },
+        "trace": {
+            "additionalProperties": {},
+            "description": "Metadata for observability and tracing. Known keys (trace_id, trace_name, span_name, generation_name, parent_span_id) have special handling. Additional keys are passed through as custom metadata to configured broadcast destinations.",
+            "properties": {
+                "generation_name": {"type": "string"},
+                "parent_span_id": {"type": "string"},
+                "span_name": {"type": "string"},
+                "trace_id": {"type": "string"},
+                "trace_name": {"type": "string"},
+            },
+            "type": "object",
         },
         "upscale_factor": {
             "description": "Upscale factor for video upscaling models only. This parameter is not supported by video generation models.",
             "exclusiveMinimum": True,
             "minimum": 0,
             "type": "number",
+        },
+        "user": {
+            "description": "A unique identifier representing your end-user. Forwarded to Broadcast and private logging as the end-user id; never sent to the provider.",
+            "type": "string",
         },
     },
     "required": ["model"],
@@ -409,14 +482,30 @@ REQUEST: Final[dict[str, Any]] = {
 JOB: Final[dict[str, Any]] = {
     "properties": {
         "error": {"type": "string"},
+        "expires_at": {
+            "description": "Unix timestamp in seconds when OpenRouter's stored copy of the outputs stops being available. Present only when that copy exists.",
+            "type": "integer",
+        },
         "generation_id": {
             "description": "The generation ID associated with this video generation job. Available once the job has been processed.",
             "type": "string",
         },
-        "id": {"type": "string"},
+        "id": {
+            "description": "The video job ID, in the `gen-vid-<timestamp>-<20 alphanumerics>` generation ID format. Pass it as `previous_job_id` to continue the generation.",
+            "type": "string",
+        },
         "polling_url": {"type": "string"},
         "status": {"enum": ["pending", "in_progress", "completed", "failed", "cancelled", "expired"], "type": "string"},
-        "unsigned_urls": {"items": {"type": "string"}, "type": "array"},
+        "unsigned_urls": {
+            "description": "OpenRouter content URLs for each output. They need your API key in the `Authorization` header and keep working for as long as the output is available.",
+            "items": {"type": "string"},
+            "type": "array",
+        },
+        "urls": {
+            "description": "Signed download URLs for OpenRouter's stored copy of each output, usable without an API key until `expires_at`. Anyone holding a URL can download that output until it expires, so treat it like a secret. Present only when the stored copy exists.",
+            "items": {"type": "string"},
+            "type": "array",
+        },
         "usage": {
             "description": "Usage and cost information for the video generation. Available once the job has completed.",
             "properties": {
@@ -439,9 +528,9 @@ JOB: Final[dict[str, Any]] = {
 
 #: The statuses each operation documents, by operationId.
 STATUSES: Final[dict[str, tuple[int, ...]]] = {
-    "createVideos": (202, 400, 401, 402, 404, 429, 500),
-    "getVideos": (200, 401, 404, 500),
-    "listVideosContent": (200, 400, 401, 404, 500, 502),
+    "createVideos": (202, 400, 401, 402, 403, 404, 413, 429, 499, 500, 503),
+    "getVideos": (200, 401, 403, 404, 500),
+    "listVideosContent": (200, 400, 401, 403, 404, 409, 410, 500, 502),
     "listVideosModels": (200, 400, 500),
 }
 
@@ -453,11 +542,20 @@ class JobFields:
 
     id: str
     error: str | None = None
+    expires_at: int | None = None
+    """Unix timestamp in seconds when OpenRouter's stored copy of the outputs stops being available.
+    Present only when that copy exists."""
     generation_id: str | None = None
     """The generation ID associated with this video generation job. Available once the job has been
     processed."""
     polling_url: str = ""
     status: str = ""
     unsigned_urls: tuple[str, ...] = ()
+    """OpenRouter content URLs for each output. They need your API key in the `Authorization` header
+    and keep working for as long as the output is available."""
+    urls: tuple[str, ...] = ()
+    """Signed download URLs for OpenRouter's stored copy of each output, usable without an API key
+    until `expires_at`. Anyone holding a URL can download that output until it expires, so treat
+    it like a secret. Present only when the stored copy exists."""
     usage: Mapping[str, Any] | None = None
     """Usage and cost information for the video generation. Available once the job has completed."""

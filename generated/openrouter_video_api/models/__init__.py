@@ -16,6 +16,18 @@ if TYPE_CHECKING:
     from .bad_request_response_error_data import BadRequestResponseErrorData
     from .bad_request_response_error_data_metadata_type_0 import BadRequestResponseErrorDataMetadataType0
     from .bad_request_response_openrouter_metadata_type_0 import BadRequestResponseOpenrouterMetadataType0
+    from .client_closed_request_response import ClientClosedRequestResponse
+    from .client_closed_request_response_error_data import ClientClosedRequestResponseErrorData
+    from .client_closed_request_response_error_data_metadata_type_0 import (
+        ClientClosedRequestResponseErrorDataMetadataType0,
+    )
+    from .client_closed_request_response_openrouter_metadata_type_0 import (
+        ClientClosedRequestResponseOpenrouterMetadataType0,
+    )
+    from .conflict_response import ConflictResponse
+    from .conflict_response_error_data import ConflictResponseErrorData
+    from .conflict_response_error_data_metadata_type_0 import ConflictResponseErrorDataMetadataType0
+    from .conflict_response_openrouter_metadata_type_0 import ConflictResponseOpenrouterMetadataType0
     from .content_part_audio import ContentPartAudio
     from .content_part_audio_audio_url import ContentPartAudioAudioUrl
     from .content_part_audio_type import ContentPartAudioType
@@ -25,8 +37,16 @@ if TYPE_CHECKING:
     from .content_part_video import ContentPartVideo
     from .content_part_video_type import ContentPartVideoType
     from .content_part_video_video_url import ContentPartVideoVideoUrl
+    from .forbidden_response import ForbiddenResponse
+    from .forbidden_response_error_data import ForbiddenResponseErrorData
+    from .forbidden_response_error_data_metadata_type_0 import ForbiddenResponseErrorDataMetadataType0
+    from .forbidden_response_openrouter_metadata_type_0 import ForbiddenResponseOpenrouterMetadataType0
     from .frame_image import FrameImage
     from .frame_image_frame_type import FrameImageFrameType
+    from .gone_response import GoneResponse
+    from .gone_response_error_data import GoneResponseErrorData
+    from .gone_response_error_data_metadata_type_0 import GoneResponseErrorDataMetadataType0
+    from .gone_response_openrouter_metadata_type_0 import GoneResponseOpenrouterMetadataType0
     from .internal_server_response import InternalServerResponse
     from .internal_server_response_error_data import InternalServerResponseErrorData
     from .internal_server_response_error_data_metadata_type_0 import InternalServerResponseErrorDataMetadataType0
@@ -35,6 +55,10 @@ if TYPE_CHECKING:
     from .not_found_response_error_data import NotFoundResponseErrorData
     from .not_found_response_error_data_metadata_type_0 import NotFoundResponseErrorDataMetadataType0
     from .not_found_response_openrouter_metadata_type_0 import NotFoundResponseOpenrouterMetadataType0
+    from .payload_too_large_response import PayloadTooLargeResponse
+    from .payload_too_large_response_error_data import PayloadTooLargeResponseErrorData
+    from .payload_too_large_response_error_data_metadata_type_0 import PayloadTooLargeResponseErrorDataMetadataType0
+    from .payload_too_large_response_openrouter_metadata_type_0 import PayloadTooLargeResponseOpenrouterMetadataType0
     from .payment_required_response import PaymentRequiredResponse
     from .payment_required_response_error_data import PaymentRequiredResponseErrorData
     from .payment_required_response_error_data_metadata_type_0 import PaymentRequiredResponseErrorDataMetadataType0
@@ -53,6 +77,7 @@ if TYPE_CHECKING:
     from .provider_options_anthropic_2 import ProviderOptionsAnthropic2
     from .provider_options_anyscale import ProviderOptionsAnyscale
     from .provider_options_arcee_ai import ProviderOptionsArceeAi
+    from .provider_options_assemblyai import ProviderOptionsAssemblyai
     from .provider_options_atlas_cloud import ProviderOptionsAtlasCloud
     from .provider_options_atoma import ProviderOptionsAtoma
     from .provider_options_avian import ProviderOptionsAvian
@@ -70,6 +95,7 @@ if TYPE_CHECKING:
     from .provider_options_cloudflare import ProviderOptionsCloudflare
     from .provider_options_cohere import ProviderOptionsCohere
     from .provider_options_coreweave import ProviderOptionsCoreweave
+    from .provider_options_cosine import ProviderOptionsCosine
     from .provider_options_crofai import ProviderOptionsCrofai
     from .provider_options_crucible import ProviderOptionsCrucible
     from .provider_options_crusoe import ProviderOptionsCrusoe
@@ -81,6 +107,7 @@ if TYPE_CHECKING:
     from .provider_options_deepseek import ProviderOptionsDeepseek
     from .provider_options_dekallm import ProviderOptionsDekallm
     from .provider_options_digitalocean import ProviderOptionsDigitalocean
+    from .provider_options_elevenlabs import ProviderOptionsElevenlabs
     from .provider_options_enfer import ProviderOptionsEnfer
     from .provider_options_fake_provider import ProviderOptionsFakeProvider
     from .provider_options_featherless import ProviderOptionsFeatherless
@@ -125,6 +152,7 @@ if TYPE_CHECKING:
     from .provider_options_moonshotai import ProviderOptionsMoonshotai
     from .provider_options_morph import ProviderOptionsMorph
     from .provider_options_ncompass import ProviderOptionsNcompass
+    from .provider_options_near_ai import ProviderOptionsNearAi
     from .provider_options_nebius import ProviderOptionsNebius
     from .provider_options_nex_agi import ProviderOptionsNexAgi
     from .provider_options_nextbit import ProviderOptionsNextbit
@@ -132,26 +160,32 @@ if TYPE_CHECKING:
     from .provider_options_novita import ProviderOptionsNovita
     from .provider_options_nvidia import ProviderOptionsNvidia
     from .provider_options_octoai import ProviderOptionsOctoai
+    from .provider_options_ollama import ProviderOptionsOllama
     from .provider_options_open_inference import ProviderOptionsOpenInference
     from .provider_options_openai import ProviderOptionsOpenai
     from .provider_options_parasail import ProviderOptionsParasail
+    from .provider_options_pareto_alpha import ProviderOptionsParetoAlpha
     from .provider_options_perceptron import ProviderOptionsPerceptron
     from .provider_options_perplexity import ProviderOptionsPerplexity
     from .provider_options_phala import ProviderOptionsPhala
     from .provider_options_poolside import ProviderOptionsPoolside
+    from .provider_options_primeintellect import ProviderOptionsPrimeintellect
     from .provider_options_quiver import ProviderOptionsQuiver
     from .provider_options_recraft import ProviderOptionsRecraft
     from .provider_options_recursal import ProviderOptionsRecursal
+    from .provider_options_recursive import ProviderOptionsRecursive
     from .provider_options_reflection import ProviderOptionsReflection
     from .provider_options_reka import ProviderOptionsReka
     from .provider_options_relace import ProviderOptionsRelace
     from .provider_options_replicate import ProviderOptionsReplicate
+    from .provider_options_respan import ProviderOptionsRespan
     from .provider_options_runway import ProviderOptionsRunway
     from .provider_options_sail_research import ProviderOptionsSailResearch
     from .provider_options_sakana import ProviderOptionsSakana
     from .provider_options_sakana_ai import ProviderOptionsSakanaAi
     from .provider_options_sambanova import ProviderOptionsSambanova
     from .provider_options_sambanova_cloaked import ProviderOptionsSambanovaCloaked
+    from .provider_options_scaledown import ProviderOptionsScaledown
     from .provider_options_seed import ProviderOptionsSeed
     from .provider_options_sf_compute import ProviderOptionsSfCompute
     from .provider_options_siliconflow import ProviderOptionsSiliconflow
@@ -166,7 +200,9 @@ if TYPE_CHECKING:
     from .provider_options_thinkingmachines import ProviderOptionsThinkingmachines
     from .provider_options_together import ProviderOptionsTogether
     from .provider_options_together_lite import ProviderOptionsTogetherLite
+    from .provider_options_typesafe import ProviderOptionsTypesafe
     from .provider_options_ubicloud import ProviderOptionsUbicloud
+    from .provider_options_unbiased import ProviderOptionsUnbiased
     from .provider_options_upstage import ProviderOptionsUpstage
     from .provider_options_venice import ProviderOptionsVenice
     from .provider_options_voyageai import ProviderOptionsVoyageai
@@ -176,10 +212,19 @@ if TYPE_CHECKING:
     from .provider_options_xai import ProviderOptionsXai
     from .provider_options_xiaomi import ProviderOptionsXiaomi
     from .provider_options_z_ai import ProviderOptionsZAi
+    from .service_unavailable_response import ServiceUnavailableResponse
+    from .service_unavailable_response_error_data import ServiceUnavailableResponseErrorData
+    from .service_unavailable_response_error_data_metadata_type_0 import (
+        ServiceUnavailableResponseErrorDataMetadataType0,
+    )
+    from .service_unavailable_response_openrouter_metadata_type_0 import (
+        ServiceUnavailableResponseOpenrouterMetadataType0,
+    )
     from .too_many_requests_response import TooManyRequestsResponse
     from .too_many_requests_response_error_data import TooManyRequestsResponseErrorData
     from .too_many_requests_response_error_data_metadata_type_0 import TooManyRequestsResponseErrorDataMetadataType0
     from .too_many_requests_response_openrouter_metadata_type_0 import TooManyRequestsResponseOpenrouterMetadataType0
+    from .trace_config import TraceConfig
     from .unauthorized_response import UnauthorizedResponse
     from .unauthorized_response_error_data import UnauthorizedResponseErrorData
     from .unauthorized_response_error_data_metadata_type_0 import UnauthorizedResponseErrorDataMetadataType0
@@ -210,6 +255,14 @@ _MODULES = {
     "BadRequestResponseErrorData": ".bad_request_response_error_data",
     "BadRequestResponseErrorDataMetadataType0": ".bad_request_response_error_data_metadata_type_0",
     "BadRequestResponseOpenrouterMetadataType0": ".bad_request_response_openrouter_metadata_type_0",
+    "ClientClosedRequestResponse": ".client_closed_request_response",
+    "ClientClosedRequestResponseErrorData": ".client_closed_request_response_error_data",
+    "ClientClosedRequestResponseErrorDataMetadataType0": ".client_closed_request_response_error_data_metadata_type_0",
+    "ClientClosedRequestResponseOpenrouterMetadataType0": ".client_closed_request_response_openrouter_metadata_type_0",
+    "ConflictResponse": ".conflict_response",
+    "ConflictResponseErrorData": ".conflict_response_error_data",
+    "ConflictResponseErrorDataMetadataType0": ".conflict_response_error_data_metadata_type_0",
+    "ConflictResponseOpenrouterMetadataType0": ".conflict_response_openrouter_metadata_type_0",
     "ContentPartAudio": ".content_part_audio",
     "ContentPartAudioAudioUrl": ".content_part_audio_audio_url",
     "ContentPartAudioType": ".content_part_audio_type",
@@ -219,8 +272,16 @@ _MODULES = {
     "ContentPartVideo": ".content_part_video",
     "ContentPartVideoType": ".content_part_video_type",
     "ContentPartVideoVideoUrl": ".content_part_video_video_url",
+    "ForbiddenResponse": ".forbidden_response",
+    "ForbiddenResponseErrorData": ".forbidden_response_error_data",
+    "ForbiddenResponseErrorDataMetadataType0": ".forbidden_response_error_data_metadata_type_0",
+    "ForbiddenResponseOpenrouterMetadataType0": ".forbidden_response_openrouter_metadata_type_0",
     "FrameImage": ".frame_image",
     "FrameImageFrameType": ".frame_image_frame_type",
+    "GoneResponse": ".gone_response",
+    "GoneResponseErrorData": ".gone_response_error_data",
+    "GoneResponseErrorDataMetadataType0": ".gone_response_error_data_metadata_type_0",
+    "GoneResponseOpenrouterMetadataType0": ".gone_response_openrouter_metadata_type_0",
     "InternalServerResponse": ".internal_server_response",
     "InternalServerResponseErrorData": ".internal_server_response_error_data",
     "InternalServerResponseErrorDataMetadataType0": ".internal_server_response_error_data_metadata_type_0",
@@ -229,6 +290,10 @@ _MODULES = {
     "NotFoundResponseErrorData": ".not_found_response_error_data",
     "NotFoundResponseErrorDataMetadataType0": ".not_found_response_error_data_metadata_type_0",
     "NotFoundResponseOpenrouterMetadataType0": ".not_found_response_openrouter_metadata_type_0",
+    "PayloadTooLargeResponse": ".payload_too_large_response",
+    "PayloadTooLargeResponseErrorData": ".payload_too_large_response_error_data",
+    "PayloadTooLargeResponseErrorDataMetadataType0": ".payload_too_large_response_error_data_metadata_type_0",
+    "PayloadTooLargeResponseOpenrouterMetadataType0": ".payload_too_large_response_openrouter_metadata_type_0",
     "PaymentRequiredResponse": ".payment_required_response",
     "PaymentRequiredResponseErrorData": ".payment_required_response_error_data",
     "PaymentRequiredResponseErrorDataMetadataType0": ".payment_required_response_error_data_metadata_type_0",
@@ -247,6 +312,7 @@ _MODULES = {
     "ProviderOptionsAnthropic2": ".provider_options_anthropic_2",
     "ProviderOptionsAnyscale": ".provider_options_anyscale",
     "ProviderOptionsArceeAi": ".provider_options_arcee_ai",
+    "ProviderOptionsAssemblyai": ".provider_options_assemblyai",
     "ProviderOptionsAtlasCloud": ".provider_options_atlas_cloud",
     "ProviderOptionsAtoma": ".provider_options_atoma",
     "ProviderOptionsAvian": ".provider_options_avian",
@@ -264,6 +330,7 @@ _MODULES = {
     "ProviderOptionsCloudflare": ".provider_options_cloudflare",
     "ProviderOptionsCohere": ".provider_options_cohere",
     "ProviderOptionsCoreweave": ".provider_options_coreweave",
+    "ProviderOptionsCosine": ".provider_options_cosine",
     "ProviderOptionsCrofai": ".provider_options_crofai",
     "ProviderOptionsCrucible": ".provider_options_crucible",
     "ProviderOptionsCrusoe": ".provider_options_crusoe",
@@ -275,6 +342,7 @@ _MODULES = {
     "ProviderOptionsDeepseek": ".provider_options_deepseek",
     "ProviderOptionsDekallm": ".provider_options_dekallm",
     "ProviderOptionsDigitalocean": ".provider_options_digitalocean",
+    "ProviderOptionsElevenlabs": ".provider_options_elevenlabs",
     "ProviderOptionsEnfer": ".provider_options_enfer",
     "ProviderOptionsFakeProvider": ".provider_options_fake_provider",
     "ProviderOptionsFeatherless": ".provider_options_featherless",
@@ -319,6 +387,7 @@ _MODULES = {
     "ProviderOptionsMoonshotai": ".provider_options_moonshotai",
     "ProviderOptionsMorph": ".provider_options_morph",
     "ProviderOptionsNcompass": ".provider_options_ncompass",
+    "ProviderOptionsNearAi": ".provider_options_near_ai",
     "ProviderOptionsNebius": ".provider_options_nebius",
     "ProviderOptionsNexAgi": ".provider_options_nex_agi",
     "ProviderOptionsNextbit": ".provider_options_nextbit",
@@ -326,26 +395,32 @@ _MODULES = {
     "ProviderOptionsNovita": ".provider_options_novita",
     "ProviderOptionsNvidia": ".provider_options_nvidia",
     "ProviderOptionsOctoai": ".provider_options_octoai",
+    "ProviderOptionsOllama": ".provider_options_ollama",
     "ProviderOptionsOpenInference": ".provider_options_open_inference",
     "ProviderOptionsOpenai": ".provider_options_openai",
     "ProviderOptionsParasail": ".provider_options_parasail",
+    "ProviderOptionsParetoAlpha": ".provider_options_pareto_alpha",
     "ProviderOptionsPerceptron": ".provider_options_perceptron",
     "ProviderOptionsPerplexity": ".provider_options_perplexity",
     "ProviderOptionsPhala": ".provider_options_phala",
     "ProviderOptionsPoolside": ".provider_options_poolside",
+    "ProviderOptionsPrimeintellect": ".provider_options_primeintellect",
     "ProviderOptionsQuiver": ".provider_options_quiver",
     "ProviderOptionsRecraft": ".provider_options_recraft",
     "ProviderOptionsRecursal": ".provider_options_recursal",
+    "ProviderOptionsRecursive": ".provider_options_recursive",
     "ProviderOptionsReflection": ".provider_options_reflection",
     "ProviderOptionsReka": ".provider_options_reka",
     "ProviderOptionsRelace": ".provider_options_relace",
     "ProviderOptionsReplicate": ".provider_options_replicate",
+    "ProviderOptionsRespan": ".provider_options_respan",
     "ProviderOptionsRunway": ".provider_options_runway",
     "ProviderOptionsSailResearch": ".provider_options_sail_research",
     "ProviderOptionsSakana": ".provider_options_sakana",
     "ProviderOptionsSakanaAi": ".provider_options_sakana_ai",
     "ProviderOptionsSambanova": ".provider_options_sambanova",
     "ProviderOptionsSambanovaCloaked": ".provider_options_sambanova_cloaked",
+    "ProviderOptionsScaledown": ".provider_options_scaledown",
     "ProviderOptionsSeed": ".provider_options_seed",
     "ProviderOptionsSfCompute": ".provider_options_sf_compute",
     "ProviderOptionsSiliconflow": ".provider_options_siliconflow",
@@ -360,7 +435,9 @@ _MODULES = {
     "ProviderOptionsThinkingmachines": ".provider_options_thinkingmachines",
     "ProviderOptionsTogether": ".provider_options_together",
     "ProviderOptionsTogetherLite": ".provider_options_together_lite",
+    "ProviderOptionsTypesafe": ".provider_options_typesafe",
     "ProviderOptionsUbicloud": ".provider_options_ubicloud",
+    "ProviderOptionsUnbiased": ".provider_options_unbiased",
     "ProviderOptionsUpstage": ".provider_options_upstage",
     "ProviderOptionsVenice": ".provider_options_venice",
     "ProviderOptionsVoyageai": ".provider_options_voyageai",
@@ -370,10 +447,15 @@ _MODULES = {
     "ProviderOptionsXai": ".provider_options_xai",
     "ProviderOptionsXiaomi": ".provider_options_xiaomi",
     "ProviderOptionsZAi": ".provider_options_z_ai",
+    "ServiceUnavailableResponse": ".service_unavailable_response",
+    "ServiceUnavailableResponseErrorData": ".service_unavailable_response_error_data",
+    "ServiceUnavailableResponseErrorDataMetadataType0": ".service_unavailable_response_error_data_metadata_type_0",
+    "ServiceUnavailableResponseOpenrouterMetadataType0": ".service_unavailable_response_openrouter_metadata_type_0",
     "TooManyRequestsResponse": ".too_many_requests_response",
     "TooManyRequestsResponseErrorData": ".too_many_requests_response_error_data",
     "TooManyRequestsResponseErrorDataMetadataType0": ".too_many_requests_response_error_data_metadata_type_0",
     "TooManyRequestsResponseOpenrouterMetadataType0": ".too_many_requests_response_openrouter_metadata_type_0",
+    "TraceConfig": ".trace_config",
     "UnauthorizedResponse": ".unauthorized_response",
     "UnauthorizedResponseErrorData": ".unauthorized_response_error_data",
     "UnauthorizedResponseErrorDataMetadataType0": ".unauthorized_response_error_data_metadata_type_0",
@@ -418,6 +500,14 @@ __all__ = (
     "BadRequestResponseErrorData",
     "BadRequestResponseErrorDataMetadataType0",
     "BadRequestResponseOpenrouterMetadataType0",
+    "ClientClosedRequestResponse",
+    "ClientClosedRequestResponseErrorData",
+    "ClientClosedRequestResponseErrorDataMetadataType0",
+    "ClientClosedRequestResponseOpenrouterMetadataType0",
+    "ConflictResponse",
+    "ConflictResponseErrorData",
+    "ConflictResponseErrorDataMetadataType0",
+    "ConflictResponseOpenrouterMetadataType0",
     "ContentPartAudio",
     "ContentPartAudioAudioUrl",
     "ContentPartAudioType",
@@ -427,8 +517,16 @@ __all__ = (
     "ContentPartVideo",
     "ContentPartVideoType",
     "ContentPartVideoVideoUrl",
+    "ForbiddenResponse",
+    "ForbiddenResponseErrorData",
+    "ForbiddenResponseErrorDataMetadataType0",
+    "ForbiddenResponseOpenrouterMetadataType0",
     "FrameImage",
     "FrameImageFrameType",
+    "GoneResponse",
+    "GoneResponseErrorData",
+    "GoneResponseErrorDataMetadataType0",
+    "GoneResponseOpenrouterMetadataType0",
     "InternalServerResponse",
     "InternalServerResponseErrorData",
     "InternalServerResponseErrorDataMetadataType0",
@@ -437,6 +535,10 @@ __all__ = (
     "NotFoundResponseErrorData",
     "NotFoundResponseErrorDataMetadataType0",
     "NotFoundResponseOpenrouterMetadataType0",
+    "PayloadTooLargeResponse",
+    "PayloadTooLargeResponseErrorData",
+    "PayloadTooLargeResponseErrorDataMetadataType0",
+    "PayloadTooLargeResponseOpenrouterMetadataType0",
     "PaymentRequiredResponse",
     "PaymentRequiredResponseErrorData",
     "PaymentRequiredResponseErrorDataMetadataType0",
@@ -455,6 +557,7 @@ __all__ = (
     "ProviderOptionsAnthropic2",
     "ProviderOptionsAnyscale",
     "ProviderOptionsArceeAi",
+    "ProviderOptionsAssemblyai",
     "ProviderOptionsAtlasCloud",
     "ProviderOptionsAtoma",
     "ProviderOptionsAvian",
@@ -472,6 +575,7 @@ __all__ = (
     "ProviderOptionsCloudflare",
     "ProviderOptionsCohere",
     "ProviderOptionsCoreweave",
+    "ProviderOptionsCosine",
     "ProviderOptionsCrofai",
     "ProviderOptionsCrucible",
     "ProviderOptionsCrusoe",
@@ -483,6 +587,7 @@ __all__ = (
     "ProviderOptionsDeepseek",
     "ProviderOptionsDekallm",
     "ProviderOptionsDigitalocean",
+    "ProviderOptionsElevenlabs",
     "ProviderOptionsEnfer",
     "ProviderOptionsFakeProvider",
     "ProviderOptionsFeatherless",
@@ -527,6 +632,7 @@ __all__ = (
     "ProviderOptionsMoonshotai",
     "ProviderOptionsMorph",
     "ProviderOptionsNcompass",
+    "ProviderOptionsNearAi",
     "ProviderOptionsNebius",
     "ProviderOptionsNexAgi",
     "ProviderOptionsNextbit",
@@ -534,26 +640,32 @@ __all__ = (
     "ProviderOptionsNovita",
     "ProviderOptionsNvidia",
     "ProviderOptionsOctoai",
+    "ProviderOptionsOllama",
     "ProviderOptionsOpenai",
     "ProviderOptionsOpenInference",
     "ProviderOptionsParasail",
+    "ProviderOptionsParetoAlpha",
     "ProviderOptionsPerceptron",
     "ProviderOptionsPerplexity",
     "ProviderOptionsPhala",
     "ProviderOptionsPoolside",
+    "ProviderOptionsPrimeintellect",
     "ProviderOptionsQuiver",
     "ProviderOptionsRecraft",
     "ProviderOptionsRecursal",
+    "ProviderOptionsRecursive",
     "ProviderOptionsReflection",
     "ProviderOptionsReka",
     "ProviderOptionsRelace",
     "ProviderOptionsReplicate",
+    "ProviderOptionsRespan",
     "ProviderOptionsRunway",
     "ProviderOptionsSailResearch",
     "ProviderOptionsSakana",
     "ProviderOptionsSakanaAi",
     "ProviderOptionsSambanova",
     "ProviderOptionsSambanovaCloaked",
+    "ProviderOptionsScaledown",
     "ProviderOptionsSeed",
     "ProviderOptionsSfCompute",
     "ProviderOptionsSiliconflow",
@@ -568,7 +680,9 @@ __all__ = (
     "ProviderOptionsThinkingmachines",
     "ProviderOptionsTogether",
     "ProviderOptionsTogetherLite",
+    "ProviderOptionsTypesafe",
     "ProviderOptionsUbicloud",
+    "ProviderOptionsUnbiased",
     "ProviderOptionsUpstage",
     "ProviderOptionsVenice",
     "ProviderOptionsVoyageai",
@@ -578,10 +692,15 @@ __all__ = (
     "ProviderOptionsXai",
     "ProviderOptionsXiaomi",
     "ProviderOptionsZAi",
+    "ServiceUnavailableResponse",
+    "ServiceUnavailableResponseErrorData",
+    "ServiceUnavailableResponseErrorDataMetadataType0",
+    "ServiceUnavailableResponseOpenrouterMetadataType0",
     "TooManyRequestsResponse",
     "TooManyRequestsResponseErrorData",
     "TooManyRequestsResponseErrorDataMetadataType0",
     "TooManyRequestsResponseOpenrouterMetadataType0",
+    "TraceConfig",
     "UnauthorizedResponse",
     "UnauthorizedResponseErrorData",
     "UnauthorizedResponseErrorDataMetadataType0",

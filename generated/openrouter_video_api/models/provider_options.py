@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from ..models.provider_options_anthropic_2 import ProviderOptionsAnthropic2
     from ..models.provider_options_anyscale import ProviderOptionsAnyscale
     from ..models.provider_options_arcee_ai import ProviderOptionsArceeAi
+    from ..models.provider_options_assemblyai import ProviderOptionsAssemblyai
     from ..models.provider_options_atlas_cloud import ProviderOptionsAtlasCloud
     from ..models.provider_options_atoma import ProviderOptionsAtoma
     from ..models.provider_options_avian import ProviderOptionsAvian
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from ..models.provider_options_cloudflare import ProviderOptionsCloudflare
     from ..models.provider_options_cohere import ProviderOptionsCohere
     from ..models.provider_options_coreweave import ProviderOptionsCoreweave
+    from ..models.provider_options_cosine import ProviderOptionsCosine
     from ..models.provider_options_crofai import ProviderOptionsCrofai
     from ..models.provider_options_crucible import ProviderOptionsCrucible
     from ..models.provider_options_crusoe import ProviderOptionsCrusoe
@@ -50,6 +52,7 @@ if TYPE_CHECKING:
     from ..models.provider_options_deepseek import ProviderOptionsDeepseek
     from ..models.provider_options_dekallm import ProviderOptionsDekallm
     from ..models.provider_options_digitalocean import ProviderOptionsDigitalocean
+    from ..models.provider_options_elevenlabs import ProviderOptionsElevenlabs
     from ..models.provider_options_enfer import ProviderOptionsEnfer
     from ..models.provider_options_fake_provider import ProviderOptionsFakeProvider
     from ..models.provider_options_featherless import ProviderOptionsFeatherless
@@ -94,6 +97,7 @@ if TYPE_CHECKING:
     from ..models.provider_options_moonshotai import ProviderOptionsMoonshotai
     from ..models.provider_options_morph import ProviderOptionsMorph
     from ..models.provider_options_ncompass import ProviderOptionsNcompass
+    from ..models.provider_options_near_ai import ProviderOptionsNearAi
     from ..models.provider_options_nebius import ProviderOptionsNebius
     from ..models.provider_options_nex_agi import ProviderOptionsNexAgi
     from ..models.provider_options_nextbit import ProviderOptionsNextbit
@@ -101,26 +105,32 @@ if TYPE_CHECKING:
     from ..models.provider_options_novita import ProviderOptionsNovita
     from ..models.provider_options_nvidia import ProviderOptionsNvidia
     from ..models.provider_options_octoai import ProviderOptionsOctoai
+    from ..models.provider_options_ollama import ProviderOptionsOllama
     from ..models.provider_options_open_inference import ProviderOptionsOpenInference
     from ..models.provider_options_openai import ProviderOptionsOpenai
     from ..models.provider_options_parasail import ProviderOptionsParasail
+    from ..models.provider_options_pareto_alpha import ProviderOptionsParetoAlpha
     from ..models.provider_options_perceptron import ProviderOptionsPerceptron
     from ..models.provider_options_perplexity import ProviderOptionsPerplexity
     from ..models.provider_options_phala import ProviderOptionsPhala
     from ..models.provider_options_poolside import ProviderOptionsPoolside
+    from ..models.provider_options_primeintellect import ProviderOptionsPrimeintellect
     from ..models.provider_options_quiver import ProviderOptionsQuiver
     from ..models.provider_options_recraft import ProviderOptionsRecraft
     from ..models.provider_options_recursal import ProviderOptionsRecursal
+    from ..models.provider_options_recursive import ProviderOptionsRecursive
     from ..models.provider_options_reflection import ProviderOptionsReflection
     from ..models.provider_options_reka import ProviderOptionsReka
     from ..models.provider_options_relace import ProviderOptionsRelace
     from ..models.provider_options_replicate import ProviderOptionsReplicate
+    from ..models.provider_options_respan import ProviderOptionsRespan
     from ..models.provider_options_runway import ProviderOptionsRunway
     from ..models.provider_options_sail_research import ProviderOptionsSailResearch
     from ..models.provider_options_sakana import ProviderOptionsSakana
     from ..models.provider_options_sakana_ai import ProviderOptionsSakanaAi
     from ..models.provider_options_sambanova import ProviderOptionsSambanova
     from ..models.provider_options_sambanova_cloaked import ProviderOptionsSambanovaCloaked
+    from ..models.provider_options_scaledown import ProviderOptionsScaledown
     from ..models.provider_options_seed import ProviderOptionsSeed
     from ..models.provider_options_sf_compute import ProviderOptionsSfCompute
     from ..models.provider_options_siliconflow import ProviderOptionsSiliconflow
@@ -135,7 +145,9 @@ if TYPE_CHECKING:
     from ..models.provider_options_thinkingmachines import ProviderOptionsThinkingmachines
     from ..models.provider_options_together import ProviderOptionsTogether
     from ..models.provider_options_together_lite import ProviderOptionsTogetherLite
+    from ..models.provider_options_typesafe import ProviderOptionsTypesafe
     from ..models.provider_options_ubicloud import ProviderOptionsUbicloud
+    from ..models.provider_options_unbiased import ProviderOptionsUnbiased
     from ..models.provider_options_upstage import ProviderOptionsUpstage
     from ..models.provider_options_venice import ProviderOptionsVenice
     from ..models.provider_options_voyageai import ProviderOptionsVoyageai
@@ -172,6 +184,7 @@ class ProviderOptions:
             anthropic2 (ProviderOptionsAnthropic2 | Unset):
             anyscale (ProviderOptionsAnyscale | Unset):
             arcee_ai (ProviderOptionsArceeAi | Unset):
+            assemblyai (ProviderOptionsAssemblyai | Unset):
             atlas_cloud (ProviderOptionsAtlasCloud | Unset):
             atoma (ProviderOptionsAtoma | Unset):
             avian (ProviderOptionsAvian | Unset):
@@ -189,6 +202,7 @@ class ProviderOptions:
             cloudflare (ProviderOptionsCloudflare | Unset):
             cohere (ProviderOptionsCohere | Unset):
             coreweave (ProviderOptionsCoreweave | Unset):
+            cosine (ProviderOptionsCosine | Unset):
             crofai (ProviderOptionsCrofai | Unset):
             crucible (ProviderOptionsCrucible | Unset):
             crusoe (ProviderOptionsCrusoe | Unset):
@@ -200,6 +214,7 @@ class ProviderOptions:
             deepseek (ProviderOptionsDeepseek | Unset):
             dekallm (ProviderOptionsDekallm | Unset):
             digitalocean (ProviderOptionsDigitalocean | Unset):
+            elevenlabs (ProviderOptionsElevenlabs | Unset):
             enfer (ProviderOptionsEnfer | Unset):
             fake_provider (ProviderOptionsFakeProvider | Unset):
             featherless (ProviderOptionsFeatherless | Unset):
@@ -244,6 +259,7 @@ class ProviderOptions:
             moonshotai (ProviderOptionsMoonshotai | Unset):
             morph (ProviderOptionsMorph | Unset):
             ncompass (ProviderOptionsNcompass | Unset):
+            near_ai (ProviderOptionsNearAi | Unset):
             nebius (ProviderOptionsNebius | Unset):
             nex_agi (ProviderOptionsNexAgi | Unset):
             nextbit (ProviderOptionsNextbit | Unset):
@@ -251,26 +267,32 @@ class ProviderOptions:
             novita (ProviderOptionsNovita | Unset):
             nvidia (ProviderOptionsNvidia | Unset):
             octoai (ProviderOptionsOctoai | Unset):
+            ollama (ProviderOptionsOllama | Unset):
             open_inference (ProviderOptionsOpenInference | Unset):
             openai (ProviderOptionsOpenai | Unset):
             parasail (ProviderOptionsParasail | Unset):
+            pareto_alpha (ProviderOptionsParetoAlpha | Unset):
             perceptron (ProviderOptionsPerceptron | Unset):
             perplexity (ProviderOptionsPerplexity | Unset):
             phala (ProviderOptionsPhala | Unset):
             poolside (ProviderOptionsPoolside | Unset):
+            primeintellect (ProviderOptionsPrimeintellect | Unset):
             quiver (ProviderOptionsQuiver | Unset):
             recraft (ProviderOptionsRecraft | Unset):
             recursal (ProviderOptionsRecursal | Unset):
+            recursive (ProviderOptionsRecursive | Unset):
             reflection (ProviderOptionsReflection | Unset):
             reka (ProviderOptionsReka | Unset):
             relace (ProviderOptionsRelace | Unset):
             replicate (ProviderOptionsReplicate | Unset):
+            respan (ProviderOptionsRespan | Unset):
             runway (ProviderOptionsRunway | Unset):
             sail_research (ProviderOptionsSailResearch | Unset):
             sakana (ProviderOptionsSakana | Unset):
             sakana_ai (ProviderOptionsSakanaAi | Unset):
             sambanova (ProviderOptionsSambanova | Unset):
             sambanova_cloaked (ProviderOptionsSambanovaCloaked | Unset):
+            scaledown (ProviderOptionsScaledown | Unset):
             seed (ProviderOptionsSeed | Unset):
             sf_compute (ProviderOptionsSfCompute | Unset):
             siliconflow (ProviderOptionsSiliconflow | Unset):
@@ -285,7 +307,9 @@ class ProviderOptions:
             thinkingmachines (ProviderOptionsThinkingmachines | Unset):
             together (ProviderOptionsTogether | Unset):
             together_lite (ProviderOptionsTogetherLite | Unset):
+            typesafe (ProviderOptionsTypesafe | Unset):
             ubicloud (ProviderOptionsUbicloud | Unset):
+            unbiased (ProviderOptionsUnbiased | Unset):
             upstage (ProviderOptionsUpstage | Unset):
             venice (ProviderOptionsVenice | Unset):
             voyageai (ProviderOptionsVoyageai | Unset):
@@ -310,6 +334,7 @@ class ProviderOptions:
     anthropic2: ProviderOptionsAnthropic2 | Unset = UNSET
     anyscale: ProviderOptionsAnyscale | Unset = UNSET
     arcee_ai: ProviderOptionsArceeAi | Unset = UNSET
+    assemblyai: ProviderOptionsAssemblyai | Unset = UNSET
     atlas_cloud: ProviderOptionsAtlasCloud | Unset = UNSET
     atoma: ProviderOptionsAtoma | Unset = UNSET
     avian: ProviderOptionsAvian | Unset = UNSET
@@ -327,6 +352,7 @@ class ProviderOptions:
     cloudflare: ProviderOptionsCloudflare | Unset = UNSET
     cohere: ProviderOptionsCohere | Unset = UNSET
     coreweave: ProviderOptionsCoreweave | Unset = UNSET
+    cosine: ProviderOptionsCosine | Unset = UNSET
     crofai: ProviderOptionsCrofai | Unset = UNSET
     crucible: ProviderOptionsCrucible | Unset = UNSET
     crusoe: ProviderOptionsCrusoe | Unset = UNSET
@@ -338,6 +364,7 @@ class ProviderOptions:
     deepseek: ProviderOptionsDeepseek | Unset = UNSET
     dekallm: ProviderOptionsDekallm | Unset = UNSET
     digitalocean: ProviderOptionsDigitalocean | Unset = UNSET
+    elevenlabs: ProviderOptionsElevenlabs | Unset = UNSET
     enfer: ProviderOptionsEnfer | Unset = UNSET
     fake_provider: ProviderOptionsFakeProvider | Unset = UNSET
     featherless: ProviderOptionsFeatherless | Unset = UNSET
@@ -382,6 +409,7 @@ class ProviderOptions:
     moonshotai: ProviderOptionsMoonshotai | Unset = UNSET
     morph: ProviderOptionsMorph | Unset = UNSET
     ncompass: ProviderOptionsNcompass | Unset = UNSET
+    near_ai: ProviderOptionsNearAi | Unset = UNSET
     nebius: ProviderOptionsNebius | Unset = UNSET
     nex_agi: ProviderOptionsNexAgi | Unset = UNSET
     nextbit: ProviderOptionsNextbit | Unset = UNSET
@@ -389,26 +417,32 @@ class ProviderOptions:
     novita: ProviderOptionsNovita | Unset = UNSET
     nvidia: ProviderOptionsNvidia | Unset = UNSET
     octoai: ProviderOptionsOctoai | Unset = UNSET
+    ollama: ProviderOptionsOllama | Unset = UNSET
     open_inference: ProviderOptionsOpenInference | Unset = UNSET
     openai: ProviderOptionsOpenai | Unset = UNSET
     parasail: ProviderOptionsParasail | Unset = UNSET
+    pareto_alpha: ProviderOptionsParetoAlpha | Unset = UNSET
     perceptron: ProviderOptionsPerceptron | Unset = UNSET
     perplexity: ProviderOptionsPerplexity | Unset = UNSET
     phala: ProviderOptionsPhala | Unset = UNSET
     poolside: ProviderOptionsPoolside | Unset = UNSET
+    primeintellect: ProviderOptionsPrimeintellect | Unset = UNSET
     quiver: ProviderOptionsQuiver | Unset = UNSET
     recraft: ProviderOptionsRecraft | Unset = UNSET
     recursal: ProviderOptionsRecursal | Unset = UNSET
+    recursive: ProviderOptionsRecursive | Unset = UNSET
     reflection: ProviderOptionsReflection | Unset = UNSET
     reka: ProviderOptionsReka | Unset = UNSET
     relace: ProviderOptionsRelace | Unset = UNSET
     replicate: ProviderOptionsReplicate | Unset = UNSET
+    respan: ProviderOptionsRespan | Unset = UNSET
     runway: ProviderOptionsRunway | Unset = UNSET
     sail_research: ProviderOptionsSailResearch | Unset = UNSET
     sakana: ProviderOptionsSakana | Unset = UNSET
     sakana_ai: ProviderOptionsSakanaAi | Unset = UNSET
     sambanova: ProviderOptionsSambanova | Unset = UNSET
     sambanova_cloaked: ProviderOptionsSambanovaCloaked | Unset = UNSET
+    scaledown: ProviderOptionsScaledown | Unset = UNSET
     seed: ProviderOptionsSeed | Unset = UNSET
     sf_compute: ProviderOptionsSfCompute | Unset = UNSET
     siliconflow: ProviderOptionsSiliconflow | Unset = UNSET
@@ -423,7 +457,9 @@ class ProviderOptions:
     thinkingmachines: ProviderOptionsThinkingmachines | Unset = UNSET
     together: ProviderOptionsTogether | Unset = UNSET
     together_lite: ProviderOptionsTogetherLite | Unset = UNSET
+    typesafe: ProviderOptionsTypesafe | Unset = UNSET
     ubicloud: ProviderOptionsUbicloud | Unset = UNSET
+    unbiased: ProviderOptionsUnbiased | Unset = UNSET
     upstage: ProviderOptionsUpstage | Unset = UNSET
     venice: ProviderOptionsVenice | Unset = UNSET
     voyageai: ProviderOptionsVoyageai | Unset = UNSET
@@ -436,18 +472,28 @@ class ProviderOptions:
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
+        from ..models.provider_options_pareto_alpha import ProviderOptionsParetoAlpha  # noqa: PLC0415
+        from ..models.provider_options_perceptron import ProviderOptionsPerceptron  # noqa: PLC0415
+        from ..models.provider_options_perplexity import ProviderOptionsPerplexity  # noqa: PLC0415
+        from ..models.provider_options_phala import ProviderOptionsPhala  # noqa: PLC0415
+        from ..models.provider_options_poolside import ProviderOptionsPoolside  # noqa: PLC0415
+        from ..models.provider_options_primeintellect import ProviderOptionsPrimeintellect  # noqa: PLC0415
+        from ..models.provider_options_quiver import ProviderOptionsQuiver  # noqa: PLC0415
         from ..models.provider_options_recraft import ProviderOptionsRecraft  # noqa: PLC0415
         from ..models.provider_options_recursal import ProviderOptionsRecursal  # noqa: PLC0415
+        from ..models.provider_options_recursive import ProviderOptionsRecursive  # noqa: PLC0415
         from ..models.provider_options_reflection import ProviderOptionsReflection  # noqa: PLC0415
         from ..models.provider_options_reka import ProviderOptionsReka  # noqa: PLC0415
         from ..models.provider_options_relace import ProviderOptionsRelace  # noqa: PLC0415
         from ..models.provider_options_replicate import ProviderOptionsReplicate  # noqa: PLC0415
+        from ..models.provider_options_respan import ProviderOptionsRespan  # noqa: PLC0415
         from ..models.provider_options_runway import ProviderOptionsRunway  # noqa: PLC0415
         from ..models.provider_options_sail_research import ProviderOptionsSailResearch  # noqa: PLC0415
         from ..models.provider_options_sakana import ProviderOptionsSakana  # noqa: PLC0415
         from ..models.provider_options_sakana_ai import ProviderOptionsSakanaAi  # noqa: PLC0415
         from ..models.provider_options_sambanova import ProviderOptionsSambanova  # noqa: PLC0415
         from ..models.provider_options_sambanova_cloaked import ProviderOptionsSambanovaCloaked  # noqa: PLC0415
+        from ..models.provider_options_scaledown import ProviderOptionsScaledown  # noqa: PLC0415
         from ..models.provider_options_seed import ProviderOptionsSeed  # noqa: PLC0415
         from ..models.provider_options_sf_compute import ProviderOptionsSfCompute  # noqa: PLC0415
         from ..models.provider_options_siliconflow import ProviderOptionsSiliconflow  # noqa: PLC0415
@@ -462,7 +508,9 @@ class ProviderOptions:
         from ..models.provider_options_thinkingmachines import ProviderOptionsThinkingmachines  # noqa: PLC0415
         from ..models.provider_options_together import ProviderOptionsTogether  # noqa: PLC0415
         from ..models.provider_options_together_lite import ProviderOptionsTogetherLite  # noqa: PLC0415
+        from ..models.provider_options_typesafe import ProviderOptionsTypesafe  # noqa: PLC0415
         from ..models.provider_options_ubicloud import ProviderOptionsUbicloud  # noqa: PLC0415
+        from ..models.provider_options_unbiased import ProviderOptionsUnbiased  # noqa: PLC0415
         from ..models.provider_options_upstage import ProviderOptionsUpstage  # noqa: PLC0415
         from ..models.provider_options_venice import ProviderOptionsVenice  # noqa: PLC0415
         from ..models.provider_options_voyageai import ProviderOptionsVoyageai  # noqa: PLC0415
@@ -524,6 +572,10 @@ class ProviderOptions:
         arcee_ai: dict[str, Any] | Unset = UNSET
         if not isinstance(self.arcee_ai, Unset):
             arcee_ai = self.arcee_ai.to_dict()
+
+        assemblyai: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.assemblyai, Unset):
+            assemblyai = self.assemblyai.to_dict()
 
         atlas_cloud: dict[str, Any] | Unset = UNSET
         if not isinstance(self.atlas_cloud, Unset):
@@ -593,6 +645,10 @@ class ProviderOptions:
         if not isinstance(self.coreweave, Unset):
             coreweave = self.coreweave.to_dict()
 
+        cosine: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.cosine, Unset):
+            cosine = self.cosine.to_dict()
+
         crofai: dict[str, Any] | Unset = UNSET
         if not isinstance(self.crofai, Unset):
             crofai = self.crofai.to_dict()
@@ -636,6 +692,10 @@ class ProviderOptions:
         digitalocean: dict[str, Any] | Unset = UNSET
         if not isinstance(self.digitalocean, Unset):
             digitalocean = self.digitalocean.to_dict()
+
+        elevenlabs: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.elevenlabs, Unset):
+            elevenlabs = self.elevenlabs.to_dict()
 
         enfer: dict[str, Any] | Unset = UNSET
         if not isinstance(self.enfer, Unset):
@@ -813,6 +873,10 @@ class ProviderOptions:
         if not isinstance(self.ncompass, Unset):
             ncompass = self.ncompass.to_dict()
 
+        near_ai: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.near_ai, Unset):
+            near_ai = self.near_ai.to_dict()
+
         nebius: dict[str, Any] | Unset = UNSET
         if not isinstance(self.nebius, Unset):
             nebius = self.nebius.to_dict()
@@ -841,6 +905,10 @@ class ProviderOptions:
         if not isinstance(self.octoai, Unset):
             octoai = self.octoai.to_dict()
 
+        ollama: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.ollama, Unset):
+            ollama = self.ollama.to_dict()
+
         open_inference: dict[str, Any] | Unset = UNSET
         if not isinstance(self.open_inference, Unset):
             open_inference = self.open_inference.to_dict()
@@ -852,6 +920,10 @@ class ProviderOptions:
         parasail: dict[str, Any] | Unset = UNSET
         if not isinstance(self.parasail, Unset):
             parasail = self.parasail.to_dict()
+
+        pareto_alpha: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.pareto_alpha, Unset):
+            pareto_alpha = self.pareto_alpha.to_dict()
 
         perceptron: dict[str, Any] | Unset = UNSET
         if not isinstance(self.perceptron, Unset):
@@ -869,6 +941,10 @@ class ProviderOptions:
         if not isinstance(self.poolside, Unset):
             poolside = self.poolside.to_dict()
 
+        primeintellect: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.primeintellect, Unset):
+            primeintellect = self.primeintellect.to_dict()
+
         quiver: dict[str, Any] | Unset = UNSET
         if not isinstance(self.quiver, Unset):
             quiver = self.quiver.to_dict()
@@ -880,6 +956,10 @@ class ProviderOptions:
         recursal: dict[str, Any] | Unset = UNSET
         if not isinstance(self.recursal, Unset):
             recursal = self.recursal.to_dict()
+
+        recursive: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.recursive, Unset):
+            recursive = self.recursive.to_dict()
 
         reflection: dict[str, Any] | Unset = UNSET
         if not isinstance(self.reflection, Unset):
@@ -896,6 +976,10 @@ class ProviderOptions:
         replicate: dict[str, Any] | Unset = UNSET
         if not isinstance(self.replicate, Unset):
             replicate = self.replicate.to_dict()
+
+        respan: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.respan, Unset):
+            respan = self.respan.to_dict()
 
         runway: dict[str, Any] | Unset = UNSET
         if not isinstance(self.runway, Unset):
@@ -920,6 +1004,10 @@ class ProviderOptions:
         sambanova_cloaked: dict[str, Any] | Unset = UNSET
         if not isinstance(self.sambanova_cloaked, Unset):
             sambanova_cloaked = self.sambanova_cloaked.to_dict()
+
+        scaledown: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.scaledown, Unset):
+            scaledown = self.scaledown.to_dict()
 
         seed: dict[str, Any] | Unset = UNSET
         if not isinstance(self.seed, Unset):
@@ -977,9 +1065,17 @@ class ProviderOptions:
         if not isinstance(self.together_lite, Unset):
             together_lite = self.together_lite.to_dict()
 
+        typesafe: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.typesafe, Unset):
+            typesafe = self.typesafe.to_dict()
+
         ubicloud: dict[str, Any] | Unset = UNSET
         if not isinstance(self.ubicloud, Unset):
             ubicloud = self.ubicloud.to_dict()
+
+        unbiased: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.unbiased, Unset):
+            unbiased = self.unbiased.to_dict()
 
         upstage: dict[str, Any] | Unset = UNSET
         if not isinstance(self.upstage, Unset):
@@ -1046,6 +1142,8 @@ class ProviderOptions:
             field_dict["anyscale"] = anyscale
         if arcee_ai is not UNSET:
             field_dict["arcee-ai"] = arcee_ai
+        if assemblyai is not UNSET:
+            field_dict["assemblyai"] = assemblyai
         if atlas_cloud is not UNSET:
             field_dict["atlas-cloud"] = atlas_cloud
         if atoma is not UNSET:
@@ -1080,6 +1178,8 @@ class ProviderOptions:
             field_dict["cohere"] = cohere
         if coreweave is not UNSET:
             field_dict["coreweave"] = coreweave
+        if cosine is not UNSET:
+            field_dict["cosine"] = cosine
         if crofai is not UNSET:
             field_dict["crofai"] = crofai
         if crucible is not UNSET:
@@ -1102,6 +1202,8 @@ class ProviderOptions:
             field_dict["dekallm"] = dekallm
         if digitalocean is not UNSET:
             field_dict["digitalocean"] = digitalocean
+        if elevenlabs is not UNSET:
+            field_dict["elevenlabs"] = elevenlabs
         if enfer is not UNSET:
             field_dict["enfer"] = enfer
         if fake_provider is not UNSET:
@@ -1190,6 +1292,8 @@ class ProviderOptions:
             field_dict["morph"] = morph
         if ncompass is not UNSET:
             field_dict["ncompass"] = ncompass
+        if near_ai is not UNSET:
+            field_dict["near-ai"] = near_ai
         if nebius is not UNSET:
             field_dict["nebius"] = nebius
         if nex_agi is not UNSET:
@@ -1204,12 +1308,16 @@ class ProviderOptions:
             field_dict["nvidia"] = nvidia
         if octoai is not UNSET:
             field_dict["octoai"] = octoai
+        if ollama is not UNSET:
+            field_dict["ollama"] = ollama
         if open_inference is not UNSET:
             field_dict["open-inference"] = open_inference
         if openai is not UNSET:
             field_dict["openai"] = openai
         if parasail is not UNSET:
             field_dict["parasail"] = parasail
+        if pareto_alpha is not UNSET:
+            field_dict["pareto-alpha"] = pareto_alpha
         if perceptron is not UNSET:
             field_dict["perceptron"] = perceptron
         if perplexity is not UNSET:
@@ -1218,12 +1326,16 @@ class ProviderOptions:
             field_dict["phala"] = phala
         if poolside is not UNSET:
             field_dict["poolside"] = poolside
+        if primeintellect is not UNSET:
+            field_dict["primeintellect"] = primeintellect
         if quiver is not UNSET:
             field_dict["quiver"] = quiver
         if recraft is not UNSET:
             field_dict["recraft"] = recraft
         if recursal is not UNSET:
             field_dict["recursal"] = recursal
+        if recursive is not UNSET:
+            field_dict["recursive"] = recursive
         if reflection is not UNSET:
             field_dict["reflection"] = reflection
         if reka is not UNSET:
@@ -1232,6 +1344,8 @@ class ProviderOptions:
             field_dict["relace"] = relace
         if replicate is not UNSET:
             field_dict["replicate"] = replicate
+        if respan is not UNSET:
+            field_dict["respan"] = respan
         if runway is not UNSET:
             field_dict["runway"] = runway
         if sail_research is not UNSET:
@@ -1244,6 +1358,8 @@ class ProviderOptions:
             field_dict["sambanova"] = sambanova
         if sambanova_cloaked is not UNSET:
             field_dict["sambanova-cloaked"] = sambanova_cloaked
+        if scaledown is not UNSET:
+            field_dict["scaledown"] = scaledown
         if seed is not UNSET:
             field_dict["seed"] = seed
         if sf_compute is not UNSET:
@@ -1272,8 +1388,12 @@ class ProviderOptions:
             field_dict["together"] = together
         if together_lite is not UNSET:
             field_dict["together-lite"] = together_lite
+        if typesafe is not UNSET:
+            field_dict["typesafe"] = typesafe
         if ubicloud is not UNSET:
             field_dict["ubicloud"] = ubicloud
+        if unbiased is not UNSET:
+            field_dict["unbiased"] = unbiased
         if upstage is not UNSET:
             field_dict["upstage"] = upstage
         if venice is not UNSET:
@@ -1310,6 +1430,7 @@ class ProviderOptions:
         from ..models.provider_options_anthropic_2 import ProviderOptionsAnthropic2  # noqa: PLC0415
         from ..models.provider_options_anyscale import ProviderOptionsAnyscale  # noqa: PLC0415
         from ..models.provider_options_arcee_ai import ProviderOptionsArceeAi  # noqa: PLC0415
+        from ..models.provider_options_assemblyai import ProviderOptionsAssemblyai  # noqa: PLC0415
         from ..models.provider_options_atlas_cloud import ProviderOptionsAtlasCloud  # noqa: PLC0415
         from ..models.provider_options_atoma import ProviderOptionsAtoma  # noqa: PLC0415
         from ..models.provider_options_avian import ProviderOptionsAvian  # noqa: PLC0415
@@ -1327,6 +1448,7 @@ class ProviderOptions:
         from ..models.provider_options_cloudflare import ProviderOptionsCloudflare  # noqa: PLC0415
         from ..models.provider_options_cohere import ProviderOptionsCohere  # noqa: PLC0415
         from ..models.provider_options_coreweave import ProviderOptionsCoreweave  # noqa: PLC0415
+        from ..models.provider_options_cosine import ProviderOptionsCosine  # noqa: PLC0415
         from ..models.provider_options_crofai import ProviderOptionsCrofai  # noqa: PLC0415
         from ..models.provider_options_crucible import ProviderOptionsCrucible  # noqa: PLC0415
         from ..models.provider_options_crusoe import ProviderOptionsCrusoe  # noqa: PLC0415
@@ -1338,6 +1460,7 @@ class ProviderOptions:
         from ..models.provider_options_deepseek import ProviderOptionsDeepseek  # noqa: PLC0415
         from ..models.provider_options_dekallm import ProviderOptionsDekallm  # noqa: PLC0415
         from ..models.provider_options_digitalocean import ProviderOptionsDigitalocean  # noqa: PLC0415
+        from ..models.provider_options_elevenlabs import ProviderOptionsElevenlabs  # noqa: PLC0415
         from ..models.provider_options_enfer import ProviderOptionsEnfer  # noqa: PLC0415
         from ..models.provider_options_fake_provider import ProviderOptionsFakeProvider  # noqa: PLC0415
         from ..models.provider_options_featherless import ProviderOptionsFeatherless  # noqa: PLC0415
@@ -1382,6 +1505,7 @@ class ProviderOptions:
         from ..models.provider_options_moonshotai import ProviderOptionsMoonshotai  # noqa: PLC0415
         from ..models.provider_options_morph import ProviderOptionsMorph  # noqa: PLC0415
         from ..models.provider_options_ncompass import ProviderOptionsNcompass  # noqa: PLC0415
+        from ..models.provider_options_near_ai import ProviderOptionsNearAi  # noqa: PLC0415
         from ..models.provider_options_nebius import ProviderOptionsNebius  # noqa: PLC0415
         from ..models.provider_options_nex_agi import ProviderOptionsNexAgi  # noqa: PLC0415
         from ..models.provider_options_nextbit import ProviderOptionsNextbit  # noqa: PLC0415
@@ -1389,26 +1513,32 @@ class ProviderOptions:
         from ..models.provider_options_novita import ProviderOptionsNovita  # noqa: PLC0415
         from ..models.provider_options_nvidia import ProviderOptionsNvidia  # noqa: PLC0415
         from ..models.provider_options_octoai import ProviderOptionsOctoai  # noqa: PLC0415
+        from ..models.provider_options_ollama import ProviderOptionsOllama  # noqa: PLC0415
         from ..models.provider_options_open_inference import ProviderOptionsOpenInference  # noqa: PLC0415
         from ..models.provider_options_openai import ProviderOptionsOpenai  # noqa: PLC0415
         from ..models.provider_options_parasail import ProviderOptionsParasail  # noqa: PLC0415
+        from ..models.provider_options_pareto_alpha import ProviderOptionsParetoAlpha  # noqa: PLC0415
         from ..models.provider_options_perceptron import ProviderOptionsPerceptron  # noqa: PLC0415
         from ..models.provider_options_perplexity import ProviderOptionsPerplexity  # noqa: PLC0415
         from ..models.provider_options_phala import ProviderOptionsPhala  # noqa: PLC0415
         from ..models.provider_options_poolside import ProviderOptionsPoolside  # noqa: PLC0415
+        from ..models.provider_options_primeintellect import ProviderOptionsPrimeintellect  # noqa: PLC0415
         from ..models.provider_options_quiver import ProviderOptionsQuiver  # noqa: PLC0415
         from ..models.provider_options_recraft import ProviderOptionsRecraft  # noqa: PLC0415
         from ..models.provider_options_recursal import ProviderOptionsRecursal  # noqa: PLC0415
+        from ..models.provider_options_recursive import ProviderOptionsRecursive  # noqa: PLC0415
         from ..models.provider_options_reflection import ProviderOptionsReflection  # noqa: PLC0415
         from ..models.provider_options_reka import ProviderOptionsReka  # noqa: PLC0415
         from ..models.provider_options_relace import ProviderOptionsRelace  # noqa: PLC0415
         from ..models.provider_options_replicate import ProviderOptionsReplicate  # noqa: PLC0415
+        from ..models.provider_options_respan import ProviderOptionsRespan  # noqa: PLC0415
         from ..models.provider_options_runway import ProviderOptionsRunway  # noqa: PLC0415
         from ..models.provider_options_sail_research import ProviderOptionsSailResearch  # noqa: PLC0415
         from ..models.provider_options_sakana import ProviderOptionsSakana  # noqa: PLC0415
         from ..models.provider_options_sakana_ai import ProviderOptionsSakanaAi  # noqa: PLC0415
         from ..models.provider_options_sambanova import ProviderOptionsSambanova  # noqa: PLC0415
         from ..models.provider_options_sambanova_cloaked import ProviderOptionsSambanovaCloaked  # noqa: PLC0415
+        from ..models.provider_options_scaledown import ProviderOptionsScaledown  # noqa: PLC0415
         from ..models.provider_options_seed import ProviderOptionsSeed  # noqa: PLC0415
         from ..models.provider_options_sf_compute import ProviderOptionsSfCompute  # noqa: PLC0415
         from ..models.provider_options_siliconflow import ProviderOptionsSiliconflow  # noqa: PLC0415
@@ -1423,7 +1553,9 @@ class ProviderOptions:
         from ..models.provider_options_thinkingmachines import ProviderOptionsThinkingmachines  # noqa: PLC0415
         from ..models.provider_options_together import ProviderOptionsTogether  # noqa: PLC0415
         from ..models.provider_options_together_lite import ProviderOptionsTogetherLite  # noqa: PLC0415
+        from ..models.provider_options_typesafe import ProviderOptionsTypesafe  # noqa: PLC0415
         from ..models.provider_options_ubicloud import ProviderOptionsUbicloud  # noqa: PLC0415
+        from ..models.provider_options_unbiased import ProviderOptionsUnbiased  # noqa: PLC0415
         from ..models.provider_options_upstage import ProviderOptionsUpstage  # noqa: PLC0415
         from ..models.provider_options_venice import ProviderOptionsVenice  # noqa: PLC0415
         from ..models.provider_options_voyageai import ProviderOptionsVoyageai  # noqa: PLC0415
@@ -1527,6 +1659,13 @@ class ProviderOptions:
             arcee_ai = UNSET
         else:
             arcee_ai = ProviderOptionsArceeAi.from_dict(_arcee_ai)
+
+        _assemblyai = d.pop("assemblyai", UNSET)
+        assemblyai: ProviderOptionsAssemblyai | Unset
+        if isinstance(_assemblyai, Unset):
+            assemblyai = UNSET
+        else:
+            assemblyai = ProviderOptionsAssemblyai.from_dict(_assemblyai)
 
         _atlas_cloud = d.pop("atlas-cloud", UNSET)
         atlas_cloud: ProviderOptionsAtlasCloud | Unset
@@ -1647,6 +1786,13 @@ class ProviderOptions:
         else:
             coreweave = ProviderOptionsCoreweave.from_dict(_coreweave)
 
+        _cosine = d.pop("cosine", UNSET)
+        cosine: ProviderOptionsCosine | Unset
+        if isinstance(_cosine, Unset):
+            cosine = UNSET
+        else:
+            cosine = ProviderOptionsCosine.from_dict(_cosine)
+
         _crofai = d.pop("crofai", UNSET)
         crofai: ProviderOptionsCrofai | Unset
         if isinstance(_crofai, Unset):
@@ -1723,6 +1869,13 @@ class ProviderOptions:
             digitalocean = UNSET
         else:
             digitalocean = ProviderOptionsDigitalocean.from_dict(_digitalocean)
+
+        _elevenlabs = d.pop("elevenlabs", UNSET)
+        elevenlabs: ProviderOptionsElevenlabs | Unset
+        if isinstance(_elevenlabs, Unset):
+            elevenlabs = UNSET
+        else:
+            elevenlabs = ProviderOptionsElevenlabs.from_dict(_elevenlabs)
 
         _enfer = d.pop("enfer", UNSET)
         enfer: ProviderOptionsEnfer | Unset
@@ -2032,6 +2185,13 @@ class ProviderOptions:
         else:
             ncompass = ProviderOptionsNcompass.from_dict(_ncompass)
 
+        _near_ai = d.pop("near-ai", UNSET)
+        near_ai: ProviderOptionsNearAi | Unset
+        if isinstance(_near_ai, Unset):
+            near_ai = UNSET
+        else:
+            near_ai = ProviderOptionsNearAi.from_dict(_near_ai)
+
         _nebius = d.pop("nebius", UNSET)
         nebius: ProviderOptionsNebius | Unset
         if isinstance(_nebius, Unset):
@@ -2081,6 +2241,13 @@ class ProviderOptions:
         else:
             octoai = ProviderOptionsOctoai.from_dict(_octoai)
 
+        _ollama = d.pop("ollama", UNSET)
+        ollama: ProviderOptionsOllama | Unset
+        if isinstance(_ollama, Unset):
+            ollama = UNSET
+        else:
+            ollama = ProviderOptionsOllama.from_dict(_ollama)
+
         _open_inference = d.pop("open-inference", UNSET)
         open_inference: ProviderOptionsOpenInference | Unset
         if isinstance(_open_inference, Unset):
@@ -2101,6 +2268,13 @@ class ProviderOptions:
             parasail = UNSET
         else:
             parasail = ProviderOptionsParasail.from_dict(_parasail)
+
+        _pareto_alpha = d.pop("pareto-alpha", UNSET)
+        pareto_alpha: ProviderOptionsParetoAlpha | Unset
+        if isinstance(_pareto_alpha, Unset):
+            pareto_alpha = UNSET
+        else:
+            pareto_alpha = ProviderOptionsParetoAlpha.from_dict(_pareto_alpha)
 
         _perceptron = d.pop("perceptron", UNSET)
         perceptron: ProviderOptionsPerceptron | Unset
@@ -2130,6 +2304,13 @@ class ProviderOptions:
         else:
             poolside = ProviderOptionsPoolside.from_dict(_poolside)
 
+        _primeintellect = d.pop("primeintellect", UNSET)
+        primeintellect: ProviderOptionsPrimeintellect | Unset
+        if isinstance(_primeintellect, Unset):
+            primeintellect = UNSET
+        else:
+            primeintellect = ProviderOptionsPrimeintellect.from_dict(_primeintellect)
+
         _quiver = d.pop("quiver", UNSET)
         quiver: ProviderOptionsQuiver | Unset
         if isinstance(_quiver, Unset):
@@ -2150,6 +2331,13 @@ class ProviderOptions:
             recursal = UNSET
         else:
             recursal = ProviderOptionsRecursal.from_dict(_recursal)
+
+        _recursive = d.pop("recursive", UNSET)
+        recursive: ProviderOptionsRecursive | Unset
+        if isinstance(_recursive, Unset):
+            recursive = UNSET
+        else:
+            recursive = ProviderOptionsRecursive.from_dict(_recursive)
 
         _reflection = d.pop("reflection", UNSET)
         reflection: ProviderOptionsReflection | Unset
@@ -2178,6 +2366,13 @@ class ProviderOptions:
             replicate = UNSET
         else:
             replicate = ProviderOptionsReplicate.from_dict(_replicate)
+
+        _respan = d.pop("respan", UNSET)
+        respan: ProviderOptionsRespan | Unset
+        if isinstance(_respan, Unset):
+            respan = UNSET
+        else:
+            respan = ProviderOptionsRespan.from_dict(_respan)
 
         _runway = d.pop("runway", UNSET)
         runway: ProviderOptionsRunway | Unset
@@ -2220,6 +2415,13 @@ class ProviderOptions:
             sambanova_cloaked = UNSET
         else:
             sambanova_cloaked = ProviderOptionsSambanovaCloaked.from_dict(_sambanova_cloaked)
+
+        _scaledown = d.pop("scaledown", UNSET)
+        scaledown: ProviderOptionsScaledown | Unset
+        if isinstance(_scaledown, Unset):
+            scaledown = UNSET
+        else:
+            scaledown = ProviderOptionsScaledown.from_dict(_scaledown)
 
         _seed = d.pop("seed", UNSET)
         seed: ProviderOptionsSeed | Unset
@@ -2319,12 +2521,26 @@ class ProviderOptions:
         else:
             together_lite = ProviderOptionsTogetherLite.from_dict(_together_lite)
 
+        _typesafe = d.pop("typesafe", UNSET)
+        typesafe: ProviderOptionsTypesafe | Unset
+        if isinstance(_typesafe, Unset):
+            typesafe = UNSET
+        else:
+            typesafe = ProviderOptionsTypesafe.from_dict(_typesafe)
+
         _ubicloud = d.pop("ubicloud", UNSET)
         ubicloud: ProviderOptionsUbicloud | Unset
         if isinstance(_ubicloud, Unset):
             ubicloud = UNSET
         else:
             ubicloud = ProviderOptionsUbicloud.from_dict(_ubicloud)
+
+        _unbiased = d.pop("unbiased", UNSET)
+        unbiased: ProviderOptionsUnbiased | Unset
+        if isinstance(_unbiased, Unset):
+            unbiased = UNSET
+        else:
+            unbiased = ProviderOptionsUnbiased.from_dict(_unbiased)
 
         _upstage = d.pop("upstage", UNSET)
         upstage: ProviderOptionsUpstage | Unset
@@ -2403,6 +2619,7 @@ class ProviderOptions:
             anthropic2=anthropic2,
             anyscale=anyscale,
             arcee_ai=arcee_ai,
+            assemblyai=assemblyai,
             atlas_cloud=atlas_cloud,
             atoma=atoma,
             avian=avian,
@@ -2420,6 +2637,7 @@ class ProviderOptions:
             cloudflare=cloudflare,
             cohere=cohere,
             coreweave=coreweave,
+            cosine=cosine,
             crofai=crofai,
             crucible=crucible,
             crusoe=crusoe,
@@ -2431,6 +2649,7 @@ class ProviderOptions:
             deepseek=deepseek,
             dekallm=dekallm,
             digitalocean=digitalocean,
+            elevenlabs=elevenlabs,
             enfer=enfer,
             fake_provider=fake_provider,
             featherless=featherless,
@@ -2475,6 +2694,7 @@ class ProviderOptions:
             moonshotai=moonshotai,
             morph=morph,
             ncompass=ncompass,
+            near_ai=near_ai,
             nebius=nebius,
             nex_agi=nex_agi,
             nextbit=nextbit,
@@ -2482,26 +2702,32 @@ class ProviderOptions:
             novita=novita,
             nvidia=nvidia,
             octoai=octoai,
+            ollama=ollama,
             open_inference=open_inference,
             openai=openai,
             parasail=parasail,
+            pareto_alpha=pareto_alpha,
             perceptron=perceptron,
             perplexity=perplexity,
             phala=phala,
             poolside=poolside,
+            primeintellect=primeintellect,
             quiver=quiver,
             recraft=recraft,
             recursal=recursal,
+            recursive=recursive,
             reflection=reflection,
             reka=reka,
             relace=relace,
             replicate=replicate,
+            respan=respan,
             runway=runway,
             sail_research=sail_research,
             sakana=sakana,
             sakana_ai=sakana_ai,
             sambanova=sambanova,
             sambanova_cloaked=sambanova_cloaked,
+            scaledown=scaledown,
             seed=seed,
             sf_compute=sf_compute,
             siliconflow=siliconflow,
@@ -2516,7 +2742,9 @@ class ProviderOptions:
             thinkingmachines=thinkingmachines,
             together=together,
             together_lite=together_lite,
+            typesafe=typesafe,
             ubicloud=ubicloud,
+            unbiased=unbiased,
             upstage=upstage,
             venice=venice,
             voyageai=voyageai,

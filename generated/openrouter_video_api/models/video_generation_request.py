@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from ..models.content_part_image import ContentPartImage
     from ..models.content_part_video import ContentPartVideo
     from ..models.frame_image import FrameImage
+    from ..models.trace_config import TraceConfig
     from ..models.video_generation_request_provider import VideoGenerationRequestProvider
 
 
@@ -50,16 +51,29 @@ class VideoGenerationRequest:
             guide video generation. Accepts image, audio, and video references. Audio and video references are only honored
             by providers that support them (including BytePlus Seedance generation 2 and newer); other providers use image
             references and ignore the rest.
+        previous_job_id (str | Unset): ID of a completed video job to edit or extend, as returned by the submit
+            response. The new job runs on the same model and endpoint that produced the previous one. Only models that
+            support continuation accept this field.
         prompt (str | Unset): Text prompt describing the video to generate. Optional for models that support generating
             a video from image input alone; required by all other models. Example: A serene mountain landscape at sunset.
         provider (VideoGenerationRequestProvider | Unset): Provider-specific passthrough configuration
         resolution (VideoGenerationRequestResolution | Unset): Resolution of the generated video Example: 720p.
         seed (int | Unset): If specified, the generation will sample deterministically, such that repeated requests with
             the same seed and parameters should return the same result. Determinism is not guaranteed for all providers.
+        session_id (str | Unset): A unique identifier for grouping related requests (e.g., a conversation or agent
+            workflow). Used for observability grouping in Broadcast and private logging; never sent to the provider. If
+            provided in both the request body and the x-session-id header, the body value takes precedence. Maximum of 256
+            characters.
         size (str | Unset): Exact pixel dimensions of the generated video in "WIDTHxHEIGHT" format (e.g. "1280x720").
             Interchangeable with resolution + aspect_ratio. Example: 1280x720.
+        trace (TraceConfig | Unset): Metadata for observability and tracing. Known keys (trace_id, trace_name,
+            span_name, generation_name, parent_span_id) have special handling. Additional keys are passed through as custom
+            metadata to configured broadcast destinations. Example: {'trace_id': 'trace-abc123', 'trace_name': 'my-app-
+            trace'}.
         upscale_factor (float | Unset): Upscale factor for video upscaling models only. This parameter is not supported
             by video generation models. Example: 2.
+        user (str | Unset): A unique identifier representing your end-user. Forwarded to Broadcast and private logging
+            as the end-user id; never sent to the provider.
     """
 
     model: str
@@ -70,12 +84,16 @@ class VideoGenerationRequest:
     frame_images: list[FrameImage] | Unset = UNSET
     generate_audio: bool | Unset = UNSET
     input_references: list[ContentPartAudio | ContentPartImage | ContentPartVideo] | Unset = UNSET
+    previous_job_id: str | Unset = UNSET
     prompt: str | Unset = UNSET
     provider: VideoGenerationRequestProvider | Unset = UNSET
     resolution: VideoGenerationRequestResolution | Unset = UNSET
     seed: int | Unset = UNSET
+    session_id: str | Unset = UNSET
     size: str | Unset = UNSET
+    trace: TraceConfig | Unset = UNSET
     upscale_factor: float | Unset = UNSET
+    user: str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -117,6 +135,8 @@ class VideoGenerationRequest:
 
                 input_references.append(input_references_item)
 
+        previous_job_id = self.previous_job_id
+
         prompt = self.prompt
 
         provider: dict[str, Any] | Unset = UNSET
@@ -129,9 +149,17 @@ class VideoGenerationRequest:
 
         seed = self.seed
 
+        session_id = self.session_id
+
         size = self.size
 
+        trace: dict[str, Any] | Unset = UNSET
+        if not isinstance(self.trace, Unset):
+            trace = self.trace.to_dict()
+
         upscale_factor = self.upscale_factor
+
+        user = self.user
 
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
@@ -154,6 +182,8 @@ class VideoGenerationRequest:
             field_dict["generate_audio"] = generate_audio
         if input_references is not UNSET:
             field_dict["input_references"] = input_references
+        if previous_job_id is not UNSET:
+            field_dict["previous_job_id"] = previous_job_id
         if prompt is not UNSET:
             field_dict["prompt"] = prompt
         if provider is not UNSET:
@@ -162,10 +192,16 @@ class VideoGenerationRequest:
             field_dict["resolution"] = resolution
         if seed is not UNSET:
             field_dict["seed"] = seed
+        if session_id is not UNSET:
+            field_dict["session_id"] = session_id
         if size is not UNSET:
             field_dict["size"] = size
+        if trace is not UNSET:
+            field_dict["trace"] = trace
         if upscale_factor is not UNSET:
             field_dict["upscale_factor"] = upscale_factor
+        if user is not UNSET:
+            field_dict["user"] = user
 
         return field_dict
 
@@ -175,6 +211,7 @@ class VideoGenerationRequest:
         from ..models.content_part_image import ContentPartImage  # noqa: PLC0415
         from ..models.content_part_video import ContentPartVideo  # noqa: PLC0415
         from ..models.frame_image import FrameImage  # noqa: PLC0415
+        from ..models.trace_config import TraceConfig  # noqa: PLC0415
         from ..models.video_generation_request_provider import VideoGenerationRequestProvider  # noqa: PLC0415
 
         d = dict(src_dict)
@@ -239,6 +276,8 @@ class VideoGenerationRequest:
 
                 input_references.append(input_references_item)
 
+        previous_job_id = d.pop("previous_job_id", UNSET)
+
         prompt = d.pop("prompt", UNSET)
 
         _provider = d.pop("provider", UNSET)
@@ -257,9 +296,20 @@ class VideoGenerationRequest:
 
         seed = d.pop("seed", UNSET)
 
+        session_id = d.pop("session_id", UNSET)
+
         size = d.pop("size", UNSET)
 
+        _trace = d.pop("trace", UNSET)
+        trace: TraceConfig | Unset
+        if isinstance(_trace, Unset):
+            trace = UNSET
+        else:
+            trace = TraceConfig.from_dict(_trace)
+
         upscale_factor = d.pop("upscale_factor", UNSET)
+
+        user = d.pop("user", UNSET)
 
         video_generation_request = cls(
             model=model,
@@ -270,12 +320,16 @@ class VideoGenerationRequest:
             frame_images=frame_images,
             generate_audio=generate_audio,
             input_references=input_references,
+            previous_job_id=previous_job_id,
             prompt=prompt,
             provider=provider,
             resolution=resolution,
             seed=seed,
+            session_id=session_id,
             size=size,
+            trace=trace,
             upscale_factor=upscale_factor,
+            user=user,
         )
 
         video_generation_request.additional_properties = d

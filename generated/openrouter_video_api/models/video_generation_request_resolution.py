@@ -1,11 +1,12 @@
 from typing import Literal
 
-VideoGenerationRequestResolution = Literal["1080p", "1K", "2K", "480p", "4K", "720p", "768p"]
+VideoGenerationRequestResolution = Literal["1080p", "1K", "2K", "360p", "480p", "4K", "720p", "768p"]
 
 VIDEO_GENERATION_REQUEST_RESOLUTION_VALUES: set[VideoGenerationRequestResolution] = {
     "1080p",
     "1K",
     "2K",
+    "360p",
     "480p",
     "4K",
     "720p",

@@ -27,13 +27,20 @@ class VideoGenerationResponse:
             'pending'}
 
     Attributes:
-        id (str):
+        id (str): The video job ID, in the `gen-vid-<timestamp>-<20 alphanumerics>` generation ID format. Pass it as
+            `previous_job_id` to continue the generation.
         polling_url (str):
         status (VideoGenerationResponseStatus):
         error (str | Unset):
+        expires_at (int | Unset): Unix timestamp in seconds when OpenRouter's stored copy of the outputs stops being
+            available. Present only when that copy exists.
         generation_id (str | Unset): The generation ID associated with this video generation job. Available once the job
             has been processed.
-        unsigned_urls (list[str] | Unset):
+        unsigned_urls (list[str] | Unset): OpenRouter content URLs for each output. They need your API key in the
+            `Authorization` header and keep working for as long as the output is available.
+        urls (list[str] | Unset): Signed download URLs for OpenRouter's stored copy of each output, usable without an
+            API key until `expires_at`. Anyone holding a URL can download that output until it expires, so treat it like a
+            secret. Present only when the stored copy exists.
         usage (VideoGenerationUsage | Unset): Usage and cost information for the video generation. Available once the
             job has completed. Example: {'cost': 0.5, 'is_byok': False}.
     """
@@ -42,8 +49,10 @@ class VideoGenerationResponse:
     polling_url: str
     status: VideoGenerationResponseStatus
     error: str | Unset = UNSET
+    expires_at: int | Unset = UNSET
     generation_id: str | Unset = UNSET
     unsigned_urls: list[str] | Unset = UNSET
+    urls: list[str] | Unset = UNSET
     usage: VideoGenerationUsage | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
@@ -56,11 +65,17 @@ class VideoGenerationResponse:
 
         error = self.error
 
+        expires_at = self.expires_at
+
         generation_id = self.generation_id
 
         unsigned_urls: list[str] | Unset = UNSET
         if not isinstance(self.unsigned_urls, Unset):
             unsigned_urls = self.unsigned_urls
+
+        urls: list[str] | Unset = UNSET
+        if not isinstance(self.urls, Unset):
+            urls = self.urls
 
         usage: dict[str, Any] | Unset = UNSET
         if not isinstance(self.usage, Unset):
@@ -77,10 +92,14 @@ class VideoGenerationResponse:
         )
         if error is not UNSET:
             field_dict["error"] = error
+        if expires_at is not UNSET:
+            field_dict["expires_at"] = expires_at
         if generation_id is not UNSET:
             field_dict["generation_id"] = generation_id
         if unsigned_urls is not UNSET:
             field_dict["unsigned_urls"] = unsigned_urls
+        if urls is not UNSET:
+            field_dict["urls"] = urls
         if usage is not UNSET:
             field_dict["usage"] = usage
 
@@ -99,9 +118,13 @@ class VideoGenerationResponse:
 
         error = d.pop("error", UNSET)
 
+        expires_at = d.pop("expires_at", UNSET)
+
         generation_id = d.pop("generation_id", UNSET)
 
         unsigned_urls = cast(list[str], d.pop("unsigned_urls", UNSET))
+
+        urls = cast(list[str], d.pop("urls", UNSET))
 
         _usage = d.pop("usage", UNSET)
         usage: VideoGenerationUsage | Unset
@@ -115,8 +138,10 @@ class VideoGenerationResponse:
             polling_url=polling_url,
             status=status,
             error=error,
+            expires_at=expires_at,
             generation_id=generation_id,
             unsigned_urls=unsigned_urls,
+            urls=urls,
             usage=usage,
         )
 

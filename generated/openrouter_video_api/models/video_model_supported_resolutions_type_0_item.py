@@ -1,11 +1,12 @@
 from typing import Literal
 
-VideoModelSupportedResolutionsType0Item = Literal["1080p", "1K", "2K", "480p", "4K", "720p", "768p"]
+VideoModelSupportedResolutionsType0Item = Literal["1080p", "1K", "2K", "360p", "480p", "4K", "720p", "768p"]
 
 VIDEO_MODEL_SUPPORTED_RESOLUTIONS_TYPE_0_ITEM_VALUES: set[VideoModelSupportedResolutionsType0Item] = {
     "1080p",
     "1K",
     "2K",
+    "360p",
     "480p",
     "4K",
     "720p",

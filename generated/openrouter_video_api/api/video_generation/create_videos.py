@@ -5,9 +5,13 @@ import httpx
 from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.bad_request_response import BadRequestResponse
+from ...models.client_closed_request_response import ClientClosedRequestResponse
+from ...models.forbidden_response import ForbiddenResponse
 from ...models.internal_server_response import InternalServerResponse
 from ...models.not_found_response import NotFoundResponse
+from ...models.payload_too_large_response import PayloadTooLargeResponse
 from ...models.payment_required_response import PaymentRequiredResponse
+from ...models.service_unavailable_response import ServiceUnavailableResponse
 from ...models.too_many_requests_response import TooManyRequestsResponse
 from ...models.unauthorized_response import UnauthorizedResponse
 from ...models.video_generation_request import VideoGenerationRequest
@@ -38,9 +42,13 @@ def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> (
     BadRequestResponse
+    | ClientClosedRequestResponse
+    | ForbiddenResponse
     | InternalServerResponse
     | NotFoundResponse
+    | PayloadTooLargeResponse
     | PaymentRequiredResponse
+    | ServiceUnavailableResponse
     | TooManyRequestsResponse
     | UnauthorizedResponse
     | VideoGenerationResponse
@@ -66,20 +74,40 @@ def _parse_response(
 
         return response_402
 
+    if response.status_code == 403:
+        response_403 = ForbiddenResponse.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = NotFoundResponse.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 413:
+        response_413 = PayloadTooLargeResponse.from_dict(response.json())
+
+        return response_413
 
     if response.status_code == 429:
         response_429 = TooManyRequestsResponse.from_dict(response.json())
 
         return response_429
 
+    if response.status_code == 499:
+        response_499 = ClientClosedRequestResponse.from_dict(response.json())
+
+        return response_499
+
     if response.status_code == 500:
         response_500 = InternalServerResponse.from_dict(response.json())
 
         return response_500
+
+    if response.status_code == 503:
+        response_503 = ServiceUnavailableResponse.from_dict(response.json())
+
+        return response_503
 
     if client.raise_on_unexpected_status:
         raise errors.UnexpectedStatus(response.status_code, response.content)
@@ -91,9 +119,13 @@ def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
     BadRequestResponse
+    | ClientClosedRequestResponse
+    | ForbiddenResponse
     | InternalServerResponse
     | NotFoundResponse
+    | PayloadTooLargeResponse
     | PaymentRequiredResponse
+    | ServiceUnavailableResponse
     | TooManyRequestsResponse
     | UnauthorizedResponse
     | VideoGenerationResponse
@@ -112,9 +144,13 @@ def sync_detailed(
     body: VideoGenerationRequest,
 ) -> Response[
     BadRequestResponse
+    | ClientClosedRequestResponse
+    | ForbiddenResponse
     | InternalServerResponse
     | NotFoundResponse
+    | PayloadTooLargeResponse
     | PaymentRequiredResponse
+    | ServiceUnavailableResponse
     | TooManyRequestsResponse
     | UnauthorizedResponse
     | VideoGenerationResponse
@@ -133,7 +169,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[BadRequestResponse | InternalServerResponse | NotFoundResponse | PaymentRequiredResponse | TooManyRequestsResponse | UnauthorizedResponse | VideoGenerationResponse]
+        Response[BadRequestResponse | ClientClosedRequestResponse | ForbiddenResponse | InternalServerResponse | NotFoundResponse | PayloadTooLargeResponse | PaymentRequiredResponse | ServiceUnavailableResponse | TooManyRequestsResponse | UnauthorizedResponse | VideoGenerationResponse]
     """
 
     kwargs = _get_kwargs(
@@ -153,9 +189,13 @@ def sync(
     body: VideoGenerationRequest,
 ) -> (
     BadRequestResponse
+    | ClientClosedRequestResponse
+    | ForbiddenResponse
     | InternalServerResponse
     | NotFoundResponse
+    | PayloadTooLargeResponse
     | PaymentRequiredResponse
+    | ServiceUnavailableResponse
     | TooManyRequestsResponse
     | UnauthorizedResponse
     | VideoGenerationResponse
@@ -175,7 +215,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        BadRequestResponse | InternalServerResponse | NotFoundResponse | PaymentRequiredResponse | TooManyRequestsResponse | UnauthorizedResponse | VideoGenerationResponse
+        BadRequestResponse | ClientClosedRequestResponse | ForbiddenResponse | InternalServerResponse | NotFoundResponse | PayloadTooLargeResponse | PaymentRequiredResponse | ServiceUnavailableResponse | TooManyRequestsResponse | UnauthorizedResponse | VideoGenerationResponse
     """
 
     return sync_detailed(
@@ -190,9 +230,13 @@ async def asyncio_detailed(
     body: VideoGenerationRequest,
 ) -> Response[
     BadRequestResponse
+    | ClientClosedRequestResponse
+    | ForbiddenResponse
     | InternalServerResponse
     | NotFoundResponse
+    | PayloadTooLargeResponse
     | PaymentRequiredResponse
+    | ServiceUnavailableResponse
     | TooManyRequestsResponse
     | UnauthorizedResponse
     | VideoGenerationResponse
@@ -211,7 +255,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[BadRequestResponse | InternalServerResponse | NotFoundResponse | PaymentRequiredResponse | TooManyRequestsResponse | UnauthorizedResponse | VideoGenerationResponse]
+        Response[BadRequestResponse | ClientClosedRequestResponse | ForbiddenResponse | InternalServerResponse | NotFoundResponse | PayloadTooLargeResponse | PaymentRequiredResponse | ServiceUnavailableResponse | TooManyRequestsResponse | UnauthorizedResponse | VideoGenerationResponse]
     """
 
     kwargs = _get_kwargs(
@@ -229,9 +273,13 @@ async def asyncio(
     body: VideoGenerationRequest,
 ) -> (
     BadRequestResponse
+    | ClientClosedRequestResponse
+    | ForbiddenResponse
     | InternalServerResponse
     | NotFoundResponse
+    | PayloadTooLargeResponse
     | PaymentRequiredResponse
+    | ServiceUnavailableResponse
     | TooManyRequestsResponse
     | UnauthorizedResponse
     | VideoGenerationResponse
@@ -251,7 +299,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        BadRequestResponse | InternalServerResponse | NotFoundResponse | PaymentRequiredResponse | TooManyRequestsResponse | UnauthorizedResponse | VideoGenerationResponse
+        BadRequestResponse | ClientClosedRequestResponse | ForbiddenResponse | InternalServerResponse | NotFoundResponse | PayloadTooLargeResponse | PaymentRequiredResponse | ServiceUnavailableResponse | TooManyRequestsResponse | UnauthorizedResponse | VideoGenerationResponse
     """
 
     return (

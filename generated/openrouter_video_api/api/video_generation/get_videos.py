@@ -5,6 +5,7 @@ import httpx
 
 from ... import errors
 from ...client import AuthenticatedClient, Client
+from ...models.forbidden_response import ForbiddenResponse
 from ...models.internal_server_response import InternalServerResponse
 from ...models.not_found_response import NotFoundResponse
 from ...models.unauthorized_response import UnauthorizedResponse
@@ -28,7 +29,14 @@ def _get_kwargs(
 
 def _parse_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse | None:
+) -> (
+    ForbiddenResponse
+    | InternalServerResponse
+    | NotFoundResponse
+    | UnauthorizedResponse
+    | VideoGenerationResponse
+    | None
+):
     if response.status_code == 200:
         response_200 = VideoGenerationResponse.from_dict(response.json())
 
@@ -38,6 +46,11 @@ def _parse_response(
         response_401 = UnauthorizedResponse.from_dict(response.json())
 
         return response_401
+
+    if response.status_code == 403:
+        response_403 = ForbiddenResponse.from_dict(response.json())
+
+        return response_403
 
     if response.status_code == 404:
         response_404 = NotFoundResponse.from_dict(response.json())
@@ -57,7 +70,9 @@ def _parse_response(
 
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
-) -> Response[InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse]:
+) -> Response[
+    ForbiddenResponse | InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse
+]:
     return Response(
         status_code=http_status(response.status_code),
         content=response.content,
@@ -70,7 +85,9 @@ def sync_detailed(
     job_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse]:
+) -> Response[
+    ForbiddenResponse | InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse
+]:
     """Poll video generation status
 
      Returns job status and content URLs when completed
@@ -83,7 +100,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse]
+        Response[ForbiddenResponse | InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse]
     """
 
     kwargs = _get_kwargs(
@@ -101,7 +118,14 @@ def sync(
     job_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse | None:
+) -> (
+    ForbiddenResponse
+    | InternalServerResponse
+    | NotFoundResponse
+    | UnauthorizedResponse
+    | VideoGenerationResponse
+    | None
+):
     """Poll video generation status
 
      Returns job status and content URLs when completed
@@ -114,7 +138,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse
+        ForbiddenResponse | InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse
     """
 
     return sync_detailed(
@@ -127,7 +151,9 @@ async def asyncio_detailed(
     job_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> Response[InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse]:
+) -> Response[
+    ForbiddenResponse | InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse
+]:
     """Poll video generation status
 
      Returns job status and content URLs when completed
@@ -140,7 +166,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse]
+        Response[ForbiddenResponse | InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse]
     """
 
     kwargs = _get_kwargs(
@@ -156,7 +182,14 @@ async def asyncio(
     job_id: str,
     *,
     client: AuthenticatedClient | Client,
-) -> InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse | None:
+) -> (
+    ForbiddenResponse
+    | InternalServerResponse
+    | NotFoundResponse
+    | UnauthorizedResponse
+    | VideoGenerationResponse
+    | None
+):
     """Poll video generation status
 
      Returns job status and content URLs when completed
@@ -169,7 +202,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse
+        ForbiddenResponse | InternalServerResponse | NotFoundResponse | UnauthorizedResponse | VideoGenerationResponse
     """
 
     return (

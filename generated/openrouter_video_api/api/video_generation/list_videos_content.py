@@ -8,6 +8,9 @@ from ... import errors
 from ...client import AuthenticatedClient, Client
 from ...models.bad_gateway_response import BadGatewayResponse
 from ...models.bad_request_response import BadRequestResponse
+from ...models.conflict_response import ConflictResponse
+from ...models.forbidden_response import ForbiddenResponse
+from ...models.gone_response import GoneResponse
 from ...models.internal_server_response import InternalServerResponse
 from ...models.not_found_response import NotFoundResponse
 from ...models.unauthorized_response import UnauthorizedResponse
@@ -47,7 +50,10 @@ def _parse_response(
 ) -> (
     BadGatewayResponse
     | BadRequestResponse
+    | ConflictResponse
     | File
+    | ForbiddenResponse
+    | GoneResponse
     | InternalServerResponse
     | NotFoundResponse
     | UnauthorizedResponse
@@ -68,10 +74,25 @@ def _parse_response(
 
         return response_401
 
+    if response.status_code == 403:
+        response_403 = ForbiddenResponse.from_dict(response.json())
+
+        return response_403
+
     if response.status_code == 404:
         response_404 = NotFoundResponse.from_dict(response.json())
 
         return response_404
+
+    if response.status_code == 409:
+        response_409 = ConflictResponse.from_dict(response.json())
+
+        return response_409
+
+    if response.status_code == 410:
+        response_410 = GoneResponse.from_dict(response.json())
+
+        return response_410
 
     if response.status_code == 500:
         response_500 = InternalServerResponse.from_dict(response.json())
@@ -92,7 +113,15 @@ def _parse_response(
 def _build_response(
     *, client: AuthenticatedClient | Client, response: httpx.Response
 ) -> Response[
-    BadGatewayResponse | BadRequestResponse | File | InternalServerResponse | NotFoundResponse | UnauthorizedResponse
+    BadGatewayResponse
+    | BadRequestResponse
+    | ConflictResponse
+    | File
+    | ForbiddenResponse
+    | GoneResponse
+    | InternalServerResponse
+    | NotFoundResponse
+    | UnauthorizedResponse
 ]:
     return Response(
         status_code=http_status(response.status_code),
@@ -108,7 +137,15 @@ def sync_detailed(
     client: AuthenticatedClient | Client,
     index: int | None | Unset = 0,
 ) -> Response[
-    BadGatewayResponse | BadRequestResponse | File | InternalServerResponse | NotFoundResponse | UnauthorizedResponse
+    BadGatewayResponse
+    | BadRequestResponse
+    | ConflictResponse
+    | File
+    | ForbiddenResponse
+    | GoneResponse
+    | InternalServerResponse
+    | NotFoundResponse
+    | UnauthorizedResponse
 ]:
     """Download generated video content
 
@@ -123,7 +160,7 @@ def sync_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[BadGatewayResponse | BadRequestResponse | File | InternalServerResponse | NotFoundResponse | UnauthorizedResponse]
+        Response[BadGatewayResponse | BadRequestResponse | ConflictResponse | File | ForbiddenResponse | GoneResponse | InternalServerResponse | NotFoundResponse | UnauthorizedResponse]
     """
 
     kwargs = _get_kwargs(
@@ -146,7 +183,10 @@ def sync(
 ) -> (
     BadGatewayResponse
     | BadRequestResponse
+    | ConflictResponse
     | File
+    | ForbiddenResponse
+    | GoneResponse
     | InternalServerResponse
     | NotFoundResponse
     | UnauthorizedResponse
@@ -165,7 +205,7 @@ def sync(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        BadGatewayResponse | BadRequestResponse | File | InternalServerResponse | NotFoundResponse | UnauthorizedResponse
+        BadGatewayResponse | BadRequestResponse | ConflictResponse | File | ForbiddenResponse | GoneResponse | InternalServerResponse | NotFoundResponse | UnauthorizedResponse
     """
 
     return sync_detailed(
@@ -181,7 +221,15 @@ async def asyncio_detailed(
     client: AuthenticatedClient | Client,
     index: int | None | Unset = 0,
 ) -> Response[
-    BadGatewayResponse | BadRequestResponse | File | InternalServerResponse | NotFoundResponse | UnauthorizedResponse
+    BadGatewayResponse
+    | BadRequestResponse
+    | ConflictResponse
+    | File
+    | ForbiddenResponse
+    | GoneResponse
+    | InternalServerResponse
+    | NotFoundResponse
+    | UnauthorizedResponse
 ]:
     """Download generated video content
 
@@ -196,7 +244,7 @@ async def asyncio_detailed(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        Response[BadGatewayResponse | BadRequestResponse | File | InternalServerResponse | NotFoundResponse | UnauthorizedResponse]
+        Response[BadGatewayResponse | BadRequestResponse | ConflictResponse | File | ForbiddenResponse | GoneResponse | InternalServerResponse | NotFoundResponse | UnauthorizedResponse]
     """
 
     kwargs = _get_kwargs(
@@ -217,7 +265,10 @@ async def asyncio(
 ) -> (
     BadGatewayResponse
     | BadRequestResponse
+    | ConflictResponse
     | File
+    | ForbiddenResponse
+    | GoneResponse
     | InternalServerResponse
     | NotFoundResponse
     | UnauthorizedResponse
@@ -236,7 +287,7 @@ async def asyncio(
         httpx.TimeoutException: If the request takes longer than Client.timeout.
 
     Returns:
-        BadGatewayResponse | BadRequestResponse | File | InternalServerResponse | NotFoundResponse | UnauthorizedResponse
+        BadGatewayResponse | BadRequestResponse | ConflictResponse | File | ForbiddenResponse | GoneResponse | InternalServerResponse | NotFoundResponse | UnauthorizedResponse
     """
 
     return (
