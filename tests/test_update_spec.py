@@ -1144,3 +1144,54 @@ def test_the_scheduled_workflow_takes_the_published_document_tests_and_opens_a_p
     assert pull["with"]["body-path"] == "${{ env.REPORT }}" and "report" in job["env"]["REPORT"]
     assert '| tee "$RUNNER_TEMP/update-spec.txt"' in runs
     assert 'cat "$RUNNER_TEMP/update-spec.txt"' in runs and '} > "$REPORT"' in runs
+
+
+@needs_git
+@needs_make
+def test_a_spec_edit_the_tests_have_not_seen_needs_no_hand_edit(tmp_path: Path) -> None:
+    """A new optional request field (with an enum), a new optional response field, an enum value listed
+    first and a new error status: after `make update-spec`, check-generated and lint pass and the
+    project's own tests of options, jobs and layout pass on the result, with no edit but the spec's; the
+    new field is typed, checked and sent, the new job field is read."""
+    project = _project(tmp_path / "project")
+    for name in ("tests", "bench"):  # (make lint reads both)
+        shutil.copytree(ROOT / name, project / name, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(ROOT / ".castiron-ratchet.json", project)
+    spec = tmp_path / "unseen.yaml"
+    spec.write_text(edits.edited_spec(EDITS / "unseen.yaml", project / "openapi.yaml"))
+    result = _update_spec(project, spec, "CHANGELOG=0")
+    assert result.returncode == 0, result.stdout + result.stderr
+    for target in ("check-generated", "lint"):
+        made = _make(project, target)
+        assert made.returncode == 0, (target, made.stdout + made.stderr)
+    env = {**os.environ, "PYTHONPATH": f"{project / 'overlay'}:{project / 'generated'}"}
+    probe = (
+        "from openrouter_video import GenerateOptions, VideoJob, InvalidRequestError\n"
+        "from openrouter_video._options import request_body, ASPECT_RATIOS\n"
+        "assert 'camera_motion' in GenerateOptions.__annotations__ and ASPECT_RATIOS[0] == '5:4'\n"
+        "assert request_body('m', 'p', {'camera_motion': 'pan'})[0]['camera_motion'] == 'pan'\n"
+        "try:\n    request_body('m', 'p', {'camera_motion': 'spin'})\n"
+        "except InvalidRequestError as e:\n    assert 'static, pan, dolly' in str(e)\n"
+        "else:\n    raise AssertionError('spin was accepted')\n"
+        "job = VideoJob.from_json({'id': 'j', 'status': 'completed', 'thumbnail_url': 'https://t'})\n"
+        "assert job.thumbnail_url == 'https://t'\n"
+    )
+    checked = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stderr
+    tests = [
+        "tests/test_options.py",
+        "tests/test_layout.py",
+        "tests/test_engine_core.py",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+    ]
+    ran = subprocess.run(
+        [sys.executable, "-m", "pytest", *tests],
+        cwd=project,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert ran.returncode == 0, ran.stdout[-3000:]

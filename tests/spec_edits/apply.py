@@ -25,7 +25,7 @@ import yaml
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
-EDITS = ("additive", "breaking", "enum_first")
+EDITS = ("additive", "breaking", "enum_first", "unseen")
 
 
 def _index(parent: Any, key: Any, where: str) -> Any:
