@@ -33,7 +33,7 @@ def test_key_and_base_url_fall_back_to_the_environment(
     monkeypatch.setenv("OPENROUTER_API_KEY", fake.api_key)
     monkeypatch.setenv("OPENROUTER_BASE_URL", fake.base_url)
     with VideoClient() as client:
-        assert client.download("job-1", tmp_path / "a.mp4").size == 8
+        assert client.download("job-1", tmp_path / "a.mp4", source="api").size == 8
     monkeypatch.delenv("OPENROUTER_BASE_URL")
     with VideoClient() as client:
         assert client.base_url == openrouter_video.DEFAULT_BASE_URL == "https://openrouter.ai/api/v1"
@@ -41,7 +41,7 @@ def test_key_and_base_url_fall_back_to_the_environment(
 
 def test_stream_errors_before_any_byte_raise_on_enter(fake: FakeOpenRouter) -> None:
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=NO_SLEEP) as client:
-        with pytest.raises(NotFoundError), client.stream("nope"):
+        with pytest.raises(NotFoundError), client.stream("nope", source="api"):
             pass
     assert len(fake.requests) == 1
 

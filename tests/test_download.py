@@ -30,7 +30,7 @@ def test_download_writes_the_bytes_with_sha256(h: Harness, payload: bytes, tmp_p
     import hashlib
 
     h.fake.add_video("job-1", payload)
-    result = h.download("job-1", tmp_path / "out.mp4", checksum="sha256")
+    result = h.download("job-1", tmp_path / "out.mp4", checksum="sha256", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert result.size == len(payload)
     assert result.sha256 == hashlib.sha256(payload).hexdigest()
@@ -46,7 +46,7 @@ def test_download_writes_the_bytes_with_sha256(h: Harness, payload: bytes, tmp_p
 
 def test_into_a_directory_uses_a_safe_name(h: Harness, payload: bytes, tmp_path: Path) -> None:
     h.fake.add_video("../../x", payload, index=2)
-    result = h.download("../../x", tmp_path, index=2)
+    result = h.download("../../x", tmp_path, index=2, source="api")
     assert result.path.parent == tmp_path
     assert result.path.name.endswith("-2.mp4")
     assert ".." not in result.path.name and "/" not in result.path.name
@@ -60,7 +60,7 @@ def test_progress_is_throttled_to_about_ten_calls_a_second(
     h.fake.add_video("job-1", payload)
     h.fake.rate = len(payload) / 0.6  # about 0.6 s, in 60 writes of 4 KiB
     started = time.monotonic()
-    h.download("job-1", tmp_path / "out.mp4")
+    h.download("job-1", tmp_path / "out.mp4", source="api")
     elapsed = time.monotonic() - started
     assert h.progress[-1] == (len(payload), len(payload))  # once at the end, complete
     assert 2 <= len(h.progress) <= elapsed * 10 + 2
@@ -98,7 +98,7 @@ def test_a_writer_slower_than_the_network_applies_backpressure(
     monkeypatch.setattr(_files.PartialFile, "_handle", slow_handle)
     monkeypatch.setattr(_files.PartialFile, "wait_for_room", counted_wait)
     monkeypatch.setattr(_files.PartialFile, "try_flush", counted_try)
-    result = h.download("job-1", tmp_path / "out.mp4", checksum="sha256")
+    result = h.download("job-1", tmp_path / "out.mp4", checksum="sha256", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert result.sha256 == __import__("hashlib").sha256(payload).hexdigest()
     assert ("await" if h.mode == "async" else "wait") in waits
@@ -114,9 +114,9 @@ def test_existing_destination_is_refused_before_any_request(
     dest = tmp_path / "out.mp4"
     dest.write_bytes(b"old video")
     with pytest.raises(FileExistsError):
-        h.download("job-1", dest)
+        h.download("job-1", dest, source="api")
     assert h.fake.requests == [] and dest.read_bytes() == b"old video"
-    h.download("job-1", dest, overwrite=True)
+    h.download("job-1", dest, overwrite=True, source="api")
     assert dest.read_bytes() == payload and no_temp_files(tmp_path)
 
 
@@ -126,9 +126,9 @@ def test_a_missing_destination_directory_is_created_and_a_file_in_the_way_refuse
     h.fake.add_video("job-1", payload)
     (tmp_path / "a-file").write_bytes(b"x")
     with pytest.raises(NotADirectoryError, match="a-file is a file, not a directory"):
-        h.download("job-1", tmp_path / "a-file" / "out.mp4")
+        h.download("job-1", tmp_path / "a-file" / "out.mp4", source="api")
     assert h.fake.requests == []
-    h.download("job-1", tmp_path / "no-such-dir" / "out.mp4")
+    h.download("job-1", tmp_path / "no-such-dir" / "out.mp4", source="api")
     assert (tmp_path / "no-such-dir" / "out.mp4").read_bytes() == payload
 
 
@@ -140,8 +140,8 @@ def test_the_library_creates_output_directories_too(
     one, two = f"{tmp_path}/one/", tmp_path / "two" / "deep" / "clip.mp4"  # a str: a Path drops the /
     if mode == "sync":
         with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            client.download("job-abc", one)
-            client.download("job-abc", two)
+            client.download("job-abc", one, source="api")
+            client.download("job-abc", two, source="api")
             results = client.generate_and_download(
                 tmp_path / "three", model="google/veo-3.1", poll_interval=0.01
             )
@@ -149,8 +149,8 @@ def test_the_library_creates_output_directories_too(
 
         async def run() -> list[object]:
             async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-                await client.download("job-abc", one)
-                await client.download("job-abc", two)
+                await client.download("job-abc", one, source="api")
+                await client.download("job-abc", two, source="api")
                 return list(
                     await client.generate_and_download(
                         tmp_path / "three", model="google/veo-3.1", poll_interval=0.01
@@ -179,8 +179,8 @@ def test_a_directory_that_cannot_be_made_is_a_permission_error_naming_it(
 def test_job_x_output_1_and_job_x_1_output_0_get_different_files(h: Harness, tmp_path: Path) -> None:
     h.fake.add_video("x", b"\x00" * 1000 + b"first", index=1)
     h.fake.add_video("x-1", b"\x00" * 1000 + b"second", index=0)
-    a = h.download("x", tmp_path, index=1)
-    b = h.download("x-1", tmp_path, index=0)
+    a = h.download("x", tmp_path, index=1, source="api")
+    b = h.download("x-1", tmp_path, index=0, source="api")
     assert a.path != b.path
     assert a.path.read_bytes().endswith(b"first") and b.path.read_bytes().endswith(b"second")
 
@@ -188,7 +188,7 @@ def test_job_x_output_1_and_job_x_1_output_0_get_different_files(h: Harness, tmp
 @pytest.mark.parametrize("job_id", [".", ".."])
 def test_dot_job_ids_are_refused_before_sending(h: Harness, tmp_path: Path, job_id: str) -> None:
     with pytest.raises(InvalidRequestError):
-        h.download(job_id, tmp_path / "out.mp4")
+        h.download(job_id, tmp_path / "out.mp4", source="api")
     assert h.fake.requests == []
 
 
@@ -209,8 +209,8 @@ def test_a_file_named_by_the_package_takes_the_suffix_of_its_content(
     name is the caller's."""
     fake.add_video("clip", body, content_type=content_type)
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-        into_directory = client.download("clip", f"{tmp_path / 'videos'}/", max_connections=1)
-        named = client.download("clip", tmp_path / "mine.mp4", max_connections=1)
+        into_directory = client.download("clip", f"{tmp_path / 'videos'}/", max_connections=1, source="api")
+        named = client.download("clip", tmp_path / "mine.mp4", max_connections=1, source="api")
     assert into_directory.path == tmp_path / "videos" / f"clip{suffix}"
     assert into_directory.path.read_bytes() == body
     assert named.path == tmp_path / "mine.mp4" and named.path.read_bytes() == body
@@ -224,7 +224,7 @@ def test_redirects_are_followed_up_to_a_small_limit(h: Harness, payload: bytes, 
     loop = h.fake.base_url + "/videos/job-1/content?index=0"
     h.fake.enqueue(*(Redirect(loop) for _ in range(10)))
     with pytest.raises(APIConnectionError, match="TooManyRedirects"):
-        h.download("job-1", tmp_path / "out.mp4")
+        h.download("job-1", tmp_path / "out.mp4", source="api")
     assert len(h.fake.requests) == 6  # the request and 5 redirects, not retried
     assert h.sleeps == [] and no_temp_files(tmp_path)
 
@@ -237,9 +237,9 @@ def test_700_byte_chunks_are_gathered_into_whole_buffers(h: Harness, tmp_path: P
     h.fake.add_video("job-1", payload)
     h.fake.framing = "chunked"
     h.fake.chunk_size = 700
-    h.download("job-1", tmp_path / "out.mp4")  # no checksum: the writer thread alone
+    h.download("job-1", tmp_path / "out.mp4", source="api")  # no checksum: the writer thread alone
     assert (tmp_path / "out.mp4").read_bytes() == payload
-    result = h.download("job-1", tmp_path / "hashed.mp4", checksum="sha256")
+    result = h.download("job-1", tmp_path / "hashed.mp4", checksum="sha256", source="api")
     assert result.sha256 == hashlib.sha256(payload).hexdigest()
 
 
@@ -249,7 +249,7 @@ def test_without_os_writev_downloads_still_work(
     monkeypatch.delattr(os, "writev")  # as on Windows
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Cut(at=100_000))
-    h.download("job-1", tmp_path / "out.mp4")
+    h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
 
 
@@ -313,8 +313,8 @@ def test_the_commit_fsyncs_the_file_before_the_rename_and_the_directory_after(
     monkeypatch.setattr(os, "fsync", fsync)
     monkeypatch.setattr(os, "link", link)
     h.fake.add_video("job-1", payload)
-    h.download("job-1", tmp_path / "out.mp4")
+    h.download("job-1", tmp_path / "out.mp4", source="api")
     assert events == ["fsync-file", "link", "fsync-dir"]
     events.clear()
-    h.download("job-1", tmp_path / "out2.mp4", durable=False)
+    h.download("job-1", tmp_path / "out2.mp4", durable=False, source="api")
     assert events == ["link"]

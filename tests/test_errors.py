@@ -34,7 +34,7 @@ def test_502_html_exhausted_gives_bad_gateway_with_the_page_title(
     h.fake.add_video("job-1", payload)
     h.fake.fail(502, times=3, html=True)
     with pytest.raises(BadGatewayError) as caught:
-        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=3))
+        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=3), source="api")
     assert caught.value.status_code == 502
     assert caught.value.message == "502 Bad Gateway"
     assert str(caught.value) == "HTTP 502: 502 Bad Gateway"
@@ -56,7 +56,7 @@ def test_500_json_exhausted_carries_code_message_metadata_user_id(
     ).encode()
     h.fake.enqueue(Status(500, body=body), Status(500, body=body))
     with pytest.raises(InternalServerError) as caught:
-        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=2))
+        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=2), source="api")
     err = caught.value
     assert (err.status_code, err.code, err.message) == (500, 500, "upstream exploded")
     assert err.metadata == {"provider": "x"} and err.user_id == "user-7"
@@ -68,11 +68,11 @@ def test_empty_500_and_undocumented_503_still_give_useful_errors(
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Status(500, body=b""))
     with pytest.raises(InternalServerError) as caught:
-        h.download("job-1", tmp_path / "a.mp4", retry=h.policy(max_attempts=1))
+        h.download("job-1", tmp_path / "a.mp4", retry=h.policy(max_attempts=1), source="api")
     assert caught.value.message == "Internal Server Error"
     h.fake.enqueue(Status(503, body=b"upstream connect error", content_type="text/plain"))
     with pytest.raises(InternalServerError) as caught:
-        h.download("job-1", tmp_path / "b.mp4", retry=h.policy(max_attempts=1))
+        h.download("job-1", tmp_path / "b.mp4", retry=h.policy(max_attempts=1), source="api")
     assert caught.value.status_code == 503 and caught.value.message == "upstream connect error"
 
 
@@ -108,7 +108,7 @@ def test_connection_errors_chain_the_httpx_exception(tmp_path: Path, call: str) 
     ) as client:
         with pytest.raises(APIConnectionError) as caught:
             if call == "download":
-                client.download("job-1", tmp_path / "out.mp4")
+                client.download("job-1", tmp_path / "out.mp4", source="api")
             else:
                 client.get_job("job-1")
     assert isinstance(caught.value.__cause__, httpx.ConnectError)
@@ -134,7 +134,7 @@ def test_the_statuses_the_spec_documents_have_their_own_class(
     h.fake.add_video("job-1", payload)
     h.fake.fail(status)
     with pytest.raises(getattr(openrouter_video, kind)) as caught:
-        h.download("job-1", tmp_path / "out.mp4")
+        h.download("job-1", tmp_path / "out.mp4", source="api")
     assert caught.value.status_code == status and str(caught.value).startswith(f"HTTP {status}: ")
     assert len(content_requests(h.fake)) == 1
 
@@ -143,7 +143,7 @@ def test_499_client_closed_request_is_retried(h: Harness, payload: bytes, tmp_pa
     """OpenRouter answers 499 when it saw the caller go away: a retry is the right answer."""
     h.fake.add_video("job-1", payload)
     h.fake.fail(499)
-    assert h.download("job-1", tmp_path / "out.mp4").size == len(payload)
+    assert h.download("job-1", tmp_path / "out.mp4", source="api").size == len(payload)
     assert len(content_requests(h.fake)) == 2
 
 
@@ -242,12 +242,12 @@ def test_download_502_with_a_hostile_body(fake: FakeOpenRouter, tmp_path: Path, 
     with pytest.raises(BadGatewayError) as caught:
         if mode == "sync":
             with VideoClient(**config) as client:  # type: ignore[arg-type]
-                client.download("job-1", dest)
+                client.download("job-1", dest, source="api")
         else:
 
             async def run() -> None:
                 async with AsyncVideoClient(**config) as client:  # type: ignore[arg-type]
-                    await client.download("job-1", dest)
+                    await client.download("job-1", dest, source="api")
 
             asyncio.run(run())
     assert time.perf_counter() - started < 1.5  # the quadratic regexes took 3.5-6 s here

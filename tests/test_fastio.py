@@ -64,12 +64,12 @@ def test_downloads_read_the_body_past_h11(
     data_events = _count_h11_data(monkeypatch)
     if mode == "sync":
         with VideoClient(api_key=server.api_key, base_url=server.base_url, verify=verify) as client:
-            client.download("job-1", tmp_path / "out.mp4")
+            client.download("job-1", tmp_path / "out.mp4", source="api")
     else:
 
         async def run() -> None:
             async with AsyncVideoClient(api_key=server.api_key, base_url=server.base_url, verify=verify) as c:
-                await c.download("job-1", tmp_path / "out.mp4")
+                await c.download("job-1", tmp_path / "out.mp4", source="api")
 
         asyncio.run(run())
     assert (tmp_path / "out.mp4").read_bytes() == payload
@@ -223,7 +223,7 @@ def test_plain_httpx_in_the_same_process_still_reads_through_h11(
 ) -> None:
     fake.add_video("job-1", os.urandom(MIB))
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:  # the package in use
-        client.download("job-1", tmp_path / "out.mp4")
+        client.download("job-1", tmp_path / "out.mp4", source="api")
     data_events = _count_h11_data(monkeypatch)
     body = os.urandom(300_000)
     server.script(Reply(response("200 OK", [f"Content-Length: {len(body)}"], body)))

@@ -143,11 +143,11 @@ def _lending_download(
     dest = tmp_path / "out.mp4"
     if mode == "sync":
         with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            return client.download("job-1", dest, max_connections=1, **options), buffers
+            return client.download("job-1", dest, max_connections=1, **options, source="api"), buffers
 
     async def run() -> Any:
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            return await client.download("job-1", dest, max_connections=1, **options)
+            return await client.download("job-1", dest, max_connections=1, **options, source="api")
 
     return asyncio.run(run()), buffers
 
@@ -183,11 +183,11 @@ def test_a_resume_after_lent_chunks_checks_the_overlap_and_splices_nothing(
 def _download(fake: FakeOpenRouter, dest: Path, mode: str, **options: Any) -> Any:
     if mode == "sync":
         with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            return client.download("job-1", dest, **options)
+            return client.download("job-1", dest, **options, source="api")
 
     async def run() -> Any:
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            return await client.download("job-1", dest, **options)
+            return await client.download("job-1", dest, **options, source="api")
 
     return asyncio.run(run())
 

@@ -50,7 +50,7 @@ def test_cut_mid_body_is_resumed_with_range_and_if_range(
 ) -> None:
     video = h.fake.add_video("job-1", payload)
     h.fake.enqueue(Cut(at=offset))
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     first, second = content_requests(h.fake)
     assert "range" not in first.headers
@@ -66,7 +66,7 @@ def test_cut_mid_body_is_resumed_with_range_and_if_range(
 def test_connection_reset_mid_body_is_resumed(h: Harness, payload: bytes, tmp_path: Path) -> None:
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Cut(at=50_000, reset=True))
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert [r.headers.get("range") for r in content_requests(h.fake)] == [None, "bytes=0-"]
     assert result.resumes == 1
@@ -79,7 +79,7 @@ def test_many_cuts_in_a_row_that_each_bring_64_KiB_do_not_use_up_the_attempts(
     h.fake.add_video("job-1", payload)
     offsets = list(range(70_000, 1_470_000, 70_000))  # 20 cuts, far more than max_attempts=3
     h.fake.cut_at(*offsets)
-    result = h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=3))
+    result = h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=3), source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     ranges = [r.headers.get("range") for r in content_requests(h.fake)]
     assert ranges == [None] + [f"bytes={o - OVERLAP}-" for o in offsets]
@@ -93,7 +93,7 @@ def test_cuts_that_bring_nothing_count_and_end_in_an_error(
     h.fake.add_video("job-1", payload)
     h.fake.cut_at(1000, 1000, 1000, 1000)  # less than 64 KiB, then nothing new: no progress
     with pytest.raises(IncompleteDownloadError) as caught:
-        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=3))
+        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=3), source="api")
     assert len(content_requests(h.fake)) == 3
     assert caught.value.received == 1000 and caught.value.expected == len(payload)
     assert h.sleeps == [0.5, 1.0]
@@ -101,7 +101,7 @@ def test_cuts_that_bring_nothing_count_and_end_in_an_error(
     # the 1000 bytes are kept for the next call, which resumes from them
     assert caught.value.partial_path == tmp_path / ".out.mp4.part"
     assert caught.value.partial_path.read_bytes() == payload[:1000]
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload and result.resumed_from == 1000
     assert content_requests(h.fake)[-1].headers["range"] == "bytes=0-"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
@@ -111,7 +111,7 @@ def test_stall_longer_than_the_read_timeout_is_resumed(h: Harness, payload: byte
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Stall(at=100_000, seconds=5.0))
     started = time.monotonic()
-    result = h.download("job-1", tmp_path / "out.mp4", timeout=0.3)
+    result = h.download("job-1", tmp_path / "out.mp4", timeout=0.3, source="api")
     assert time.monotonic() - started < 4.0
     assert (tmp_path / "out.mp4").read_bytes() == payload
     ranges = [r.headers.get("range") for r in content_requests(h.fake)]
@@ -126,7 +126,7 @@ def test_a_successful_resume_is_logged_at_info(
     fake.enqueue(Cut(at=200_000))
     with caplog.at_level(logging.INFO, logger="openrouter_video"):
         with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            client.download("job-abc", tmp_path / "out.mp4")
+            client.download("job-abc", tmp_path / "out.mp4", source="api")
     resumes = [r for r in caplog.records if "resuming" in r.getMessage()]
     assert len(resumes) == 1 and resumes[0].levelno == logging.INFO
 
@@ -135,7 +135,7 @@ def test_stream_resumes_transparently(fake: FakeOpenRouter, payload: bytes) -> N
     fake.add_video("job-1", payload)
     fake.cut_at(70_000, 140_000)
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=NO_SLEEP) as client:
-        with client.stream("job-1") as video:
+        with client.stream("job-1", source="api") as video:
             assert (video.content_type, video.total) == ("video/mp4", len(payload))
             got = b"".join(video.iter_bytes())
         assert got == payload and video.resumes == 2
@@ -152,7 +152,7 @@ def test_async_stream_resumes_transparently(fake: FakeOpenRouter, payload: bytes
 
     async def run() -> bytes:
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=NO_SLEEP) as c:
-            async with c.stream("job-1") as video:
+            async with c.stream("job-1", source="api") as video:
                 assert (video.content_type, video.total) == ("video/mp4", len(payload))
                 return b"".join([chunk async for chunk in video.aiter_bytes()])
 
@@ -171,7 +171,7 @@ def test_server_that_ignores_range_restarts_from_zero(h: Harness, payload: bytes
     h.fake.add_video("job-1", payload)
     h.fake.ignore_range = True
     h.fake.enqueue(Cut(at=100_000))
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     _, second = content_requests(h.fake)
     assert second.headers["range"] == f"bytes={100_000 - OVERLAP}-"
@@ -188,7 +188,7 @@ def test_206_with_a_wrong_content_range_discards_and_restarts(
     h.fake.add_video("job-1", payload)
     h.fake.wrong_content_range = True
     h.fake.enqueue(Cut(at=100_000))
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     ranges = [r.headers.get("range") for r in content_requests(h.fake)]
     assert ranges == [None, f"bytes={100_000 - OVERLAP}-", None]
@@ -205,7 +205,7 @@ def test_changed_etag_is_never_spliced(h: Harness, payload: bytes, tmp_path: Pat
 
     h.fake.on_request = replace_on_second
     h.fake.enqueue(Cut(at=100_000))
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == new_payload
     _, second = content_requests(h.fake)
     assert second.headers["if-range"] == old.etag  # the server saw the old validator ...
@@ -243,7 +243,7 @@ def test_changed_content_behind_a_server_that_ignores_if_range_is_never_spliced(
     _change_after_first(h.fake, new, **second)
     h.fake.ignore_if_range = True
     h.fake.enqueue(Cut(at=150_000))
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == new
     assert ranges(h.fake) == [None, f"bytes={150_000 - OVERLAP}-", None]
     assert result.resumes == 0
@@ -255,21 +255,21 @@ def test_a_206_without_validators_is_checked_by_its_overlap(
     h.fake.add_video("job-1", payload)
     h.fake.validators_on_206 = False
     h.fake.enqueue(Cut(at=150_000))
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload and result.resumes == 1
     new = os.urandom(len(payload))
     _change_after_first(h.fake, new)
     h.fake.requests.clear()
     h.fake.ignore_if_range = True
     h.fake.enqueue(Cut(at=150_000))
-    h.download("job-1", tmp_path / "out2.mp4")
+    h.download("job-1", tmp_path / "out2.mp4", source="api")
     assert (tmp_path / "out2.mp4").read_bytes() == new
 
 
 def test_a_weak_etag_is_not_sent_in_if_range(h: Harness, payload: bytes, tmp_path: Path) -> None:
     video = h.fake.add_video("job-1", payload, etag='W/"weak"')
     h.fake.enqueue(Cut(at=100_000))
-    h.download("job-1", tmp_path / "out.mp4")
+    h.download("job-1", tmp_path / "out.mp4", source="api")
     assert content_requests(h.fake)[1].headers["if-range"] == video.last_modified
 
 
@@ -281,7 +281,7 @@ def test_sha256_covers_only_the_final_content_after_a_restart(
     h.fake.add_video("job-1", payload)
     h.fake.ignore_range = True
     h.fake.cut_at(150_000)  # the restart discards 150 000 bytes already written and hashed
-    result = h.download("job-1", tmp_path / "out.mp4", checksum="sha256")
+    result = h.download("job-1", tmp_path / "out.mp4", checksum="sha256", source="api")
     assert result.sha256 == hashlib.sha256(payload).hexdigest()
     assert (tmp_path / "out.mp4").read_bytes() == payload
 
@@ -297,13 +297,13 @@ def test_stream_cannot_splice_when_the_server_ignores_range(
     config = {"api_key": fake.api_key, "base_url": fake.base_url, "retry": NO_SLEEP}
     with pytest.raises(IncompleteDownloadError, match="cannot resume"):
         if mode == "sync":
-            with VideoClient(**config) as client, client.stream("job-1") as video:  # type: ignore[arg-type]
+            with VideoClient(**config) as client, client.stream("job-1", source="api") as video:  # type: ignore[arg-type]
                 for chunk in video.iter_bytes():
                     got += chunk
         else:
 
             async def run() -> None:
-                async with AsyncVideoClient(**config) as c, c.stream("job-1") as video:  # type: ignore[arg-type]
+                async with AsyncVideoClient(**config) as c, c.stream("job-1", source="api") as video:  # type: ignore[arg-type]
                     async for chunk in video.aiter_bytes():
                         got.extend(chunk)
 
@@ -327,13 +327,13 @@ def test_interrupt_mid_body_leaves_old_file_and_a_resumable_partial(
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt) as caught:
-        h.download("job-1", dest, overwrite=True, on_progress=interrupt)
+        h.download("job-1", dest, overwrite=True, on_progress=interrupt, source="api")
     assert dest.read_bytes() == b"old video"
     part = tmp_path / ".out.mp4.part"
     assert caught.value.partial_path == part  # type: ignore[attr-defined]
     kept = part.read_bytes()
     assert len(kept) > 100_000 and payload.startswith(kept)
-    result = h.download("job-1", dest, overwrite=True, on_progress=None)
+    result = h.download("job-1", dest, overwrite=True, on_progress=None, source="api")
     assert dest.read_bytes() == payload and result.resumed_from == len(kept)
     assert content_requests(h.fake)[-1].headers["range"] == f"bytes={len(kept) - OVERLAP}-"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.mp4"]
@@ -348,7 +348,7 @@ def test_keep_partial_false_deletes_it_on_failure(h: Harness, payload: bytes, tm
             raise KeyboardInterrupt
 
     with pytest.raises(KeyboardInterrupt):
-        h.download("job-1", tmp_path / "out.mp4", on_progress=interrupt, keep_partial=False)
+        h.download("job-1", tmp_path / "out.mp4", on_progress=interrupt, keep_partial=False, source="api")
     assert list(tmp_path.iterdir()) == []
 
 
@@ -358,11 +358,13 @@ def test_a_call_that_fails_at_90_percent_is_continued_by_the_next(h: Harness, tm
     at = len(payload) * 9 // 10
     h.fake.enqueue(Cut(at=at), Status(503), Status(503))
     with pytest.raises(InternalServerError) as caught:
-        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=2, resume_window=0))
+        h.download(
+            "job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=2, resume_window=0), source="api"
+        )
     part = tmp_path / ".out.mp4.part"
     assert caught.value.partial_path == part and part.read_bytes() == payload[:at]
     assert files(tmp_path) == [".out.mp4.part", ".out.mp4.part.state"]
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert result.resumed_from == at and ranges(h.fake)[-1] == f"bytes={at - OVERLAP}-"
     assert files(tmp_path) == ["out.mp4"]
@@ -394,10 +396,12 @@ def test_the_partial_reserves_the_whole_size_but_its_length_is_what_was_written(
     at = MIB
     h.fake.enqueue(Cut(at=at), Status(503), Status(503))
     with pytest.raises(InternalServerError):
-        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=2, resume_window=0))
+        h.download(
+            "job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=2, resume_window=0), source="api"
+        )
     part = os.stat(tmp_path / ".out.mp4.part")
     assert part.st_size == at and part.st_blocks * 512 >= len(payload)
-    result = h.download("job-1", tmp_path / "out.mp4", max_connections=1)
+    result = h.download("job-1", tmp_path / "out.mp4", max_connections=1, source="api")
     assert result.resumed_from == at and (tmp_path / "out.mp4").read_bytes() == payload
 
 
@@ -405,10 +409,10 @@ def test_a_partial_of_other_content_is_not_continued(h: Harness, payload: bytes,
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Cut(at=150_000), Status(404))
     with pytest.raises(Exception, match="404"):
-        h.download("job-1", tmp_path / "out.mp4")
+        h.download("job-1", tmp_path / "out.mp4", source="api")
     new = os.urandom(len(payload))
     h.fake.add_video("job-1", new)  # replaced meanwhile (a new ETag): If-Range gets a 200
-    h.download("job-1", tmp_path / "out.mp4")
+    h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == new
 
 
@@ -425,15 +429,15 @@ def test_a_200_that_is_not_the_video_never_wipes_the_kept_partial(
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Cut(at=900_000), Status(404))
     with pytest.raises(NotFoundError):
-        h.download("job-1", dest)
+        h.download("job-1", dest, source="api")
     assert part.read_bytes() == payload[:900_000]  # 90% paid for and kept
     # the resume meets a captive portal, a proxy's block page or an empty 200, all "video/mp4"
     h.fake.enqueue(Status(200, body=body, content_type="video/mp4"))
     with pytest.raises(UnexpectedContentError):
-        h.download("job-1", dest)
+        h.download("job-1", dest, source="api")
     assert files(tmp_path) == [".out.mp4.part", ".out.mp4.part.state"]
     assert part.read_bytes() == payload[:900_000]
-    result = h.download("job-1", dest)
+    result = h.download("job-1", dest, source="api")
     assert dest.read_bytes() == payload and result.resumed_from == 900_000
 
 
@@ -453,7 +457,7 @@ def test_a_full_disk_keeps_what_was_written_and_says_how_much_room_is_needed(
         policy = RetryPolicy(max_attempts=1)
         with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=policy) as client:
             with pytest.raises(OSError) as caught:
-                client.download("job-1", disk / "x.mp4", max_connections=1)
+                client.download("job-1", disk / "x.mp4", max_connections=1, source="api")
         assert caught.value.errno == errno.ENOSPC
         message = str(caught.value)
         assert "more bytes are needed" in message and "written and kept" in message, message
@@ -462,7 +466,7 @@ def test_a_full_disk_keeps_what_was_written_and_says_how_much_room_is_needed(
         assert kept >= MIB and part.read_bytes() == payload[:kept]
         subprocess.run(["mount", "-o", "remount,size=16m", str(disk)], check=True)
         with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            result = client.download("job-1", disk / "x.mp4", max_connections=1)
+            result = client.download("job-1", disk / "x.mp4", max_connections=1, source="api")
         assert result.resumed_from == kept and (disk / "x.mp4").read_bytes() == payload
     finally:
         subprocess.run(["umount", "-l", str(disk)], capture_output=True)
@@ -480,7 +484,7 @@ def test_a_symlinked_part_never_writes_through_to_its_target(
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Status(404))  # the download fails (or would succeed: the victim is clobbered either way)
     with pytest.raises(Exception):  # noqa: B017 - a fix may refuse the symlink instead of sending
-        h.download("job-1", out / "out.mp4")
+        h.download("job-1", out / "out.mp4", source="api")
     assert victim.read_bytes() == b"years of work\n" * 1000
 
 
@@ -490,14 +494,14 @@ def test_overwrite_never_truncates_the_destination_through_a_hard_linked_part(
 ) -> None:
     dest = tmp_path / "out.mp4"
     h.fake.add_video("job-1", payload)
-    h.download("job-1", dest)
+    h.download("job-1", dest, source="api")
     # A crash (or SIGTERM) between commit's os.link and os.unlink leaves the .part as a second name of
     # the destination. (An overwrite=True commit through such a .part does not remove it either:
     # os.replace on two names of one file is a no-op, so the next call meets it again.)
     os.link(dest, tmp_path / ".out.mp4.part")
     h.fake.enqueue(Status(404))  # the job expired meanwhile
     with pytest.raises(NotFoundError):
-        h.download("job-1", dest, overwrite=True)
+        h.download("job-1", dest, overwrite=True, source="api")
     assert dest.read_bytes() == payload, f"the old video is now {dest.stat().st_size} bytes"
 
 
@@ -519,7 +523,7 @@ def test_a_state_file_with_an_unknown_digest_algorithm_starts_again(
     (tmp_path / ".out.mp4.part.state").write_text(
         state(h.fake, total=len(payload), digests={"crc32c": "00000000"})  # e.g. a newer release's
     )
-    h.download("job-1", tmp_path / "out.mp4")
+    h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
 
 
@@ -537,7 +541,7 @@ def test_a_fifo_named_like_the_state_file_never_hangs_a_download(
     def download() -> None:
         with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
             try:
-                outcome.append(client.download("job-1", tmp_path / "out.mp4", deadline=0.5))
+                outcome.append(client.download("job-1", tmp_path / "out.mp4", deadline=0.5, source="api"))
             except Exception as exc:
                 outcome.append(exc)
 
@@ -578,7 +582,7 @@ def test_a_broken_or_foreign_state_file_starts_again_and_touches_nothing_else(
     else:
         state_file.write_text(content[kind])
     h.fake.add_video("job-1", payload)
-    h.download("job-1", out / "out.mp4")
+    h.download("job-1", out / "out.mp4", source="api")
     assert (out / "out.mp4").read_bytes() == payload
     assert files(out) == ["out.mp4"]
     assert victim.read_text() == state(h.fake, total=len(payload))
@@ -595,14 +599,16 @@ def test_a_second_download_to_the_same_destination_is_refused_while_the_first_ru
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Stall(at=100_000, seconds=1.0))
     results: list[Any] = []
-    first = threading.Thread(target=lambda: results.append(h.download("job-1", tmp_path / "out.mp4")))
+    first = threading.Thread(
+        target=lambda: results.append(h.download("job-1", tmp_path / "out.mp4", source="api"))
+    )
     first.start()
     deadline = time.monotonic() + 10
     while not (tmp_path / ".out.mp4.part").exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     with VideoClient(api_key=h.fake.api_key, base_url=h.fake.base_url) as client:
         with pytest.raises(DownloadLockedError, match=r"out\.mp4"):
-            client.download("job-1", tmp_path / "out.mp4")
+            client.download("job-1", tmp_path / "out.mp4", source="api")
     first.join(timeout=20)
     assert (tmp_path / "out.mp4").read_bytes() == payload and len(results) == 1
 
@@ -654,7 +660,7 @@ def test_without_flock_a_download_killed_by_sigkill_can_be_resumed(
         proc.wait()
     monkeypatch.setattr(_journal, "fcntl", None)
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-        result = client.download("job-1", dest)
+        result = client.download("job-1", dest, source="api")
     assert dest.read_bytes() == payload and result.resumed_from >= MIB
 
 
@@ -668,18 +674,18 @@ def test_without_flock_and_writev_the_lock_file_works_and_is_released(
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Cut(at=150_000), Status(404))
     with pytest.raises(NotFoundError):
-        h.download("job-1", dest)
+        h.download("job-1", dest, source="api")
     assert files(tmp_path) == [".out.mp4.part", ".out.mp4.part.state"]  # no .lock left behind
     held = lock_partial(part, dest)  # another process is downloading it
     try:
         assert files(tmp_path) == [".out.mp4.part", ".out.mp4.part.lock", ".out.mp4.part.state"]
         with pytest.raises(DownloadLockedError, match=r"out\.mp4"):
-            h.download("job-1", dest)
+            h.download("job-1", dest, source="api")
         assert _journal.cleanup_partials(tmp_path, older_than=0) == []  # a locked partial is not swept
     finally:
         held.release()
     assert part.read_bytes() == payload[:150_000]
-    result = h.download("job-1", dest)
+    result = h.download("job-1", dest, source="api")
     assert dest.read_bytes() == payload and result.resumed_from == 150_000
     assert files(tmp_path) == ["out.mp4"]
 
@@ -697,7 +703,7 @@ def test_stale_partials_are_swept_when_a_download_starts(h: Harness, payload: by
     for path in (old, tmp_path / ".old.mp4.part.state"):
         os.utime(path, (week_ago, week_ago))
     h.fake.add_video("job-1", payload)
-    h.download("job-1", tmp_path / "out.mp4")
+    h.download("job-1", tmp_path / "out.mp4", source="api")
     assert files(tmp_path) == [".not-ours.part", ".young.mp4.part", ".young.mp4.part.state", "out.mp4"]
     assert cleanup_partials(tmp_path, older_than=0) == [young, tmp_path / ".young.mp4.part.state"]
     assert files(tmp_path) == [".not-ours.part", "out.mp4"]
@@ -714,7 +720,7 @@ def test_the_sweep_runs_at_most_once_a_minute_per_directory(
     clock = [1000.0]
     monkeypatch.setattr(_journal, "_sweep_clock", lambda: clock[0], raising=False)
     h.fake.add_video("job-1", payload)
-    h.download("job-1", tmp_path / "a.mp4")  # sweeps (nothing to remove)
+    h.download("job-1", tmp_path / "a.mp4", source="api")  # sweeps (nothing to remove)
     stale = tmp_path / ".old.mp4.part"
     stale.write_bytes(b"x")
     (tmp_path / ".old.mp4.part.state").write_text("{}")
@@ -722,12 +728,12 @@ def test_the_sweep_runs_at_most_once_a_minute_per_directory(
     for path in (stale, tmp_path / ".old.mp4.part.state"):
         os.utime(path, (week_ago, week_ago))
     clock[0] += 59
-    h.download("job-1", tmp_path / "b.mp4")
+    h.download("job-1", tmp_path / "b.mp4", source="api")
     assert stale.exists(), "swept again within the interval"
     other = tmp_path / "other"
-    h.download("job-1", other / "c.mp4")  # another directory has its own schedule
+    h.download("job-1", other / "c.mp4", source="api")  # another directory has its own schedule
     clock[0] += 1
-    h.download("job-1", tmp_path / "d.mp4")
+    h.download("job-1", tmp_path / "d.mp4", source="api")
     assert files(tmp_path) == ["a.mp4", "b.mp4", "d.mp4", "other"]
 
 
@@ -755,7 +761,7 @@ def test_the_sweep_never_deletes_a_partial_locked_between_its_check_and_its_unli
 
     def download_b() -> None:
         try:
-            outcome["result"] = client.download("job-1", dest, partial_ttl=None)
+            outcome["result"] = client.download("job-1", dest, partial_ttl=None, source="api")
         except Exception as exc:
             outcome["error"] = exc
 
@@ -773,7 +779,7 @@ def test_the_sweep_never_deletes_a_partial_locked_between_its_check_and_its_unli
 
     monkeypatch.setattr(_journal, "_remove_if_unlocked", remove_if_unlocked)
     with client:
-        client.download("job-2", tmp_path / "other.mp4")  # A
+        client.download("job-2", tmp_path / "other.mp4", source="api")  # A
         if "started" not in outcome:  # (a fix that no longer calls _is_locked)
             b.start()
         b.join(10)
@@ -792,7 +798,7 @@ def test_the_sweep_never_deletes_files_that_cannot_be_partials(
         (tmp_path / name).write_bytes(b"not yours")
         os.utime(tmp_path / name, (WEEK_AGO, WEEK_AGO))
     h.fake.add_video("job-1", payload)
-    h.download("job-1", tmp_path / "out.mp4")
+    h.download("job-1", tmp_path / "out.mp4", source="api")
     assert files(tmp_path) == sorted([*theirs, "out.mp4"])
 
 
@@ -811,5 +817,5 @@ def test_a_directory_that_cannot_be_listed_still_takes_downloads(
 
     monkeypatch.setattr(os, "scandir", scandir)
     h.fake.add_video("job-1", payload)
-    h.download("job-1", tmp_path / "out.mp4")
+    h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload

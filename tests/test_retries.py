@@ -42,7 +42,7 @@ KEY = "sk-or-v1-" + "k3y" * 12
 def test_429_with_retry_after_seconds(h: Harness, payload: bytes, tmp_path: Path) -> None:
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Status(429, retry_after=7))
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert h.sleeps == [7.0]
     assert result.attempts == 2
@@ -52,7 +52,7 @@ def test_503_with_retry_after_as_an_http_date(h: Harness, payload: bytes, tmp_pa
     h.fake.add_video("job-1", payload)
     when = email.utils.formatdate(time.time() + 20, usegmt=True)
     h.fake.enqueue(Status(503, retry_after=when))
-    h.download("job-1", tmp_path / "out.mp4")
+    h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     (slept,) = h.sleeps
     assert 17.0 <= slept <= 20.5
@@ -63,7 +63,7 @@ def test_retry_after_above_the_maximum_raises_at_once(h: Harness, payload: bytes
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Status(429, retry_after=3600))
     with pytest.raises(RateLimitError) as caught:
-        h.download("job-1", tmp_path / "out.mp4")
+        h.download("job-1", tmp_path / "out.mp4", source="api")
     assert caught.value.status_code == 429 and caught.value.retry_after == 3600
     assert h.sleeps == [] and len(content_requests(h.fake)) == 1
 
@@ -75,7 +75,7 @@ def test_5xx_json_or_html_is_retried(
 ) -> None:
     h.fake.add_video("job-1", payload)
     h.fake.fail(status, times=2, html=html)
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert result.attempts == 3
     assert h.sleeps == [0.5, 1.0]
@@ -85,7 +85,7 @@ def test_401_costs_exactly_one_request(h: Harness, payload: bytes, tmp_path: Pat
     h.fake.add_video("job-1", payload)
     wrong = "sk-or-wrong-" + "7" * 20
     with pytest.raises(AuthenticationError) as caught:
-        h.download("job-1", tmp_path / "out.mp4", api_key=wrong)
+        h.download("job-1", tmp_path / "out.mp4", api_key=wrong, source="api")
     assert caught.value.status_code == 401 and caught.value.message == "Invalid API key"
     assert len(h.fake.requests) == 1 and h.sleeps == []
     assert h.fake.requests[0].headers["authorization"] == f"Bearer {wrong}"
@@ -94,7 +94,7 @@ def test_401_costs_exactly_one_request(h: Harness, payload: bytes, tmp_path: Pat
 
 def test_404_costs_exactly_one_request(h: Harness, tmp_path: Path) -> None:
     with pytest.raises(NotFoundError) as caught:
-        h.download("job-missing", tmp_path / "out.mp4")
+        h.download("job-missing", tmp_path / "out.mp4", source="api")
     assert caught.value.status_code == 404 and "job-missing" in caught.value.message
     assert len(h.fake.requests) == 1 and h.sleeps == []
     assert not (tmp_path / "out.mp4").exists() and no_temp_files(tmp_path)
@@ -107,7 +107,7 @@ def test_connection_refused_is_retried_then_raised(h: Harness, tmp_path: Path) -
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     with pytest.raises(APIConnectionError):
-        h.download("job-1", tmp_path / "out.mp4", base_url=f"http://127.0.0.1:{port}/api/v1")
+        h.download("job-1", tmp_path / "out.mp4", base_url=f"http://127.0.0.1:{port}/api/v1", source="api")
     assert h.sleeps == [0.5, 1.0, 2.0, 4.0]  # max_attempts=5 requests, full jitter pinned to 1
 
 
@@ -137,7 +137,7 @@ def test_retry_after_zero_after_progress_is_no_request_storm(fake: FakeOpenRoute
     policy = RetryPolicy(max_attempts=3, resume_window=5, sleep=clock.sleep, clock=clock)
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=policy) as client:
         with pytest.raises(APIStatusError) as caught:
-            client.download("job-1", tmp_path / "x.mp4", max_connections=1)
+            client.download("job-1", tmp_path / "x.mp4", max_connections=1, source="api")
     assert caught.value.status_code == 503
     waits = clock.sleeps[1:]  # the first is the free resume after the cut
     assert waits and all(w >= 0.1 for w in waits), clock.sleeps
@@ -151,7 +151,7 @@ def test_retries_are_logged_with_reason_status_and_delay_and_never_the_key(
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Status(503, retry_after=2), Cut(at=1000))
     with caplog.at_level(logging.DEBUG):
-        h.download("job-1", tmp_path / "out.mp4")
+        h.download("job-1", tmp_path / "out.mp4", source="api")
     retries = [r.getMessage() for r in caplog.records if r.name == "openrouter_video"]
     assert len(retries) == 2
     assert "HTTP 503" in retries[0] and "2.00s" in retries[0]
@@ -175,7 +175,7 @@ def test_attempts_that_bring_no_new_bytes_count_against_max_attempts(
     policy = RetryPolicy(max_attempts=3, resume_window=60, sleep=clock.sleep, clock=clock)
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=policy) as client:
         with pytest.raises(IncompleteDownloadError):
-            client.download("job-1", tmp_path / "x.mp4", max_connections=1)
+            client.download("job-1", tmp_path / "x.mp4", max_connections=1, source="api")
     assert _content_requests(fake) == 1 + 3  # the one that made progress, then three that did not
 
 
@@ -186,7 +186,7 @@ def test_a_trickling_server_uses_up_the_attempts(h: Harness, tmp_path: Path) -> 
     policy = h.policy(max_attempts=3, min_speed=(10_000, 0.25), resume_window=0.1)
     started = time.monotonic()
     with pytest.raises(IncompleteDownloadError, match="slower than"):
-        h.download("job-1", tmp_path / "out.mp4", retry=policy, timeout=5)
+        h.download("job-1", tmp_path / "out.mp4", retry=policy, timeout=5, source="api")
     assert time.monotonic() - started < 5
     assert len(content_requests(h.fake)) == 4  # the first brought progress; three more did not
     assert ranges(h.fake)[1].startswith("bytes=")  # type: ignore[union-attr]
@@ -202,7 +202,7 @@ def test_an_outage_mid_download_is_ridden_out(h: Harness, tmp_path: Path) -> Non
     policy = RetryPolicy(
         max_attempts=2, initial_delay=0.1, max_delay=0.3, jitter=lambda: 1.0, resume_window=10
     )
-    result = h.download("job-1", tmp_path / "out.mp4", retry=policy)
+    result = h.download("job-1", tmp_path / "out.mp4", retry=policy, source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert ranges(h.fake) == [None, f"bytes={500_000 - OVERLAP}-"]
     assert result.attempts >= 4  # refused connections in between, beyond max_attempts=2
@@ -216,7 +216,7 @@ def test_an_outage_longer_than_the_window_fails_and_keeps_the_partial(h: Harness
         max_attempts=2, initial_delay=0.1, max_delay=0.1, jitter=lambda: 1.0, resume_window=0.3
     )
     with pytest.raises(APIConnectionError) as caught:
-        h.download("job-1", tmp_path / "out.mp4", retry=policy)
+        h.download("job-1", tmp_path / "out.mp4", retry=policy, source="api")
     assert caught.value.partial_path is not None
     assert caught.value.partial_path.read_bytes() == payload[:500_000]
 
@@ -261,7 +261,7 @@ def test_a_deadline_ends_a_stalled_download(h: Harness, payload: bytes, tmp_path
     h.fake.enqueue(Stall(at=100_000, seconds=10))
     started = time.monotonic()
     with pytest.raises(DeadlineExceededError) as caught:
-        h.download("job-1", tmp_path / "out.mp4", timeout=30, deadline=0.5)
+        h.download("job-1", tmp_path / "out.mp4", timeout=30, deadline=0.5, source="api")
     assert 0.4 < time.monotonic() - started < 3
     assert caught.value.partial_path is not None  # the bytes received are kept
 
@@ -324,12 +324,12 @@ def test_the_deadline_bounds_a_head_that_trickles_in(
     with pytest.raises(OpenRouterVideoError) as caught:
         if mode == "sync":
             with VideoClient(api_key=KEY, base_url=base_url, timeout=1.5) as client:
-                client.download("job-1", tmp_path / "x.mp4", deadline=1.0)
+                client.download("job-1", tmp_path / "x.mp4", deadline=1.0, source="api")
         else:
 
             async def run() -> None:
                 async with AsyncVideoClient(api_key=KEY, base_url=base_url, timeout=1.5) as client:
-                    await client.download("job-1", tmp_path / "x.mp4", deadline=1.0)
+                    await client.download("job-1", tmp_path / "x.mp4", deadline=1.0, source="api")
 
             asyncio.run(run())
     took = time.monotonic() - started

@@ -57,7 +57,7 @@ def test_the_key_never_reaches_the_partial_its_state_an_exception_or_a_log(
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Cut(at=150_000), Status(500), Status(500), Status(404))
     with caplog.at_level(logging.DEBUG), pytest.raises(NotFoundError) as caught:
-        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=3))
+        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=3), source="api")
     assert caught.value.partial_path == tmp_path / ".out.mp4.part"  # type: ignore[attr-defined]
     assert len(caplog.records) >= 2
     assert not [t for t in _texts(caught.value) + [r.getMessage() for r in caplog.records] if key in t]
@@ -79,7 +79,9 @@ def test_a_key_with_trailing_whitespace_never_reaches_an_exception_or_a_log(
     texts: list[str] = []
     with caplog.at_level(logging.DEBUG):
         try:
-            h.download("job-1", tmp_path / "out.mp4", api_key=key, retry=h.policy(max_attempts=2))
+            h.download(
+                "job-1", tmp_path / "out.mp4", api_key=key, retry=h.policy(max_attempts=2), source="api"
+            )
         except Exception as exc:
             texts += _texts(exc)
     texts += [record.getMessage() for record in caplog.records]
@@ -191,9 +193,9 @@ def test_the_key_is_not_reachable_from_a_connection_error(tmp_path: Path, mode: 
     if mode == "sync":
         with VideoClient(api_key=KEY, base_url=base_url, retry=policy) as client:
             try:
-                client.download("job-1", tmp_path / "x.mp4") if call == "download" else client.get_job(
-                    "job-1"
-                )
+                client.download(
+                    "job-1", tmp_path / "x.mp4", source="api"
+                ) if call == "download" else client.get_job("job-1")
             except Exception as exc:
                 error = exc
     else:
@@ -202,7 +204,7 @@ def test_the_key_is_not_reachable_from_a_connection_error(tmp_path: Path, mode: 
             async with AsyncVideoClient(api_key=KEY, base_url=base_url, retry=policy) as client:
                 try:
                     if call == "download":
-                        await client.download("job-1", tmp_path / "x.mp4")
+                        await client.download("job-1", tmp_path / "x.mp4", source="api")
                     else:
                         await client.get_job("job-1")
                 except Exception as exc:
@@ -231,7 +233,7 @@ def test_the_key_is_not_reachable_from_an_error_caught_inside_a_streams_with_blo
     policy = RetryPolicy(max_attempts=1, resume_window=0, sleep=lambda s: None)
     caught: BaseException | None = None
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=policy) as client:
-        with client.stream("job-1") as video:
+        with client.stream("job-1", source="api") as video:
             try:
                 for _ in video.iter_bytes():
                     pass
@@ -247,7 +249,7 @@ def test_redirect_to_another_origin_drops_authorization(h: Harness, payload: byt
         cdn.add_video("job-1", payload)
         h.fake.add_video("job-1", b"not this")
         h.fake.enqueue(Redirect(cdn.base_url + "/videos/job-1/content?index=0"))
-        h.download("job-1", tmp_path / "out.mp4")
+        h.download("job-1", tmp_path / "out.mp4", source="api")
         assert (tmp_path / "out.mp4").read_bytes() == payload
         assert h.fake.requests[0].headers["authorization"] == f"Bearer {h.fake.api_key}"
         (there,) = cdn.requests

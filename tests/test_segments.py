@@ -67,7 +67,7 @@ def test_a_capped_video_is_fetched_over_several_connections_that_tile_it(h: Harn
     h.fake.add_video("job-1", data)
     h.fake.rate = 4 * MIB  # per connection: one alone needs 0.75 s
     started = time.monotonic()
-    result = h.download("job-1", tmp_path / "out.mp4", max_connections=4)
+    result = h.download("job-1", tmp_path / "out.mp4", max_connections=4, source="api")
     took = time.monotonic() - started
     assert (tmp_path / "out.mp4").read_bytes() == data
     assert 2 <= result.connections <= 4, (result, took)
@@ -87,7 +87,7 @@ def test_the_default_is_adaptive_and_splits_a_capped_video(h: Harness, tmp_path:
     data = video(3 * MIB)
     h.fake.add_video("job-1", data)
     h.fake.rate = 4 * MIB  # per connection
-    result = h.download("job-1", tmp_path / "out.mp4")  # no max_connections: up to 4
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")  # no max_connections: up to 4
     assert (tmp_path / "out.mp4").read_bytes() == data
     assert 2 <= result.connections <= 4, result
     requests = content_requests(h.fake)
@@ -110,9 +110,9 @@ def test_the_default_costs_no_extra_request_when_it_does_not_split(
     h.fake.rate = None if case == "uncapped" else 16 * MIB
     if case == "404":
         with pytest.raises(NotFoundError):
-            h.download("missing", tmp_path / "out.mp4")
+            h.download("missing", tmp_path / "out.mp4", source="api")
     else:
-        result = h.download("job-1", tmp_path / "out.mp4")
+        result = h.download("job-1", tmp_path / "out.mp4", source="api")
         assert result.connections == 1 and (tmp_path / "out.mp4").read_bytes() == data
     requests = content_requests(h.fake)
     assert len(requests) == 1 and "range" not in requests[0].headers, requests
@@ -121,7 +121,7 @@ def test_the_default_costs_no_extra_request_when_it_does_not_split(
 
 def test_max_connections_1_is_one_plain_request(h: Harness, payload: bytes, tmp_path: Path) -> None:
     h.fake.add_video("job-1", payload)
-    result = h.download("job-1", tmp_path / "out.mp4", max_connections=1)
+    result = h.download("job-1", tmp_path / "out.mp4", max_connections=1, source="api")
     assert [r.headers.get("range") for r in content_requests(h.fake)] == [None]
     assert result.connections == 1 and (tmp_path / "out.mp4").read_bytes() == payload
 
@@ -138,7 +138,7 @@ def test_a_content_change_mid_way_is_never_spliced(h: Harness, tmp_path: Path) -
             h.fake.add_video("job-1", new)
 
     h.fake.on_request = change
-    h.download("job-1", tmp_path / "out.mp4", max_connections=4)
+    h.download("job-1", tmp_path / "out.mp4", max_connections=4, source="api")
     assert (tmp_path / "out.mp4").read_bytes() == new  # all of the new one: never a mix
     assert content_requests(h.fake)[-1].headers.get("range") is None  # one stream, from byte 0
 
@@ -149,7 +149,7 @@ def test_a_server_that_ignores_ranges_gets_one_stream(h: Harness, tmp_path: Path
     h.fake.add_video("job-1", data)
     h.fake.rate = 8 * MIB
     setattr(h.fake, switch, True)
-    result = h.download("job-1", tmp_path / "out.mp4", max_connections=4)
+    result = h.download("job-1", tmp_path / "out.mp4", max_connections=4, source="api")
     assert (tmp_path / "out.mp4").read_bytes() == data
     assert sorted(os.listdir(tmp_path)) == ["out.mp4"]
     if switch == "ignore_range":
@@ -167,8 +167,8 @@ def test_a_small_video_or_one_without_validators_is_never_split(h: Harness, tmp_
     h.fake.add_video("job-1", small)
     h.fake.add_video("job-2", video(3 * MIB), validators="none")
     h.fake.rate = 8 * MIB
-    assert h.download("job-1", tmp_path / "a.mp4", max_connections=4).connections == 1
-    assert h.download("job-2", tmp_path / "b.mp4", max_connections=4).connections == 1
+    assert h.download("job-1", tmp_path / "a.mp4", max_connections=4, source="api").connections == 1
+    assert h.download("job-2", tmp_path / "b.mp4", max_connections=4, source="api").connections == 1
     assert (tmp_path / "a.mp4").read_bytes() == small
 
 
@@ -188,7 +188,7 @@ def test_one_range_failing_again_and_again_while_the_others_finish(h: Harness, t
             raise ConnectionResetError("dropped by the test")
 
     h.fake.on_request = drop
-    result = h.download("job-1", tmp_path / "out.mp4", max_connections=4)
+    result = h.download("job-1", tmp_path / "out.mp4", max_connections=4, source="api")
     assert failed[0] == 3 and (tmp_path / "out.mp4").read_bytes() == data, (
         target,
         result,
@@ -206,7 +206,7 @@ def test_a_wrong_digest_after_every_range_goes_to_one_stream_and_is_an_integrity
     h.fake.add_video("job-1", data, headers=digest_headers(data, wrong=True))
     h.fake.rate = 8 * MIB
     with pytest.raises(IntegrityError):
-        h.download("job-1", tmp_path / "out.mp4", max_connections=4)
+        h.download("job-1", tmp_path / "out.mp4", max_connections=4, source="api")
     assert not (tmp_path / "out.mp4").exists()
 
 
@@ -214,7 +214,7 @@ def test_sha256_covers_the_whole_file(h: Harness, tmp_path: Path) -> None:
     data = video(3 * MIB)
     h.fake.add_video("job-1", data, headers=digest_headers(data))
     h.fake.rate = 4 * MIB
-    result = h.download("job-1", tmp_path / "out.mp4", max_connections=3, checksum="sha256")
+    result = h.download("job-1", tmp_path / "out.mp4", max_connections=3, checksum="sha256", source="api")
     assert result.sha256 == hashlib.sha256(data).hexdigest() and result.verified == "digest"
     assert result.connections >= 2
 
@@ -222,7 +222,7 @@ def test_sha256_covers_the_whole_file(h: Harness, tmp_path: Path) -> None:
 def test_max_connections_is_checked(h: Harness, tmp_path: Path) -> None:
     for bad in (0, 17, 2.5, "4"):
         with pytest.raises(ValueError, match="max_connections"):
-            h.download("job-1", tmp_path / "out.mp4", max_connections=bad)
+            h.download("job-1", tmp_path / "out.mp4", max_connections=bad, source="api")
     assert content_requests(h.fake) == []
 
 
@@ -282,7 +282,7 @@ def test_after_sigkill_a_rerun_continues_every_range_where_it_stopped(
     fake.rate = None
     before = len(fake.requests)
     harness = Harness("sync", fake)
-    result = harness.download("job-1", dest, max_connections=connections)
+    result = harness.download("job-1", dest, max_connections=connections, source="api")
     assert dest.read_bytes() == data
     asked = ranges_of([r for r in fake.requests[before:] if r.path.endswith("/content")])
     # every range that had bytes continues after them (with the overlap re-read), none from its start
@@ -298,7 +298,7 @@ def test_an_error_answer_is_the_same_error_as_with_one_stream(h: Harness, tmp_pa
     from openrouter_video.errors import NotFoundError
 
     with pytest.raises(NotFoundError):
-        h.download("no-such-job", tmp_path / "out.mp4", max_connections=4)
+        h.download("no-such-job", tmp_path / "out.mp4", max_connections=4, source="api")
     assert sorted(os.listdir(tmp_path)) == []
     assert len(content_requests(h.fake)) == 1  # raised from the first answer, not asked again
 
@@ -326,7 +326,7 @@ def test_the_deadline_covers_the_fallback_to_one_stream_too(h: Harness, tmp_path
     h.fake.rate = 1 * MIB
     started = time.monotonic()
     with pytest.raises(DeadlineExceededError):
-        h.download("job-1", tmp_path / "out.mp4", max_connections=4, deadline=2.5)
+        h.download("job-1", tmp_path / "out.mp4", max_connections=4, deadline=2.5, source="api")
     assert time.monotonic() - started < 3.5  # was 3.4 to 5 s: the fallback got a deadline of its own
 
 
@@ -338,7 +338,7 @@ def test_a_segmented_download_that_hits_its_deadline_says_it_stopped(h: Harness,
     h.fake.add_video("job-1", data)
     h.fake.rate = 1 * MIB
     with pytest.raises(DeadlineExceededError) as caught:
-        h.download("job-1", tmp_path / "out.mp4", max_connections=4, deadline=1.5)
+        h.download("job-1", tmp_path / "out.mp4", max_connections=4, deadline=1.5, source="api")
     message = str(caught.value)
     assert "resuming" not in message and "deadline passed" in message, message
 
@@ -358,12 +358,14 @@ def test_ctrl_c_in_a_segmented_download_sets_partial_path(fake: FakeOpenRouter, 
 
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
         with pytest.raises(KeyboardInterrupt) as caught:
-            client.download("job-1", tmp_path / "out.mp4", max_connections=4, on_progress=progress)
+            client.download(
+                "job-1", tmp_path / "out.mp4", max_connections=4, on_progress=progress, source="api"
+            )
     kept = caught.value.partial_path  # type: ignore[attr-defined]
     assert kept is not None and Path(kept).exists() and fake.peak_connections >= 2
     fake.rate = None
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-        client.download("job-1", tmp_path / "out.mp4", max_connections=4)
+        client.download("job-1", tmp_path / "out.mp4", max_connections=4, source="api")
     assert (tmp_path / "out.mp4").read_bytes() == data
 
 
@@ -395,7 +397,7 @@ def test_a_range_retry_wait_never_blocks_the_event_loop(fake: FakeOpenRouter, tm
         beat = asyncio.ensure_future(heartbeat())
         try:
             async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=policy) as client:
-                result = await client.download("job-1", tmp_path / "out.mp4", max_connections=4)
+                result = await client.download("job-1", tmp_path / "out.mp4", max_connections=4, source="api")
         finally:
             beat.cancel()
         return result.connections
@@ -432,7 +434,9 @@ def test_a_sync_ranged_download_reports_progress_one_call_at_a_time(
 
     policy = RetryPolicy(sleep=lambda s: None)
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=policy) as client:
-        result = client.download("job-1", tmp_path / "out.mp4", max_connections=4, on_progress=on_progress)
+        result = client.download(
+            "job-1", tmp_path / "out.mp4", max_connections=4, on_progress=on_progress, source="api"
+        )
     assert result.connections > 1 and (tmp_path / "out.mp4").read_bytes() == data
     assert overlaps == [], f"{len(overlaps)} calls overlapped another"
     assert seen == sorted(seen) and seen[-1] == len(data)

@@ -158,7 +158,7 @@ def test_cancels_during_verify_and_commit_leave_no_thread_lock_or_orphan(
         asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(2))
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
             for _ in range(120):
-                task = asyncio.ensure_future(client.download("job-1", dest, max_connections=1))
+                task = asyncio.ensure_future(client.download("job-1", dest, max_connections=1, source="api"))
                 await asyncio.sleep(rng.uniform(0, 0.03))
                 task.cancel()
                 try:
@@ -171,7 +171,9 @@ def test_cancels_during_verify_and_commit_leave_no_thread_lock_or_orphan(
                     assert result.size == len(payload) and dest.read_bytes() == payload
                     dest.unlink()
                 # at once, on the same destination: never locked, never half moved
-                again = await asyncio.wait_for(client.download("job-1", dest, max_connections=1), 10)
+                again = await asyncio.wait_for(
+                    client.download("job-1", dest, max_connections=1, source="api"), 10
+                )
                 assert again.size == len(payload) and dest.read_bytes() == payload
                 dest.unlink()
                 assert _leftovers(tmp_path) == []
@@ -206,7 +208,9 @@ def test_a_thousand_cancels_under_a_pool_of_four_leak_no_slot(fake: FakeOpenRout
             for n in range(cancels):
                 dest = tmp_path / f"out-{n % 4}.mp4"
                 task = asyncio.ensure_future(
-                    client.download("job-1", dest, max_connections=1, overwrite=True, keep_partial=False)
+                    client.download(
+                        "job-1", dest, max_connections=1, overwrite=True, keep_partial=False, source="api"
+                    )
                 )
                 await asyncio.sleep(rng.uniform(0, 0.004))
                 task.cancel()
@@ -217,7 +221,10 @@ def test_a_thousand_cancels_under_a_pool_of_four_leak_no_slot(fake: FakeOpenRout
             # all four slots are free: four downloads at once, each within the pool timeout
             fake.rate = None
             results = await asyncio.gather(
-                *(client.download("job-1", tmp_path / f"last-{n}.mp4", max_connections=1) for n in range(4))
+                *(
+                    client.download("job-1", tmp_path / f"last-{n}.mp4", max_connections=1, source="api")
+                    for n in range(4)
+                )
             )
             assert all(r.size == 256 * 1024 for r in results)
             pool = client.transport.async_routes.transports[None].pool  # type: ignore[attr-defined]
@@ -241,7 +248,7 @@ def test_cancelled_segmented_downloads_leave_nothing_locked_or_orphaned(
     async def run() -> None:
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
             for _ in range(int(os.environ.get("OPENROUTER_VIDEO_CANCELS", "1000")) // 80):
-                task = asyncio.ensure_future(client.download("job-1", dest, max_connections=4))
+                task = asyncio.ensure_future(client.download("job-1", dest, max_connections=4, source="api"))
                 await asyncio.sleep(rng.uniform(0.05, 0.5))
                 task.cancel()
                 try:
@@ -249,7 +256,9 @@ def test_cancelled_segmented_downloads_leave_nothing_locked_or_orphaned(
                 except asyncio.CancelledError:
                     assert not dest.exists()
                 if not dest.exists():
-                    await asyncio.wait_for(client.download("job-1", dest, max_connections=4), 20)
+                    await asyncio.wait_for(
+                        client.download("job-1", dest, max_connections=4, source="api"), 20
+                    )
                 assert dest.read_bytes() == payload
                 dest.unlink()
                 assert _leftovers(tmp_path) == []
@@ -295,7 +304,9 @@ def test_async_cancel_while_the_partial_is_set_up_releases_its_lock(
 
     async def run() -> Any:
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            task = asyncio.create_task(client.download("job-1", dest))  # e.g. under asyncio.wait_for
+            task = asyncio.create_task(
+                client.download("job-1", dest, source="api")
+            )  # e.g. under asyncio.wait_for
             await asyncio.to_thread(entered.wait, 5)
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -304,7 +315,7 @@ def test_async_cancel_while_the_partial_is_set_up_releases_its_lock(
             release.set()
             await asyncio.to_thread(left.wait, 5)
             await asyncio.sleep(0.1)  # the abandoned worker thread finishes setting the partial up
-            return await client.download("job-1", dest)  # the caller retries
+            return await client.download("job-1", dest, source="api")  # the caller retries
 
     try:
         asyncio.run(run())
@@ -327,7 +338,7 @@ def test_async_cancel_mid_body_keeps_a_consistent_partial_and_releases_everythin
 
     async def run() -> Any:
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            download = client.download("job-1", dest)
+            download = client.download("job-1", dest, source="api")
             if how == "task.cancel":
                 task = asyncio.create_task(download)
                 while not content_requests(fake):
@@ -344,7 +355,7 @@ def test_async_cancel_mid_body_keeps_a_consistent_partial_and_releases_everythin
             assert kept == 300_000 and part.read_bytes() == payload[:kept]  # all received, a prefix
             assert files(tmp_path) == [".out.mp4.part", ".out.mp4.part.state"]
             assert writer_threads() == []
-            result = await client.download("job-1", dest)  # the lock was released: it resumes
+            result = await client.download("job-1", dest, source="api")  # the lock was released: it resumes
             assert result.resumed_from == kept
             assert ranges(fake)[-1] == f"bytes={kept - OVERLAP}-"
 
@@ -375,7 +386,7 @@ def test_async_cancel_during_the_commit_lets_it_finish_and_reports_success(
 
     async def run() -> None:
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            task = asyncio.create_task(client.download("job-1", dest))
+            task = asyncio.create_task(client.download("job-1", dest, source="api"))
             await asyncio.to_thread(entered.wait, 5)
             task.cancel()
             await asyncio.sleep(0.05)  # the cancel has been delivered: the task waits for the commit
@@ -557,14 +568,14 @@ def test_a_failed_download_and_a_closed_client_leave_nothing_to_the_cyclic_colle
     def sync() -> None:
         client = VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=policy)
         with pytest.raises(OpenRouterVideoError):
-            client.download("job-1", tmp_path / "x.mp4", max_connections=1)
+            client.download("job-1", tmp_path / "x.mp4", max_connections=1, source="api")
         client.close()
 
     def aio() -> None:
         async def run() -> None:
             client = AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=policy)
             with pytest.raises(OpenRouterVideoError):
-                await client.download("job-1", tmp_path / "x.mp4", max_connections=1)
+                await client.download("job-1", tmp_path / "x.mp4", max_connections=1, source="api")
             await client.aclose()
 
         asyncio.run(run())
@@ -580,7 +591,7 @@ def test_a_dropped_async_client_gives_its_sockets_back(fake: FakeOpenRouter, tmp
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             client = AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url)
-            await client.download("job-1", tmp_path / "x.mp4")
+            await client.download("job-1", tmp_path / "x.mp4", source="api")
             assert fake.open_connections >= 1
             del client  # dropped, never closed
             gc.collect()

@@ -60,7 +60,7 @@ def test_a_long_lived_process_returns_to_its_baseline(fake: FakeOpenRouter, tmp_
                 fake.enqueue(Cut(at=rng.randrange(100_000, MIB)) if kind == "cut" else Status(500))
                 failing_client = VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=failing)
                 try:
-                    failing_client.download("job-1", dest, max_connections=1)
+                    failing_client.download("job-1", dest, max_connections=1, source="api")
                 except OpenRouterVideoError:
                     pass
                 if rng.random() < 0.5:
@@ -68,7 +68,7 @@ def test_a_long_lived_process_returns_to_its_baseline(fake: FakeOpenRouter, tmp_
                 del failing_client  # dropped, closed or not
                 if dest.exists():  # a cut after progress is resumed: it may have completed
                     dest.unlink()
-            client.download("job-1", dest, max_connections=1)
+            client.download("job-1", dest, max_connections=1, source="api")
             check_and_clear()
 
     # -- async: completed, cancelled at random moments, failed, dropped clients
@@ -79,7 +79,9 @@ def test_a_long_lived_process_returns_to_its_baseline(fake: FakeOpenRouter, tmp_
             for _ in range(ROUNDS):
                 kind = rng.choice(["ok", "cancel", "cut", "drop"])
                 if kind == "cancel":
-                    task = asyncio.ensure_future(client.download("job-1", dest, max_connections=1))
+                    task = asyncio.ensure_future(
+                        client.download("job-1", dest, max_connections=1, source="api")
+                    )
                     await asyncio.sleep(rng.uniform(0, 0.02))
                     task.cancel()
                     try:
@@ -89,21 +91,24 @@ def test_a_long_lived_process_returns_to_its_baseline(fake: FakeOpenRouter, tmp_
                 elif kind == "cut":
                     fake.enqueue(Cut(at=rng.randrange(100_000, MIB)))
                     try:
-                        await client.download("job-1", dest, max_connections=1, deadline=0.5)
+                        await client.download("job-1", dest, max_connections=1, deadline=0.5, source="api")
                     except OpenRouterVideoError:
                         pass
                 elif kind == "drop":
                     dropped = AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url)
-                    await dropped.download("job-1", tmp_path / "dropped.mp4", max_connections=1)
+                    await dropped.download("job-1", tmp_path / "dropped.mp4", max_connections=1, source="api")
                     (tmp_path / "dropped.mp4").unlink()
                     del dropped
                 if dest.exists():
                     dest.unlink()
-                await client.download("job-1", dest, max_connections=1)
+                await client.download("job-1", dest, max_connections=1, source="api")
                 check_and_clear()
             # every pool slot is free: four at once, each within a short pool timeout
             results = await asyncio.gather(
-                *(client.download("job-1", tmp_path / f"last-{n}.mp4", max_connections=1) for n in range(4))
+                *(
+                    client.download("job-1", tmp_path / f"last-{n}.mp4", max_connections=1, source="api")
+                    for n in range(4)
+                )
             )
             assert [r.size for r in results] == [len(payload)] * 4
             for n in range(4):

@@ -32,12 +32,12 @@ def test_download_over_https_resumes_a_cut(
     dest = tmp_path / "out.mp4"
     if mode == "sync":
         with VideoClient(**config) as client:  # type: ignore[arg-type]
-            result = client.download("job-1", dest)
+            result = client.download("job-1", dest, source="api")
     else:
 
         async def run() -> object:
             async with AsyncVideoClient(**config) as client:  # type: ignore[arg-type]
-                return await client.download("job-1", dest)
+                return await client.download("job-1", dest, source="api")
 
         result = asyncio.run(run())
     assert dest.read_bytes() == payload
@@ -59,12 +59,12 @@ def test_unverified_certificate_is_refused(tls_fake: FakeOpenRouter, tmp_path: P
     with pytest.raises(APIConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
         if mode == "sync":
             with VideoClient(**config) as client:  # type: ignore[arg-type]
-                client.download("job-1", tmp_path / "out.mp4")
+                client.download("job-1", tmp_path / "out.mp4", source="api")
         else:
 
             async def run() -> None:
                 async with AsyncVideoClient(**config) as client:  # type: ignore[arg-type]
-                    await client.download("job-1", tmp_path / "out.mp4")
+                    await client.download("job-1", tmp_path / "out.mp4", source="api")
 
             asyncio.run(run())
     assert not (tmp_path / "out.mp4").exists()

@@ -56,7 +56,7 @@ def test_the_async_client_really_connects_through_the_asyncio_backend(
 
     async def run() -> None:
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            await client.download("job-1", tmp_path / "out.mp4")
+            await client.download("job-1", tmp_path / "out.mp4", source="api")
             await client.list_models()
 
     asyncio.run(run())
@@ -84,7 +84,7 @@ async def _slow_read(client: AsyncVideoClient, job: str) -> bytes:
     """Read a video while blocking the event loop a little per chunk, so that data piles up in the
     socket (as it does whenever the consumer is busier than the network is slow)."""
     parts = []
-    async with client.stream(job) as video:
+    async with client.stream(job, source="api") as video:
         async for chunk in video.aiter_bytes():
             parts.append(chunk)
             time.sleep(0.005)
@@ -237,11 +237,11 @@ def test_async_downloads_make_no_failed_imports(fake: FakeOpenRouter, tmp_path: 
 
     async def run() -> None:
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-            await client.download("job-1", tmp_path / "warm.mp4")
+            await client.download("job-1", tmp_path / "warm.mp4", source="api")
             sys.meta_path.insert(0, spy)
             try:
                 for i in range(3):
-                    await client.download("job-1", tmp_path / f"out-{i}.mp4")
+                    await client.download("job-1", tmp_path / f"out-{i}.mp4", source="api")
             finally:
                 sys.meta_path.remove(spy)
 
@@ -289,8 +289,8 @@ def test_a_loop_whose_transports_fall_short_gets_httpcores_backend_with_one_debu
 
     async def run() -> list[bool]:
         async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url, timeout=5) as client:
-            await client.download("job-1", tmp_path / "a.mp4")
-            await client.download("job-1", tmp_path / "b.mp4")
+            await client.download("job-1", tmp_path / "a.mp4", source="api")
+            await client.download("job-1", tmp_path / "b.mp4", source="api")
             pools = client.transport.async_routes.transports.values()
             return [c.backend.lean for p in pools for c in p.pool.connections]  # type: ignore[attr-defined]
 
@@ -341,7 +341,7 @@ def test_reads_are_larger_than_httpcores_64_KiB(
     fake.enqueue(Cut(at=5_000_000))  # and a resume on the same backend
     sizes = _record_reads(monkeypatch)
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
-        client.download("job-1", tmp_path / "out.mp4")
+        client.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert max(sizes) > 64 * 1024 and max(sizes) <= READ_BYTES
 
@@ -357,7 +357,7 @@ def test_tls_records_already_waiting_are_drained_into_one_read(
     sizes = _record_reads(monkeypatch)
     verify = ssl.create_default_context(cafile=certificate[0])
     with VideoClient(api_key=tls_fake.api_key, base_url=tls_fake.base_url, verify=verify) as client:
-        client.download("job-1", tmp_path / "out.mp4")
+        client.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert max(sizes) > 16 * 1024 + 512  # more than one TLS record per read
 
@@ -428,7 +428,7 @@ def test_bytes_past_a_body_are_never_the_next_downloads_answer(raw: RawServer, t
         Reply(response("200 OK", [*head, f"Content-Length: {len(second)}"], second)),
     )
     with VideoClient(api_key=KEY, base_url=raw.base_url) as client:
-        a = client.download("job-a", tmp_path / "a.mp4", max_connections=1)
-        b = client.download("job-b", tmp_path / "b.mp4", max_connections=1)
+        a = client.download("job-a", tmp_path / "a.mp4", max_connections=1, source="api")
+        b = client.download("job-b", tmp_path / "b.mp4", max_connections=1, source="api")
     assert a.path.read_bytes() == first and b.path.read_bytes() == second
     assert [seen.connection for seen in raw.seen] == [1, 2]

@@ -41,7 +41,7 @@ def test_close_delimited_body_that_is_cut_is_continued_not_committed(
     h.fake.add_video("job-1", payload)
     h.fake.framing = "close"
     h.fake.enqueue(Cut(at=100_000))  # a clean close: no length says it was cut
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert ranges(h.fake) == [None, f"bytes={100_000 - OVERLAP}-"]
     assert result.verified == "content-range"
@@ -53,7 +53,7 @@ def test_complete_close_delimited_body_is_proven_by_a_range_probe(
 ) -> None:
     h.fake.add_video("job-1", payload)
     h.fake.framing = "close"
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert ranges(h.fake) == [None, f"bytes={len(payload) - OVERLAP}-"]
     assert result.verified == "range-probe"
@@ -63,11 +63,11 @@ def test_close_delimited_mp4_is_probed_or_else_proven_by_its_boxes(h: Harness, t
     video = mp4_bytes(200_000, seed=3)
     h.fake.add_video("job-1", video)
     h.fake.framing = "close"
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == video
     assert ranges(h.fake) == [None, f"bytes={len(video) - OVERLAP}-"] and result.verified == "range-probe"
     h.fake.ignore_range = True  # no way to ask: the box walk is the proof
-    result = h.download("job-1", tmp_path / "again.mp4")
+    result = h.download("job-1", tmp_path / "again.mp4", source="api")
     assert (tmp_path / "again.mp4").read_bytes() == video and result.verified == "mp4"
 
 
@@ -79,7 +79,7 @@ def test_close_delimited_cut_from_a_server_without_ranges_is_an_error_not_a_file
     h.fake.ignore_range = True
     h.fake.enqueue(Cut(at=100_000))
     with pytest.raises(IncompleteDownloadError, match="ignores Range"):
-        h.download("job-1", tmp_path / "out.mp4")
+        h.download("job-1", tmp_path / "out.mp4", source="api")
     assert not (tmp_path / "out.mp4").exists()
     assert len(content_requests(h.fake)) == 2
 
@@ -89,7 +89,7 @@ def test_chunked_stream_that_ends_cleanly_mid_mp4_is_resumed(h: Harness, tmp_pat
     h.fake.add_video("job-1", video)
     h.fake.framing = "chunked"
     h.fake.enqueue(EndEarly(at=150_000))  # a proxy ends the chunked stream when its upstream failed
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == video
     assert ranges(h.fake) == [None, f"bytes={150_000 - OVERLAP}-"]
     assert result.verified == "content-range"
@@ -100,7 +100,7 @@ def test_chunked_body_that_is_not_mp4_is_complete_at_its_last_chunk(
 ) -> None:
     h.fake.add_video("job-1", payload)
     h.fake.framing = "chunked"
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert result.verified == "chunked" and len(content_requests(h.fake)) == 1
 
@@ -121,7 +121,7 @@ def test_a_chunked_body_shorter_than_its_content_length_is_never_committed(
     policy = RetryPolicy(max_attempts=2, sleep=lambda s: None)
     with VideoClient(api_key=KEY, base_url=raw.base_url, retry=policy) as client:
         with pytest.raises(IncompleteDownloadError):
-            client.download("job-1", tmp_path / "x.webm", max_connections=1)
+            client.download("job-1", tmp_path / "x.webm", max_connections=1, source="api")
     assert not (tmp_path / "x.webm").exists()
 
 
@@ -132,7 +132,7 @@ def test_mp4_whose_boxes_do_not_add_up_is_never_committed(h: Harness, tmp_path: 
     broken = mp4_bytes(100_000)[:-10]  # the server itself serves a short file, with a matching length
     h.fake.add_video("job-1", broken)
     with pytest.raises(IncompleteDownloadError, match="MP4 is incomplete"):
-        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=2))
+        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=2), source="api")
     assert not (tmp_path / "out.mp4").exists()
     assert ranges(h.fake) == [None, None]  # downloaded again from 0 once, then given up
 
@@ -164,7 +164,7 @@ def test_a_cut_mp4_whose_mdat_runs_to_end_of_file_is_never_committed(
     # close: the connection closes at 200 000; chunked: a proxy ends the stream cleanly there
     h.fake.enqueue(Cut(at=200_000) if framing == "close" else EndEarly(at=200_000))
     try:
-        result = h.download("job-1", tmp_path / "out.mp4")
+        result = h.download("job-1", tmp_path / "out.mp4", source="api")
     except IncompleteDownloadError:
         assert not (tmp_path / "out.mp4").exists()
         return
@@ -192,7 +192,7 @@ def test_a_chunked_fragmented_mp4_ended_at_a_fragment_boundary_is_never_committe
     h.fake.add_video("job-1", data)
     h.fake.framing = "chunked"
     h.fake.enqueue(EndEarly(at=ends[1]))  # the upstream failed after two of four fragments
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == data, f"committed {result.size} of {len(data)} bytes"
 
 
@@ -217,7 +217,7 @@ def test_an_mp4_whose_boxes_do_not_add_up_is_never_committed_even_with_the_right
 ) -> None:
     h.fake.add_video("job-1", body)
     with pytest.raises(IncompleteDownloadError):
-        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=2))
+        h.download("job-1", tmp_path / "out.mp4", retry=h.policy(max_attempts=2), source="api")
     assert not (tmp_path / "out.mp4").exists()
 
 
@@ -242,14 +242,14 @@ def test_odd_but_complete_close_delimited_mp4s_are_proven_by_their_boxes(
 ) -> None:
     h.fake.add_video("job-1", body, content_type="application/octet-stream")
     h.fake.framing = "close"
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == body
     # a close-delimited body is always probed when the server takes ranges (a cut between two
     # whole-looking top-level boxes also walks as complete) ...
     assert result.verified == "range-probe" and len(content_requests(h.fake)) == 2
     # ... and when it does not, the boxes are the proof
     h.fake.ignore_range = True
-    result = h.download("job-1", tmp_path / "again.mp4")
+    result = h.download("job-1", tmp_path / "again.mp4", source="api")
     assert (tmp_path / "again.mp4").read_bytes() == body
     assert result.verified == "mp4" and len(content_requests(h.fake)) == 4
 
@@ -264,7 +264,7 @@ def test_a_complete_but_malformed_mp4_is_fetched_twice_at_most_and_named_plainly
     policy = RetryPolicy(max_attempts=5, sleep=lambda s: None)
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=policy) as client:
         with pytest.raises(IncompleteDownloadError) as caught:
-            client.download("job-1", tmp_path / "x.mp4", max_connections=1)
+            client.download("job-1", tmp_path / "x.mp4", max_connections=1, source="api")
     assert "the server's file is not a complete MP4" in str(caught.value) and "moov" in str(caught.value)
     assert _content_requests(fake) == 2
 
@@ -276,7 +276,7 @@ def test_a_complete_but_malformed_mp4_is_fetched_twice_at_most_and_named_plainly
 def test_a_matching_digest_verifies_the_file(h: Harness, payload: bytes, tmp_path: Path, header: str) -> None:
     h.fake.add_video("job-1", payload, headers={header: digest_headers(payload)[header]})
     h.fake.enqueue(Cut(at=100_000))
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload and result.verified == "digest"
 
 
@@ -286,7 +286,7 @@ def test_a_wrong_digest_is_retried_once_from_zero_and_never_committed(
     wrong = {k: v for k, v in digest_headers(payload, wrong=True).items() if k == "Repr-Digest"}
     h.fake.add_video("job-1", payload, headers=wrong)
     with pytest.raises(IntegrityError, match="sha256"):
-        h.download("job-1", tmp_path / "out.mp4")
+        h.download("job-1", tmp_path / "out.mp4", source="api")
     assert ranges(h.fake) == [None, None]
     assert files(tmp_path) == []  # not even a partial: it could only fail again
 
@@ -303,7 +303,7 @@ def test_a_right_repr_digest_sent_only_on_206_does_not_discard_the_download(
 
     h.fake.on_request = digest_on_ranges_only
     h.fake.enqueue(Cut(at=200_000))
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload
     assert ranges(h.fake) == [None, f"bytes={200_000 - OVERLAP}-"], "the 200 000 bytes were downloaded again"
     assert result.verified in ("digest", "content-range")
@@ -324,7 +324,7 @@ def test_malformed_or_unsupported_digest_headers_are_ignored(
             "x-amz-checksum-sha256": "dGVu",
         },
     )
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload and result.verified == "content-length"
 
 
@@ -340,7 +340,7 @@ def test_a_content_digest_on_a_206_describes_that_body_not_the_file(
 
     h.fake.on_request = per_response
     h.fake.enqueue(Cut(at=200_000))
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == payload and result.verified == "content-range"
     assert ranges(h.fake) == [None, f"bytes={200_000 - OVERLAP}-"]
 
@@ -352,7 +352,7 @@ def test_200_with_an_html_body_is_unexpected_content(h: Harness, payload: bytes,
     h.fake.add_video("job-1", payload)
     h.fake.enqueue(Status(200, html=True, body=b"<html><title>Sign in to Wi-Fi</title></html>"))
     with pytest.raises(UnexpectedContentError) as caught:
-        h.download("job-1", tmp_path / "out.mp4")
+        h.download("job-1", tmp_path / "out.mp4", source="api")
     assert "Sign in to Wi-Fi" in str(caught.value)
     assert len(h.fake.requests) == 1
     assert not (tmp_path / "out.mp4").exists() and no_temp_files(tmp_path)
@@ -362,7 +362,7 @@ def test_html_labelled_video_mp4_is_unexpected_content(h: Harness, tmp_path: Pat
     page = b"<!DOCTYPE html><html><head><title>Access denied</title></head><body>" + b"x" * 2000
     h.fake.add_video("job-1", page, content_type="video/mp4")
     with pytest.raises(UnexpectedContentError, match="Access denied"):
-        h.download("job-1", tmp_path / "out.mp4")
+        h.download("job-1", tmp_path / "out.mp4", source="api")
     assert files(tmp_path) == [] and len(content_requests(h.fake)) == 1
 
 
@@ -371,21 +371,21 @@ def test_json_labelled_octet_stream_is_unexpected_content(h: Harness, tmp_path: 
         "job-1", b'{"error": {"code": 403, "message": "no"}}', content_type="application/octet-stream"
     )
     with pytest.raises(UnexpectedContentError):
-        h.download("job-1", tmp_path / "out.mp4")
+        h.download("job-1", tmp_path / "out.mp4", source="api")
     assert files(tmp_path) == []
 
 
 def test_an_empty_200_is_an_error(h: Harness, tmp_path: Path) -> None:
     h.fake.add_video("job-1", b"")
     with pytest.raises(UnexpectedContentError, match="empty body"):
-        h.download("job-1", tmp_path / "out.mp4")
+        h.download("job-1", tmp_path / "out.mp4", source="api")
     assert files(tmp_path) == []
 
 
 def test_an_mp4_labelled_text_plain_is_a_video(h: Harness, tmp_path: Path) -> None:
     video = mp4_bytes(5000)
     h.fake.add_video("job-1", video, content_type="text/plain")
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == video and result.verified == "content-length"
 
 
@@ -396,5 +396,5 @@ def test_binary_that_starts_like_markup_or_json_is_still_a_video(
 ) -> None:
     body = start + noise(100_000)
     h.fake.add_video("job-1", body)
-    result = h.download("job-1", tmp_path / "out.mp4")
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == body and result.verified == "content-length"

@@ -224,7 +224,7 @@ def test_close_delimited_complete_body_is_proven_by_a_206_probe(
             )
         ),
     )
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={start}-"]
@@ -249,7 +249,7 @@ def test_close_delimited_complete_body_is_proven_by_a_416_probe(
             )
         ),
     )
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={probe_start(size)}-"]
@@ -270,7 +270,7 @@ def test_close_delimited_body_cut_early_is_completed_from_the_probe(
     # a reset comes after a pause, so that the client has read the bytes before it
     first = close_delimited(content[:cut], end=end, delay=0.1 if end == "reset" else 0.0)
     h.server.script(first, partial(content, probe_start(cut), length=length))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={probe_start(cut)}-"]
@@ -287,7 +287,7 @@ def test_close_delimited_cut_body_from_a_server_without_ranges_is_incomplete(
     content = data(150_000)
     h.server.script(close_delimited(content[:100_000]), close_delimited(content))
     with pytest.raises(IncompleteDownloadError) as caught:
-        h.download(tmp_path / "out.mp4")
+        h.download(tmp_path / "out.mp4", source="api")
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={probe_start(100_000)}-"]
     assert caught.value.received == 100_000 and caught.value.expected is None
@@ -302,9 +302,9 @@ def test_the_partial_of_an_unproven_close_delimited_body_is_resumed_by_the_next_
     content = data(150_000)
     h.server.script(close_delimited(content[:100_000]), close_delimited(content))
     with pytest.raises(IncompleteDownloadError):
-        h.download(tmp_path / "out.mp4")
+        h.download(tmp_path / "out.mp4", source="api")
     h.server.script(serve_range(content))  # the server now supports ranges
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 3)
     assert h.server.ranges == [None, f"bytes={probe_start(100_000)}-", f"bytes={probe_start(100_000)}-"]
@@ -347,7 +347,7 @@ def test_probe_answers_that_prove_nothing_end_after_max_attempts(
     for _ in range(6):
         h.server.script(close_delimited(content), _unusable_probe_answer(kind, content))
     with pytest.raises(IncompleteDownloadError):
-        h.download(tmp_path / "out.mp4", retry=h.policy(max_attempts=3))
+        h.download(tmp_path / "out.mp4", retry=h.policy(max_attempts=3), source="api")
     assert h.server.errors == []
     assert len(h.server.seen) == 6  # three full bodies, each followed by a probe
     assert h.server.ranges == [None, f"bytes={probe_start(100_000)}-"] * 3
@@ -359,7 +359,7 @@ def test_close_delimited_body_that_stalls_is_resumed_not_committed(h: Harness, t
     content = data(150_000)
     # 100 000 bytes, then nothing (no FIN) until long after the client's read timeout
     h.server.script(close_delimited(content[:100_000], delay=3.0, end="reset"), serve_range(content))
-    result = h.download(tmp_path / "out.mp4", timeout=0.3)
+    result = h.download(tmp_path / "out.mp4", timeout=0.3, source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={probe_start(100_000)}-"]
@@ -377,7 +377,7 @@ def test_close_delimited_complete_mp4_is_probed_and_its_boxes_prove_it_without_r
     MP4 is probed too; only a server that cannot answer a range leaves the boxes as the proof."""
     video = mp4_bytes(100_000)
     h.server.script(close_delimited(video), sized(video))  # the probe is answered 200: no ranges
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == video
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={probe_start(len(video))}-"]
@@ -389,7 +389,7 @@ def test_close_delimited_complete_fragmented_mp4_is_probed(h: Harness, tmp_path:
     """A fragmented MP4 cut at a fragment boundary walks as complete: the walk cannot prove it."""
     video = mp4_bytes(100_000, fragmented=True)
     h.server.script(close_delimited(video, 'ETag: "f1"'), serve_range(video, 'ETag: "f1"'))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == video
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={probe_start(len(video))}-"]
@@ -401,7 +401,7 @@ def test_close_delimited_mp4_cut_in_mdat_is_resumed(h: Harness, tmp_path: Path, 
     video = mp4_bytes(100_000)
     assert cut < len(video) - 8
     h.server.script(close_delimited(video[:cut], 'ETag: "m1"'), serve_range(video, 'ETag: "m1"'))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == video
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={probe_start(cut)}-"]
@@ -430,7 +430,7 @@ def test_close_delimited_mp4_cut_at_a_box_boundary_is_not_committed_truncated(
         video, ends = fragmented_mp4(3)
         cut = ends[0]  # one fragment of three
     h.server.script(close_delimited(video[:cut]), serve_range(video))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == video, (
         f"committed {result.size} of {len(video)} bytes, verified {result.verified!r}, "
         f"{len(h.server.seen)} request(s)"
@@ -453,7 +453,7 @@ def test_close_delimited_mp4_cut_at_a_box_boundary_is_not_committed_truncated(
 def test_chunked_body_in_tiny_chunks(h: Harness, tmp_path: Path, kind: str, size: int, chunk: int) -> None:
     body = data(size) if kind == "random" else mp4_bytes(size)
     h.server.script(chunked(body, chunk))
-    result = h.download(tmp_path / "out.mp4", checksum="sha256")
+    result = h.download(tmp_path / "out.mp4", checksum="sha256", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == body
     check_requests(h.server, 1)
     assert result.verified == ("chunked" if kind == "random" else "mp4")
@@ -464,7 +464,7 @@ def test_chunked_body_in_tiny_chunks_without_hashing(h: Harness, tmp_path: Path)
     """Without a hash, the writer thread alone (no hashing thread) writes the gathered buffers."""
     body = data(1536 * 1024, seed=3)
     h.server.script(chunked(body, 700))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == body
     check_requests(h.server, 1)
     assert result.verified == "chunked"
@@ -475,7 +475,7 @@ def test_chunked_with_extensions_upper_case_sizes_and_trailers(h: Harness, tmp_p
     h.server.script(
         chunked(body, 4000, extension=";name=value", trailer="X-Checksum-Note: ignored", upper=True)
     )
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == body
     check_requests(h.server, 1)
     assert result.verified == "chunked"
@@ -488,7 +488,7 @@ def test_chunked_with_extensions_upper_case_sizes_and_trailers(h: Harness, tmp_p
 def test_chunked_mp4_that_ends_inside_mdat_is_resumed(h: Harness, tmp_path: Path, cut: int) -> None:
     video = mp4_bytes(120_000)
     h.server.script(chunked(video[:cut], 1000), serve_range(video))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == video
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={probe_start(cut)}-"]
@@ -502,7 +502,7 @@ def test_chunked_206_in_odd_sized_chunks_straddling_the_overlap(h: Harness, tmp_
     body = chunked(content[start:], 7).data.split(b"\r\n\r\n", 1)[1]
     head = [f"Content-Range: bytes {start}-199999/200000", "Transfer-Encoding: chunked", "Connection: close"]
     h.server.script(sized(content, cut=100_000), Reply(response("206 Partial Content", head, body)))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={start}-"]
@@ -515,7 +515,7 @@ def test_chunked_206_in_odd_sized_chunks_straddling_the_overlap(h: Harness, tmp_
 def test_unquoted_etag_is_sent_back_verbatim_in_if_range(h: Harness, tmp_path: Path) -> None:
     content = data(200_000)
     h.server.script(sized(content, "ETag: abc123", cut=100_000), serve_range(content, "ETag: abc123"))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={probe_start(100_000)}-"]
@@ -528,7 +528,7 @@ def test_weak_etag_is_not_sent_and_last_modified_is(h: Harness, tmp_path: Path) 
     content = data(200_000)
     validators = ('ETag: W/"x"', f"Last-Modified: {LAST_MODIFIED}")
     h.server.script(sized(content, *validators, cut=100_000), serve_range(content, *validators))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 2)
     assert h.server.if_ranges == [None, LAST_MODIFIED]
@@ -557,7 +557,7 @@ def test_lower_case_upper_case_and_oddly_spaced_headers(h: Harness, tmp_path: Pa
         + content[start:]
     )
     h.server.script(Reply(first), Reply(second))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={start}-"]
@@ -580,7 +580,7 @@ def test_bare_lf_line_endings_and_a_folded_header(h: Harness, tmp_path: Path) ->
         content[start:],
     )
     h.server.script(Reply(first), Reply(second))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 2)
     assert h.server.if_ranges == [None, '"lf"']
@@ -592,7 +592,7 @@ def test_duplicate_equal_content_lengths(h: Harness, tmp_path: Path, lengths: li
     content = data(80_000)
     lines = ["Content-Type: video/mp4", *(f"Content-Length: {v.format(n=80_000)}" for v in lengths)]
     h.server.script(Reply(response("200 OK", [*lines, "Connection: close"], content)))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 1)
     assert (result.verified, result.size) == ("content-length", 80_000)
@@ -603,7 +603,7 @@ def test_conflicting_content_lengths_are_a_protocol_error_not_a_file(h: Harness,
     lines = ["Content-Type: video/mp4", "Content-Length: 80000", "Content-Length: 70000", "Connection: close"]
     h.server.script(*(Reply(response("200 OK", lines, content)) for _ in range(2)))
     with pytest.raises(APIConnectionError, match="RemoteProtocolError"):
-        h.download(tmp_path / "out.mp4", retry=h.policy(max_attempts=2))
+        h.download(tmp_path / "out.mp4", retry=h.policy(max_attempts=2), source="api")
     check_requests(h.server, 2)
     nothing_left(tmp_path)
 
@@ -612,7 +612,7 @@ def test_informational_103_before_the_video_is_skipped(h: Harness, tmp_path: Pat
     content = data(50_000)
     early = response("103 Early Hints", ["Link: </style.css>; rel=preload"])
     h.server.script(Reply(early + sized(content).data))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 1)
     assert result.verified == "content-length"
@@ -626,7 +626,7 @@ def test_a_kept_alive_connection_is_reused_after_a_retried_status(h: Harness, tm
     busy = response("503 Service Unavailable", ["Retry-After: 0", "Content-Length: 4"], b"busy")
     video = response("200 OK", ["Content-Type: video/mp4", f"Content-Length: {len(content)}"], content)
     h.server.script(Reply(busy, end="keep"), Reply(video, end="keep"))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 2)
     assert h.server.seen[0].connection == h.server.seen[1].connection
@@ -640,7 +640,7 @@ def test_a_kept_alive_connection_the_server_closed_is_not_a_failure_of_the_downl
     # no "Connection: close", yet the server closes the connection after the answer
     busy = response("503 Service Unavailable", ["Retry-After: 1", "Content-Length: 4"], b"busy")
     h.server.script(Reply(busy, end="close"), sized(content))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 2)
     assert h.server.seen[0].connection != h.server.seen[1].connection
@@ -653,7 +653,7 @@ def test_a_kept_alive_connection_the_server_closed_is_not_a_failure_of_the_downl
 def test_206_without_validators_but_the_right_bytes_completes(h: Harness, tmp_path: Path) -> None:
     content = data(200_000)
     h.server.script(sized(content, cut=100_000), serve_range(content))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 2)
     assert h.server.ranges == [None, f"bytes={probe_start(100_000)}-"]
@@ -665,7 +665,7 @@ def test_206_without_validators_but_the_right_bytes_completes(h: Harness, tmp_pa
 def test_206_with_other_bytes_in_the_overlap_restarts_from_zero(h: Harness, tmp_path: Path, cut: int) -> None:
     old, new = data(200_000, seed=1), data(200_000, seed=2)  # same size, other content
     h.server.script(sized(old, cut=cut), serve_range(new), serve_range(new))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == new
     check_requests(h.server, 3)
     assert h.server.ranges == [None, f"bytes={probe_start(cut)}-", None]
@@ -680,7 +680,7 @@ def test_206_with_other_bytes_after_a_close_delimited_body_restarts_from_zero(
     """The probe of a close-delimited body answers with bytes that differ from those kept."""
     old, new = data(100_000, seed=1), data(100_000, seed=2)
     h.server.script(close_delimited(old), serve_range(new), serve_range(new))
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == new
     check_requests(h.server, 3)
     assert h.server.ranges == [None, f"bytes={probe_start(100_000)}-", None]
@@ -711,7 +711,7 @@ def test_a_failure_that_repeats_after_every_restart_gives_up(h: Harness, tmp_pat
     # (resume_window=0: with the default, failures after the first cut's progress are retried until
     # 60 s pass without progress, which the fake clock reaches after about as many rounds)
     with pytest.raises(IncompleteDownloadError):
-        h.download(tmp_path / "out.mp4", retry=h.policy(max_attempts=3, resume_window=0))
+        h.download(tmp_path / "out.mp4", retry=h.policy(max_attempts=3, resume_window=0), source="api")
     assert len(h.server.seen) <= 8, f"{len(h.server.seen)} requests, sleeps {h.sleeps}"
     assert not (tmp_path / "out.mp4").exists()
 
@@ -726,7 +726,7 @@ def test_html_labelled_video_mp4_is_unexpected_content(h: Harness, tmp_path: Pat
     reply = {"sized": sized(page), "close": close_delimited(page), "chunked": chunked(page, 100)}[framing]
     h.server.script(reply)
     with pytest.raises(UnexpectedContentError) as caught:
-        h.download(tmp_path / "out.mp4")
+        h.download(tmp_path / "out.mp4", source="api")
     assert "Captive portal" in str(caught.value)
     assert caught.value.content_type == "video/mp4"
     check_requests(h.server, 1)
@@ -739,7 +739,7 @@ def test_empty_200_is_unexpected_content(h: Harness, tmp_path: Path, framing: st
     reply = {"sized": sized(b""), "close": close_delimited(b""), "chunked": chunked(b"", 10)}[framing]
     h.server.script(reply)
     with pytest.raises(UnexpectedContentError, match="empty body"):
-        h.download(tmp_path / "out.mp4")
+        h.download(tmp_path / "out.mp4", source="api")
     check_requests(h.server, 1)
     nothing_left(tmp_path)
 
@@ -754,7 +754,7 @@ def test_ftyp_body_labelled_text_plain_is_saved_as_video(h: Harness, tmp_path: P
     h.server.script(reply)
     if framing == "close":
         h.server.script(sized(video, content_type="text/plain"))  # the probe answered 200: no ranges
-    result = h.download(tmp_path / "out.mp4")
+    result = h.download(tmp_path / "out.mp4", source="api")
     assert (tmp_path / "out.mp4").read_bytes() == video
     check_requests(h.server, 1 if framing == "sized" else 2)
     assert result.verified == "content-length"  # (the probe's 200 says its length)
@@ -773,7 +773,7 @@ def test_content_encoding_on_the_video_is_unexpected_content(
     body = gzip.compress(mp4_bytes(20_000))
     h.server.script(sized(body, f"Content-Encoding: {encoding}"))
     with pytest.raises(UnexpectedContentError, match="Content-Encoding"):
-        h.download(tmp_path / "out.mp4")
+        h.download(tmp_path / "out.mp4", source="api")
     check_requests(h.server, 1)
     assert h.sleeps == []
     nothing_left(tmp_path)

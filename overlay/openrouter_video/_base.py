@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import ssl
 import threading
 import time
@@ -16,6 +17,7 @@ import warnings
 import weakref
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
 
@@ -28,7 +30,7 @@ from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._secrets import clean_key
 from .engine import segments as _segments
 from .engine.bodies import BoundedBody
-from .engine.core import DownloadCore, Verdict, Verified
+from .engine.core import API_ORIGIN, DownloadCore, Verdict, Verified
 from .engine.retry import RetryPolicy, logger
 from .engine.segments import (
     DEFAULT_MAX_CONNECTIONS,
@@ -41,17 +43,19 @@ from .errors import (
     APIStatusError,
     ConfigurationError,
     DeadlineExceededError,
+    DownloadLockedError,
     InvalidRequestError,
     OpenRouterVideoError,
+    VideoExpiredError,
 )
 from .io import transport as _transport
 from .io.files import PartialFile, is_directory_path, resolve_destination
 from .io.http import failure, parser
-from .io.journal import DEFAULT_PARTIAL_TTL, partial_paths
+from .io.journal import DEFAULT_PARTIAL_TTL, partial_paths, remove
 from .io.primitives import Cancelled
 from .io.segment_file import SegmentFile, read_segment_state
 from .io.transport import RetryTransport
-from .jobs import JobWaiter
+from .jobs import JobWaiter, VideoJob
 
 #: ``on_progress(done, total)``: bytes written so far and the size (``None`` when unknown).
 ProgressCallback = Callable[[int, int | None], None]
@@ -65,6 +69,86 @@ DEFAULT_WAIT_TIMEOUT = 1800.0
 
 
 _P = TypeVar("_P", PartialFile, SegmentFile)
+
+#: Where a download's bytes come from: ``"signed"``, a job's ``urls[i]`` (OpenRouter's stored copy,
+#: fetched with no key); ``"api"``, the content endpoint (``unsigned_urls[i]``, with the key);
+#: ``"auto"``, the signed URL when the job has one that has not expired, else the content endpoint.
+Source = Literal["auto", "signed", "api"]
+#: Seconds before ``expires_at`` from which a signed URL counts as expired (clock skew).
+EXPIRY_SKEW: Final = 60.0
+#: Times one download asks the API again after a signed URL was refused.
+MAX_REFRESHES: Final = 2
+#: Seconds: ``wait`` warns when a completed job's stored copy expires sooner than this.
+DEFAULT_EXPIRY_MARGIN: Final = 600.0
+_EXPIRED = re.compile(rb"(?i)expire")
+
+
+@dataclass(frozen=True)
+class _From:
+    """Where one output is fetched: a signed ``url``, or (``None``) the content endpoint."""
+
+    url: str | None = None
+    expires_at: datetime | None = None
+
+    @property
+    def source(self) -> Literal["signed", "api"]:
+        return "api" if self.url is None else "signed"
+
+    @property
+    def origin(self) -> str:
+        """:data:`~.engine.core.API_ORIGIN`, or the signed URL's ``scheme://host:port``."""
+        if self.url is None:
+            return API_ORIGIN
+        url = httpx.URL(self.url)
+        return f"{url.scheme}://{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
+
+    def shown(self) -> str:
+        """The signed URL without its query (the signature)."""
+        return str(self.url).partition("?")[0]
+
+
+def _choose(job: VideoJob | None, index: int, source: Source) -> _From:
+    """Where output ``index`` of ``job`` is fetched from, as ``source`` asks (no job: the content
+    endpoint, once ``source`` is checked)."""
+    if source not in ("auto", "signed", "api"):
+        raise ValueError(f"source must be 'auto', 'signed' or 'api', not {source!r}")
+    if job is None:
+        return _From()
+    expires = job.expires_at
+    fresh = expires is None or datetime.now(UTC) < expires - timedelta(seconds=EXPIRY_SKEW)
+    if source != "api" and index < len(job.urls) and fresh:
+        url = job.urls[index]
+        if not url.startswith(("https://", "http://")):
+            raise InvalidRequestError(f"job {job.id}: output {index}'s signed URL is not http(s)")
+        return _From(url, expires)
+    if source == "signed":
+        if expires is not None and not fresh:
+            raise VideoExpiredError(job.id, expires)
+        raise InvalidRequestError(f"job {job.id} has no signed URL for output {index} (source='signed')")
+    return _From(None, expires)
+
+
+def _refreshed(job: VideoJob, index: int, source: Source, refused: _From, exc: Exception) -> _From:
+    """Where to go on after ``refused`` was refused with ``exc`` and the job was fetched again:
+    its fresh signed URL, else (``auto``, ``api``) the content endpoint; ``signed`` raises."""
+    fresh = _choose(job, index, "api" if source == "api" else "auto")
+    if fresh.url is not None and fresh.url == refused.url:  # nothing fresher than what was refused
+        fresh = _From(None, job.expires_at)
+    if source == "signed" and fresh.url is None:
+        if job.expires_at is not None and job.expires_at <= datetime.now(UTC):
+            raise VideoExpiredError(job.id, job.expires_at) from exc
+        raise exc
+    return fresh
+
+
+def _refused(exc: BaseException, source: Literal["signed", "api"]) -> bool:
+    """Whether ``exc`` is what an expired signed URL answers: 403 or 401 (a signed URL; for the
+    content endpoint, 403 only: a 401 there is about the key), or 400 whose body says it expired."""
+    if not isinstance(exc, APIStatusError):
+        return False
+    status = exc.status_code
+    expired = _EXPIRED.search(exc.body) is not None or _EXPIRED.search(exc.message.encode()) is not None
+    return status == 403 or (status == 401 and source == "signed") or (status == 400 and expired)
 
 
 class ApiClient(AuthenticatedClient):
@@ -94,6 +178,9 @@ class DownloadResult:
             download of the same output to the same destination) that this call continued from.
         connections: The most connections that fetched the file at the same time (1 for a single
             stream; see ``max_connections``).
+        source: What served the bytes that completed it: ``"signed"`` (the job's signed URL to
+            OpenRouter's stored copy) or ``"api"`` (the content endpoint).
+        refreshes: Times the job was fetched again for a fresh signed URL after one was refused.
     """
 
     path: Path
@@ -105,6 +192,8 @@ class DownloadResult:
     verified: Verified = "content-length"
     resumed_from: int = 0
     connections: int = 1
+    source: Literal["signed", "api"] = "api"
+    refreshes: int = 0
 
 
 class _Progress:
@@ -426,24 +515,52 @@ class _ClientBase:
             raise
 
     def _core(
-        self, job_id: str, index: int, *, can_restart: bool, deadline: float | None = None
+        self, target: _Target, frm: _From, *, can_restart: bool, deadline: float | None = None
     ) -> tuple[DownloadCore, dict[str, Any]]:
+        """The core and the request of a download of ``target`` from ``frm``."""
+        job_id, index = target.job_id, target.index
         if job_id in ("", ".", ".."):
             # httpx would normalise the dot segment away and the request would go to another path.
             raise InvalidRequestError(f"invalid job id {job_id!r}")
+        what = f"GET /videos/{job_id}/content?index={index}"
+        if frm.url is not None:
+            what = f"GET {frm.shown()} (output {index} of job {job_id}, signed URL)"
         core = DownloadCore(
             self.retry,
-            what=f"GET /videos/{job_id}/content?index={index}",
-            parse_model=parser(list_videos_content, self.api),
+            what=what,
+            parse_model=parser(list_videos_content, self.api) if frm.url is None else None,
             can_restart=can_restart,
             deadline=None if deadline is None else self.retry.clock() + deadline,
+            origin=frm.origin,
         )
+        if frm.url is not None:
+            return core, {"method": "get", "url": frm.url}
         return core, list_videos_content._get_kwargs(job_id, index=index)
 
-    def _source(self, request: dict[str, Any]) -> str:
-        """What a partial file was downloaded from (never holds the key)."""
-        params = "&".join(f"{k}={v}" for k, v in sorted((request.get("params") or {}).items()))
-        return f"{self.base_url}{request['url']}" + (f"?{params}" if params else "")
+    def _http(self, frm: _From) -> Any:
+        """The httpx client that fetches from ``frm``: for a signed URL, one built without the key
+        (it shares only the connection pool, which holds no header), so the key cannot reach the
+        storage origin, whatever the URL or its redirects."""
+        if frm.url is None:
+            api = self.api
+            return api.get_async_httpx_client() if self._runtime.is_async else api.get_httpx_client()
+        if self._storage is None:
+            kind = httpx.AsyncClient if self._runtime.is_async else httpx.Client
+            self._storage = kind(
+                transport=self.transport,
+                timeout=self.timeout,
+                follow_redirects=True,
+                max_redirects=MAX_REDIRECTS,
+                trust_env=False,  # the transport has the proxies already
+            )
+        return self._storage
+
+    _storage: Any = None
+
+    def _source(self, target: _Target) -> str:
+        """What identifies a partial of ``target``'s output, whichever origin serves it (never
+        holds the key or a signature)."""
+        return f"{self.base_url}/videos/{target.job_id}/content?index={target.index}"
 
     def _poll_call(self, waiter: JobWaiter) -> jobs.Call:
         call = jobs.get_call(self.api, waiter.job.id)
@@ -453,27 +570,39 @@ class _ClientBase:
             call.request = {"method": "get", "url": url}
         return call
 
-    def _segmented_partial(self, target: _Target, request: dict[str, Any]) -> bool:
-        """Whether a segmented download of this output left a partial at this destination (it is
-        continued range by range, whatever ``max_connections`` now says: nothing paid for is lost)."""
+    def _segmented_partial(self, target: _Target) -> str | None:
+        """The origin of a segmented download of this output that left a partial at this
+        destination (it is continued range by range, whatever ``max_connections`` now says: nothing
+        paid for is lost), or ``None``."""
         path = resolve_destination(target.dest, target.job_id, target.index, target.overwrite)
         state = read_segment_state(partial_paths(path)[1])
-        return state is not None and state.get("source") == self._source(request)
+        if state is None or state.get("source") != self._source(target):
+            return None
+        return str(state.get("origin") or API_ORIGIN)
 
-    def _partial(self, kind: type[_P], target: _Target, request: dict[str, Any]) -> _P:
+    def _partial(self, kind: type[_P], target: _Target) -> _P:
         """The partial file (:class:`PartialFile` or :class:`SegmentFile`) of ``target``."""
         if target.checksum not in (None, "sha256"):
             raise ValueError(f"checksum must be None or 'sha256', not {target.checksum!r}")
         return kind(
             resolve_destination(target.dest, target.job_id, target.index, target.overwrite),
             overwrite=target.overwrite,
-            source=self._source(request),
+            source=self._source(target),
             sha256=target.checksum == "sha256",
             durable=target.durable,
             keep_partial=target.keep_partial,
             partial_ttl=target.partial_ttl,
             named_by_content=is_directory_path(target.dest),
         )
+
+    def _drop_partial(self, target: _Target, exc: BaseException) -> None:
+        """``keep_partial=False`` after a download that kept its partial for a refresh failed."""
+        if isinstance(exc, DownloadLockedError):
+            return  # another download's partial
+        path = resolve_destination(target.dest, target.job_id, target.index, True)
+        remove(*partial_paths(path))
+        if hasattr(exc, "partial_path"):
+            exc.partial_path = None
 
 
 def _connections(max_connections: int | None) -> int:

@@ -6,13 +6,21 @@ with a message that never contains the key. As defence in depth, every key a cli
 is registered, and :func:`redact` replaces it in exception messages, log records (a filter on the
 ``openrouter_video``, ``httpx`` and ``httpcore`` loggers) and CLI output, whatever httpx or h11 put
 in theirs.
+
+Signed URLs (a job's ``urls``) are secrets too: anyone holding one can download the output until it
+expires. Their query strings (the signatures) are registered when a job is read
+(:func:`register_signed_url`) and redacted the same way, as is any query string with a
+``signature``, ``sig`` or ``token`` parameter.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import threading
+from collections import OrderedDict
 from typing import Final
+from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
 
@@ -21,8 +29,18 @@ REDACTED: Final = "<redacted API key>"
 #: Keys shorter than this are not redacted from text (they would match ordinary words).
 _MIN_REDACTED = 8
 
+#: What the query string (the signature) of a signed URL becomes.
+REDACTED_SIGNATURE: Final = "<redacted signature>"
+#: Signed URLs whose signatures are remembered for redaction (the most recent ones).
+MAX_SIGNED_URLS: Final = 4096
+
 _keys: set[str] = set()
 _lock = threading.Lock()
+_PREFIX = 12  # registered query strings are looked up by their first characters
+_signed: OrderedDict[str, None] = OrderedDict()
+_by_prefix: dict[str, set[str]] = {}
+_QUERY = re.compile(r"\?([^\s\"'<>#]+)")
+_SIGNATURE_PARAMETER = re.compile(r"(?i)(?:^|&)(?:x-[a-z]+-)?(?:signature|sig|token)=")
 
 
 def clean_key(key: str) -> str:
@@ -52,25 +70,54 @@ def register(key: str) -> None:
         _install_filter()
 
 
+def register_signed_url(url: str) -> None:
+    """Redact the query string of the signed URL ``url`` from everything emitted from now on."""
+    query = urlsplit(url).query
+    if len(query) < _PREFIX:
+        return
+    with _lock:
+        if query not in _signed:
+            _signed[query] = None
+            _by_prefix.setdefault(query[:_PREFIX], set()).add(query)
+            if len(_signed) > MAX_SIGNED_URLS:
+                oldest, _ = _signed.popitem(last=False)
+                _by_prefix[oldest[:_PREFIX]].discard(oldest)
+    _install_filter()
+
+
+def _query(match: re.Match[str]) -> str:
+    query = match.group(1)
+    if _SIGNATURE_PARAMETER.search(query):
+        return "?" + REDACTED_SIGNATURE
+    for signed in tuple(_by_prefix.get(query[:_PREFIX], ())):
+        if query.startswith(signed):
+            return "?" + REDACTED_SIGNATURE + query[len(signed) :]
+    return match.group(0)
+
+
 def redact(text: str) -> str:
-    """``text`` with every registered key replaced by :data:`REDACTED`."""
+    """``text`` with every registered key replaced by :data:`REDACTED`, and the query string of
+    every signed URL by :data:`REDACTED_SIGNATURE`."""
     for key in tuple(_keys):
         if key in text:
             text = text.replace(key, REDACTED)
+    if "?" in text:
+        text = _QUERY.sub(_query, text)
     return text
 
 
 class RedactingFilter(logging.Filter):
-    """Replaces registered API keys in a log record's message (and drops its arguments)."""
+    """Replaces registered API keys and signatures in a log record's message (and drops its
+    arguments)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if _keys:
+        if _keys or _signed:
             try:
                 message = record.getMessage()
             except Exception:  # a broken record: leave it to logging's own error handling
                 return True
             cleaned = redact(message)
-            if cleaned != message or (record.exc_text and any(k in record.exc_text for k in _keys)):
+            if cleaned != message or (record.exc_text and redact(record.exc_text) != record.exc_text):
                 record.msg, record.args = cleaned, None
                 if record.exc_text:
                     record.exc_text = redact(record.exc_text)

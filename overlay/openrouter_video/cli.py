@@ -2,10 +2,12 @@
 
 ::
 
-    openrouter-video download JOB_ID [-o PATH] [--index N] [--overwrite] [--sha256] [--json] [--quiet]
-    openrouter-video generate --model M --prompt P [--duration S] [--resolution R] [--aspect-ratio A]
-                              [-o DIR] [--poll-interval S] [--wait-timeout S] [--json] [--quiet]
-    openrouter-video status JOB_ID [--json]
+    openrouter-video download JOB_ID [-o PATH] [--index N] [--source auto|signed|api] [--overwrite]
+                              [--sha256] [--json] [--quiet]
+    openrouter-video generate --model M --prompt P [--continue JOB] [--duration S] [--resolution R]
+                              [--aspect-ratio A] [-o DIR] [--poll-interval S] [--wait-timeout S]
+                              [--source auto|signed|api] [--json] [--quiet]
+    openrouter-video status JOB_ID [--json]   (says until when the stored copy is kept)
     openrouter-video models [--json]
     openrouter-video clean DIR [--older-than SECONDS]
 
@@ -210,6 +212,14 @@ def _common(parser: argparse.ArgumentParser, *, downloads: bool = False) -> None
     if downloads:
         parser.add_argument("--overwrite", action="store_true", help="replace existing files")
         parser.add_argument(
+            "--source",
+            choices=("auto", "signed", "api"),
+            default="auto",
+            help="download from the job's signed URL to OpenRouter's stored copy (signed), from the "
+            "content endpoint with the key (api), or the signed URL while it has not expired (auto, "
+            "the default; it costs one GET of the job first)",
+        )
+        parser.add_argument(
             "--sha256", action="store_true", help="compute each file's SHA-256 while downloading"
         )
         parser.add_argument(
@@ -290,6 +300,12 @@ def _parser() -> argparse.ArgumentParser:
     generate.add_argument("--model", required=True, help="the video model, e.g. google/veo-3.1")
     generate.add_argument("--prompt", help="what the video shows")
     generate.add_argument(
+        "--continue",
+        dest="previous_job_id",
+        metavar="JOB",
+        help="continue (edit or extend) the completed job JOB (the request's previous_job_id)",
+    )
+    generate.add_argument(
         "--duration", type=_positive, metavar="SECONDS", help="length of the video in seconds (at least 1)"
     )
     generate.add_argument(
@@ -354,7 +370,7 @@ def _client(args: argparse.Namespace, sleep: Any = None) -> VideoClient:
     )
 
 
-_FILE_FIELDS = ("path", "size", "content_type", "attempts", "resumes", "verified", "resumed_from")
+_FILE_FIELDS = ("path", "size", "content_type", "attempts", "resumes", "verified", "resumed_from", "source")
 
 
 def _file_record(result: DownloadResult, with_sha256: bool) -> dict[str, Any]:
@@ -392,16 +408,22 @@ def _ask(args: argparse.Namespace, request: Callable[[VideoClient], Any]) -> Any
 
 
 def _download_one(
-    client: VideoClient, args: argparse.Namespace, job_id: str, dest: str | Path, index: int, label: str
+    client: VideoClient,
+    args: argparse.Namespace,
+    job: VideoJob | str,
+    dest: str | Path,
+    index: int,
+    label: str,
 ) -> DownloadResult:
     """One download with a progress bar (on a terminal) and retries shown as notes."""
     bar = _Bar(sys.stderr, label) if _interactive(args) else None
     _show_retries(args, bar)
     try:
         return client.download(
-            job_id,
+            job,
             dest,
             index=index,
+            source=args.source,
             overwrite=args.overwrite,
             on_progress=bar,
             checksum="sha256" if args.sha256 else None,
@@ -426,7 +448,7 @@ def _generate(args: argparse.Namespace) -> int:
     from ._options import request_body
     from .io.files import ensure_directory
 
-    names = ("duration", "resolution", "aspect_ratio")
+    names = ("duration", "resolution", "aspect_ratio", "previous_job_id")
     options = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     request_body(args.model, args.prompt, options)  # a bad option: refused before anything else
     directory = ensure_directory(args.output)  # made (or refused) before the paid job is submitted
@@ -451,7 +473,7 @@ def _generate(args: argparse.Namespace) -> int:
                     spinner.close()
             results = []
             for index in range(max(1, job.outputs)):
-                results.append(_download_one(client, args, job.id, directory, index, f"{job.id} [{index}]"))
+                results.append(_download_one(client, args, job, directory, index, f"{job.id} [{index}]"))
         except BaseException as exc:
             if job is not None and not isinstance(exc, VideoJobFailedError):
                 # the job is paid for: say how to get it without submitting (and paying for) another
@@ -471,6 +493,8 @@ def _status(args: argparse.Namespace) -> int:
         line += f" ({job.outputs} output{'s' if job.outputs != 1 else ''})"
     if job.error:
         line += f": {job.error}"
+    if job.expires_at is not None:
+        line += f"; stored until {job.expires_at:%Y-%m-%d %H:%M:%S %Z}"
     sys.stdout.write(line + "\n")
     return EXIT_OK
 
@@ -552,6 +576,8 @@ def _download_command(args: argparse.Namespace, job_id: str, directory: Path, in
     argv = ["openrouter-video", "download", job_id, "-o", str(directory)]
     if index:
         argv += ["--index", str(index)]
+    if args.source != "auto":
+        argv += ["--source", args.source]
     if args.base_url:
         argv += ["--base-url", args.base_url]
     return shlex.join(argv)

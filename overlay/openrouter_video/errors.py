@@ -29,6 +29,7 @@ The API key never appears in a message or a repr.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 __all__ = [
@@ -54,6 +55,7 @@ __all__ = [
     "PermissionDeniedError",
     "RateLimitError",
     "UnexpectedContentError",
+    "VideoExpiredError",
     "VideoJobFailedError",
     "VideoJobTimeoutError",
     "WebhookVerificationError",
@@ -254,6 +256,23 @@ class VideoJobTimeoutError(OpenRouterVideoError):
         self.job = job
         self.timeout = timeout
         super().__init__(f"video job {job.id} still {job.status} after {timeout:g} s")
+
+
+class VideoExpiredError(OpenRouterVideoError):
+    """The job's outputs can no longer be downloaded: the stored copy expired (``expires_at`` passed
+    and the content endpoint answered 410, or ``source="signed"`` with no unexpired signed URL).
+    Generate the video again.
+
+    Attributes:
+        job_id: The job.
+        expired_at: When its stored copy expired (an aware :class:`~datetime.datetime`), if known.
+    """
+
+    def __init__(self, job_id: str, expired_at: datetime | None, detail: str = "") -> None:
+        self.job_id = job_id
+        self.expired_at = expired_at
+        when = f"expired at {expired_at:%Y-%m-%d %H:%M:%S %Z}" if expired_at is not None else "is gone"
+        super().__init__(f"the stored copy of job {job_id} {when}{detail}; generate it again")
 
 
 class WebhookVerificationError(OpenRouterVideoError):

@@ -13,6 +13,7 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import ModuleType
 from typing import Any, Final
 
@@ -23,7 +24,7 @@ from openrouter_video_api.spec import JOB, JobFields
 
 from ._extensions import DEADLINE, UNTIL
 from ._options import request_body
-from ._secrets import redact
+from ._secrets import redact, register_signed_url
 from .engine.core import build_status_error
 from .errors import (
     APIStatusError,
@@ -75,11 +76,18 @@ class VideoJob(JobFields):
     written from openapi.yaml by ``make generate``): ``id`` (what ``download`` takes), ``status``
     (``pending``, ``in_progress``, ``completed``, ``failed``, ``cancelled``, ``expired``, or a newer
     status kept as is), ``polling_url``, ``unsigned_urls`` (output *i* is downloaded with
-    ``index=i``), ``error``, ``usage`` and whatever a newer spec adds. ``raw`` is the whole JSON
-    object, for what the spec does not say.
+    ``index=i``), ``urls`` (signed URLs to OpenRouter's stored copy of each output: secrets, shown
+    in full here but redacted from every repr, message and log), ``expires_at`` (when that copy
+    expires, an aware :class:`~datetime.datetime`; ``None`` when there is none), ``error``,
+    ``usage`` and whatever a newer spec adds. ``raw`` is the whole JSON object, for what the spec
+    does not say.
     """
 
+    expires_at: datetime | None = None  # type: ignore[assignment]  # the spec's Unix seconds, read as UTC
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __repr__(self) -> str:
+        return redact(super().__repr__())
 
     @classmethod
     def from_json(cls, data: Any) -> VideoJob:
@@ -94,12 +102,34 @@ class VideoJob(JobFields):
             for name, schema in JOB["properties"].items()
             if data.get(name) is not None
         }
+        for url in fields.get("urls", ()):
+            register_signed_url(url)
+        if isinstance(expires := fields.get("expires_at"), int):
+            try:
+                fields["expires_at"] = datetime.fromtimestamp(expires, UTC)
+            except (OverflowError, OSError, ValueError):
+                fields["expires_at"] = None
         return cls(**fields, raw=data)
 
     @property
     def outputs(self) -> int:
         """How many outputs the job has (``len(unsigned_urls)``)."""
         return len(self.unsigned_urls)
+
+
+def warn_expiry(job: VideoJob, margin: float) -> None:
+    """Log a warning when ``job``'s stored copy expires within ``margin`` seconds from now."""
+    if job.expires_at is None or margin <= 0:
+        return
+    left = (job.expires_at - datetime.now(UTC)).total_seconds()
+    if left < margin:
+        logger.warning(
+            "job %s: its stored copy expires at %s, in %.0f s (less than the %.0f s margin); download it now",
+            job.id,
+            f"{job.expires_at:%Y-%m-%d %H:%M:%S %Z}",
+            max(left, 0.0),
+            margin,
+        )
 
 
 @dataclass(frozen=True)

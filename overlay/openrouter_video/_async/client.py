@@ -15,18 +15,25 @@ import httpx
 from .. import jobs
 from .._base import (
     DEFAULT_CONCURRENT_OUTPUTS,
+    DEFAULT_EXPIRY_MARGIN,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
     MAX_CONCURRENT_OUTPUTS,
+    MAX_REFRESHES,
     DownloadResult,
     OutputProgressCallback,
     ProgressCallback,
+    Source,
+    _choose,
     _ClientBase,
     _connections,
     _DownloadJob,
     _first_error,
+    _From,
     _Outputs,
     _Progress,
+    _refreshed,
+    _refused,
     _Segmented,
     _StreamDigests,
     _StreamState,
@@ -36,21 +43,34 @@ from .._base import (
 from .._options import GenerateOptions, request_body
 from ..engine.bodies import BoundedBody
 from ..engine.core import DownloadCore
+from ..engine.retry import logger
 from ..engine.segments import Upgrade, Watch
-from ..errors import DeadlineExceededError, RateLimitError, VideoJobTimeoutError
+from ..errors import (
+    DeadlineExceededError,
+    GoneError,
+    OpenRouterVideoError,
+    RateLimitError,
+    VideoExpiredError,
+    VideoJobTimeoutError,
+)
 from ..io._async.download import AsyncDriver, run_segments
 from ..io.files import PartialFile, ensure_directory
 from ..io.journal import DEFAULT_PARTIAL_TTL
 from ..io.primitives import AsyncRuntime
 from ..io.scrub import scrub, scrubbed
 from ..io.segment_file import SegmentFile
-from ..jobs import JobWaiter, VideoJob, VideoModelInfo
+from ..jobs import JobWaiter, VideoJob, VideoModelInfo, warn_expiry
 
 
 class AsyncVideoStream(_StreamState):
     """An open video response (from :meth:`AsyncVideoClient.stream`) that resumes transparently."""
 
-    def __init__(self, driver: AsyncDriver) -> None:
+    def __init__(self, driver: AsyncDriver | None, opener: Any = None) -> None:
+        self._opener = opener  # fetches the job first: the source depends on its URLs
+        if driver is not None:
+            self._attach(driver)
+
+    def _attach(self, driver: AsyncDriver) -> None:
         self._driver = driver
         self._core = driver.core
         self._digests = _StreamDigests(driver.core)
@@ -79,6 +99,8 @@ class AsyncVideoStream(_StreamState):
 
     @scrubbed
     async def __aenter__(self) -> AsyncVideoStream:
+        if self._opener is not None:
+            self._attach(await self._opener())
         await self._driver.open()
         return self
 
@@ -109,10 +131,11 @@ class AsyncVideoClient(_ClientBase):
     @scrubbed
     async def download(
         self,
-        job_id: str,
+        job: VideoJob | str,
         dest: str | os.PathLike[str],
         *,
         index: int = 0,
+        source: Source = "auto",
         overwrite: bool = False,
         on_progress: ProgressCallback | None = None,
         checksum: Literal["sha256"] | None = None,
@@ -122,7 +145,22 @@ class AsyncVideoClient(_ClientBase):
         partial_ttl: float | None = DEFAULT_PARTIAL_TTL,
         max_connections: int | None = None,
     ) -> DownloadResult:
-        """Download output ``index`` of job ``job_id`` to ``dest`` atomically, resuming as needed.
+        """Download output ``index`` of ``job`` (a :class:`VideoJob` or its id) to ``dest``
+        atomically, resuming as needed.
+
+        ``source``: ``"auto"`` (the default) downloads from the job's signed URL to OpenRouter's
+        stored copy (``job.urls[index]``) when it has one that has not expired, else from the
+        content endpoint; given only a job id, it first fetches the job (one ``GET /videos/{id}``).
+        ``"signed"`` only from the signed URL (:class:`~openrouter_video.errors.VideoExpiredError`
+        when it expired, :class:`~openrouter_video.errors.InvalidRequestError` when there is none);
+        ``"api"`` only from the content endpoint, with no extra request. A signed URL is fetched by
+        a client that has no key. When it is refused (403 or 401, or 400 saying it expired), the
+        job is fetched again for a fresh one (at most twice); with ``"auto"``, a job that no longer
+        has one is downloaded from the content endpoint. Either way the download resumes from the
+        bytes it has, switching origins by the rule of :meth:`~.engine.core.DownloadCore.resume`
+        (the total size and the overlap bytes must match; never a splice). A 410 from the content
+        endpoint raises :class:`~openrouter_video.errors.VideoExpiredError` with the date.
+        :attr:`DownloadResult.source` says which source served the file.
 
         ``dest`` is a file path, or a directory: an existing one or a path ending in ``/`` (the
         file is then ``<job_id>.mp4``, or ``<job_id>-<index>.mp4``, see
@@ -163,34 +201,90 @@ class AsyncVideoClient(_ClientBase):
         :class:`~openrouter_video.errors.DownloadLockedError` when another process is downloading to
         the same destination, and the :mod:`openrouter_video.errors` exceptions after retries.
         """
+        job_id = job if isinstance(job, str) else job.id
         target = _Target(
             job_id, dest, index, overwrite, checksum, durable, keep_partial, partial_ttl, on_progress
         )
-        return await self._download_file(target, _connections(max_connections), deadline)
+        known = None if isinstance(job, str) else job
+        return await self._download_file(target, _connections(max_connections), deadline, source, known)
 
     async def _download_file(
-        self, target: _Target, connections: int, deadline: float | None
+        self,
+        target: _Target,
+        connections: int,
+        deadline: float | None,
+        source: Source = "api",
+        job: VideoJob | None = None,
+    ) -> DownloadResult:
+        """Choose the source (fetching the job when ``auto`` needs its URLs), download, and when a
+        signed URL (or a redirect's) is refused, fetch the job again and go on from the partial."""
+        clock = self.retry.clock
+        end = None if deadline is None else clock() + deadline
+
+        def left() -> float | None:
+            return None if end is None else max(0.0, end - clock())
+
+        _choose(None, target.index, source)  # a wrong source is refused before any request
+        keep = target if target.keep_partial else replace(target, keep_partial=True)
+        try:
+            if job is None and source != "api":
+                job = await self.get_job(target.job_id, timeout=left())
+            frm = _From() if job is None else _choose(job, target.index, source)
+            refreshes = 0
+            while True:
+                try:
+                    result = await self._fetch(keep, connections, left(), frm)
+                    return replace(result, source=frm.source, refreshes=refreshes)
+                except OpenRouterVideoError as exc:
+                    if isinstance(exc, GoneError) and frm.url is None:
+                        expired = job.expires_at if job is not None else None
+                        raise VideoExpiredError(
+                            target.job_id, expired, f" (content endpoint: {exc})"
+                        ) from exc
+                    if not _refused(exc, frm.source) or refreshes >= MAX_REFRESHES:
+                        raise
+                    refreshes += 1
+                    logger.warning("%s; fetching the job again for a fresh URL", exc)
+                    try:
+                        job = await self.get_job(target.job_id, timeout=left())
+                    except OpenRouterVideoError:
+                        raise exc from None
+                    frm = _refreshed(job, target.index, source, frm, exc)
+        except BaseException as exc:
+            if keep is not target:
+                self._drop_partial(target, exc)
+            raise
+
+    async def _fetch(
+        self, target: _Target, connections: int, deadline: float | None, frm: _From
     ) -> DownloadResult:
         """One stream first; by ranges when it is slow (or a segmented partial is kept here); one
         stream again from byte 0 when the ranges must give up."""
-        core, request = self._core(target.job_id, target.index, can_restart=True, deadline=deadline)
+        core, request = self._core(target, frm, can_restart=True, deadline=deadline)
+        http = self._http(frm)
         upgrade: Upgrade | None = None
-        if not self._segmented_partial(target, request):
-            done = await self._download_one(core, request, target, connections)
+        kept = self._segmented_partial(target)
+        if kept is not None and kept != frm.origin:
+            # Ranges kept from another origin: their validators mean nothing here. The gap-free
+            # prefix goes on as one stream, by the switch rule (the total and the overlap).
+            await AsyncRuntime.to_thread(self._partial(SegmentFile, target).keep_as_single)
+            kept = None
+        if kept is None:
+            done = await self._download_one(core, request, target, connections, http)
             if isinstance(done, DownloadResult):
                 return done
             upgrade = done  # one stream was too slow: its partial goes on by ranges
-        result = await self._download_segmented(core, request, target, connections, upgrade)
+        result = await self._download_segmented(core, request, target, connections, upgrade, http)
         if result is not None:
             return result
         left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
-        core, request = self._core(target.job_id, target.index, can_restart=True, deadline=left)
-        done = await self._download_one(core, request, target, 1)
+        core, request = self._core(target, frm, can_restart=True, deadline=left)
+        done = await self._download_one(core, request, target, 1, http)
         assert isinstance(done, DownloadResult)
         return done
 
     async def _download_one(
-        self, core: DownloadCore, request: dict[str, Any], target: _Target, connections: int
+        self, core: DownloadCore, request: dict[str, Any], target: _Target, connections: int, http: Any
     ) -> DownloadResult | Upgrade:
         """Download over one stream. With ``connections > 1`` and a first answer worth splitting
         (see :func:`~..engine.segments.worth_segmenting`), a stream that a second of body shows to
@@ -198,9 +292,8 @@ class AsyncVideoClient(_ClientBase):
         it went (the caller goes on by ranges from it)."""
         # Made on the event loop (a lock, a state file, a directory listing: milliseconds), so that a
         # cancel can never leave it behind half made, with its lock held.
-        with self._partial(PartialFile, target, request) as sink:
+        with self._partial(PartialFile, target) as sink:
             job = _DownloadJob(core, sink, target.on_progress)
-            http = self.api.get_async_httpx_client()
             # The chunks only go to the sink, which gives lent receive buffers back once written.
             driver = AsyncDriver(http, request, core, target.sleep(self.retry.sleep), sink.check, lend=True)
             watch: Watch | None = None
@@ -233,13 +326,12 @@ class AsyncVideoClient(_ClientBase):
         target: _Target,
         connections: int,
         upgrade: Upgrade | None,
+        http: Any,
     ) -> DownloadResult | None:
         """Fetch the video by ranges: continue the segmented partial at ``dest``, or (``upgrade``)
         the single stream's partial this call just kept. ``None``: one stream must go on."""
         # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
-        sink = self._partial(
-            SegmentFile, target if upgrade is None else replace(target, partial_ttl=None), request
-        )
+        sink = self._partial(SegmentFile, target if upgrade is None else replace(target, partial_ttl=None))
         run = _Segmented(self, core, request, sink)
         try:
             # Off the loop: turning a kept partial into a segmented one may fsync it (durable).
@@ -249,7 +341,7 @@ class AsyncVideoClient(_ClientBase):
             progress = _Progress(target.on_progress)
             total = segments.total
             outcome = await run_segments(
-                self.api.get_async_httpx_client(),
+                http,
                 request,
                 segments,
                 sink,
@@ -268,13 +360,25 @@ class AsyncVideoClient(_ClientBase):
                     exc.partial_path = kept  # type: ignore[attr-defined]
             raise
 
-    def stream(self, job_id: str, *, index: int = 0) -> AsyncVideoStream:
-        """Open output ``index`` of ``job_id`` for streaming: ``async with client.stream(...) as
-        video``, then iterate ``video.aiter_bytes()``."""
-        core, request = self._core(job_id, index, can_restart=False)
-        return AsyncVideoStream(
-            AsyncDriver(self.api.get_async_httpx_client(), request, core, self.retry.sleep)
-        )
+    def stream(self, job: VideoJob | str, *, index: int = 0, source: Source = "auto") -> AsyncVideoStream:
+        """Open output ``index`` of ``job`` (a :class:`VideoJob` or its id) for streaming: ``async
+        with client.stream(...) as video``, then iterate ``video.aiter_bytes()``. ``source`` is that
+        of :meth:`download` (given only an id, ``auto`` fetches the job when the stream opens); a
+        stream does not refresh a signed URL refused mid-way (:meth:`download` does)."""
+        job_id = job if isinstance(job, str) else job.id
+        known = None if isinstance(job, str) else job
+        _choose(None, index, source)
+        if known is None and source != "api":
+
+            async def opener() -> AsyncDriver:
+                return self._stream_driver(job_id, index, _choose(await self.get_job(job_id), index, source))
+
+            return AsyncVideoStream(None, opener)
+        return AsyncVideoStream(self._stream_driver(job_id, index, _choose(known, index, source)))
+
+    def _stream_driver(self, job_id: str, index: int, frm: _From) -> AsyncDriver:
+        core, request = self._core(_Target(job_id, "", index), frm, can_restart=False)
+        return AsyncDriver(self._http(frm), request, core, self.retry.sleep)
 
     # -- the whole flow: submit, wait, download ----------------------------------------------------------
     async def _call(self, call: jobs.Call, timeout: float | None = None) -> Any:
@@ -348,8 +452,13 @@ class AsyncVideoClient(_ClientBase):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_status: Callable[[VideoJob], None] | None = None,
+        expiry_margin: float = DEFAULT_EXPIRY_MARGIN,
     ) -> VideoJob:
         """Poll until the job completes and return it.
+
+        When the completed job's stored copy expires (``expires_at``) less than ``expiry_margin``
+        seconds from now, a warning is logged on the ``openrouter_video`` logger: the time a
+        download is expected to take (0: never warn).
 
         Follows the job's ``polling_url`` (relative or absolute, on the API's origin only), calls
         ``on_status(job)`` when the status changes, waits out a 429's Retry-After, and keeps waiting
@@ -376,6 +485,7 @@ class AsyncVideoClient(_ClientBase):
             else:
                 next_delay = waiter.on_job(polled)
                 if next_delay is None:
+                    warn_expiry(polled, expiry_margin)
                     return polled
                 delay = next_delay
             await AsyncRuntime.sleep(delay, self.retry.sleep)
@@ -398,6 +508,8 @@ class AsyncVideoClient(_ClientBase):
         max_connections: int | None = None,
         concurrent_outputs: int = DEFAULT_CONCURRENT_OUTPUTS,
         on_output_progress: OutputProgressCallback | None = None,
+        source: Source = "auto",
+        expiry_margin: float = DEFAULT_EXPIRY_MARGIN,
         **options: Unpack[GenerateOptions],
     ) -> list[DownloadResult]:
         """Submit a job, wait for it, and download every output into ``dest_dir`` (created if missing).
@@ -418,10 +530,12 @@ class AsyncVideoClient(_ClientBase):
         every output's is known). Both may be called from the download threads, one call at a time.
 
         ``options`` and ``extra_body`` are those of :meth:`generate`, checked the same way before
-        the job is submitted (``timeout`` here bounds the wait, not the submission).
-        ``max_connections`` is that of :meth:`download`, for each output.
+        the job is submitted (``timeout`` here bounds the wait, not the submission);
+        ``previous_job_id`` continues a completed job. ``max_connections`` and ``source`` are those
+        of :meth:`download`, for each output, and ``expiry_margin`` that of :meth:`wait`.
         """
         request_body(model, prompt, options, extra_body)  # refused before a directory is made
+        _choose(None, 0, source)
         connections = _connections(max_connections)
         parallel = _whole("concurrent_outputs", concurrent_outputs, MAX_CONCURRENT_OUTPUTS)
         directory = ensure_directory(dest_dir)  # made (or refused) before a paid job is submitted
@@ -432,6 +546,7 @@ class AsyncVideoClient(_ClientBase):
             poll_interval=poll_interval,
             timeout=timeout if end is None else max(0.0, min(timeout, end - clock())),
             on_status=on_status,
+            expiry_margin=expiry_margin,
         )
         count = max(1, done.outputs)
         outputs = _Outputs(count, on_progress, on_output_progress)
@@ -440,7 +555,7 @@ class AsyncVideoClient(_ClientBase):
         async def one(i: int) -> DownloadResult:
             left = None if end is None else end - clock()
             target = _Target(done.id, directory, i, overwrite, checksum, on_progress=outputs.callback(i))
-            return await self._download_file(replace(target, cancel=cancel), connections, left)
+            return await self._download_file(replace(target, cancel=cancel), connections, left, source, done)
 
         return _first_error(await AsyncRuntime.each(count, parallel, one, cancel))
 

@@ -16,18 +16,25 @@ import httpx
 from .. import jobs
 from .._base import (
     DEFAULT_CONCURRENT_OUTPUTS,
+    DEFAULT_EXPIRY_MARGIN,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
     MAX_CONCURRENT_OUTPUTS,
+    MAX_REFRESHES,
     DownloadResult,
     OutputProgressCallback,
     ProgressCallback,
+    Source,
+    _choose,
     _ClientBase,
     _connections,
     _DownloadJob,
     _first_error,
+    _From,
     _Outputs,
     _Progress,
+    _refreshed,
+    _refused,
     _Segmented,
     _StreamDigests,
     _StreamState,
@@ -37,21 +44,34 @@ from .._base import (
 from .._options import GenerateOptions, request_body
 from ..engine.bodies import BoundedBody
 from ..engine.core import DownloadCore
+from ..engine.retry import logger
 from ..engine.segments import Upgrade, Watch
-from ..errors import DeadlineExceededError, RateLimitError, VideoJobTimeoutError
+from ..errors import (
+    DeadlineExceededError,
+    GoneError,
+    OpenRouterVideoError,
+    RateLimitError,
+    VideoExpiredError,
+    VideoJobTimeoutError,
+)
 from ..io._sync.download import Driver, run_segments
 from ..io.files import PartialFile, ensure_directory
 from ..io.journal import DEFAULT_PARTIAL_TTL
 from ..io.primitives import Runtime
 from ..io.scrub import scrub, scrubbed
 from ..io.segment_file import SegmentFile
-from ..jobs import JobWaiter, VideoJob, VideoModelInfo
+from ..jobs import JobWaiter, VideoJob, VideoModelInfo, warn_expiry
 
 
 class VideoStream(_StreamState):
     """An open video response (from :meth:`VideoClient.stream`) that resumes transparently."""
 
-    def __init__(self, driver: Driver) -> None:
+    def __init__(self, driver: Driver | None, opener: Any = None) -> None:
+        self._opener = opener  # fetches the job first: the source depends on its URLs
+        if driver is not None:
+            self._attach(driver)
+
+    def _attach(self, driver: Driver) -> None:
         self._driver = driver
         self._core = driver.core
         self._digests = _StreamDigests(driver.core)
@@ -80,6 +100,8 @@ class VideoStream(_StreamState):
 
     @scrubbed
     def __enter__(self) -> VideoStream:
+        if self._opener is not None:
+            self._attach(self._opener())
         self._driver.open()
         return self
 
@@ -110,10 +132,11 @@ class VideoClient(_ClientBase):
     @scrubbed
     def download(
         self,
-        job_id: str,
+        job: VideoJob | str,
         dest: str | os.PathLike[str],
         *,
         index: int = 0,
+        source: Source = "auto",
         overwrite: bool = False,
         on_progress: ProgressCallback | None = None,
         checksum: Literal["sha256"] | None = None,
@@ -123,7 +146,22 @@ class VideoClient(_ClientBase):
         partial_ttl: float | None = DEFAULT_PARTIAL_TTL,
         max_connections: int | None = None,
     ) -> DownloadResult:
-        """Download output ``index`` of job ``job_id`` to ``dest`` atomically, resuming as needed.
+        """Download output ``index`` of ``job`` (a :class:`VideoJob` or its id) to ``dest``
+        atomically, resuming as needed.
+
+        ``source``: ``"auto"`` (the default) downloads from the job's signed URL to OpenRouter's
+        stored copy (``job.urls[index]``) when it has one that has not expired, else from the
+        content endpoint; given only a job id, it first fetches the job (one ``GET /videos/{id}``).
+        ``"signed"`` only from the signed URL (:class:`~openrouter_video.errors.VideoExpiredError`
+        when it expired, :class:`~openrouter_video.errors.InvalidRequestError` when there is none);
+        ``"api"`` only from the content endpoint, with no extra request. A signed URL is fetched by
+        a client that has no key. When it is refused (403 or 401, or 400 saying it expired), the
+        job is fetched again for a fresh one (at most twice); with ``"auto"``, a job that no longer
+        has one is downloaded from the content endpoint. Either way the download resumes from the
+        bytes it has, switching origins by the rule of :meth:`~.engine.core.DownloadCore.resume`
+        (the total size and the overlap bytes must match; never a splice). A 410 from the content
+        endpoint raises :class:`~openrouter_video.errors.VideoExpiredError` with the date.
+        :attr:`DownloadResult.source` says which source served the file.
 
         ``dest`` is a file path, or a directory: an existing one or a path ending in ``/`` (the
         file is then ``<job_id>.mp4``, or ``<job_id>-<index>.mp4``, see
@@ -164,34 +202,90 @@ class VideoClient(_ClientBase):
         :class:`~openrouter_video.errors.DownloadLockedError` when another process is downloading to
         the same destination, and the :mod:`openrouter_video.errors` exceptions after retries.
         """
+        job_id = job if isinstance(job, str) else job.id
         target = _Target(
             job_id, dest, index, overwrite, checksum, durable, keep_partial, partial_ttl, on_progress
         )
-        return self._download_file(target, _connections(max_connections), deadline)
+        known = None if isinstance(job, str) else job
+        return self._download_file(target, _connections(max_connections), deadline, source, known)
 
     def _download_file(
-        self, target: _Target, connections: int, deadline: float | None
+        self,
+        target: _Target,
+        connections: int,
+        deadline: float | None,
+        source: Source = "api",
+        job: VideoJob | None = None,
+    ) -> DownloadResult:
+        """Choose the source (fetching the job when ``auto`` needs its URLs), download, and when a
+        signed URL (or a redirect's) is refused, fetch the job again and go on from the partial."""
+        clock = self.retry.clock
+        end = None if deadline is None else clock() + deadline
+
+        def left() -> float | None:
+            return None if end is None else max(0.0, end - clock())
+
+        _choose(None, target.index, source)  # a wrong source is refused before any request
+        keep = target if target.keep_partial else replace(target, keep_partial=True)
+        try:
+            if job is None and source != "api":
+                job = self.get_job(target.job_id, timeout=left())
+            frm = _From() if job is None else _choose(job, target.index, source)
+            refreshes = 0
+            while True:
+                try:
+                    result = self._fetch(keep, connections, left(), frm)
+                    return replace(result, source=frm.source, refreshes=refreshes)
+                except OpenRouterVideoError as exc:
+                    if isinstance(exc, GoneError) and frm.url is None:
+                        expired = job.expires_at if job is not None else None
+                        raise VideoExpiredError(
+                            target.job_id, expired, f" (content endpoint: {exc})"
+                        ) from exc
+                    if not _refused(exc, frm.source) or refreshes >= MAX_REFRESHES:
+                        raise
+                    refreshes += 1
+                    logger.warning("%s; fetching the job again for a fresh URL", exc)
+                    try:
+                        job = self.get_job(target.job_id, timeout=left())
+                    except OpenRouterVideoError:
+                        raise exc from None
+                    frm = _refreshed(job, target.index, source, frm, exc)
+        except BaseException as exc:
+            if keep is not target:
+                self._drop_partial(target, exc)
+            raise
+
+    def _fetch(
+        self, target: _Target, connections: int, deadline: float | None, frm: _From
     ) -> DownloadResult:
         """One stream first; by ranges when it is slow (or a segmented partial is kept here); one
         stream again from byte 0 when the ranges must give up."""
-        core, request = self._core(target.job_id, target.index, can_restart=True, deadline=deadline)
+        core, request = self._core(target, frm, can_restart=True, deadline=deadline)
+        http = self._http(frm)
         upgrade: Upgrade | None = None
-        if not self._segmented_partial(target, request):
-            done = self._download_one(core, request, target, connections)
+        kept = self._segmented_partial(target)
+        if kept is not None and kept != frm.origin:
+            # Ranges kept from another origin: their validators mean nothing here. The gap-free
+            # prefix goes on as one stream, by the switch rule (the total and the overlap).
+            Runtime.to_thread(self._partial(SegmentFile, target).keep_as_single)
+            kept = None
+        if kept is None:
+            done = self._download_one(core, request, target, connections, http)
             if isinstance(done, DownloadResult):
                 return done
             upgrade = done  # one stream was too slow: its partial goes on by ranges
-        result = self._download_segmented(core, request, target, connections, upgrade)
+        result = self._download_segmented(core, request, target, connections, upgrade, http)
         if result is not None:
             return result
         left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
-        core, request = self._core(target.job_id, target.index, can_restart=True, deadline=left)
-        done = self._download_one(core, request, target, 1)
+        core, request = self._core(target, frm, can_restart=True, deadline=left)
+        done = self._download_one(core, request, target, 1, http)
         assert isinstance(done, DownloadResult)
         return done
 
     def _download_one(
-        self, core: DownloadCore, request: dict[str, Any], target: _Target, connections: int
+        self, core: DownloadCore, request: dict[str, Any], target: _Target, connections: int, http: Any
     ) -> DownloadResult | Upgrade:
         """Download over one stream. With ``connections > 1`` and a first answer worth splitting
         (see :func:`~..engine.segments.worth_segmenting`), a stream that a second of body shows to
@@ -199,9 +293,8 @@ class VideoClient(_ClientBase):
         it went (the caller goes on by ranges from it)."""
         # Made on the event loop (a lock, a state file, a directory listing: milliseconds), so that a
         # cancel can never leave it behind half made, with its lock held.
-        with self._partial(PartialFile, target, request) as sink:
+        with self._partial(PartialFile, target) as sink:
             job = _DownloadJob(core, sink, target.on_progress)
-            http = self.api.get_httpx_client()
             # The chunks only go to the sink, which gives lent receive buffers back once written.
             driver = Driver(http, request, core, target.sleep(self.retry.sleep), sink.check, lend=True)
             watch: Watch | None = None
@@ -234,13 +327,12 @@ class VideoClient(_ClientBase):
         target: _Target,
         connections: int,
         upgrade: Upgrade | None,
+        http: Any,
     ) -> DownloadResult | None:
         """Fetch the video by ranges: continue the segmented partial at ``dest``, or (``upgrade``)
         the single stream's partial this call just kept. ``None``: one stream must go on."""
         # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
-        sink = self._partial(
-            SegmentFile, target if upgrade is None else replace(target, partial_ttl=None), request
-        )
+        sink = self._partial(SegmentFile, target if upgrade is None else replace(target, partial_ttl=None))
         run = _Segmented(self, core, request, sink)
         try:
             # Off the loop: turning a kept partial into a segmented one may fsync it (durable).
@@ -250,7 +342,7 @@ class VideoClient(_ClientBase):
             progress = _Progress(target.on_progress)
             total = segments.total
             outcome = run_segments(
-                self.api.get_httpx_client(),
+                http,
                 request,
                 segments,
                 sink,
@@ -269,13 +361,25 @@ class VideoClient(_ClientBase):
                     exc.partial_path = kept  # type: ignore[attr-defined]
             raise
 
-    def stream(self, job_id: str, *, index: int = 0) -> VideoStream:
-        """Open output ``index`` of ``job_id`` for streaming: ``with client.stream(...) as
-        video``, then iterate ``video.iter_bytes()``."""
-        core, request = self._core(job_id, index, can_restart=False)
-        return VideoStream(
-            Driver(self.api.get_httpx_client(), request, core, self.retry.sleep)
-        )
+    def stream(self, job: VideoJob | str, *, index: int = 0, source: Source = "auto") -> VideoStream:
+        """Open output ``index`` of ``job`` (a :class:`VideoJob` or its id) for streaming: ``async
+        with client.stream(...) as video``, then iterate ``video.iter_bytes()``. ``source`` is that
+        of :meth:`download` (given only an id, ``auto`` fetches the job when the stream opens); a
+        stream does not refresh a signed URL refused mid-way (:meth:`download` does)."""
+        job_id = job if isinstance(job, str) else job.id
+        known = None if isinstance(job, str) else job
+        _choose(None, index, source)
+        if known is None and source != "api":
+
+            def opener() -> Driver:
+                return self._stream_driver(job_id, index, _choose(self.get_job(job_id), index, source))
+
+            return VideoStream(None, opener)
+        return VideoStream(self._stream_driver(job_id, index, _choose(known, index, source)))
+
+    def _stream_driver(self, job_id: str, index: int, frm: _From) -> Driver:
+        core, request = self._core(_Target(job_id, "", index), frm, can_restart=False)
+        return Driver(self._http(frm), request, core, self.retry.sleep)
 
     # -- the whole flow: submit, wait, download ----------------------------------------------------------
     def _call(self, call: jobs.Call, timeout: float | None = None) -> Any:
@@ -349,8 +453,13 @@ class VideoClient(_ClientBase):
         poll_interval: float = DEFAULT_POLL_INTERVAL,
         timeout: float = DEFAULT_WAIT_TIMEOUT,
         on_status: Callable[[VideoJob], None] | None = None,
+        expiry_margin: float = DEFAULT_EXPIRY_MARGIN,
     ) -> VideoJob:
         """Poll until the job completes and return it.
+
+        When the completed job's stored copy expires (``expires_at``) less than ``expiry_margin``
+        seconds from now, a warning is logged on the ``openrouter_video`` logger: the time a
+        download is expected to take (0: never warn).
 
         Follows the job's ``polling_url`` (relative or absolute, on the API's origin only), calls
         ``on_status(job)`` when the status changes, waits out a 429's Retry-After, and keeps waiting
@@ -377,6 +486,7 @@ class VideoClient(_ClientBase):
             else:
                 next_delay = waiter.on_job(polled)
                 if next_delay is None:
+                    warn_expiry(polled, expiry_margin)
                     return polled
                 delay = next_delay
             Runtime.sleep(delay, self.retry.sleep)
@@ -399,6 +509,8 @@ class VideoClient(_ClientBase):
         max_connections: int | None = None,
         concurrent_outputs: int = DEFAULT_CONCURRENT_OUTPUTS,
         on_output_progress: OutputProgressCallback | None = None,
+        source: Source = "auto",
+        expiry_margin: float = DEFAULT_EXPIRY_MARGIN,
         **options: Unpack[GenerateOptions],
     ) -> list[DownloadResult]:
         """Submit a job, wait for it, and download every output into ``dest_dir`` (created if missing).
@@ -419,10 +531,12 @@ class VideoClient(_ClientBase):
         every output's is known). Both may be called from the download threads, one call at a time.
 
         ``options`` and ``extra_body`` are those of :meth:`generate`, checked the same way before
-        the job is submitted (``timeout`` here bounds the wait, not the submission).
-        ``max_connections`` is that of :meth:`download`, for each output.
+        the job is submitted (``timeout`` here bounds the wait, not the submission);
+        ``previous_job_id`` continues a completed job. ``max_connections`` and ``source`` are those
+        of :meth:`download`, for each output, and ``expiry_margin`` that of :meth:`wait`.
         """
         request_body(model, prompt, options, extra_body)  # refused before a directory is made
+        _choose(None, 0, source)
         connections = _connections(max_connections)
         parallel = _whole("concurrent_outputs", concurrent_outputs, MAX_CONCURRENT_OUTPUTS)
         directory = ensure_directory(dest_dir)  # made (or refused) before a paid job is submitted
@@ -433,6 +547,7 @@ class VideoClient(_ClientBase):
             poll_interval=poll_interval,
             timeout=timeout if end is None else max(0.0, min(timeout, end - clock())),
             on_status=on_status,
+            expiry_margin=expiry_margin,
         )
         count = max(1, done.outputs)
         outputs = _Outputs(count, on_progress, on_output_progress)
@@ -441,7 +556,7 @@ class VideoClient(_ClientBase):
         def one(i: int) -> DownloadResult:
             left = None if end is None else end - clock()
             target = _Target(done.id, directory, i, overwrite, checksum, on_progress=outputs.callback(i))
-            return self._download_file(replace(target, cancel=cancel), connections, left)
+            return self._download_file(replace(target, cancel=cancel), connections, left, source, done)
 
         return _first_error(Runtime.each(count, parallel, one, cancel))
 

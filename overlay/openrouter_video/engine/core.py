@@ -51,6 +51,10 @@ OVERLAP: Final = 64 * 1024
 #: New bytes an attempt must bring to count as progress (so that a trickle uses up the attempts).
 MIN_PROGRESS: Final = 64 * 1024
 
+#: The origin of a download from the API's content endpoint (:attr:`Resumable.origin`); a signed
+#: URL's origin is its ``scheme://host:port``.
+API_ORIGIN: Final = "api"
+
 #: How completeness was proven (:attr:`DownloadCore.verified`).
 Verified = Literal["content-length", "content-range", "chunked", "mp4", "digest", "range-probe"]
 Framing = Literal["content-length", "content-range", "chunked", "close"]
@@ -432,6 +436,7 @@ class Resumable:
         total: The content's size, when known.
         content_type: The first response's media type.
         digests: Digests of the whole content the server announced (hashlib name to raw digest).
+        origin: Where the validators come from: :data:`API_ORIGIN` or a signed URL's origin.
     """
 
     etag: str | None = None
@@ -439,16 +444,18 @@ class Resumable:
     total: int | None = None
     content_type: str | None = None
     digests: Mapping[str, bytes] = field(default_factory=dict)
+    origin: str = API_ORIGIN
 
     @staticmethod
-    def of(headers: Mapping[str, str], total: int | None) -> Resumable:
-        """The content a 200 with ``headers`` describes."""
+    def of(headers: Mapping[str, str], total: int | None, origin: str = API_ORIGIN) -> Resumable:
+        """The content a 200 with ``headers`` from ``origin`` describes."""
         return Resumable(
             etag=headers.get("etag") or None,
             last_modified=headers.get("last-modified") or None,
             total=total,
             content_type=headers.get("content-type"),
             digests=expected_digests(headers),
+            origin=origin,
         )
 
     def differs(self, headers: Mapping[str, str]) -> bool:
@@ -541,6 +548,8 @@ class DownloadCore(_Decisions):
             so there a restart is an :class:`IncompleteDownloadError` instead.
         deadline: The clock time after which the download fails with
             :class:`~openrouter_video.errors.DeadlineExceededError`.
+        origin: Where the bytes come from (:attr:`Resumable.origin`). A partial kept from another
+            origin is continued by the switch rule (see :meth:`resume`).
 
     Attributes:
         offset: Bytes of the current content kept so far.
@@ -562,9 +571,12 @@ class DownloadCore(_Decisions):
         parse_model: ParseModel | None = None,
         can_restart: bool = True,
         deadline: float | None = None,
+        origin: str = API_ORIGIN,
     ) -> None:
         self.policy = policy
         self.what = what
+        self.origin = origin
+        self._switched = False  # resuming another origin's partial: adopt this one's validators
         self.parse_model = parse_model
         self.can_restart = can_restart
         self.retries = RetryState(policy, deadline)
@@ -574,7 +586,7 @@ class DownloadCore(_Decisions):
         self.attempts = 0
         self.resumes = 0
         self.verified: Verified | None = None
-        self.content = Resumable()
+        self.content = Resumable(origin=origin)
         self.tail = b""
         self._delivered = 0  # bytes the consumer holds (equals offset unless a restart is pending)
         self._malformed = 0  # whole files fetched again because their MP4 boxes were incomplete
@@ -589,7 +601,16 @@ class DownloadCore(_Decisions):
 
     def resume(self, kept: int, tail: bytes, content: Resumable) -> None:
         """Continue a partial download of ``kept`` bytes (``tail``: its last bytes, at most
-        :data:`OVERLAP`) kept by an earlier call; the next request asks for the rest."""
+        :data:`OVERLAP`) kept by an earlier call; the next request asks for the rest.
+
+        The switch rule: a partial kept from another origin (the content endpoint and a signed URL
+        to the stored copy have validators of their own) is continued without ``If-Range``, and the
+        answer must fit by the total size and the overlap bytes re-read before the resume point, else
+        the download starts again from byte 0. The validators of the first fitting 206 are used from
+        then on."""
+        if content.origin != self.origin:
+            content = replace(content, etag=None, last_modified=None, origin=self.origin)
+            self._switched = True
         self.offset = self._delivered = self._attempt_from = kept
         self.tail = tail[-OVERLAP:]
         self.content = content
@@ -676,7 +697,8 @@ class DownloadCore(_Decisions):
         # ends cleanly at another length is not complete (any disagreement blocks the commit).
         self.total = content_length(headers) if self._framing in ("content-length", "chunked") else None
         self.content_type = content_type
-        self.content = Resumable.of(headers, self.total)
+        self.content = Resumable.of(headers, self.total, self.origin)
+        self._switched = False
         return Stream(fresh=True, head=Head(b"", sniff=True, content_type=content_type))
 
     def _on_partial(self, headers: Mapping[str, str]) -> OnResponse:
@@ -706,6 +728,9 @@ class DownloadCore(_Decisions):
         if self.total is None:  # the length is learnt from the first range answer
             self.total = parsed[2]
             self.content = replace(known, total=self.total)
+        if self._switched:  # this origin's validators carry If-Range from now on
+            self._switched = False
+            self.content = replace(self.content, etag=etag, last_modified=modified)
         self._attempt_from = self.offset
         return Stream(fresh=False, head=Head(self.tail, sniff=False, content_type=None))
 
@@ -717,7 +742,7 @@ class DownloadCore(_Decisions):
         self.tail = b""
         self._probing = False
         self.retries = self.retries.forget_progress()  # what was received is discarded
-        self.content = Resumable()
+        self.content = Resumable(origin=self.origin)
         self.total = None
         return self._failed(self, f"restarting from byte 0: {reason}", error=None)
 

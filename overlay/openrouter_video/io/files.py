@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Self, TypeAlias
 
-from ..engine.core import OVERLAP, Resumable, Verdict
+from ..engine.core import API_ORIGIN, OVERLAP, Resumable, Verdict
 from ..engine.names import safe_filename
 from ..engine.verify import container_suffix, walk_boxes
 from ..errors import IncompleteDownloadError, IntegrityError
@@ -290,6 +290,7 @@ def _content_of(state: dict[str, Any]) -> Resumable:
         total=state.get("total"),
         content_type=state.get("content_type"),
         digests=state["digests"],
+        origin=state.get("origin") or API_ORIGIN,
     )
 
 

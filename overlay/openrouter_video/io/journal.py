@@ -77,7 +77,7 @@ def read_state(path: Path, *, version: int = STATE_VERSION) -> dict[str, Any] | 
     total = state.get("total")
     if not isinstance(state.get("source"), str) or not (total is None or (type(total) is int and total >= 0)):
         return None
-    for name in ("etag", "last_modified", "content_type"):
+    for name in ("etag", "last_modified", "content_type", "origin"):
         if state.get(name) is not None and not isinstance(state[name], str):
             return None
     digests = state.get("digests") or {}
@@ -105,6 +105,7 @@ def content_state(
         "total": content.total,
         "content_type": content.content_type,
         "digests": {name: value.hex() for name, value in content.digests.items()},
+        "origin": content.origin,
         "created": time.time(),
         **extra,
     }

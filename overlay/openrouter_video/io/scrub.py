@@ -12,7 +12,7 @@ from typing import Any, Final, ParamSpec, TypeVar
 
 import httpx
 
-from .._secrets import REDACTED
+from .._secrets import REDACTED, redact
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -21,7 +21,11 @@ _SECRET_HEADERS: Final = ("authorization", "proxy-authorization")
 
 
 def scrub_request(request: httpx.Request) -> None:
-    """Redact the secret headers of ``request`` (it has been sent: nothing reads them again)."""
+    """Redact the secret headers of ``request`` and the signature of a signed URL (it has been sent:
+    nothing reads them again)."""
+    url = str(request.url)
+    if (cleaned := redact(url)) != url:
+        request.url = httpx.URL(cleaned)
     for name in _SECRET_HEADERS:
         if name in request.headers:
             request.headers[name] = REDACTED
