@@ -127,6 +127,63 @@ def test_core_overlap_mismatch_restarts_from_zero_even_without_validators() -> N
     assert core.offset == 0 and "Range" not in core.request_headers()
 
 
+# -- the switch rule: a partial kept from another origin ------------------------------------------
+
+STORED = "https://storage.example:443"
+
+
+def _switched(data: bytes, kept: int, *, etag: str = '"api-1"') -> DownloadCore:
+    """A core fetching from the stored copy, resuming a partial the content endpoint left."""
+    core = DownloadCore(RetryPolicy(jitter=lambda: 1.0), what="t", origin=STORED)
+    core.resume(kept, data[max(0, kept - OVERLAP) : kept], Resumable(etag=etag, total=len(data)))
+    return core
+
+
+def test_a_partial_from_another_origin_resumes_without_if_range_and_adopts_the_new_validators() -> None:
+    data = bytes(range(256)) * 800
+    core = _switched(data, 100_000)
+    sent = core.request_headers()
+    assert sent["Range"] == f"bytes={100_000 - OVERLAP}-" and "If-Range" not in sent
+    stored = {"content-range": f"bytes {100_000 - OVERLAP}-{len(data) - 1}/{len(data)}", "etag": '"s3-9"'}
+    action = core.on_response(206, stored)
+    assert isinstance(action, Stream) and action.head is not None
+    assert action.head.feed(data[100_000 - OVERLAP : 100_000 + 5]) == data[100_000 : 100_000 + 5]
+    assert core.content.etag == '"s3-9"' and core.content.origin == STORED
+    core.on_body_end(50_000, failure(httpx.ReadError("cut")), action.head, data[100_000:150_000])
+    assert core.request_headers()["If-Range"] == '"s3-9"'  # this origin's validator from now on
+
+
+def test_a_partial_from_the_same_origin_still_sends_its_validator() -> None:
+    data = bytes(range(256)) * 800
+    core = DownloadCore(RetryPolicy(jitter=lambda: 1.0), what="t", origin=STORED)
+    core.resume(100_000, data[100_000 - OVERLAP : 100_000], Resumable(etag='"s3-9"', origin=STORED))
+    assert core.request_headers()["If-Range"] == '"s3-9"'
+
+
+def test_a_switch_to_a_copy_of_another_size_starts_again_from_byte_0() -> None:
+    data = bytes(range(256)) * 800
+    core = _switched(data, 100_000)
+    core.request_headers()
+    other = {"content-range": f"bytes {100_000 - OVERLAP}-{len(data)}/{len(data) + 1}", "etag": '"s3-9"'}
+    action = core.on_response(206, other)
+    assert isinstance(action, Retry) and "restarting from byte 0" in action.reason
+    assert core.offset == 0 and "Range" not in core.request_headers()
+
+
+def test_a_switch_to_a_copy_of_the_same_size_with_other_bytes_starts_again_never_splices() -> None:
+    data = bytes(range(256)) * 800
+    other = bytes(255 - b for b in data)  # same size, every byte different
+    core = _switched(data, 100_000)
+    core.request_headers()
+    stored = {"content-range": f"bytes {100_000 - OVERLAP}-{len(data) - 1}/{len(data)}", "etag": '"s3-9"'}
+    action = core.on_response(206, stored)
+    assert isinstance(action, Stream) and action.head is not None
+    assert action.head.feed(other[100_000 - OVERLAP :]) == b"" and action.head.failed == "mismatch"
+    retry = core.on_body_end(0, None, action.head)
+    assert isinstance(retry, Retry) and "changed" in retry.reason
+    assert core.offset == 0 and core.content.etag is None and "Range" not in core.request_headers()
+
+
 # -- Content-Range and status errors -------------------------------------------------------------
 
 
