@@ -33,9 +33,9 @@ def python_blocks(document: Path) -> list[str]:
 
 def test_the_documents_have_the_examples_this_test_expects() -> None:
     blocks = python_blocks(README)
-    assert len(blocks) == 6
+    assert len(blocks) == 7
     assert "generate_and_download" in blocks[0] and "asyncio.run(main())" in blocks[1]
-    assert "def test_my_service" in blocks[5]
+    assert "def test_my_service" in blocks[6]
     assert len(python_blocks(ROOT / "docs" / "api.md")) == 1
     # no Python example hides from this test behind another fence (```py, ```python3, ```pycon...)
     for document in DOCUMENTS:

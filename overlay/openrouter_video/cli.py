@@ -381,7 +381,8 @@ def _file_record(result: DownloadResult, with_sha256: bool) -> dict[str, Any]:
 
 
 def _print_json(value: Any) -> int:
-    sys.stdout.write(json.dumps(value) + "\n")
+    """``value`` as JSON, signed URLs' signatures redacted (as from every line the CLI prints)."""
+    sys.stdout.write(redact(json.dumps(value)) + "\n")
     return EXIT_OK
 
 

@@ -8,16 +8,19 @@ from __future__ import annotations
 
 from ._async.client import AsyncVideoClient, AsyncVideoStream
 from ._base import (
+    DEFAULT_EXPIRY_MARGIN,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
     ApiClient,
     DownloadResult,
     OutputProgressCallback,
     ProgressCallback,
+    Source,
 )
 from ._sync.client import VideoClient, VideoStream
 
 __all__ = [
+    "DEFAULT_EXPIRY_MARGIN",
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_WAIT_TIMEOUT",
     "ApiClient",
@@ -26,6 +29,7 @@ __all__ = [
     "DownloadResult",
     "OutputProgressCallback",
     "ProgressCallback",
+    "Source",
     "VideoClient",
     "VideoStream",
 ]
