@@ -114,6 +114,7 @@ class RecordedRequest:
         query: The decoded query parameters, each name mapped to the list of its values.
         headers: The request headers, names in lower case.
         body: The request body.
+        origin: ``"api"``, or ``"storage"`` for the origin the signed URLs point to.
     """
 
     method: str
@@ -121,6 +122,7 @@ class RecordedRequest:
     query: dict[str, list[str]]
     headers: dict[str, str]
     body: bytes = b""
+    origin: str = "api"
 
 
 #: What :attr:`FakeVideo.validators` may be.
@@ -196,8 +198,8 @@ class FakeJob:
     request: dict[str, Any] = field(default_factory=dict)
 
 
-#: The routes faults can be queued for.
-ROUTES = frozenset({"content", "create", "job", "models"})
+#: The routes faults can be queued for (``storage``: the signed URLs' origin).
+ROUTES = frozenset({"content", "create", "job", "models", "storage"})
 
 #: The route of each operation of openapi.yaml, by operationId.
 _OPERATION_ROUTES: Final = {
@@ -392,7 +394,7 @@ class _Server(ThreadingHTTPServer):
         fake = self.fake
         with fake._listen_lock:
             fake.connections += 1
-            if self is not fake._server:
+            if self is not fake._server and self is not fake._storage:
                 return False
             fake._sockets.add(request)
             fake.peak_connections = max(fake.peak_connections, len(fake._sockets))
@@ -421,6 +423,8 @@ class FakeOpenRouter:
         requests: Every request received, in order (:class:`RecordedRequest`).
         require_auth: When false, any (or no) Authorization is accepted (like a CDN's signed URL).
         ssl_context: A server-side :class:`ssl.SSLContext` to serve HTTPS instead of HTTP.
+        storage_authorization: The paths of requests to the storage origin that carried an
+            ``Authorization`` header (answered 400): a client must never send its key there.
         strict: When true (the default), every request is checked against openapi.yaml and a
             violation answered 400 naming the field; when false, anything the handlers can read is
             accepted (e.g. to see what a service does with a 202 to a body the spec refuses).
@@ -451,6 +455,7 @@ class FakeOpenRouter:
         require_auth: bool = True,
         ssl_context: ssl.SSLContext | None = None,
         strict: bool = True,
+        storage_host: str = "127.0.0.2",
     ) -> None:
         from ._openapi import load_spec  # needs the `testing` extra (jsonschema, pyyaml)
 
@@ -470,6 +475,13 @@ class FakeOpenRouter:
         self.rate: float | None = None
         #: Seconds a completed job's stored copy stays available (its signed ``urls`` and ``expires_at``).
         self.stored_for: float = 3600.0
+        self.storage_authorization: list[str] = []
+        self._storage_host = storage_host
+        self._storage: _Server | None = None
+        self._expires: dict[str, int] = {}  # when each job's stored copy expires
+        self._gone: set[str] = set()  # jobs whose content endpoint answers 410
+        self._copies: dict[tuple[str, int], tuple[bytes, FakeVideo]] = {}  # the stored copies
+        self._signed = 0  # signed URLs issued (each differs, as a presigned URL's date does)
         self.connections = 0
         self.peak_connections = 0
         self.peak_requests = 0
@@ -504,22 +516,33 @@ class FakeOpenRouter:
             self._stop.clear()
             self._listen(self._port)
             self._running = True
+        try:
+            self._storage = self._serve(self._storage_host, 0)
+        except OSError:  # no 127.0.0.2 here: another port of the same host
+            self._storage = self._serve(self._host, 0)
         return self
 
     def _listen(self, port: int) -> None:
         """Bind a new server on ``port`` and serve it (the caller holds ``_listen_lock``)."""
-        server = _Server((self._host, port), _Handler)  # closed again if binding fails
+        self._server = self._serve(self._host, port)
+        self._bound_port = int(self._server.server_address[1])
+
+    def _serve(self, host: str, port: int) -> _Server:
+        server = _Server((host, port), _Handler)  # closed again if binding fails
         server.fake = self
         if self.ssl_context is not None:
             server.socket = self.ssl_context.wrap_socket(server.socket, server_side=True)
-        self._server = server
-        self._bound_port = int(server.server_address[1])
         threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
+        return server
 
     def stop(self) -> None:
         """Stop serving and close the socket (also during an outage); stalled responses are dropped."""
         self._stop.set()
         self._go_down(stopping=True)
+        storage, self._storage = self._storage, None
+        if storage is not None:
+            storage.shutdown()
+            storage.server_close()
 
     def outage(self, seconds: float) -> None:
         """Go down now for ``seconds``, as the :class:`Outage` fault does (idle keep-alive connections
@@ -625,6 +648,13 @@ class FakeOpenRouter:
         return f"{scheme}://{self._host}:{self.port}"
 
     @property
+    def storage_origin(self) -> str:
+        """Where the signed URLs point: ``http://127.0.0.2:PORT``, an origin of its own."""
+        assert self._storage is not None, "FakeOpenRouter is not running"
+        host, port = self._storage.server_address[:2]
+        return f"{'https' if self.ssl_context is not None else 'http'}://{host!s}:{port}"
+
+    @property
     def base_url(self) -> str:
         """The API base URL to give the client, ``http://127.0.0.1:PORT/api/v1``."""
         return self.origin + _API_PREFIX
@@ -645,12 +675,37 @@ class FakeOpenRouter:
 
         The other arguments are the :class:`FakeVideo` attributes; ``etag=None`` derives a strong
         tag from ``data``, ``last_modified=None`` gives a fixed date.
+        Unless ``job_id`` is a job already, it becomes a completed one (``GET /videos/{jobId}``
+        answers it, with its signed ``urls``).
         """
         modified = _DEFAULT_LAST_MODIFIED if last_modified is None else last_modified
         video = FakeVideo(data, content_type, etag or "", modified, validators, dict(headers or {}))
         with self._lock:
             self._videos[(job_id, index)] = video
+            job = self.jobs.setdefault(job_id, FakeJob(job_id, ["completed"], []))
+            job.outputs += [b""] * (index + 1 - len(job.outputs))
+            job.outputs[index] = job.outputs[index] or data
         return video
+
+    def store(self, job_id: str, data: bytes, index: int = 0) -> None:
+        """Make the stored copy of an output (what its signed URL serves) ``data``, unlike what the
+        content endpoint serves (by default the two are the same bytes, with ETags of their own)."""
+        with self._lock:
+            self._copies[(job_id, index)] = (
+                data,
+                FakeVideo(data, etag='"s3-' + hashlib.md5(data).hexdigest() + '"'),
+            )
+
+    def expire(self, job_id: str) -> None:
+        """Expire the job's stored copy now: its signed URLs answer 403, and the job no longer lists
+        ``urls`` and ``expires_at`` (the content endpoint still serves it; see :meth:`gone`)."""
+        with self._lock:
+            self._expires[job_id] = int(time.time()) - 1
+
+    def gone(self, job_id: str) -> None:
+        """Make the content endpoint answer 410 for the job's outputs: they are no longer available."""
+        with self._lock:
+            self._gone.add(job_id)
 
     def video(self, job_id: str, index: int = 0) -> FakeVideo:
         """The stored video for ``job_id`` and ``index``."""
@@ -660,9 +715,10 @@ class FakeOpenRouter:
         """Queue faults; each is used by one subsequent request to ``route``, in order.
 
         Routes: ``"content"`` (``GET /videos/{jobId}/content``, the default), ``"create"``
-        (``POST /videos``), ``"job"`` (``GET /videos/{jobId}``) and ``"models"``
-        (``GET /videos/models``). :class:`Cut`, :class:`Stall`, :class:`EndEarly` and
-        :class:`Trickle` apply to content only; :class:`Outage` to any route.
+        (``POST /videos``), ``"job"`` (``GET /videos/{jobId}``), ``"models"``
+        (``GET /videos/models``) and ``"storage"`` (the signed URLs). :class:`Cut`, :class:`Stall`,
+        :class:`EndEarly` and :class:`Trickle` apply to content and storage only; :class:`Outage` to
+        any route but storage.
         """
         if route not in ROUTES:
             raise ValueError(f"route must be one of {sorted(ROUTES)}, not {route!r}")
@@ -721,32 +777,44 @@ class FakeOpenRouter:
         schemas = self._spec.document.get("components", {}).get("schemas", {})
         return set(schemas.get("VideoGenerationResponse", {}).get("properties", {}))
 
-    def signed_url(self, job_id: str, index: int, expires: int) -> str:
+    def signed_url(self, job_id: str, index: int, expires: int, nonce: int = 0) -> str:
         """A signed URL to the stored copy of output ``index`` of ``job_id``, valid until ``expires``
-        (Unix seconds): it needs no key, only its signature."""
+        (Unix seconds), on :attr:`storage_origin`: it needs no key, only its signature."""
         signature = hmac.new(
-            self.api_key.encode(), f"{job_id}/{index}/{expires}".encode(), "sha256"
+            self.api_key.encode(), f"{job_id}/{index}/{expires}/{nonce}".encode(), "sha256"
         ).hexdigest()
-        where = f"{self.origin}{STORAGE_PATH}{quote(job_id, safe='')}/{index}"
-        return f"{where}?expires={expires}&signature={signature}"
+        where = f"{self.storage_origin}{STORAGE_PATH}{quote(job_id, safe='')}/{index}"
+        return f"{where}?expires={expires}&n={nonce}&signature={signature}"
 
-    def _stored(self, path: str, query: Mapping[str, list[str]]) -> FakeVideo:
-        """The video a signed URL names; 403 when its signature is wrong or it has expired."""
+    def _stored(self, path: str, query: Mapping[str, list[str]]) -> FakeVideo | bytes:
+        """The stored copy a signed URL names, or the body of a 403 as S3 words it: its signature is
+        wrong, or it (or the copy) has expired."""
         job_id, _, index = unquote(path[len(STORAGE_PATH) :]).rpartition("/")
         expires, signature = query.get("expires", [""])[-1], query.get("signature", [""])[-1]
+        nonce = query.get("n", [""])[-1]
         valid = (
             expires.isdigit()
             and index.isdigit()
+            and nonce.isdigit()
             and hmac.compare_digest(
-                self.signed_url(job_id, int(index), int(expires)).rpartition("signature=")[2], signature
+                self.signed_url(job_id, int(index), int(expires), int(nonce)).rpartition("signature=")[2],
+                signature,
             )
         )
-        if not valid or int(expires) <= time.time():
-            raise _refused(403, "Request has expired" if valid else "Invalid signature")
-        video = self._videos.get((job_id, int(index)))
-        if video is None:
+        if not valid:
+            return _s3_error("SignatureDoesNotMatch", "The request signature we calculated does not match")
+        now = time.time()
+        if min(int(expires), self._expires.get(job_id, int(expires))) <= now:
+            return _s3_error("AccessDenied", "Request has expired", expires=int(expires), now=now)
+        key = (job_id, int(index))
+        with self._lock:
+            video = self._videos.get(key)
+            if key not in self._copies and video is not None:
+                self.store(job_id, video.data, int(index))
+            copy = self._copies.get(key)
+        if copy is None:
             raise _refused(404, f"Video output {index} of job {job_id} not found")
-        return video
+        return copy[1]
 
     def job(self, job_id: str) -> FakeJob:
         """A job created through ``POST /videos``."""
@@ -762,6 +830,9 @@ class FakeOpenRouter:
             raise _refused(400, "model is required")
         if request["model"] not in {m.get("id") for m in self.models}:
             raise _refused(404, f"Model {request['model']} not found")
+        previous = request.get("previous_job_id")
+        if previous is not None and previous not in self.jobs:
+            raise _refused(404, f"Job {previous} not found")
         with self._lock:
             if not self._job_scripts:
                 self.script_job()
@@ -793,9 +864,13 @@ class FakeOpenRouter:
                 f"{self.origin}{path}/content?index={index}" for index in range(len(job.outputs))
             ]
             body["usage"] = {"cost": 0.5, "is_byok": False}
-            if {"urls", "expires_at"} <= self._job_fields():  # the spec has signed URLs (2026-10 on)
-                expires = int(time.time() + self.stored_for)
-                body["urls"] = [self.signed_url(job.id, index, expires) for index in range(len(job.outputs))]
+            with self._lock:
+                expires = self._expires.setdefault(job.id, int(time.time() + self.stored_for))
+                self._signed += 1
+            # the spec has signed URLs (2026-10 on), and the copy is still stored
+            if {"urls", "expires_at"} <= self._job_fields() and expires > time.time():
+                count = range(len(job.outputs))
+                body["urls"] = [self.signed_url(job.id, index, expires, self._signed) for index in count]
                 body["expires_at"] = expires
         elif status == "failed":
             body["error"] = job.error or "generation failed"
@@ -805,6 +880,19 @@ class FakeOpenRouter:
 def error_body(status: int, message: str) -> bytes:
     """The spec's JSON error shape, ``{"error": {"code": status, "message": message}}``."""
     return json.dumps({"error": {"code": status, "message": message}}).encode()
+
+
+def _s3_error(code: str, message: str, *, expires: int = 0, now: float = 0.0) -> bytes:
+    """The XML body S3 sends with a 403 for a presigned URL."""
+    when = "".join(
+        f"<{tag}>{time.strftime('%Y-%m-%dT%H:%M:%SZ', time.gmtime(value))}</{tag}>"
+        for tag, value in (("Expires", expires), ("ServerTime", now))
+        if value
+    )
+    return (
+        f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code><Message>{message}</Message>'
+        f"{when}</Error>"
+    ).encode()
 
 
 def _refused(status: int, message: str) -> Exception:
@@ -882,13 +970,15 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         query = parse_qs(split.query, keep_blank_values=True)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        recorded = RecordedRequest(self.command, split.path, query, headers, body)
+        storage = self.server is fake._storage
+        origin = "storage" if storage else "api"
+        recorded = RecordedRequest(self.command, split.path, query, headers, body, origin)
         with fake._lock:
             fake.requests.append(recorded)
         if fake.on_request is not None:
             fake.on_request(recorded)
-        if split.path.startswith(STORAGE_PATH):  # a signed URL to the stored copy: no key, no spec
-            self._serve_video(fake._stored(split.path, query), None)
+        if storage:  # a signed URL to the stored copy: no key, no spec
+            self._storage_answer(split.path, query, headers)
             return
         match = fake._spec.match(self.command, split.path)
         operation = match.operation
@@ -922,6 +1012,25 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(200, json.dumps({"data": fake.models}).encode())
 
+    def _storage_answer(self, path: str, query: dict[str, list[str]], headers: Mapping[str, str]) -> None:
+        fake = self.fake
+        if "authorization" in headers:
+            with fake._lock:
+                fake.storage_authorization.append(path)
+            raise _refused(400, "the storage origin takes no Authorization: a signed URL needs no key")
+        if not path.startswith(STORAGE_PATH):
+            raise _refused(404, f"No route for {path}")
+        with fake._lock:
+            fault = fake._faults["storage"].popleft() if fake._faults["storage"] else None
+        if isinstance(fault, Status):
+            self._status_fault(fault)
+        elif isinstance(fault, Redirect):
+            self._head(fault.status, [("Location", fault.location), ("Content-Length", "0")])
+        elif isinstance(stored := fake._stored(path, query), bytes):
+            self._send(403, stored, "application/xml")
+        else:
+            self._serve_video(stored, None if isinstance(fault, Outage) else fault)
+
     def _content(self, job_id: str, query: dict[str, list[str]], fault: Fault | None) -> None:
         raw_index = query.get("index", ["0"])[-1]
         try:
@@ -933,6 +1042,8 @@ class _Handler(BaseHTTPRequestHandler):
         video = self.fake._videos.get((job_id, index))
         if video is None:
             raise _refused(404, f"Video output {index} of job {job_id} not found")
+        if job_id in self.fake._gone:
+            raise _refused(410, f"Video output {index} of job {job_id} is no longer available")
         self._serve_video(video, fault)
 
     def _status_fault(self, fault: Status) -> None:
