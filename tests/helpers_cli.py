@@ -28,8 +28,9 @@ def wait_for(condition: Any, timeout: float = 10.0) -> None:
 
 
 def _download_cli(fake: FakeOpenRouter, cwd: Path) -> subprocess.Popen[str]:
+    """A download from the content endpoint (where the tests queue their faults)."""
     return subprocess.Popen(
-        [CLI, "download", "job-abc", "--base-url", fake.base_url],
+        [CLI, "download", "job-abc", "--source", "api", "--base-url", fake.base_url],
         cwd=cwd,
         env=cli_env(fake.api_key),
         stdout=subprocess.PIPE,

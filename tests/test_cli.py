@@ -37,18 +37,20 @@ def test_download_json_default_path_and_sha256(fake: FakeOpenRouter, payload: by
         "resumes": 0,
         "verified": "content-length",
         "resumed_from": 0,
+        "source": "signed",
         "sha256": hashlib.sha256(payload).hexdigest(),
     }
     assert (tmp_path / "job-abc.mp4").read_bytes() == payload
     assert result.stderr == ""  # not a terminal: no progress bar
-    assert fake.requests[0].headers["authorization"] == f"Bearer {fake.api_key}"
+    assert fake.requests[0].headers["authorization"] == f"Bearer {fake.api_key}"  # GET the job
+    assert fake.requests[1].origin == "storage" and fake.storage_authorization == []
 
 
 def test_index_names_the_file_and_json_omits_sha256_unless_asked(
     fake: FakeOpenRouter, payload: bytes, tmp_path: Path
 ) -> None:
     fake.add_video("job-abc", payload, index=3)
-    result = run_cli(fake, "download", "job-abc", "--index", "3", "--json", cwd=tmp_path)
+    result = run_cli(fake, "download", "job-abc", "--index", "3", "--json", "--source", "api", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     record = json.loads(result.stdout)
     assert record["path"] == "job-abc-3.mp4" and "sha256" not in record
@@ -167,7 +169,7 @@ def test_a_signal_mid_download_keeps_the_partial_and_the_same_command_resumes(
     fake.add_video("job-abc", payload)
     fake.enqueue(Stall(at=3 * mib, seconds=30))
     env = {**os.environ, "OPENROUTER_API_KEY": fake.api_key}
-    command = [CLI, "download", "job-abc", "--base-url", fake.base_url]
+    command = [CLI, "download", "job-abc", "--source", "api", "--base-url", fake.base_url]
     proc = subprocess.Popen(
         command, cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )
@@ -417,7 +419,10 @@ def test_status_plain_and_json(fake: FakeOpenRouter, tmp_path: Path) -> None:
     with VideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
         client.generate("google/veo-3.1", "p")
     result = run_cli(fake, "status", "job-s", cwd=tmp_path)
-    assert result.returncode == 0 and result.stdout == "job-s: completed (2 outputs)\n"
+    assert result.returncode == 0 and result.stdout.startswith(
+        "job-s: completed (2 outputs); stored until 20"
+    )
+    assert result.stdout.endswith(" UTC\n")
     result = run_cli(fake, "status", "job-s", "--json", cwd=tmp_path)
     assert json.loads(result.stdout)["unsigned_urls"][1].endswith("/videos/job-s/content?index=1")
     missing = run_cli(fake, "status", "job-nope", cwd=tmp_path)
@@ -439,7 +444,7 @@ def test_retries_are_one_note_each_on_stderr(fake: FakeOpenRouter, tmp_path: Pat
     from openrouter_video.testing import Cut
 
     fake.script_job(outputs=[b"v" * 100_000, b"w" * 100_000])
-    fake.enqueue(Cut(at=10_000), Cut(at=20_000))  # one cut in each output's download
+    fake.enqueue(Cut(at=10_000), Cut(at=20_000), route="storage")  # one cut in each output's download
     result = run_cli(
         fake,
         "generate",
@@ -589,7 +594,7 @@ def test_the_timeout_help_of_status_does_not_talk_about_downloads(tmp_path: Path
 def test_a_resume_reads_as_good_news(fake: FakeOpenRouter, tmp_path: Path) -> None:
     payload = bytes(range(256)) * 1200  # 300 KiB
     fake.add_video("job-abc", payload)
-    fake.enqueue(Cut(at=100 * 1024 + 100))
+    fake.enqueue(Cut(at=100 * 1024 + 100), route="storage")
     result = run_cli(fake, "download", "job-abc", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     notes = result.stderr.strip().splitlines()
@@ -643,7 +648,7 @@ def test_following_the_note_after_an_interrupted_generate_does_not_pay_twice(
 ) -> None:
     payload = noise(2 * MIB)
     fake.script_job(job_id="job-paid-b", outputs=[payload], statuses=["completed"])
-    fake.enqueue(Stall(at=3 * MIB // 2, seconds=30))
+    fake.enqueue(Stall(at=3 * MIB // 2, seconds=30), route="storage")
     proc = _generate(fake, tmp_path)
     part = tmp_path / ".job-paid-b.mp4.part"
     wait_for(lambda: part.exists() and part.stat().st_size >= MIB)

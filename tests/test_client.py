@@ -101,7 +101,7 @@ def test_httpx_args_headers_and_timeout_work_and_default_headers_go_everywhere(
         "default_headers": {"HTTP-Referer": "https://example.com/app", "X-Title": "My App"},
     }
     run("get_job", job, client=client)
-    run("download", job, tmp_path / "out.mp4", client=client)
+    run("download", job, tmp_path / "out.mp4", source="api", client=client)
     run("list_models", client=client)
     assert len(run.fake.requests) == 3
     for request in run.fake.requests:

@@ -264,11 +264,11 @@ WRITE_ERROR_SCRIPT = textwrap.dedent(
     try:
         if mode == "sync":
             with VideoClient(**config) as client:
-                client.download("job-1", dest, overwrite=True)
+                client.download("job-1", dest, overwrite=True, source="api")
         else:
             async def run():
                 async with AsyncVideoClient(**config) as client:
-                    await client.download("job-1", dest, overwrite=True)
+                    await client.download("job-1", dest, overwrite=True, source="api")
             asyncio.run(run())
     except OSError as exc:
         print("OSError", exc.errno)

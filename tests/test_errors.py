@@ -135,8 +135,12 @@ def test_the_statuses_the_spec_documents_have_their_own_class(
     h.fake.fail(status)
     with pytest.raises(getattr(openrouter_video, kind)) as caught:
         h.download("job-1", tmp_path / "out.mp4", source="api")
-    assert caught.value.status_code == status and str(caught.value).startswith(f"HTTP {status}: ")
-    assert len(content_requests(h.fake)) == 1
+    assert caught.value.status_code == status and len(content_requests(h.fake)) == 1
+    if status == 410:  # the output is gone: a GoneError that says so (issue 26)
+        assert isinstance(caught.value, openrouter_video.VideoExpiredError)
+        assert str(caught.value).startswith("the stored copy of job job-1 is gone (HTTP 410: ")
+    else:
+        assert str(caught.value).startswith(f"HTTP {status}: ")
 
 
 def test_499_client_closed_request_is_retried(h: Harness, payload: bytes, tmp_path: Path) -> None:
@@ -292,7 +296,7 @@ def test_cli_error_line_has_no_control_bytes(fake: FakeOpenRouter, tmp_path: Pat
     message = "\x1b[2J\x07\x00evil\r\n\x1b]0;title\x07 \x9b31m\u202etxt.exe\x7f\tend"
     body = json.dumps({"error": {"code": 502, "message": message}}).encode()
     fake.enqueue(Status(502, body=body, content_type="application/json"))
-    result = _cli(fake, "download", "job-1", "--max-attempts", "1", cwd=tmp_path)
+    result = _cli(fake, "download", "job-1", "--source", "api", "--max-attempts", "1", cwd=tmp_path)
     assert result.returncode == 1, result.stderr
     stderr = result.stderr.decode("utf-8")
     assert "Traceback" not in stderr
@@ -308,7 +312,7 @@ def test_cli_error_line_has_no_control_bytes(fake: FakeOpenRouter, tmp_path: Pat
 
 def test_cli_error_line_from_an_html_page(fake: FakeOpenRouter, tmp_path: Path) -> None:
     fake.enqueue(Status(502, body=b"<title>\x1b[31mred\x1b[0m \x00gone</title>", content_type="text/html"))
-    result = _cli(fake, "download", "job-1", "--max-attempts", "1", cwd=tmp_path)
+    result = _cli(fake, "download", "job-1", "--source", "api", "--max-attempts", "1", cwd=tmp_path)
     assert result.returncode == 1
     stderr = result.stderr.decode("utf-8")
     assert "Traceback" not in stderr and "\x1b" not in stderr and "\x00" not in stderr
@@ -319,7 +323,7 @@ def test_cli_retry_notes_have_no_control_bytes_either(fake: FakeOpenRouter, tmp_
     body = json.dumps({"error": {"code": 502, "message": "\x1b[2J\x07\x00evil\r\nsecond"}}).encode()
     fake.enqueue(Status(502, body=body, content_type="application/json"))
     fake.add_video("job-1", b"\x00" * 1000)
-    result = _cli(fake, "download", "job-1", "--max-attempts", "2", cwd=tmp_path)
+    result = _cli(fake, "download", "job-1", "--source", "api", "--max-attempts", "2", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     stderr = result.stderr.decode("utf-8")
     (note,) = stderr.splitlines()

@@ -96,8 +96,10 @@ def test_generate_and_download_every_output(flow: Flow, tmp_path: Path) -> None:
     }
     assert post.headers["content-type"] == "application/json"
     assert flow.sleeps == [0.5, 0.5]  # between the three polls
-    asked = sorted(r.query["index"][0] for r in flow.fake.requests if r.path.endswith("/content"))
-    assert asked == ["0", "1"]  # once each (at the same time: in either order)
+    # each output once, from its signed URL (at the same time: in either order), never with the key
+    asked = sorted(r.path.rpartition("/")[2] for r in flow.fake.requests if r.origin == "storage")
+    assert asked == ["0", "1"] and flow.fake.storage_authorization == []
+    assert [r.source for r in results] == ["signed", "signed"]
 
 
 def test_outputs_are_downloaded_at_once_and_the_progress_says_which(flow: Flow, tmp_path: Path) -> None:
@@ -468,6 +470,7 @@ def test_continuation_and_the_new_request_fields_are_sent_and_recorded(fake: Fak
     """previous_job_id, session_id, user and trace (2026-10) are typed options: checked and sent."""
     from openrouter_video import RetryPolicy, VideoClient
 
+    fake.add_video("gen-vid-1", b"the first video")
     with VideoClient(
         api_key=fake.api_key, base_url=fake.base_url, retry=RetryPolicy(sleep=lambda s: None)
     ) as c:
@@ -500,7 +503,8 @@ def test_a_completed_job_carries_its_signed_urls_and_their_expiry(
     ) as c:
         done = c.wait(c.generate(MODEL, "p"), poll_interval=0)
     assert len(done.urls) == done.outputs == 2
-    assert isinstance(done.expires_at, int) and 3000 < done.expires_at - time.time() <= 3600
+    assert done.expires_at is not None and done.expires_at.tzinfo is not None  # an aware datetime
+    assert 3000 < done.expires_at.timestamp() - time.time() <= 3600
     assert httpx.get(done.urls[1]).content == b"second" * 100  # no Authorization header
     expired = fake.signed_url(done.id, 0, int(time.time()) - 1)
     assert httpx.get(expired).status_code == 403

@@ -97,12 +97,19 @@ def test_every_call_goes_through_the_proxy_with_retries(
     run.fake.fail(503, times=2, route="job")  # 503, 503, 200 through the proxy
     assert run("get_job", job, client=client).id == job
     run.fake.fail(503, times=2)
-    result = run("download", job, tmp_path / "out.mp4", client=client)
+    result = run("download", job, tmp_path / "out.mp4", source="api", client=client)
     assert result.path.read_bytes() == run.fake.video(job).data
     assert run.sleeps == [0.5, 1.0, 0.5, 1.0]
     gets = [seen for seen in proxy.seen if seen[0] == "GET"]
     assert len(gets) == 6 and len(run.fake.requests) == 6  # every request went through the proxy
     assert all(path.startswith(run.fake.origin) for _, path, _ in gets)
+    # the signed URL too, through the same proxy, with no key
+    run.fake.add_video("job-stored", result.path.read_bytes())  # a completed job
+    signed = run("download", "job-stored", tmp_path / "signed.mp4", client=client)
+    assert signed.source == "signed" and signed.path.read_bytes() == result.path.read_bytes()
+    stored = [seen for seen in proxy.seen if seen[1].startswith(run.fake.storage_origin)]
+    assert len(stored) == 1 and "authorization" not in {name.lower() for name in stored[0][2]}
+    assert run.fake.storage_authorization == []
 
 
 def test_no_proxy_bypasses_the_environment_proxy(

@@ -82,7 +82,7 @@ def test_every_python_example_runs(
         videos = tmp_path / "block-1" / "videos"
         assert videos.is_dir() and any(videos.iterdir())  # made by generate_and_download
         assert (tmp_path / "block-2" / "videos").is_dir()  # made by the async download
-        assert (tmp_path / "block-5" / "out.mp4").read_bytes() == b"...mp4 bytes..."
+        assert (tmp_path / "block-6" / "out.mp4").read_bytes() == b"...mp4 bytes..."
         assert "video.completed" in capsys.readouterr().out
         assert "test_my_service" in namespace
 

@@ -648,7 +648,7 @@ def test_without_flock_a_download_killed_by_sigkill_can_be_resumed(
         journal.fcntl = None  # as on Windows
         from openrouter_video import VideoClient
         with VideoClient(api_key={fake.api_key!r}, base_url={fake.base_url!r}) as client:
-            client.download("job-1", {str(dest)!r})
+            client.download("job-1", {str(dest)!r}, source="api")
         """
     )
     proc = subprocess.Popen([sys.executable, "-c", code])

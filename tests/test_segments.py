@@ -238,7 +238,7 @@ CHILD = textwrap.dedent(
     _segments.MIN_SPLIT = 256 * 1024
     _segments.RAMP_WINDOW = 0.1
     with VideoClient(api_key=sys.argv[1], base_url=sys.argv[2]) as client:
-        client.download("job-1", sys.argv[3], max_connections=4)
+        client.download("job-1", sys.argv[3], max_connections=4, source="api")
     """
 )
 
@@ -310,7 +310,8 @@ def test_the_cli_takes_connections(fake: FakeOpenRouter, tmp_path: Path) -> None
     command = [sys.executable, "-m", "openrouter_video", "download", "clip", "-o", str(tmp_path) + "/"]
     ok = subprocess.run([*command, "--connections", "4", "--quiet", "--base-url", fake.base_url], env=env)
     assert ok.returncode == 0 and (tmp_path / "clip.mp4").read_bytes() == data
-    assert ranges_of(content_requests(fake))[0] == (0, None)
+    stored = [r for r in fake.requests if r.origin == "storage"]
+    assert ranges_of(stored)[0] == (0, None) and fake.storage_authorization == []
     bad = subprocess.run([*command, "--connections", "17"], env=env, capture_output=True, text=True)
     assert bad.returncode == 2 and "--connections: must be a whole number from 1 to 16" in bad.stderr
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -18,10 +17,10 @@ from helpers_cli import run_cli
 from openrouter_video import (
     AsyncVideoClient,
     InvalidRequestError,
+    NotFoundError,
     RetryPolicy,
     VideoClient,
     VideoExpiredError,
-    VideoJob,
 )
 from openrouter_video.testing import Cut, FakeOpenRouter, Redirect, Status, mp4_bytes
 
@@ -104,7 +103,7 @@ def test_an_expired_signed_url_mid_download_is_refreshed_and_resumed_not_restart
 ) -> None:
     fake = h.fake
     fake.add_video("job-1", video)
-    expired = b'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>'
+    expired = b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
     fake.enqueue(Cut(at=120_000), Status(403, body=expired, content_type="application/xml"), route="storage")
     result = h.download("job-1", tmp_path / "out.mp4")
     assert (tmp_path / "out.mp4").read_bytes() == video
@@ -140,7 +139,7 @@ def test_a_stored_copy_with_other_bytes_is_never_spliced(h: Harness, tmp_path: P
     other = bytes(b ^ 0x5A for b in video)  # same size, other bytes
     fake.store("job-1", other)
     fake.enqueue(Cut(at=200_000), Status(404))  # the content endpoint: cut, then refuses
-    with pytest.raises(Exception) as failed:
+    with pytest.raises(NotFoundError) as failed:
         h.download(
             "job-1",
             tmp_path / "out.mp4",
@@ -160,7 +159,7 @@ def test_a_stored_copy_with_the_same_bytes_continues_the_api_partial(
     fake = h.fake
     fake.add_video("job-1", video)
     fake.enqueue(Cut(at=200_000), Status(404))
-    with pytest.raises(Exception):
+    with pytest.raises(NotFoundError):
         h.download(
             "job-1",
             tmp_path / "out.mp4",
@@ -238,7 +237,7 @@ def test_generate_continues_a_previous_job(fake: FakeOpenRouter, tmp_path: Path)
             previous_job_id=first.id,
             poll_interval=0,
         )
-    second = [job for job in fake.jobs.values() if job.id != first.id][0]
+    second = next(job for job in fake.jobs.values() if job.id != first.id)
     assert second.request["previous_job_id"] == first.id
     assert results[0].source == "signed" and fake.storage_authorization == []
 

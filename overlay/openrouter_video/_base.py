@@ -142,13 +142,16 @@ def _refreshed(job: VideoJob, index: int, source: Source, refused: _From, exc: E
 
 
 def _refused(exc: BaseException, source: Literal["signed", "api"]) -> bool:
-    """Whether ``exc`` is what an expired signed URL answers: 403 or 401 (a signed URL; for the
-    content endpoint, 403 only: a 401 there is about the key), or 400 whose body says it expired."""
-    if not isinstance(exc, APIStatusError):
+    """Whether ``exc`` is what an expired signed URL answers: from a signed URL, 403, 401, or 400
+    saying it expired; from the content endpoint (whose redirect may go to a signed URL), 403 or 400
+    saying it expired (a 401 or a plain 403 there is about the key)."""
+    if not isinstance(exc, APIStatusError) or isinstance(exc, VideoExpiredError):
         return False
     status = exc.status_code
     expired = _EXPIRED.search(exc.body) is not None or _EXPIRED.search(exc.message.encode()) is not None
-    return status == 403 or (status == 401 and source == "signed") or (status == 400 and expired)
+    if source == "api":
+        return status in (400, 403) and expired
+    return status in (401, 403) or (status == 400 and expired)
 
 
 class ApiClient(AuthenticatedClient):

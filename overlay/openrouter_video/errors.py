@@ -258,10 +258,10 @@ class VideoJobTimeoutError(OpenRouterVideoError):
         super().__init__(f"video job {job.id} still {job.status} after {timeout:g} s")
 
 
-class VideoExpiredError(OpenRouterVideoError):
-    """The job's outputs can no longer be downloaded: the stored copy expired (``expires_at`` passed
-    and the content endpoint answered 410, or ``source="signed"`` with no unexpired signed URL).
-    Generate the video again.
+class VideoExpiredError(GoneError):
+    """The job's outputs can no longer be downloaded: the content endpoint answered 410, or
+    ``source="signed"`` found no unexpired signed URL. Generate the video again. A
+    :class:`GoneError` whose message says when (status 410 either way).
 
     Attributes:
         job_id: The job.
@@ -269,10 +269,11 @@ class VideoExpiredError(OpenRouterVideoError):
     """
 
     def __init__(self, job_id: str, expired_at: datetime | None, detail: str = "") -> None:
+        when = f"expired at {expired_at:%Y-%m-%d %H:%M:%S %Z}" if expired_at is not None else "is gone"
+        super().__init__(410, f"the stored copy of job {job_id} {when}{detail}; generate it again")
+        self.args = (self.message,)
         self.job_id = job_id
         self.expired_at = expired_at
-        when = f"expired at {expired_at:%Y-%m-%d %H:%M:%S %Z}" if expired_at is not None else "is gone"
-        super().__init__(f"the stored copy of job {job_id} {when}{detail}; generate it again")
 
 
 class WebhookVerificationError(OpenRouterVideoError):

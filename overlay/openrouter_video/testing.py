@@ -830,9 +830,6 @@ class FakeOpenRouter:
             raise _refused(400, "model is required")
         if request["model"] not in {m.get("id") for m in self.models}:
             raise _refused(404, f"Model {request['model']} not found")
-        previous = request.get("previous_job_id")
-        if previous is not None and previous not in self.jobs:
-            raise _refused(404, f"Job {previous} not found")
         with self._lock:
             if not self._job_scripts:
                 self.script_job()

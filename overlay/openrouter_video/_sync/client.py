@@ -55,7 +55,7 @@ from ..errors import (
     VideoJobTimeoutError,
 )
 from ..io._sync.download import Driver, run_segments
-from ..io.files import PartialFile, ensure_directory
+from ..io.files import PartialFile, ensure_directory, resolve_destination
 from ..io.journal import DEFAULT_PARTIAL_TTL
 from ..io.primitives import Runtime
 from ..io.scrub import scrub, scrubbed
@@ -225,7 +225,9 @@ class VideoClient(_ClientBase):
         def left() -> float | None:
             return None if end is None else max(0.0, end - clock())
 
-        _choose(None, target.index, source)  # a wrong source is refused before any request
+        _choose(None, target.index, source)  # a wrong source, a bad job id or destination: refused
+        self._core(target, _From(), can_restart=True)  # before any request
+        resolve_destination(target.dest, target.job_id, target.index, target.overwrite)
         keep = target if target.keep_partial else replace(target, keep_partial=True)
         try:
             if job is None and source != "api":
@@ -237,11 +239,9 @@ class VideoClient(_ClientBase):
                     result = self._fetch(keep, connections, left(), frm)
                     return replace(result, source=frm.source, refreshes=refreshes)
                 except OpenRouterVideoError as exc:
-                    if isinstance(exc, GoneError) and frm.url is None:
+                    if isinstance(exc, GoneError) and frm.url is None:  # the output is no more
                         expired = job.expires_at if job is not None else None
-                        raise VideoExpiredError(
-                            target.job_id, expired, f" (content endpoint: {exc})"
-                        ) from exc
+                        raise VideoExpiredError(target.job_id, expired, f" ({exc})") from exc
                     if not _refused(exc, frm.source) or refreshes >= MAX_REFRESHES:
                         raise
                     refreshes += 1
