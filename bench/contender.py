@@ -196,10 +196,10 @@ def run_video_client(args: Args) -> None:
         def transfer(job: str, dest: str) -> int:
             if dest != "-":
                 return client.download(
-                    job, dest, checksum=checksum, durable=durable, max_connections=connections
+                    job, dest, checksum=checksum, durable=durable, max_connections=connections, source="api"
                 ).size
             total = 0
-            with client.stream(job) as video:
+            with client.stream(job, source="api") as video:
                 for chunk in video.iter_bytes():
                     total += len(chunk)
             return total
@@ -212,9 +212,9 @@ def run_async_video_client(args: Args) -> None:
 
     async def transfer(client: AsyncVideoClient, job: str, dest: str) -> int:
         if dest != "-":
-            return (await client.download(job, dest, durable=False)).size
+            return (await client.download(job, dest, durable=False, source="api")).size
         total = 0
-        async with client.stream(job) as video:
+        async with client.stream(job, source="api") as video:
             async for chunk in video.aiter_bytes():
                 total += len(chunk)
         return total
@@ -243,7 +243,7 @@ def run_segmented(args: Args) -> None:
     with VideoClient(api_key="bench", base_url=args.base_url, verify=tls(args)) as client:
 
         def transfer(job: str, dest: str) -> int:
-            result = client.download(job, dest, durable=False, max_connections=connections)
+            result = client.download(job, dest, durable=False, max_connections=connections, source="api")
             used[0] = result.connections
             return result.size
 
@@ -265,12 +265,15 @@ def run_concurrent_async(args: Args) -> None:
     async def run() -> None:
         async with AsyncVideoClient(api_key="bench", base_url=args.base_url, verify=tls(args)) as client:
             warm = os.path.join(args.dest, "warmup.mp4")
-            await client.download(WARMUP_JOB, warm, durable=False)
+            await client.download(WARMUP_JOB, warm, durable=False, source="api")
             os.unlink(warm)
             before = start()
             started = time.perf_counter()
             results = await asyncio.gather(
-                *(client.download(job, dest, durable=False) for job, dest in concurrent_jobs(args))
+                *(
+                    client.download(job, dest, durable=False, source="api")
+                    for job, dest in concurrent_jobs(args)
+                )
             )
             seconds = time.perf_counter() - started
         report(seconds, sum(result.size for result in results), before)
@@ -286,7 +289,7 @@ def run_concurrent_threads(args: Args) -> None:
         ThreadPoolExecutor(max_workers=args.count) as pool,
     ):
         warm = os.path.join(args.dest, "warmup.mp4")
-        client.download(WARMUP_JOB, warm, durable=False)
+        client.download(WARMUP_JOB, warm, durable=False, source="api")
         os.unlink(warm)
         before = start()
         started = time.perf_counter()
