@@ -1,8 +1,9 @@
 """The fake server's faults, framings, validators and ranges, seen through plain clients.
 
 These tests talk to :class:`~openrouter_video.testing.FakeOpenRouter` with raw sockets (to see the
-framing on the wire) and :mod:`http.client`, never through the package's client, so that they pin
-down what the fake does independently of the download engine.
+framing on the wire), :mod:`http.client` and plain httpx (its storage origin, signed URLs, expiry and
+continuation), never through the package's client, so that they pin down what the fake does
+independently of the download engine.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import threading
 import time
 from collections.abc import Iterator
 
+import httpx
 import pytest
 from openrouter_video.testing import (
     Cut,
@@ -659,3 +661,131 @@ def test_rate_is_a_cap_per_connection_and_open_connections_are_counted(fake: Fak
     while fake.open_connections and time.monotonic() < deadline:
         time.sleep(0.01)
     assert fake.open_connections == 0
+
+
+# -- 7. signed URLs: the storage origin, expiry, refresh, continuation (plain httpx) ---------------
+
+
+@pytest.fixture
+def api(fake: FakeOpenRouter) -> Iterator[httpx.Client]:
+    """An httpx client with the key, for the API origin."""
+    with httpx.Client(base_url=fake.base_url, headers={"Authorization": f"Bearer {fake.api_key}"}) as c:
+        yield c
+
+
+def signed(api: httpx.Client, job: str = JOB, index: int = 0) -> tuple[str, dict[str, object]]:
+    """The signed URL of output ``index`` from one read of the job, and the job's JSON."""
+    body = api.get(f"/videos/{job}").json()
+    return body["urls"][index], body
+
+
+def test_storage_is_another_origin_with_validators_of_its_own(
+    fake: FakeOpenRouter, api: httpx.Client
+) -> None:
+    modified = "Wed, 01 Jan 2025 00:00:00 GMT"
+    fake.add_video(JOB, DATA, last_modified=modified)
+    url, _ = signed(api)
+    assert url.startswith(fake.storage_origin + "/storage/") and fake.storage_origin.startswith(
+        "http://127.0.0.2:"
+    )
+    assert fake.storage_origin != fake.origin
+    content = api.get(f"/videos/{JOB}/content").headers["etag"]
+    whole = httpx.get(url)  # no key
+    etag = whole.headers["etag"]
+    assert whole.status_code == 200 and whole.content == DATA
+    assert etag == '"s3-' + hashlib.md5(DATA).hexdigest() + '"' != content
+    assert whole.headers["last-modified"] == modified  # like the video's
+    part = httpx.get(url, headers={"Range": "bytes=100-", "If-Range": etag})
+    assert part.status_code == 206 and part.content == DATA[100:]
+    assert part.headers["content-range"] == f"bytes 100-{len(DATA) - 1}/{len(DATA)}"
+    assert httpx.get(url, headers={"Range": "bytes=100-", "If-Range": content}).status_code == 200
+    origins = [(r.origin, r.path.startswith("/storage/")) for r in fake.requests]
+    assert origins.count(("storage", True)) == 3 and ("api", False) in origins
+
+
+def test_storage_refuses_and_records_an_authorization(fake: FakeOpenRouter, api: httpx.Client) -> None:
+    fake.add_video(JOB, DATA)
+    url, _ = signed(api)
+    refused = httpx.get(url, headers={"Authorization": f"Bearer {fake.api_key}"})
+    assert refused.status_code == 400 and "error" in refused.json()
+    assert fake.storage_authorization == [httpx.URL(url).path]
+
+
+def test_storage_faults_are_queued_for_their_own_route(fake: FakeOpenRouter, api: httpx.Client) -> None:
+    fake.add_video(JOB, DATA)
+    url, _ = signed(api)
+    fake.enqueue(Cut(1000), route="storage")
+    assert api.get(f"/videos/{JOB}/content").content == DATA  # the content endpoint is not cut
+    with pytest.raises(httpx.RemoteProtocolError):
+        httpx.get(url)
+    assert httpx.get(url).content == DATA and fake.pending_faults == 0
+
+
+def test_an_expired_or_badly_signed_url_gets_s3s_xml_403(fake: FakeOpenRouter) -> None:
+    fake.add_video(JOB, DATA)
+    expired = httpx.get(fake.signed_url(JOB, 0, int(time.time()) - 60))
+    assert expired.status_code == 403 and expired.headers["content-type"] == "application/xml"
+    assert expired.text.startswith('<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code>')
+    assert (
+        "<Message>Request has expired</Message><Expires>" in expired.text and "<ServerTime>" in expired.text
+    )
+    forged = httpx.get(fake.signed_url(JOB, 0, int(time.time()) + 60)[:-4] + "0000")
+    assert forged.status_code == 403 and "<Code>SignatureDoesNotMatch</Code>" in forged.text
+
+
+def test_expire_drops_the_urls_and_the_old_ones_fail(fake: FakeOpenRouter, api: httpx.Client) -> None:
+    fake.add_video(JOB, DATA)
+    url, body = signed(api)
+    assert body["status"] == "completed" and isinstance(body["expires_at"], int)
+    fake.expire(JOB)
+    after = api.get(f"/videos/{JOB}").json()
+    assert "urls" not in after and "expires_at" not in after and after["unsigned_urls"]
+    gone = httpx.get(url)
+    assert gone.status_code == 403 and "Request has expired" in gone.text
+    assert api.get(f"/videos/{JOB}/content").content == DATA  # the content endpoint still serves it
+
+
+def test_each_read_signs_afresh_unless_refresh_urls_is_off(fake: FakeOpenRouter, api: httpx.Client) -> None:
+    fake.add_video(JOB, DATA)
+    (first, one), (second, two) = signed(api), signed(api)
+    assert first != second and one["expires_at"] == two["expires_at"]
+    assert httpx.get(first).content == httpx.get(second).content == DATA
+    fake.refresh_urls = False
+    assert signed(api)[0] == signed(api)[0]
+
+
+def test_store_makes_the_stored_copy_differ_until_add_video(fake: FakeOpenRouter, api: httpx.Client) -> None:
+    fake.add_video(JOB, DATA)
+    other = bytes(reversed(DATA))  # same size, other bytes
+    fake.store(JOB, other)
+    url, _ = signed(api)
+    assert httpx.get(url).content == other and api.get(f"/videos/{JOB}/content").content == DATA
+    fake.add_video(JOB, DATA[:100])  # a new output: the stored copy follows
+    assert httpx.get(url).content == DATA[:100]
+
+
+def test_gone_makes_the_content_endpoint_answer_410(fake: FakeOpenRouter, api: httpx.Client) -> None:
+    fake.add_video(JOB, DATA)
+    fake.gone(JOB)
+    answer = api.get(f"/videos/{JOB}/content")
+    assert answer.status_code == 410 and answer.json()["error"]["code"] == 410
+
+
+def test_add_video_makes_a_completed_job(fake: FakeOpenRouter, api: httpx.Client) -> None:
+    fake.add_video(JOB, DATA)
+    fake.add_video(JOB, DATA[:10], index=1)
+    body = api.get(f"/videos/{JOB}").json()
+    assert body["status"] == "completed" and len(body["unsigned_urls"]) == len(body["urls"]) == 2
+    assert httpx.get(body["urls"][1]).content == DATA[:10]
+
+
+def test_previous_job_id_must_name_a_completed_job(fake: FakeOpenRouter, api: httpx.Client) -> None:
+    fake.add_video(JOB, DATA)
+    made = api.post("/videos", json={"model": "google/veo-3.1", "prompt": "on", "previous_job_id": JOB})
+    assert made.status_code == 202 and fake.job(made.json()["id"]).request["previous_job_id"] == JOB
+    unknown = api.post("/videos", json={"model": "google/veo-3.1", "prompt": "on", "previous_job_id": "nope"})
+    assert unknown.status_code == 404 and unknown.json()["error"]["message"] == "Job nope not found"
+    pending = api.post(
+        "/videos", json={"model": "google/veo-3.1", "prompt": "on", "previous_job_id": made.json()["id"]}
+    )
+    assert pending.status_code == 400 and "not completed" in pending.json()["error"]["message"]

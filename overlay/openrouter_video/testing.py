@@ -1,4 +1,4 @@
-"""A fake OpenRouter Video API on 127.0.0.1, for this project's tests and for yours.
+"""A fake OpenRouter Video API on 127.0.0.1 and its storage on 127.0.0.2, for these tests and yours.
 
 Example::
 
@@ -33,7 +33,13 @@ docs/testing.md describes it in full):
 * ``POST /videos`` creates a job (202); ``GET /videos/{jobId}`` walks it through its statuses, one
   per poll (``pending``, ``in_progress``, ``completed`` unless :meth:`FakeOpenRouter.script_job`
   says otherwise); a completed job lists its ``unsigned_urls`` and serves its outputs;
-  ``GET /videos/models`` lists :attr:`FakeOpenRouter.models`.
+  ``GET /videos/models`` lists :attr:`FakeOpenRouter.models`. A ``previous_job_id`` naming no job
+  gets 404 ``Job <id> not found``, one naming a job not completed 400.
+* A completed job also lists signed ``urls`` and ``expires_at`` (when the spec has them), signed
+  afresh at each read: they point to a second listener, :attr:`FakeOpenRouter.storage_origin`, that
+  serves the stored copies like an object store (ETags of its own, S3's XML 403 once expired or for a
+  bad signature) and answers 400 to, and records, any ``Authorization``; see
+  :meth:`FakeOpenRouter.store`, :meth:`~FakeOpenRouter.expire` and :meth:`~FakeOpenRouter.gone`.
 * ``GET /videos/{jobId}/content`` serves ``Range: bytes=a-``, ``bytes=a-b`` and ``bytes=-n`` with 206
   and ``Content-Range``, honouring ``If-Range``, and 416 with ``Content-Range: bytes */LENGTH`` from
   the end of the file on; each video has an ETag and a Last-Modified date (see
@@ -196,6 +202,11 @@ class FakeJob:
     polling_url: str = "relative"
     polls: int = 0
     request: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def status(self) -> str:
+        """What the next poll answers (the last of :attr:`statuses` once they are used up)."""
+        return self.statuses[min(self.polls, len(self.statuses) - 1)]
 
 
 #: The routes faults can be queued for (``storage``: the signed URLs' origin).
@@ -416,7 +427,8 @@ class FakeOpenRouter:
     """A loopback HTTP server that behaves like OpenRouter's Video Generation API.
 
     Use it as a context manager (or call :meth:`start` and :meth:`stop`). It listens on 127.0.0.1
-    on a free port and serves from a background thread.
+    on a free port, and its storage (the signed URLs) on a free port of ``storage_host`` (of ``host``
+    when that cannot be bound), each served from a background thread.
 
     Attributes:
         api_key: The bearer key the server accepts; pass it to the client.
@@ -425,6 +437,9 @@ class FakeOpenRouter:
         ssl_context: A server-side :class:`ssl.SSLContext` to serve HTTPS instead of HTTP.
         storage_authorization: The paths of requests to the storage origin that carried an
             ``Authorization`` header (answered 400): a client must never send its key there.
+        stored_for: Seconds a job's stored copy lasts after it first completes (``expires_at``).
+        refresh_urls: When true (the default), every read of a job signs its ``urls`` afresh (same
+            ``expires_at``); when false, reads repeat the last URLs.
         strict: When true (the default), every request is checked against openapi.yaml and a
             violation answered 400 naming the field; when false, anything the handlers can read is
             accepted (e.g. to see what a service does with a 202 to a body the spec refuses).
@@ -473,15 +488,15 @@ class FakeOpenRouter:
         self.ignore_bounded_ranges = False
         self.validators_on_206 = True
         self.rate: float | None = None
-        #: Seconds a completed job's stored copy stays available (its signed ``urls`` and ``expires_at``).
         self.stored_for: float = 3600.0
         self.storage_authorization: list[str] = []
         self._storage_host = storage_host
         self._storage: _Server | None = None
         self._expires: dict[str, int] = {}  # when each job's stored copy expires
         self._gone: set[str] = set()  # jobs whose content endpoint answers 410
-        self._copies: dict[tuple[str, int], tuple[bytes, FakeVideo]] = {}  # the stored copies
+        self._copies: dict[tuple[str, int], FakeVideo] = {}  # the stored copies
         self._signed = 0  # signed URLs issued (each differs, as a presigned URL's date does)
+        self.refresh_urls = True
         self.connections = 0
         self.peak_connections = 0
         self.peak_requests = 0
@@ -676,12 +691,13 @@ class FakeOpenRouter:
         The other arguments are the :class:`FakeVideo` attributes; ``etag=None`` derives a strong
         tag from ``data``, ``last_modified=None`` gives a fixed date.
         Unless ``job_id`` is a job already, it becomes a completed one (``GET /videos/{jobId}``
-        answers it, with its signed ``urls``).
+        answers it, with its signed ``urls``); the stored copy they serve becomes ``data`` too.
         """
         modified = _DEFAULT_LAST_MODIFIED if last_modified is None else last_modified
         video = FakeVideo(data, content_type, etag or "", modified, validators, dict(headers or {}))
         with self._lock:
             self._videos[(job_id, index)] = video
+            self._copies.pop((job_id, index), None)  # the stored copy follows, unless store() says otherwise
             job = self.jobs.setdefault(job_id, FakeJob(job_id, ["completed"], []))
             job.outputs += [b""] * (index + 1 - len(job.outputs))
             job.outputs[index] = job.outputs[index] or data
@@ -691,10 +707,10 @@ class FakeOpenRouter:
         """Make the stored copy of an output (what its signed URL serves) ``data``, unlike what the
         content endpoint serves (by default the two are the same bytes, with ETags of their own)."""
         with self._lock:
-            self._copies[(job_id, index)] = (
-                data,
-                FakeVideo(data, etag='"s3-' + hashlib.md5(data).hexdigest() + '"'),
-            )
+            video = self._videos.get((job_id, index))
+            modified = video.last_modified if video is not None else _DEFAULT_LAST_MODIFIED
+            md5 = hashlib.md5(data, usedforsecurity=False).hexdigest()
+            self._copies[(job_id, index)] = FakeVideo(data, etag=f'"s3-{md5}"', last_modified=modified)
 
     def expire(self, job_id: str) -> None:
         """Expire the job's stored copy now: its signed URLs answer 403, and the job no longer lists
@@ -814,7 +830,7 @@ class FakeOpenRouter:
             copy = self._copies.get(key)
         if copy is None:
             raise _refused(404, f"Video output {index} of job {job_id} not found")
-        return copy[1]
+        return copy
 
     def job(self, job_id: str) -> FakeJob:
         """A job created through ``POST /videos``."""
@@ -831,6 +847,11 @@ class FakeOpenRouter:
         if request["model"] not in {m.get("id") for m in self.models}:
             raise _refused(404, f"Model {request['model']} not found")
         with self._lock:
+            if (previous := request.get("previous_job_id")) is not None:
+                if (prior := self.jobs.get(str(previous))) is None:
+                    raise _refused(404, f"Job {previous} not found")
+                if prior.status != "completed":
+                    raise _refused(400, f"previous_job_id: job {previous} is {prior.status}, not completed")
             if not self._job_scripts:
                 self.script_job()
             job = self._job_scripts.popleft()
@@ -842,7 +863,7 @@ class FakeOpenRouter:
 
     def _job_json(self, job: FakeJob, *, advance: bool) -> dict[str, Any]:
         with self._lock:
-            status = job.statuses[min(job.polls, len(job.statuses) - 1)]
+            status = job.status
             if advance:
                 job.polls += 1
         path = f"{_API_PREFIX}/videos/{quote(job.id, safe='')}"
@@ -863,7 +884,7 @@ class FakeOpenRouter:
             body["usage"] = {"cost": 0.5, "is_byok": False}
             with self._lock:
                 expires = self._expires.setdefault(job.id, int(time.time() + self.stored_for))
-                self._signed += 1
+                self._signed += self.refresh_urls
             # the spec has signed URLs (2026-10 on), and the copy is still stored
             if {"urls", "expires_at"} <= self._job_fields() and expires > time.time():
                 count = range(len(job.outputs))
