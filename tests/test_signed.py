@@ -8,6 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
+import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -16,13 +19,16 @@ from harness import Harness
 from helpers_cli import run_cli
 from openrouter_video import (
     AsyncVideoClient,
+    BadRequestError,
     InvalidRequestError,
     NotFoundError,
+    PermissionDeniedError,
     RetryPolicy,
     VideoClient,
     VideoExpiredError,
+    VideoJob,
 )
-from openrouter_video.testing import Cut, FakeOpenRouter, Redirect, Status, mp4_bytes
+from openrouter_video.testing import Cut, FakeOpenRouter, Redirect, Stall, Status, mp4_bytes
 
 NO_SLEEP = RetryPolicy(sleep=lambda _: None, jitter=lambda: 1.0)
 
@@ -294,3 +300,87 @@ def test_cli_prints_the_expiry_in_one_line(fake: FakeOpenRouter, tmp_path: Path)
     lines = result.stderr.strip().splitlines()
     assert lines[0].startswith("error: the stored copy of job job-1") and "generate it again" in lines[0]
     assert "Traceback" not in result.stderr
+
+
+# -- found by review: each failed before its fix ---------------------------------------------------
+
+
+def test_keep_partial_false_never_deletes_another_downloads_partial(
+    fake: FakeOpenRouter, tmp_path: Path
+) -> None:
+    video = mp4_bytes(600_000)
+    fake.add_video("job-1", video)
+    fake.enqueue(Stall(at=200_000, seconds=1.0), route="storage")
+    dest, part = tmp_path / "out.mp4", tmp_path / ".out.mp4.part"
+    results: list[object] = []
+
+    def first() -> None:
+        with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=NO_SLEEP) as client:
+            results.append(client.download("job-1", dest))
+
+    thread = threading.Thread(target=first)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not (part.exists() and part.stat().st_size > 0) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=NO_SLEEP) as client:
+        with pytest.raises(NotFoundError):  # fails before it could take the lock
+            client.download("job-nope", dest, keep_partial=False)
+        assert part.exists()
+        with pytest.raises(ValueError, match="checksum"):
+            client.download("job-1", dest, source="api", checksum="md5", keep_partial=False)  # type: ignore[arg-type]
+        assert part.exists()
+    thread.join(10)
+    assert dest.read_bytes() == video and len(results) == 1
+
+
+def test_keep_partial_false_deletes_this_calls_partial_after_a_refused_refresh(
+    fake: FakeOpenRouter, tmp_path: Path, video: bytes
+) -> None:
+    fake.add_video("job-1", video)
+    expired = b"<Error><Code>AccessDenied</Code><Message>Request has expired</Message></Error>"
+    fake.enqueue(Cut(at=150_000), *[Status(403, body=expired)] * 3, route="storage")
+    with VideoClient(api_key=fake.api_key, base_url=fake.base_url, retry=NO_SLEEP) as client:
+        with pytest.raises(PermissionDeniedError) as raised:
+            client.download("job-1", tmp_path / "out.mp4", keep_partial=False)
+    assert raised.value.partial_path is None and sorted(os.listdir(tmp_path)) == []
+
+
+def test_a_negative_index_is_never_taken_from_the_end_of_urls(
+    h: Harness, tmp_path: Path, video: bytes
+) -> None:
+    h.fake.add_video("job-1", video)
+    h.fake.add_video("job-1", mp4_bytes(1000), index=1)
+    with pytest.raises(BadRequestError, match="index"):
+        h.download("job-1", tmp_path / "out.mp4", index=-1)
+    assert [r for r in h.fake.requests if r.origin == "storage"] == []
+
+
+def test_a_hand_made_job_is_redacted_and_its_expiry_normalised() -> None:
+    url = "https://cdn.example/o/x.mp4?md5=EBQv0iJQvnjV9ozrpUx0WA&expires=1796641524"
+    naive = VideoJob(id="j", urls=(url,), expires_at=datetime(2030, 1, 1))  # naive on purpose
+    assert naive.expires_at == datetime(2030, 1, 1, tzinfo=UTC)
+    seconds = VideoJob(id="j", expires_at=1796641524)  # type: ignore[arg-type]  # the spec's type
+    assert seconds.expires_at == datetime.fromtimestamp(1796641524, UTC)
+    assert "EBQv0iJQ" not in repr(naive) and naive.urls == (url,)
+
+
+def test_the_expiry_error_is_one_line_whatever_the_server_says(
+    h: Harness, tmp_path: Path, video: bytes
+) -> None:
+    h.fake.add_video("job-1", video)
+    h.fake.enqueue(Status(410, body=b'{"error": {"code": 410, "message": "gone\\nTraceback: line two"}}'))
+    with pytest.raises(VideoExpiredError) as raised:
+        h.download("job-1", tmp_path / "out.mp4", source="api")
+    assert "\n" not in str(raised.value) and "line two" in str(raised.value)
+
+
+def test_the_signed_url_registry_stays_bounded() -> None:
+    from openrouter_video import _secrets
+
+    for n in range(_secrets.MAX_SIGNED_URLS + 500):
+        _secrets.register_signed_url(f"https://cdn.example/o?expires=1700000000&md5=bounded{n:09d}")
+    assert len(_secrets._signed) == _secrets.MAX_SIGNED_URLS
+    assert sum(_secrets._lengths.values()) == _secrets.MAX_SIGNED_URLS
+    last = f"GET https://cdn.example/o?expires=1700000000&md5=bounded{_secrets.MAX_SIGNED_URLS + 499:09d} 200"
+    assert _secrets.redact(last) == "GET https://cdn.example/o?<redacted signature> 200"

@@ -8,6 +8,7 @@ store's differ from OpenRouter's content endpoint."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import time
 from collections.abc import Iterator
@@ -25,7 +26,7 @@ from openrouter_video import (
     VideoClient,
     VideoJob,
 )
-from openrouter_video.testing import Cut, FakeOpenRouter, Status, mp4_bytes
+from openrouter_video.testing import Cut, FakeOpenRouter, Redirect, Status, mp4_bytes
 
 pytestmark = pytest.mark.skipif(shutil.which("nginx") is None, reason="needs nginx (apt-get install nginx)")
 
@@ -172,3 +173,24 @@ def test_ranges_from_a_capped_store_carry_no_key(fake: FakeOpenRouter, mode: str
     assert (tmp_path / "out.mp4").read_bytes() == data and result.connections > 1
     ranged = [r for r in seen if str(r["uri"]).startswith("/o/") and r["status"] == 206]
     assert len(ranged) >= 2 and not any(r["authorization"] for r in seen)
+
+
+def test_signatures_without_a_signature_parameter_stay_out_of_logs(
+    fake: FakeOpenRouter, store: NginxStorage, mode: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """nginx's ``md5=`` (like Akamai's ``__token__``) is no ``signature=``: the URL of a hand-made job,
+    and the target of a redirect from the content endpoint, are still redacted from httpx's log."""
+    data = mp4_bytes(50_000)
+    store.put(f"l-{mode}.mp4", data)
+    fake.add_video("job-1", data)
+    caplog.set_level(logging.DEBUG)
+    url = store.url(f"l-{mode}.mp4", time.time() + 600)
+    job = job_at(url)
+    assert download(fake, mode, job, tmp_path / "a.mp4").source == "signed"
+    target = store.url(f"l-{mode}.mp4", time.time() + 601)
+    fake.enqueue(Redirect(target))
+    assert download(fake, mode, "job-1", tmp_path / "b.mp4", source="api").path.read_bytes() == data
+    assert f"/o/l-{mode}.mp4" in caplog.text  # httpx logged both requests
+    for signed in (url, target):
+        signature = signed.partition("md5=")[2].partition("&")[0]
+        assert signature not in caplog.text and signature not in repr(job)

@@ -16,7 +16,7 @@ import time
 import warnings
 import weakref
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Final, Literal, TypeVar
@@ -51,7 +51,7 @@ from .errors import (
 from .io import transport as _transport
 from .io.files import PartialFile, is_directory_path, resolve_destination
 from .io.http import failure, parser
-from .io.journal import DEFAULT_PARTIAL_TTL, partial_paths, remove
+from .io.journal import DEFAULT_PARTIAL_TTL, partial_paths
 from .io.primitives import Cancelled
 from .io.segment_file import SegmentFile, read_segment_state
 from .io.transport import RetryTransport
@@ -116,7 +116,7 @@ def _choose(job: VideoJob | None, index: int, source: Source) -> _From:
         return _From()
     expires = job.expires_at
     fresh = expires is None or datetime.now(UTC) < expires - timedelta(seconds=EXPIRY_SKEW)
-    if source != "api" and index < len(job.urls) and fresh:
+    if source != "api" and 0 <= index < len(job.urls) and fresh:
         url = job.urls[index]
         if not url.startswith(("https://", "http://")):
             raise InvalidRequestError(f"job {job.id}: output {index}'s signed URL is not http(s)")
@@ -147,8 +147,7 @@ def _refused(exc: BaseException, source: Literal["signed", "api"]) -> bool:
     saying it expired (a 401 or a plain 403 there is about the key)."""
     if not isinstance(exc, APIStatusError) or isinstance(exc, VideoExpiredError):
         return False
-    status = exc.status_code
-    expired = _EXPIRED.search(exc.body) is not None or _EXPIRED.search(exc.message.encode()) is not None
+    status, expired = exc.status_code, _EXPIRED.search(exc.body) is not None
     if source == "api":
         return status in (400, 403) and expired
     return status in (401, 403) or (status == 400 and expired)
@@ -599,11 +598,15 @@ class _ClientBase:
         )
 
     def _drop_partial(self, target: _Target, exc: BaseException) -> None:
-        """``keep_partial=False`` after a download that kept its partial for a refresh failed."""
+        """``keep_partial=False``, after a download that kept its partial across refreshes failed:
+        delete it, under its lock (another download's partial is left alone)."""
         if isinstance(exc, DownloadLockedError):
-            return  # another download's partial
-        path = resolve_destination(target.dest, target.job_id, target.index, True)
-        remove(*partial_paths(path))
+            return
+        try:
+            sink = self._partial(PartialFile, replace(target, partial_ttl=None))
+        except (DownloadLockedError, OSError, ValueError):
+            return
+        sink.abort(keep=False)
         if hasattr(exc, "partial_path"):
             exc.partial_path = None
 

@@ -31,14 +31,16 @@ _MIN_REDACTED = 8
 
 #: What the query string (the signature) of a signed URL becomes.
 REDACTED_SIGNATURE: Final = "<redacted signature>"
-#: Signed URLs whose signatures are remembered for redaction (the most recent ones).
-MAX_SIGNED_URLS: Final = 4096
+#: Signed URLs whose signatures are remembered for redaction (the most recent ones; a signed URL
+#: expires, and an older one is only redacted if it has a signature-like parameter).
+MAX_SIGNED_URLS: Final = 16384
+#: Query strings shorter than this are not redacted (``index=0`` is no secret).
+MIN_SIGNED_QUERY: Final = 12
 
 _keys: set[str] = set()
 _lock = threading.Lock()
-_PREFIX = 12  # registered query strings are looked up by their first characters
 _signed: OrderedDict[str, None] = OrderedDict()
-_by_prefix: dict[str, set[str]] = {}
+_lengths: dict[int, int] = {}  # how many registered query strings have each length
 _QUERY = re.compile(r"\?([^\s\"'<>#]+)")
 _SIGNATURE_PARAMETER = re.compile(r"(?i)(?:^|&)(?:x-[a-z]+-)?(?:signature|sig|token)=")
 
@@ -73,15 +75,18 @@ def register(key: str) -> None:
 def register_signed_url(url: str) -> None:
     """Redact the query string of the signed URL ``url`` from everything emitted from now on."""
     query = urlsplit(url).query
-    if len(query) < _PREFIX:
+    if len(query) < MIN_SIGNED_QUERY or query in _signed:
         return
     with _lock:
         if query not in _signed:
             _signed[query] = None
-            _by_prefix.setdefault(query[:_PREFIX], set()).add(query)
+            _lengths[len(query)] = _lengths.get(len(query), 0) + 1
             if len(_signed) > MAX_SIGNED_URLS:
                 oldest, _ = _signed.popitem(last=False)
-                _by_prefix[oldest[:_PREFIX]].discard(oldest)
+                if _lengths[len(oldest)] == 1:
+                    del _lengths[len(oldest)]
+                else:
+                    _lengths[len(oldest)] -= 1
     _install_filter()
 
 
@@ -89,9 +94,9 @@ def _query(match: re.Match[str]) -> str:
     query = match.group(1)
     if _SIGNATURE_PARAMETER.search(query):
         return "?" + REDACTED_SIGNATURE
-    for signed in tuple(_by_prefix.get(query[:_PREFIX], ())):
-        if query.startswith(signed):
-            return "?" + REDACTED_SIGNATURE + query[len(signed) :]
+    for length in tuple(_lengths):  # a few lengths (one per kind of signed URL): a lookup each
+        if query[:length] in _signed:
+            return "?" + REDACTED_SIGNATURE + query[length:]
     return match.group(0)
 
 

@@ -83,8 +83,23 @@ class VideoJob(JobFields):
     does not say.
     """
 
-    expires_at: datetime | None = None  # type: ignore[assignment]  # the spec's Unix seconds, read as UTC
+    expires_at: datetime | None = None  # type: ignore[assignment]  # the spec's Unix seconds, as UTC
     raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for url in self.urls:  # secrets, however the job was made: redacted from now on
+            register_signed_url(url)
+        expires: Any = self.expires_at
+        if isinstance(expires, int) and not isinstance(expires, bool):  # the spec's Unix seconds
+            try:
+                expires = datetime.fromtimestamp(expires, UTC)
+            except (OverflowError, OSError, ValueError):
+                expires = None
+        elif isinstance(expires, datetime) and expires.tzinfo is None:
+            expires = expires.replace(tzinfo=UTC)  # a naive time is taken as UTC
+        elif not isinstance(expires, datetime):
+            expires = None
+        object.__setattr__(self, "expires_at", expires)
 
     def __repr__(self) -> str:
         return redact(super().__repr__())
@@ -102,13 +117,6 @@ class VideoJob(JobFields):
             for name, schema in JOB["properties"].items()
             if data.get(name) is not None
         }
-        for url in fields.get("urls", ()):
-            register_signed_url(url)
-        if isinstance(expires := fields.get("expires_at"), int):
-            try:
-                fields["expires_at"] = datetime.fromtimestamp(expires, UTC)
-            except (OverflowError, OSError, ValueError):
-                fields["expires_at"] = None
         return cls(**fields, raw=data)
 
     @property

@@ -227,7 +227,9 @@ class AsyncVideoClient(_ClientBase):
         _choose(None, target.index, source)  # a wrong source, a bad job id or destination: refused
         self._core(target, _From(), can_restart=True)  # before any request
         resolve_destination(target.dest, target.job_id, target.index, target.overwrite)
+        # Kept across refreshes; keep_partial=False applies at the end, to a partial this call made.
         keep = target if target.keep_partial else replace(target, keep_partial=True)
+        fetched = False
         try:
             if job is None and source != "api":
                 job = await self.get_job(target.job_id, timeout=left())
@@ -235,6 +237,7 @@ class AsyncVideoClient(_ClientBase):
             refreshes = 0
             while True:
                 try:
+                    fetched = True
                     result = await self._fetch(keep, connections, left(), frm)
                     return replace(result, source=frm.source, refreshes=refreshes)
                 except OpenRouterVideoError as exc:
@@ -251,8 +254,8 @@ class AsyncVideoClient(_ClientBase):
                         raise exc from None
                     frm = _refreshed(job, target.index, source, frm, exc)
         except BaseException as exc:
-            if keep is not target:
-                self._drop_partial(target, exc)
+            if keep is not target and fetched:
+                await AsyncRuntime.to_thread(self._drop_partial, target, exc)
             raise
 
     async def _fetch(

@@ -228,7 +228,9 @@ class VideoClient(_ClientBase):
         _choose(None, target.index, source)  # a wrong source, a bad job id or destination: refused
         self._core(target, _From(), can_restart=True)  # before any request
         resolve_destination(target.dest, target.job_id, target.index, target.overwrite)
+        # Kept across refreshes; keep_partial=False applies at the end, to a partial this call made.
         keep = target if target.keep_partial else replace(target, keep_partial=True)
+        fetched = False
         try:
             if job is None and source != "api":
                 job = self.get_job(target.job_id, timeout=left())
@@ -236,6 +238,7 @@ class VideoClient(_ClientBase):
             refreshes = 0
             while True:
                 try:
+                    fetched = True
                     result = self._fetch(keep, connections, left(), frm)
                     return replace(result, source=frm.source, refreshes=refreshes)
                 except OpenRouterVideoError as exc:
@@ -252,8 +255,8 @@ class VideoClient(_ClientBase):
                         raise exc from None
                     frm = _refreshed(job, target.index, source, frm, exc)
         except BaseException as exc:
-            if keep is not target:
-                self._drop_partial(target, exc)
+            if keep is not target and fetched:
+                Runtime.to_thread(self._drop_partial, target, exc)
             raise
 
     def _fetch(

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Final
 import httpx
 
 from ..._extensions import NO_TRANSPORT_RETRY
+from ..._secrets import register_signed_url
 from ..http import Attempts
 from ..primitives import Runtime
 from ..scrub import scrub_request
@@ -29,7 +30,11 @@ class Retrying:
     routes: Routes[httpx.BaseTransport]
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request``, retrying per the policy (see :mod:`..transport`)."""
+        """Send ``request``, retrying per the policy (see :mod:`..transport`). A query string that may
+        be a signature (a signed URL, or a redirect's target) is redacted from every log from now on:
+        httpx logs the URL once the answer is in."""
+        if len(request.url.query) >= 12:
+            register_signed_url(str(request.url))
         try:
             return self._send(request)
         except BaseException:
