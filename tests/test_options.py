@@ -334,6 +334,7 @@ def test_every_typed_option_arrives_in_the_json_body_exactly(mode: str, fake: Fa
     """Every option the spec has, the newer ones too (with no edit here)."""
     assert set(EVERY_OPTION) <= _options.OPTION_NAMES
     every = {**EVERY_OPTION, **{name: _example(name) for name in _options.OPTION_NAMES - set(EVERY_OPTION)}}
+    fake.add_video("x", b"a video")  # a completed job "x", for previous_job_id (a string option: "x")
     call(mode, fake, "generate", MODEL, "a kite", **every)
     assert posted(fake) == [{"model": MODEL, "prompt": "a kite", **every}]
 
