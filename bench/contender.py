@@ -294,7 +294,8 @@ def run_concurrent_threads(args: Args) -> None:
         before = start()
         started = time.perf_counter()
         futures = [
-            pool.submit(client.download, job, dest, durable=False) for job, dest in concurrent_jobs(args)
+            pool.submit(client.download, job, dest, durable=False, source="api")
+            for job, dest in concurrent_jobs(args)
         ]
         total = sum(future.result().size for future in futures)
         seconds = time.perf_counter() - started

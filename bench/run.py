@@ -465,7 +465,16 @@ class Bench:
             env = {**CLEAN_ENV, "OPENROUTER_API_KEY": "bench"}
             if ca:
                 env["SSL_CERT_FILE"] = ca
-            command = [str(BIN / "openrouter-video"), "download", JOB, "-o", str(dest), "--quiet"]
+            command = [
+                str(BIN / "openrouter-video"),
+                "download",
+                JOB,
+                "-o",
+                str(dest),
+                "--quiet",
+                "--source",
+                "api",
+            ]
             outcome = spawn([*command, "--base-url", base_url], env)
         elif contender.kind == "xargs":
             lines = "".join(

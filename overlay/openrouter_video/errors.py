@@ -270,7 +270,7 @@ class VideoExpiredError(GoneError):
 
     def __init__(self, job_id: str, expired_at: datetime | None, detail: str = "") -> None:
         when = f"expired at {expired_at:%Y-%m-%d %H:%M:%S %Z}" if expired_at is not None else "is gone"
-        detail = " ".join(detail.split())  # one line, whatever the server said
+        detail = f" {' '.join(detail.split())}" if detail.strip() else ""  # one line, whatever was said
         super().__init__(410, f"the stored copy of job {job_id} {when}{detail}; generate it again")
         self.args = (self.message,)
         self.job_id = job_id
