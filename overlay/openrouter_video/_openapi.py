@@ -109,11 +109,6 @@ class Parameter:
         kind = self.schema.get("type")
         return frozenset([kind] if isinstance(kind, str) else kind or ())
 
-    @property
-    def repeatable(self) -> bool:
-        """Whether it may be given more than once (an array, the default ``explode`` form)."""
-        return "array" in self.types
-
     def coerce(self, raw: str) -> Any:
         """A value as the schema types it: ``"3"`` is 3 for an integer, ``"true"`` true for a
         boolean; anything that does not parse stays a string (and fails a non-string schema)."""
@@ -281,12 +276,6 @@ class OpenAPISpec:
         """Every operation, in document order."""
         return [op for methods in self.paths.values() for op in methods.values()]
 
-    def allowed(self, template: str) -> list[str]:
-        """The methods ``template`` answers, in :data:`HTTP_METHODS` order: those the spec defines,
-        and ``HEAD`` wherever ``GET`` is (HTTP's rule)."""
-        defined = self.paths[template]
-        return [m for m in HTTP_METHODS if m in defined or (m == "HEAD" and "GET" in defined)]
-
     def match(self, method: str, path: str) -> Match:
         """The operation ``method`` and ``path`` (still percent-encoded, with the server's prefix) name.
 
@@ -302,7 +291,10 @@ class OpenAPISpec:
             methods = self.paths[template]
             operation = methods.get("GET" if method == "HEAD" and "HEAD" not in methods else method)
             if operation is None:
-                allow = ", ".join(self.allowed(template))
+                # those the spec defines, and HEAD wherever GET is (HTTP's rule)
+                allow = ", ".join(
+                    m for m in HTTP_METHODS if m in methods or (m == "HEAD" and "GET" in methods)
+                )
                 raise RequestRefused(
                     405, f"Method {method} is not allowed for {path} (allowed: {allow})", {"Allow": allow}
                 )
@@ -335,12 +327,13 @@ class OpenAPISpec:
                 if "default" in param.schema:
                     params[param.name] = param.schema["default"]
                 continue
-            if len(values) > 1 and not param.repeatable:
+            repeatable = "array" in param.types  # given more than once: the default ``explode`` form
+            if len(values) > 1 and not repeatable:
                 shown = ", ".join(repr(v) for v in values)
                 raise RequestRefused(
                     400, f"{param.name}: given {len(values)} times ({shown}); the spec allows one value"
                 )
-            value: Any = [param.coerce(v) for v in values] if param.repeatable else param.coerce(values[0])
+            value: Any = [param.coerce(v) for v in values] if repeatable else param.coerce(values[0])
             error = best_match(param.validator.iter_errors(value))
             if error is not None:
                 raise RequestRefused(status, _message(param.name, error))
