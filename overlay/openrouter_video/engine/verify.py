@@ -137,16 +137,11 @@ def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
         fragmented = fragmented or kind == b"moof"
         offset += box_size
     if offset > size:
-        return BoxWalk(
-            "incomplete",
-            f"box {seen[-1]!r} ends at byte {offset}, after the end of the file ({size} bytes)",
-            tuple(seen),
-        )
-    if not has_movie:
-        return BoxWalk("incomplete", "no 'moov' or 'moof' box", tuple(seen), fragmented, open_ended)
-    if not has_media:
-        return BoxWalk("incomplete", "no 'mdat' box", tuple(seen), fragmented, open_ended)
-    return BoxWalk("complete", "", tuple(seen), fragmented, open_ended)
+        detail = f"box {seen[-1]!r} ends at byte {offset}, after the end of the file ({size} bytes)"
+        return BoxWalk("incomplete", detail, tuple(seen))
+    missing = "" if has_media else "no 'mdat' box"
+    missing = missing if has_movie else "no 'moov' or 'moof' box"
+    return BoxWalk("incomplete" if missing else "complete", missing, tuple(seen), fragmented, open_ended)
 
 
 _RFC9530 = {"sha-256": "sha256", "sha-512": "sha512", "md5": "md5"}
