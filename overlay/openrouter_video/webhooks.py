@@ -111,10 +111,8 @@ def _header_pairs(headers: object) -> Iterable[Any]:
     multi_items = getattr(headers, "multi_items", None)
     if callable(multi_items):  # httpx.Headers: items() joins repeated headers with ", "
         return multi_items()  # type: ignore[no-any-return]
-    if isinstance(headers, Mapping):
-        return headers.items()
     items = getattr(headers, "items", None)
-    if callable(items):  # mapping-like objects that are not registered Mappings (werkzeug)
+    if callable(items):  # any mapping, and mapping-like objects that are not registered Mappings (werkzeug)
         return items()  # type: ignore[no-any-return]
     if isinstance(headers, Iterable):
         return headers
