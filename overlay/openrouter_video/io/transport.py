@@ -74,10 +74,9 @@ class Routes(Generic[T]):
     def pick(self, url: httpx.URL) -> T:
         """The inner transport for ``url`` (made on first use)."""
         proxy = self.proxy_for(url)
-        transport = self.transports.get(proxy)
-        if transport is None:
-            transport = self.transports[proxy] = self._make(proxy)
-        return transport
+        if proxy not in self.transports:
+            self.transports[proxy] = self._make(proxy)
+        return self.transports[proxy]
 
 
 class RetryTransport(Retrying, AsyncRetrying, httpx.BaseTransport, httpx.AsyncBaseTransport):
