@@ -111,15 +111,10 @@ def _check_https(name: str, value: str) -> None:
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 (raises ValueError for a port that is not a number in range)
+        valid = parts.scheme.lower() == "https" and bool(parts.hostname)
     except ValueError:
-        parts = None
-    valid = (
-        parts is not None
-        and parts.scheme.lower() == "https"
-        and bool(parts.hostname)
-        and not any(c.isspace() or not c.isprintable() for c in value)
-    )
-    if not valid:
+        valid = False
+    if not valid or any(c.isspace() or not c.isprintable() for c in value):
         raise InvalidRequestError(f"{name} must be an https:// URL; got {_show(value)}")
 
 
@@ -127,10 +122,8 @@ def _check_bounds(name: str, value: Any, schema: Mapping[str, Any]) -> None:
     low, exclusive = schema.get("minimum"), schema.get("exclusiveMinimum", False)
     if not isinstance(exclusive, bool):  # OpenAPI 3.1: exclusiveMinimum is the bound itself
         low, exclusive = exclusive, True
-    if low is not None and exclusive and not value > low:
-        raise InvalidRequestError(f"{name} must be > {low:g}; got {_show(value)}")
-    if low is not None and not exclusive and not value >= low:
-        raise InvalidRequestError(f"{name} must be >= {low:g}; got {_show(value)}")
+    if low is not None and not (value > low if exclusive else value >= low):
+        raise InvalidRequestError(f"{name} must be {'>' if exclusive else '>='} {low:g}; got {_show(value)}")
     high = schema.get("maximum")
     if high is not None and not value <= high:
         raise InvalidRequestError(f"{name} must be <= {high:g}; got {_show(value)}")
