@@ -39,9 +39,7 @@ T = TypeVar("T")
 def _bypassed(url: httpx.URL, no_proxy: str) -> bool:
     """Whether ``NO_PROXY`` (comma-separated hosts, domains, ``host:port`` or ``*``) covers ``url``."""
     host = url.host.lower()
-    for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        if not entry:
-            continue
+    for entry in filter(None, (e.strip().lower() for e in no_proxy.split(","))):
         if entry == "*":
             return True
         name, _, port = entry.partition(":") if entry.count(":") == 1 else (entry, "", "")
