@@ -278,11 +278,8 @@ class OpenAPISpec:
 
     def match(self, method: str, path: str) -> Match:
         """The operation ``method`` and ``path`` (still percent-encoded, with the server's prefix) name.
-
-        Raises:
-            RequestRefused: 404 off the spec's paths; 405 with ``Allow`` for a method the path does not
-                define (``HEAD`` is answered as ``GET``).
-        """
+        Raises :class:`RequestRefused`: 404 off the spec's paths; 405 with ``Allow`` for a method the
+        path does not define (``HEAD`` is answered as ``GET``)."""
         routed = path == self.prefix or path.startswith(self.prefix + "/")
         for template, pattern in self._routes if routed else ():
             found = pattern.fullmatch(path[len(self.prefix) :] or "/")
@@ -303,11 +300,7 @@ class OpenAPISpec:
         raise RequestRefused(404, f"No route for {path}")
 
     def check(
-        self,
-        match: Match,
-        query: Mapping[str, Sequence[str]],
-        headers: Mapping[str, str],
-        body: bytes,
+        self, match: Match, query: Mapping[str, Sequence[str]], headers: Mapping[str, str], body: bytes
     ) -> Checked:
         """Check a request's parameters (``query``: each name's values in order; ``headers``: names in
         lower case) and body against the operation :meth:`match` found. Raises :class:`RequestRefused`:

@@ -206,18 +206,13 @@ def _unknown(keys: Sequence[str]) -> InvalidRequestError:
 
 
 def request_body(
-    model: Any,
-    prompt: Any,
-    options: Mapping[str, Any],
-    extra_body: Mapping[str, Any] | None = None,
+    model: Any, prompt: Any, options: Mapping[str, Any], extra_body: Mapping[str, Any] | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Check a ``generate`` call against the spec; return its checked fields and its ``extra_body``.
-
     Raises :class:`InvalidRequestError`, naming the field, for an unknown option (with the likely
     intended name), a value the spec does not allow, ``extra_body`` that is not an object with
     string keys, a key given both in ``extra_body`` and as an argument, or a body that cannot be
-    sent as JSON. ``extra_body`` is not checked otherwise: it is sent as is.
-    """
+    sent as JSON. ``extra_body`` is not checked otherwise: it is sent as is."""
     unknown = [key for key in options if key not in OPTION_NAMES]
     if unknown:
         raise _unknown(unknown)

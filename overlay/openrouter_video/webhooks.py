@@ -68,10 +68,8 @@ def _digest(key: bytes, timestamp: str, body: bytes) -> bytes:
 
 
 def sign(body: bytes | str, secret: str | bytes, timestamp: int | None = None) -> str:
-    """The ``X-OpenRouter-Signature`` value for ``body`` (for tests and fake senders).
-
-    ``body`` and ``secret`` may be ``str`` (signed as UTF-8) or ``bytes``, as in :func:`verify`.
-    """
+    """The ``X-OpenRouter-Signature`` value for ``body`` (for tests and fake senders); ``body`` and
+    ``secret`` may be ``str`` (signed as UTF-8) or ``bytes``, as in :func:`verify`."""
     key = _bytes(secret, (bytes, bytearray))
     if not key:
         raise ValueError("the webhook secret must be a non-empty str (UTF-8) or bytes")
