@@ -109,11 +109,6 @@ class Parameter:
         kind = self.schema.get("type")
         return frozenset([kind] if isinstance(kind, str) else kind or ())
 
-    @property
-    def repeatable(self) -> bool:
-        """Whether it may be given more than once (an array, the default ``explode`` form)."""
-        return "array" in self.types
-
     def coerce(self, raw: str) -> Any:
         """A value as the schema types it: ``"3"`` is 3 for an integer, ``"true"`` true for a
         boolean; anything that does not parse stays a string (and fails a non-string schema)."""
@@ -281,19 +276,10 @@ class OpenAPISpec:
         """Every operation, in document order."""
         return [op for methods in self.paths.values() for op in methods.values()]
 
-    def allowed(self, template: str) -> list[str]:
-        """The methods ``template`` answers, in :data:`HTTP_METHODS` order: those the spec defines,
-        and ``HEAD`` wherever ``GET`` is (HTTP's rule)."""
-        defined = self.paths[template]
-        return [m for m in HTTP_METHODS if m in defined or (m == "HEAD" and "GET" in defined)]
-
     def match(self, method: str, path: str) -> Match:
         """The operation ``method`` and ``path`` (still percent-encoded, with the server's prefix) name.
-
-        Raises:
-            RequestRefused: 404 off the spec's paths; 405 with ``Allow`` for a method the path does not
-                define (``HEAD`` is answered as ``GET``).
-        """
+        Raises :class:`RequestRefused`: 404 off the spec's paths; 405 with ``Allow`` for a method the
+        path does not define (``HEAD`` is answered as ``GET``)."""
         routed = path == self.prefix or path.startswith(self.prefix + "/")
         for template, pattern in self._routes if routed else ():
             found = pattern.fullmatch(path[len(self.prefix) :] or "/")
@@ -302,7 +288,10 @@ class OpenAPISpec:
             methods = self.paths[template]
             operation = methods.get("GET" if method == "HEAD" and "HEAD" not in methods else method)
             if operation is None:
-                allow = ", ".join(self.allowed(template))
+                # those the spec defines, and HEAD wherever GET is (HTTP's rule)
+                allow = ", ".join(
+                    m for m in HTTP_METHODS if m in methods or (m == "HEAD" and "GET" in methods)
+                )
                 raise RequestRefused(
                     405, f"Method {method} is not allowed for {path} (allowed: {allow})", {"Allow": allow}
                 )
@@ -311,11 +300,7 @@ class OpenAPISpec:
         raise RequestRefused(404, f"No route for {path}")
 
     def check(
-        self,
-        match: Match,
-        query: Mapping[str, Sequence[str]],
-        headers: Mapping[str, str],
-        body: bytes,
+        self, match: Match, query: Mapping[str, Sequence[str]], headers: Mapping[str, str], body: bytes
     ) -> Checked:
         """Check a request's parameters (``query``: each name's values in order; ``headers``: names in
         lower case) and body against the operation :meth:`match` found. Raises :class:`RequestRefused`:
@@ -335,12 +320,13 @@ class OpenAPISpec:
                 if "default" in param.schema:
                     params[param.name] = param.schema["default"]
                 continue
-            if len(values) > 1 and not param.repeatable:
+            repeatable = "array" in param.types  # given more than once: the default ``explode`` form
+            if len(values) > 1 and not repeatable:
                 shown = ", ".join(repr(v) for v in values)
                 raise RequestRefused(
                     400, f"{param.name}: given {len(values)} times ({shown}); the spec allows one value"
                 )
-            value: Any = [param.coerce(v) for v in values] if param.repeatable else param.coerce(values[0])
+            value: Any = [param.coerce(v) for v in values] if repeatable else param.coerce(values[0])
             error = best_match(param.validator.iter_errors(value))
             if error is not None:
                 raise RequestRefused(status, _message(param.name, error))

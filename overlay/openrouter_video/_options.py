@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 from urllib.parse import urlsplit
 
@@ -65,13 +65,19 @@ OPTION_NAMES: Final = frozenset(PROPERTIES) - {"model", "prompt"}
 #: The names ``generate`` takes besides the options (offered as "did you mean" too).
 _PARAMETERS: Final = ("model", "prompt", "timeout", "extra_body")
 
-_KIND_NAMES: Final = {
-    "string": "a string",
-    "integer": "an integer",
-    "number": "a number",
-    "boolean": "true or false",
-    "array": "a list",
-    "object": "an object (a dict)",
+#: Each JSON type: how a message names it, and whether a Python value is one (a bool is no number).
+_KINDS: Final[dict[str, tuple[str, Callable[[Any], bool]]]] = {
+    "string": ("a string", lambda v: isinstance(v, str)),
+    "integer": ("an integer", lambda v: isinstance(v, int) and not isinstance(v, bool)),
+    "number": (
+        "a number",
+        lambda v: (
+            not isinstance(v, bool) and (isinstance(v, int) or (isinstance(v, float) and math.isfinite(v)))
+        ),
+    ),
+    "boolean": ("true or false", lambda v: isinstance(v, bool)),
+    "array": ("a list", lambda v: isinstance(v, list | tuple)),
+    "object": ("an object (a dict)", lambda v: isinstance(v, Mapping)),
 }
 
 
@@ -82,24 +88,6 @@ def _show(value: Any) -> str:
 
 def _shown_with_type(value: Any) -> str:
     return f"{_show(value)} ({type(value).__name__})"
-
-
-def _is_kind(kind: str, value: Any) -> bool:
-    if kind == "string":
-        return isinstance(value, str)
-    if kind == "integer":
-        return isinstance(value, int) and not isinstance(value, bool)
-    if kind == "number":
-        if isinstance(value, bool):
-            return False
-        return isinstance(value, int) or (isinstance(value, float) and math.isfinite(value))
-    if kind == "boolean":
-        return isinstance(value, bool)
-    if kind == "array":
-        return isinstance(value, list | tuple)
-    if kind == "object":
-        return isinstance(value, Mapping)
-    return True  # a type this version does not know: the server judges it
 
 
 def _merged(schema: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -123,15 +111,10 @@ def _check_https(name: str, value: str) -> None:
     try:
         parts = urlsplit(value)
         parts.port  # noqa: B018 (raises ValueError for a port that is not a number in range)
+        valid = parts.scheme.lower() == "https" and bool(parts.hostname)
     except ValueError:
-        parts = None
-    valid = (
-        parts is not None
-        and parts.scheme.lower() == "https"
-        and bool(parts.hostname)
-        and not any(c.isspace() or not c.isprintable() for c in value)
-    )
-    if not valid:
+        valid = False
+    if not valid or any(c.isspace() or not c.isprintable() for c in value):
         raise InvalidRequestError(f"{name} must be an https:// URL; got {_show(value)}")
 
 
@@ -139,10 +122,8 @@ def _check_bounds(name: str, value: Any, schema: Mapping[str, Any]) -> None:
     low, exclusive = schema.get("minimum"), schema.get("exclusiveMinimum", False)
     if not isinstance(exclusive, bool):  # OpenAPI 3.1: exclusiveMinimum is the bound itself
         low, exclusive = exclusive, True
-    if low is not None and exclusive and not value > low:
-        raise InvalidRequestError(f"{name} must be > {low:g}; got {_show(value)}")
-    if low is not None and not exclusive and not value >= low:
-        raise InvalidRequestError(f"{name} must be >= {low:g}; got {_show(value)}")
+    if low is not None and not (value > low if exclusive else value >= low):
+        raise InvalidRequestError(f"{name} must be {'>' if exclusive else '>='} {low:g}; got {_show(value)}")
     high = schema.get("maximum")
     if high is not None and not value <= high:
         raise InvalidRequestError(f"{name} must be <= {high:g}; got {_show(value)}")
@@ -159,17 +140,13 @@ def _check_length(name: str, value: str, schema: Mapping[str, Any]) -> None:
 def _check_one_of(name: str, value: Any, choices: Sequence[Mapping[str, Any]], tag: str) -> None:
     """One of ``choices``, told apart by the field ``tag`` (the spec's discriminator)."""
     if not isinstance(value, Mapping):
-        raise InvalidRequestError(f"{name} must be {_KIND_NAMES['object']}; got {_shown_with_type(value)}")
+        raise InvalidRequestError(f"{name} must be {_KINDS['object'][0]}; got {_shown_with_type(value)}")
     by_tag = {str(v): choice for choice in map(_merged, choices) for v in choice["properties"][tag]["enum"]}
     if value.get(tag) not in by_tag:
         raise InvalidRequestError(
             f"{name}.{tag} must be one of {', '.join(by_tag)}; got {_show(value.get(tag))}"
         )
     check_value(name, value, by_tag[value[tag]])
-
-
-def _field_name(name: str, key: str, keyed: bool) -> str:
-    return f"{name}[{key!r}]" if keyed else f"{name}.{key}"
 
 
 def check_value(name: str, value: Any, schema: Mapping[str, Any]) -> None:
@@ -181,11 +158,12 @@ def check_value(name: str, value: Any, schema: Mapping[str, Any]) -> None:
         _check_one_of(name, value, choices, schema["discriminator"]["propertyName"])
         return
     kind, enum = schema.get("type"), schema.get("enum")
-    if isinstance(kind, str) and not _is_kind(kind, value):
+    # (a type this version does not know passes: the server judges it)
+    if isinstance(kind, str) and kind in _KINDS and not _KINDS[kind][1](value):
         if enum is not None:
             allowed = ", ".join(str(v) for v in enum)
             raise InvalidRequestError(f"{name} must be one of {allowed}; got {_shown_with_type(value)}")
-        what = "an https:// URL" if schema.get("format") == "uri" else _KIND_NAMES.get(kind, kind)
+        what = "an https:// URL" if schema.get("format") == "uri" else _KINDS[kind][0]
         raise InvalidRequestError(f"{name} must be {what}; got {_shown_with_type(value)}")
     if enum is not None and value not in enum:
         raise InvalidRequestError(
@@ -207,7 +185,7 @@ def check_value(name: str, value: Any, schema: Mapping[str, Any]) -> None:
         required = schema.get("required", ())
         for key, prop in properties.items():
             if key in value or key in required:
-                check_value(_field_name(name, key, keyed), value.get(key), prop)
+                check_value(f"{name}[{key!r}]" if keyed else f"{name}.{key}", value.get(key), prop)
 
 
 def _unknown(keys: Sequence[str]) -> InvalidRequestError:
@@ -228,18 +206,13 @@ def _unknown(keys: Sequence[str]) -> InvalidRequestError:
 
 
 def request_body(
-    model: Any,
-    prompt: Any,
-    options: Mapping[str, Any],
-    extra_body: Mapping[str, Any] | None = None,
+    model: Any, prompt: Any, options: Mapping[str, Any], extra_body: Mapping[str, Any] | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Check a ``generate`` call against the spec; return its checked fields and its ``extra_body``.
-
     Raises :class:`InvalidRequestError`, naming the field, for an unknown option (with the likely
     intended name), a value the spec does not allow, ``extra_body`` that is not an object with
     string keys, a key given both in ``extra_body`` and as an argument, or a body that cannot be
-    sent as JSON. ``extra_body`` is not checked otherwise: it is sent as is.
-    """
+    sent as JSON. ``extra_body`` is not checked otherwise: it is sent as is."""
     unknown = [key for key in options if key not in OPTION_NAMES]
     if unknown:
         raise _unknown(unknown)

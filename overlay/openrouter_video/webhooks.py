@@ -68,10 +68,8 @@ def _digest(key: bytes, timestamp: str, body: bytes) -> bytes:
 
 
 def sign(body: bytes | str, secret: str | bytes, timestamp: int | None = None) -> str:
-    """The ``X-OpenRouter-Signature`` value for ``body`` (for tests and fake senders).
-
-    ``body`` and ``secret`` may be ``str`` (signed as UTF-8) or ``bytes``, as in :func:`verify`.
-    """
+    """The ``X-OpenRouter-Signature`` value for ``body`` (for tests and fake senders); ``body`` and
+    ``secret`` may be ``str`` (signed as UTF-8) or ``bytes``, as in :func:`verify`."""
     key = _bytes(secret, (bytes, bytearray))
     if not key:
         raise ValueError("the webhook secret must be a non-empty str (UTF-8) or bytes")
@@ -111,10 +109,8 @@ def _header_pairs(headers: object) -> Iterable[Any]:
     multi_items = getattr(headers, "multi_items", None)
     if callable(multi_items):  # httpx.Headers: items() joins repeated headers with ", "
         return multi_items()  # type: ignore[no-any-return]
-    if isinstance(headers, Mapping):
-        return headers.items()
     items = getattr(headers, "items", None)
-    if callable(items):  # mapping-like objects that are not registered Mappings (werkzeug)
+    if callable(items):  # any mapping, and mapping-like objects that are not registered Mappings (werkzeug)
         return items()  # type: ignore[no-any-return]
     if isinstance(headers, Iterable):
         return headers

@@ -82,15 +82,11 @@ class RetryPolicy:
     def wait(self, failures: int, retry_after: float | None) -> float:
         """The wait before the next attempt: the server's ``Retry-After`` or the backoff, and at
         least the floor."""
-        if retry_after is not None:
-            return max(retry_after, self.floor(failures))
-        return self.backoff(failures)
+        return self.backoff(failures) if retry_after is None else max(retry_after, self.floor(failures))
 
     def delay(self, failures: int, retry_after: float | None) -> float | None:
         """The delay before the next attempt, or ``None`` when the error must be raised now."""
-        if failures >= self.max_attempts:
-            return None
-        if retry_after is not None and retry_after > self.max_retry_after:
+        if failures >= self.max_attempts or (retry_after is not None and retry_after > self.max_retry_after):
             return None
         return self.wait(failures, retry_after)
 
@@ -135,13 +131,9 @@ class RetryState:
     def is_exhausted(self) -> bool:
         """No retry is left: ``max_attempts`` failures with no progress within ``resume_window``,
         or ``max_attempts`` fruitless bodies."""
-        policy = self.policy
-        in_window = (
-            self.last_progress is not None and policy.clock() - self.last_progress < policy.resume_window
-        )
-        return (
-            self.failures >= policy.max_attempts and not in_window
-        ) or self.fruitless >= policy.max_attempts
+        policy, last, most = self.policy, self.last_progress, self.policy.max_attempts
+        in_window = last is not None and policy.clock() - last < policy.resume_window
+        return (self.failures >= most and not in_window) or self.fruitless >= most
 
     def delay(self, retry_after: float | None = None) -> float:
         """The wait before the next attempt (the server's ``Retry-After`` or the backoff)."""

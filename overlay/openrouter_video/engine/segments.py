@@ -155,14 +155,10 @@ class Plan:
         when the entries are malformed or do not tile the file."""
         if not isinstance(entries, list) or not entries:
             return None
-        regions = []
-        for entry in entries:
-            if not (isinstance(entry, list) and len(entry) == 3 and all(type(x) is int for x in entry)):
-                return None
-            start, written, end = entry
-            regions.append(Region(start, end, written, written))
+        if not all(isinstance(e, list) and len(e) == 3 and all(type(x) is int for x in e) for e in entries):
+            return None
         try:
-            return cls(total, regions)
+            return cls(total, [Region(start, end, written, written) for start, written, end in entries])
         except ValueError:
             return None
 
@@ -349,13 +345,10 @@ class SegmentCore(_Decisions):
             return ReadBody()
         etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
         known = self.content
-        changed = known.differs(headers)
         if status == 416:
             return Abandon(f"416 for bytes {state.asked_from}-{region.end - 1}: the content is shorter", True)
         parsed = parse_content_range(headers.get("content-range")) if status == 206 else None
-        if parsed is not None and parsed[2] is not None and parsed[2] != self.total:
-            changed = True
-        if changed:
+        if known.differs(headers) or (parsed is not None and parsed[2] not in (None, self.total)):
             return Abandon(
                 f"a range answered with ETag {etag!r}, Last-Modified {modified!r} and Content-Range "
                 f"{headers.get('content-range')!r}: the content changed (ETag {known.etag!r}, "

@@ -100,11 +100,8 @@ class BoxWalk:
 
 
 def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
-    """Walk the top-level boxes of a file of ``size`` bytes; ``read_at(offset, n)`` reads from it.
-
-    Box sizes are 32-bit, or 64-bit when the 32-bit size is 1; a size of 0 means "to the end of the
-    file". Only headers are read (16 bytes per box), seeking from one to the next.
-    """
+    """Walk the top-level boxes of a file of ``size`` bytes, reading only their headers (16 bytes
+    each) with ``read_at(offset, n)``."""
     head = read_at(0, 16)
     if not looks_like_bmff(head):
         return BoxWalk("not-bmff")
@@ -137,16 +134,11 @@ def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
         fragmented = fragmented or kind == b"moof"
         offset += box_size
     if offset > size:
-        return BoxWalk(
-            "incomplete",
-            f"box {seen[-1]!r} ends at byte {offset}, after the end of the file ({size} bytes)",
-            tuple(seen),
-        )
-    if not has_movie:
-        return BoxWalk("incomplete", "no 'moov' or 'moof' box", tuple(seen), fragmented, open_ended)
-    if not has_media:
-        return BoxWalk("incomplete", "no 'mdat' box", tuple(seen), fragmented, open_ended)
-    return BoxWalk("complete", "", tuple(seen), fragmented, open_ended)
+        detail = f"box {seen[-1]!r} ends at byte {offset}, after the end of the file ({size} bytes)"
+        return BoxWalk("incomplete", detail, tuple(seen))
+    missing = "" if has_media else "no 'mdat' box"
+    missing = missing if has_movie else "no 'moov' or 'moof' box"
+    return BoxWalk("incomplete" if missing else "complete", missing, tuple(seen), fragmented, open_ended)
 
 
 _RFC9530 = {"sha-256": "sha256", "sha-512": "sha512", "md5": "md5"}
@@ -162,12 +154,10 @@ def _b64(value: str) -> bytes | None:
 
 
 def expected_digests(headers: Mapping[str, str]) -> dict[str, bytes]:
-    """The digests of the whole content that a 200's ``headers`` announce, by hashlib name.
-
+    """The digests of the whole content that a 200's ``headers`` announce, by hashlib name:
     ``Content-MD5``, ``Repr-Digest`` / ``Content-Digest`` (RFC 9530; for a 200 both describe the
-    file), ``x-goog-hash`` (md5) and ``x-amz-checksum-sha256``. Malformed values are ignored. (A 206's
-    digests are not used: ``Content-*`` ones describe only the part.)
-    """
+    file), ``x-goog-hash`` (md5) and ``x-amz-checksum-sha256``; malformed values are ignored. (A
+    206's digests are not used: ``Content-*`` ones describe only the part.)"""
     found: dict[str, bytes] = {}
 
     def add(name: str, raw: bytes | None) -> None:

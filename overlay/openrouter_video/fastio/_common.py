@@ -60,12 +60,9 @@ def sized(request: httpcore.Request, head: h11.Response) -> int | None:
 
 def keeps_alive(request: httpcore.Request, head: h11.Response) -> bool:
     """Whether the connection may serve another request after this one (h11's rule)."""
-    if head.http_version < b"1.1":
-        return False
-    for value in [*header(request.headers, b"connection"), *header(head.headers.raw_items(), b"connection")]:
-        if b"close" in (token.strip().lower() for token in value.split(b",")):
-            return False
-    return True
+    values = [*header(request.headers, b"connection"), *header(head.headers.raw_items(), b"connection")]
+    closes = any(b"close" in (token.strip().lower() for token in value.split(b",")) for value in values)
+    return head.http_version >= b"1.1" and not closes
 
 
 #: httpcore's exceptions and httpx's of the same names (httpx's own transport maps them so too).

@@ -23,7 +23,7 @@ import math
 import socket
 import ssl
 from collections.abc import Iterable
-from typing import Any, Final
+from typing import Any
 
 import anyio  # noqa: F401 - httpcore's async locks need it; imported with the client, not mid-request
 import httpcore
@@ -123,17 +123,13 @@ class _Protocol(asyncio.BufferedProtocol):
                 self._swap()
                 self._emptied()
             return chunk
-        if self.end < LEND_BYTES:
-            return self.take_lending()
+        if self.end < LEND_BYTES:  # a small chunk of a lent body: copied, still lending
+            small = self.take()
+            self.lending = True
+            return small
         chunk = self.view[: self.end]
         self._swap()
         self._emptied()
-        return chunk
-
-    def take_lending(self) -> bytes:
-        """:meth:`take` without leaving the lending mode (a small chunk of a lent body)."""
-        chunk = self.take()
-        self.lending = True
         return chunk
 
     def _emptied(self) -> None:
@@ -335,14 +331,7 @@ def _running_loop() -> asyncio.AbstractEventLoop | None:
 
 
 #: What this backend needs of a loop's transports.
-_TRANSPORT_METHODS: Final = (
-    "write",
-    "close",
-    "is_closing",
-    "pause_reading",
-    "resume_reading",
-    "get_extra_info",
-)
+_TRANSPORT_METHODS = ("write", "close", "is_closing", "pause_reading", "resume_reading", "get_extra_info")
 
 
 class AsyncioBackend(httpcore.AnyIOBackend):

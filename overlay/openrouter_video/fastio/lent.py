@@ -32,12 +32,9 @@ POOL_SIZE: Final = 8
 
 
 class Pool:
-    """The buffers given back to one stream, while it lends (:attr:`lending`).
-
-    A stream stops lending when the body ends: buffers given back after that are dropped, so an idle
-    pooled connection holds only its receive buffer. Buffers refer to their pool weakly, so that
-    nothing keeps a closed stream's buffers alive.
-    """
+    """The buffers given back to one stream, while it lends (:attr:`lending`). A stream stops lending
+    when the body ends: buffers given back after that are dropped, so an idle pooled connection holds
+    only its receive buffer. Buffers refer to their pool weakly: nothing keeps a closed stream's alive."""
 
     __slots__ = ("__weakref__", "free", "lending")
 
@@ -72,11 +69,8 @@ def is_lent(chunk: object) -> TypeGuard[memoryview]:
 
 
 def give_back(chunk: memoryview) -> None:
-    """Return a lent chunk's buffer to its stream (call once, after the chunk's last use).
-
-    The view is released, so any later use of this chunk raises instead of reading bytes that the
-    stream may already have overwritten.
-    """
+    """Return a lent chunk's buffer to its stream (call once, after the chunk's last use). The view
+    is released: any later use of this chunk raises instead of reading bytes overwritten since."""
     buffer = chunk.obj
     chunk.release()
     assert isinstance(buffer, LentBuffer)

@@ -110,10 +110,7 @@ class LargeReadStream(httpcore.NetworkStream):
         self._sock.close()
 
     def start_tls(
-        self,
-        ssl_context: ssl.SSLContext,
-        server_hostname: str | None = None,
-        timeout: float | None = None,
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.NetworkStream:
         if isinstance(self._sock, ssl.SSLSocket):  # TLS in TLS: proxies use httpx's own transports
             raise httpcore.ConnectError("this stream does not carry TLS over TLS")
@@ -130,17 +127,12 @@ class LargeReadStream(httpcore.NetworkStream):
 
     def get_extra_info(self, info: str) -> Any:
         sock = self._sock
-        if info == "ssl_object" and isinstance(sock, ssl.SSLSocket):
-            return sock  # has what an SSLObject has (version, cipher, selected_alpn_protocol...)
-        if info == "client_addr":
-            return sock.getsockname()
-        if info == "server_addr":
-            return sock.getpeername()
-        if info == "socket":
-            return sock
+        if info in ("socket", "ssl_object"):  # an SSLSocket has what an SSLObject has (version, cipher...)
+            return sock if info == "socket" or isinstance(sock, ssl.SSLSocket) else None
         if info == "is_readable":  # an idle pooled connection that got data or EOF is stale
             return _readable(sock)
-        return None
+        getters = {"client_addr": sock.getsockname, "server_addr": sock.getpeername}
+        return getters[info]() if info in getters else None
 
 
 def _readable(sock: socket.socket) -> bool:

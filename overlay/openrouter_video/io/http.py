@@ -33,13 +33,11 @@ def origin_of(exc: BaseException) -> str | None:
 
 def _caused_by(exc: BaseException, kind: type[BaseException]) -> bool:
     seen: BaseException | None = exc
-    for _ in range(10):
-        if seen is None:
-            return False
-        if isinstance(seen, kind):
-            return True
+    for _ in range(9):  # ten links of the chain at most: the last one is judged below
+        if seen is None or isinstance(seen, kind):
+            break
         seen = seen.__cause__ or seen.__context__
-    return False
+    return isinstance(seen, kind)
 
 
 def is_retryable_exception(exc: BaseException) -> bool:
@@ -59,13 +57,9 @@ def failure(exc: BaseException) -> Failure:
         kind = "timeout"
     elif isinstance(exc, httpx.ConnectError):
         kind = "connect"
+    retryable = is_retryable_exception(exc)
     return Failure(
-        type(exc).__name__,
-        redact(str(exc)),
-        kind=kind,
-        origin=origin_of(exc),
-        retryable=is_retryable_exception(exc),
-        cause=exc,
+        type(exc).__name__, redact(str(exc)), kind=kind, origin=origin_of(exc), retryable=retryable, cause=exc
     )
 
 

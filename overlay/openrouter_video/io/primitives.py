@@ -104,8 +104,7 @@ class AsyncRuntime:
 
         async def stop(self) -> None:
             for task in self.tasks:
-                if not task.done():
-                    task.cancel()
+                task.cancel()  # (a task that is done stays as it is)
             await asyncio.gather(*self.tasks, return_exceptions=True)
 
     #: What a download checks to stop early: nothing on the loop (tasks are cancelled).

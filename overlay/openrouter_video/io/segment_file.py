@@ -120,9 +120,7 @@ class SegmentFile(_Partial):
         assert fd is not None and content.total is not None
         os.ftruncate(fd, 0)
         _preallocate(fd, 0, content.total)
-        self.content = content
-        self.plan = Plan(content.total)
-        self.kept = 0
+        self.content, self.plan, self.kept = content, Plan(content.total), 0
         self._journal()
         return self.plan
 

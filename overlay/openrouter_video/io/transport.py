@@ -39,9 +39,7 @@ T = TypeVar("T")
 def _bypassed(url: httpx.URL, no_proxy: str) -> bool:
     """Whether ``NO_PROXY`` (comma-separated hosts, domains, ``host:port`` or ``*``) covers ``url``."""
     host = url.host.lower()
-    for entry in (e.strip().lower() for e in no_proxy.split(",")):
-        if not entry:
-            continue
+    for entry in filter(None, (e.strip().lower() for e in no_proxy.split(","))):
         if entry == "*":
             return True
         name, _, port = entry.partition(":") if entry.count(":") == 1 else (entry, "", "")
@@ -74,10 +72,9 @@ class Routes(Generic[T]):
     def pick(self, url: httpx.URL) -> T:
         """The inner transport for ``url`` (made on first use)."""
         proxy = self.proxy_for(url)
-        transport = self.transports.get(proxy)
-        if transport is None:
-            transport = self.transports[proxy] = self._make(proxy)
-        return transport
+        if proxy not in self.transports:
+            self.transports[proxy] = self._make(proxy)
+        return self.transports[proxy]
 
 
 class RetryTransport(Retrying, AsyncRetrying, httpx.BaseTransport, httpx.AsyncBaseTransport):

@@ -103,17 +103,16 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
 
     async def _send(self, http: h11.Connection, request: httpcore.Request, timeout: float | None) -> None:
         stream = self.network
-        assert stream is not None
-        until = self.until
+        assert stream is not None and isinstance(request.stream, AsyncIterable)
+
+        async def send(event: h11.Event) -> None:
+            await stream.write(http.send(event) or b"", capped(self.until, timeout, httpcore.WriteTimeout))
+
         try:
-            event = h11.Request(method=request.method, target=request.url.target, headers=request.headers)
-            await stream.write(http.send(event) or b"", capped(until, timeout, httpcore.WriteTimeout))
-            assert isinstance(request.stream, AsyncIterable)
+            await send(h11.Request(method=request.method, target=request.url.target, headers=request.headers))
             async for chunk in request.stream:
-                data = http.send(h11.Data(data=chunk)) or b""
-                await stream.write(data, capped(until, timeout, httpcore.WriteTimeout))
-            data = http.send(h11.EndOfMessage()) or b""
-            await stream.write(data, capped(until, timeout, httpcore.WriteTimeout))
+                await send(h11.Data(data=chunk))
+            await send(h11.EndOfMessage())
         except httpcore.WriteError:
             # A server may answer (and close) before it has read the whole request: read its answer.
             pass
@@ -271,8 +270,7 @@ class AsyncBody:
                 yield bytes(event.data)
             elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
                 break
-        http = self.http
-        if http.their_state is not h11.DONE or http.trailing_data[0]:
+        if self.http.their_state is not h11.DONE or self.http.trailing_data[0]:
             self.reusable = False
 
     async def aclose(self) -> None:

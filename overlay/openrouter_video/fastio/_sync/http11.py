@@ -104,17 +104,16 @@ class Connection(httpcore.ConnectionInterface):
 
     def _send(self, http: h11.Connection, request: httpcore.Request, timeout: float | None) -> None:
         stream = self.network
-        assert stream is not None
-        until = self.until
+        assert stream is not None and isinstance(request.stream, Iterable)
+
+        def send(event: h11.Event) -> None:
+            stream.write(http.send(event) or b"", capped(self.until, timeout, httpcore.WriteTimeout))
+
         try:
-            event = h11.Request(method=request.method, target=request.url.target, headers=request.headers)
-            stream.write(http.send(event) or b"", capped(until, timeout, httpcore.WriteTimeout))
-            assert isinstance(request.stream, Iterable)
+            send(h11.Request(method=request.method, target=request.url.target, headers=request.headers))
             for chunk in request.stream:
-                data = http.send(h11.Data(data=chunk)) or b""
-                stream.write(data, capped(until, timeout, httpcore.WriteTimeout))
-            data = http.send(h11.EndOfMessage()) or b""
-            stream.write(data, capped(until, timeout, httpcore.WriteTimeout))
+                send(h11.Data(data=chunk))
+            send(h11.EndOfMessage())
         except httpcore.WriteError:
             # A server may answer (and close) before it has read the whole request: read its answer.
             pass
@@ -272,8 +271,7 @@ class Body:
                 yield bytes(event.data)
             elif isinstance(event, h11.EndOfMessage | h11.ConnectionClosed):
                 break
-        http = self.http
-        if http.their_state is not h11.DONE or http.trailing_data[0]:
+        if self.http.their_state is not h11.DONE or self.http.trailing_data[0]:
             self.reusable = False
 
     def close(self) -> None:
