@@ -742,7 +742,9 @@ def test_expire_drops_the_urls_and_the_old_ones_fail(fake: FakeOpenRouter, api: 
     assert "urls" not in after and "expires_at" not in after and after["unsigned_urls"]
     gone = httpx.get(url)
     assert gone.status_code == 403 and "Request has expired" in gone.text
-    assert api.get(f"/videos/{JOB}/content").content == DATA  # the content endpoint still serves it
+    assert api.get(f"/videos/{JOB}/content").status_code == 410  # the output is gone with its copy
+    fake.content_outlives_copy = True
+    assert api.get(f"/videos/{JOB}/content").content == DATA  # unless the content endpoint outlives it
 
 
 def test_each_read_signs_afresh_unless_refresh_urls_is_off(fake: FakeOpenRouter, api: httpx.Client) -> None:

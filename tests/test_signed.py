@@ -124,6 +124,7 @@ def test_a_copy_that_expired_falls_back_to_the_content_endpoint_and_resumes(
 ) -> None:
     fake = h.fake
     fake.add_video("job-1", video)
+    fake.content_outlives_copy = True  # the job then lists no urls, but its content endpoint works
 
     def expire_after_the_cut(request: object) -> None:
         if getattr(request, "origin", "") == "storage" and getattr(request, "headers", {}).get("range"):
@@ -183,12 +184,21 @@ def test_a_gone_output_raises_video_expired_error_with_the_date(
 ) -> None:
     fake = h.fake
     fake.add_video("job-1", video)
-    fake.expire("job-1")
-    fake.gone("job-1")
+    fake.expire("job-1")  # the copy expired: the content endpoint answers 410 too
     with pytest.raises(VideoExpiredError) as raised:
         h.download("job-1", tmp_path / "out.mp4")
-    assert "the stored copy of job job-1" in str(raised.value) and "generate it again" in str(raised.value)
-    assert "\n" not in str(raised.value) and not (tmp_path / "out.mp4").exists()
+    assert str(raised.value).startswith("the stored copy of job job-1 is gone (HTTP 410: ")
+    assert "generate it again" in str(raised.value) and not (tmp_path / "out.mp4").exists()
+    # a job read before it expired says when: its urls are not used past expires_at
+    when = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    job = VideoJob(
+        id="job-1", status="completed", urls=(fake.signed_url("job-1", 0, 1767323045),), expires_at=when
+    )
+    with pytest.raises(VideoExpiredError) as dated:
+        h.download(job, tmp_path / "out.mp4")  # type: ignore[arg-type]
+    assert "the stored copy of job job-1 expired at 2026-01-02 03:04:05 UTC (HTTP 410: " in str(dated.value)
+    assert dated.value.expired_at == when and "\n" not in str(dated.value)
+    assert [r for r in fake.requests if r.origin == "storage"] == []  # past expires_at: not even tried
 
 
 def test_signed_source_without_a_url_is_refused(h: Harness, tmp_path: Path, video: bytes) -> None:

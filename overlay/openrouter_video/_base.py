@@ -134,6 +134,8 @@ def _refreshed(job: VideoJob, index: int, source: Source, refused: _From, exc: E
     fresh = _choose(job, index, "api" if source == "api" else "auto")
     if fresh.url is not None and fresh.url == refused.url:  # nothing fresher than what was refused
         fresh = _From(None, job.expires_at)
+    if fresh.expires_at is None:  # a job whose copy expired no longer says when: what it said before
+        fresh = replace(fresh, expires_at=refused.expires_at)
     if source == "signed" and fresh.url is None:
         if job.expires_at is not None and job.expires_at <= datetime.now(UTC):
             raise VideoExpiredError(job.id, job.expires_at) from exc

@@ -440,6 +440,9 @@ class FakeOpenRouter:
         stored_for: Seconds a job's stored copy lasts after it first completes (``expires_at``).
         refresh_urls: When true (the default), every read of a job signs its ``urls`` afresh (same
             ``expires_at``); when false, reads repeat the last URLs.
+        content_outlives_copy: When false (the default), the content endpoint answers 410 for a
+            job's outputs once its stored copy expired; when true, it goes on serving them (a job
+            then has no ``urls`` but its ``unsigned_urls`` work).
         strict: When true (the default), every request is checked against openapi.yaml and a
             violation answered 400 naming the field; when false, anything the handlers can read is
             accepted (e.g. to see what a service does with a 202 to a body the spec refuses).
@@ -497,6 +500,7 @@ class FakeOpenRouter:
         self._copies: dict[tuple[str, int], FakeVideo] = {}  # the stored copies
         self._signed = 0  # signed URLs issued (each differs, as a presigned URL's date does)
         self.refresh_urls = True
+        self.content_outlives_copy = False
         self.connections = 0
         self.peak_connections = 0
         self.peak_requests = 0
@@ -713,8 +717,9 @@ class FakeOpenRouter:
             self._copies[(job_id, index)] = FakeVideo(data, etag=f'"s3-{md5}"', last_modified=modified)
 
     def expire(self, job_id: str) -> None:
-        """Expire the job's stored copy now: its signed URLs answer 403, and the job no longer lists
-        ``urls`` and ``expires_at`` (the content endpoint still serves it; see :meth:`gone`)."""
+        """Expire the job's stored copy now: its signed URLs answer 403, the job no longer lists
+        ``urls`` and ``expires_at``, and the content endpoint answers 410 (unless
+        :attr:`content_outlives_copy`)."""
         with self._lock:
             self._expires[job_id] = int(time.time()) - 1
 
@@ -1060,7 +1065,9 @@ class _Handler(BaseHTTPRequestHandler):
         video = self.fake._videos.get((job_id, index))
         if video is None:
             raise _refused(404, f"Video output {index} of job {job_id} not found")
-        if job_id in self.fake._gone:
+        fake = self.fake
+        expired = fake._expires.get(job_id, time.time() + 1) <= time.time() and not fake.content_outlives_copy
+        if job_id in fake._gone or expired:
             raise _refused(410, f"Video output {index} of job {job_id} is no longer available")
         self._serve_video(video, fault)
 

@@ -242,8 +242,7 @@ class AsyncVideoClient(_ClientBase):
                     return replace(result, source=frm.source, refreshes=refreshes)
                 except OpenRouterVideoError as exc:
                     if isinstance(exc, GoneError) and frm.url is None:  # the output is no more
-                        expired = job.expires_at if job is not None else None
-                        raise VideoExpiredError(target.job_id, expired, f" ({exc})") from exc
+                        raise VideoExpiredError(target.job_id, frm.expires_at, f" ({exc})") from exc
                     if not _refused(exc, frm.source) or refreshes >= MAX_REFRESHES:
                         raise
                     refreshes += 1
