@@ -102,10 +102,6 @@ class _From:
         url = httpx.URL(self.url)
         return f"{url.scheme}://{url.host}:{url.port or (443 if url.scheme == 'https' else 80)}"
 
-    def shown(self) -> str:
-        """The signed URL without its query (the signature)."""
-        return str(self.url).partition("?")[0]
-
 
 def _choose(job: VideoJob | None, index: int, source: Source) -> _From:
     """Where output ``index`` of ``job`` is fetched from, as ``source`` asks (no job: the content
@@ -144,15 +140,12 @@ def _refreshed(job: VideoJob, index: int, source: Source, refused: _From, exc: E
 
 
 def _refused(exc: BaseException, source: Literal["signed", "api"]) -> bool:
-    """Whether ``exc`` is what an expired signed URL answers: from a signed URL, 403, 401, or 400
-    saying it expired; from the content endpoint (whose redirect may go to a signed URL), 403 or 400
-    saying it expired (a 401 or a plain 403 there is about the key)."""
+    """Whether ``exc`` is what an expired signed URL answers: 403 or 401 from a signed URL, or 400 or
+    403 saying it expired (from the content endpoint too, whose redirect may be to a signed URL)."""
     if not isinstance(exc, APIStatusError) or isinstance(exc, VideoExpiredError):
         return False
     status, expired = exc.status_code, _EXPIRED.search(exc.body) is not None
-    if source == "api":
-        return status in (400, 403) and expired
-    return status in (401, 403) or (status == 400 and expired)
+    return (status in (401, 403) and source == "signed") or (status in (400, 403) and expired)
 
 
 class ApiClient(AuthenticatedClient):
@@ -528,7 +521,7 @@ class _ClientBase:
             raise InvalidRequestError(f"invalid job id {job_id!r}")
         what = f"GET /videos/{job_id}/content?index={index}"
         if frm.url is not None:
-            what = f"GET {frm.shown()} (output {index} of job {job_id}, signed URL)"
+            what = f"GET {frm.url.partition('?')[0]} (output {index} of job {job_id}, signed URL)"
         core = DownloadCore(
             self.retry,
             what=what,

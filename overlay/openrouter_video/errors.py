@@ -273,8 +273,7 @@ class VideoExpiredError(GoneError):
         detail = f" {' '.join(detail.split())}" if detail.strip() else ""  # one line, whatever was said
         super().__init__(410, f"the stored copy of job {job_id} {when}{detail}; generate it again")
         self.args = (self.message,)
-        self.job_id = job_id
-        self.expired_at = expired_at
+        self.job_id, self.expired_at = job_id, expired_at
 
 
 class WebhookVerificationError(OpenRouterVideoError):
