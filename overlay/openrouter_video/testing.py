@@ -12,38 +12,22 @@ Example::
             client.download("job-1", "out.mp4")
         fake.requests                              # what the server received
 
-The server implements the four operations of openapi.yaml, and is as strict as the spec (it needs the
-``testing`` extra, ``pip install 'openrouter-video[testing]'``, for ``jsonschema`` and ``pyyaml``;
-docs/testing.md describes it in full):
+The server implements the four operations of openapi.yaml and is as strict as the spec (it needs the
+``testing`` extra, ``pip install 'openrouter-video[testing]'``, for ``jsonschema`` and ``pyyaml``).
+docs/testing.md describes it in full; in short:
 
-* **Every request is checked against openapi.yaml itself** with ``jsonschema``: the ``POST /videos``
-  body and the path and query parameters (a parameter given twice is refused, one the spec does not
-  declare ignored). A violation gets 400 with the spec's error shape and a message naming the field,
-  e.g. ``{"error": {"code": 400, "message": "duration: -5 is less than the minimum of 1"}}`` (an empty
-  job id gets 404 from ``GET /videos/{jobId}``, which documents no 400). :attr:`FakeOpenRouter.strict`
-  set to false turns these checks off (routing, 404, 405 and 401 stay).
-* **Routing and statuses follow the spec**: 404 off its paths; 405 for a method a path does not
-  define, with ``Allow`` and a JSON error body; 401 (``Missing Authentication header`` or ``Invalid
-  API key``) where the operation documents 401, so not on ``GET /videos/models``; 404 for an unknown
-  job, output index or model.
+* **Every request is checked against openapi.yaml itself** with ``jsonschema`` (the ``POST /videos``
+  body, the path and query parameters): a violation gets 400 with the spec's error shape and a
+  message naming the field. :attr:`FakeOpenRouter.strict` set to false turns these checks off.
+  Routing and statuses follow the spec too (404 off its paths, 405 with ``Allow``, 401 where the
+  operation documents it, 404 for an unknown job, output index or model).
 * **Beyond the spec**, and only these: ``HEAD`` wherever ``GET`` is; 405 for an undefined method; 206
   and 416 for ranges of the content; and the faults a test queues, used before the request is checked
   (as a proxy or rate limiter in front of the API would answer).
-
-* ``POST /videos`` creates a job (202); ``GET /videos/{jobId}`` walks it through its statuses, one
-  per poll (``pending``, ``in_progress``, ``completed`` unless :meth:`FakeOpenRouter.script_job`
-  says otherwise); a completed job lists its ``unsigned_urls`` and serves its outputs;
-  ``GET /videos/models`` lists :attr:`FakeOpenRouter.models`. A ``previous_job_id`` naming no job
-  gets 404 ``Job <id> not found``, one naming a job not completed 400.
-* A completed job also lists signed ``urls`` and ``expires_at`` (when the spec has them), signed
-  afresh at each read: they point to a second listener, :attr:`FakeOpenRouter.storage_origin`, that
-  serves the stored copies like an object store (ETags of its own, S3's XML 403 once expired or for a
-  bad signature) and answers 400 to, and records, any ``Authorization``; see
-  :meth:`FakeOpenRouter.store`, :meth:`~FakeOpenRouter.expire` and :meth:`~FakeOpenRouter.gone`.
-* ``GET /videos/{jobId}/content`` serves ``Range: bytes=a-``, ``bytes=a-b`` and ``bytes=-n`` with 206
-  and ``Content-Range``, honouring ``If-Range``, and 416 with ``Content-Range: bytes */LENGTH`` from
-  the end of the file on; each video has an ETag and a Last-Modified date (see
-  :meth:`FakeOpenRouter.add_video`).
+* Jobs walk through their statuses one per poll (:meth:`FakeOpenRouter.script_job`); a completed one
+  lists its ``unsigned_urls`` and signed ``urls`` to a second listener,
+  :attr:`FakeOpenRouter.storage_origin`, that serves the stored copies like an object store (see
+  :meth:`~FakeOpenRouter.store`, :meth:`~FakeOpenRouter.expire` and :meth:`~FakeOpenRouter.gone`).
 
 Faults are queued per route with :meth:`FakeOpenRouter.enqueue` (or the shorthand methods), each used
 up by the next request to that route: :class:`Status`, :class:`Cut`, :class:`Stall`, :class:`Redirect`,
@@ -813,14 +797,8 @@ class FakeOpenRouter:
         job_id, _, index = unquote(path[len(STORAGE_PATH) :]).rpartition("/")
         expires, signature = query.get("expires", [""])[-1], query.get("signature", [""])[-1]
         nonce = query.get("n", [""])[-1]
-        valid = (
-            expires.isdigit()
-            and index.isdigit()
-            and nonce.isdigit()
-            and hmac.compare_digest(
-                self.signed_url(job_id, int(index), int(expires), int(nonce)).rpartition("signature=")[2],
-                signature,
-            )
+        valid = all(part.isdigit() for part in (expires, index, nonce)) and hmac.compare_digest(
+            self.signed_url(job_id, int(index), int(expires), int(nonce)).rpartition("=")[2], signature
         )
         if not valid:
             return _s3_error("SignatureDoesNotMatch", "The request signature we calculated does not match")
