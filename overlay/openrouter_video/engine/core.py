@@ -21,6 +21,7 @@ retried for :attr:`RetryPolicy.resume_window` seconds after the last progress, e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Callable, Mapping
@@ -313,38 +314,24 @@ def build_status_error(
     """
     parsed: Any = None
     if parse_model is not None:
-        try:
+        with contextlib.suppress(Exception):
             parsed = parse_model(status, headers, body)
-        except Exception:
-            parsed = None
-    if parsed is None or _field(parsed, "error") is None:
-        try:
-            candidate = json.loads(body)
-        except (ValueError, RecursionError):  # not JSON, or nested deeper than the recursion limit
-            candidate = None
-        parsed = candidate if isinstance(candidate, dict) else None
-    error = _field(parsed, "error") if parsed is not None else None
-    message: str | None = None
-    code: int | None = None
-    metadata: dict[str, Any] | None = None
-    user_id: str | None = None
-    if isinstance(error, str):
-        message = error
-    elif error is not None:
-        raw_message = _field(error, "message")
-        message = str(raw_message) if raw_message is not None else None
-        raw_code = _field(error, "code")
-        code = raw_code if isinstance(raw_code, int) else None
-        metadata = _mapping(_field(error, "metadata"))
-        raw_user = _field(parsed, "user_id")
-        user_id = str(raw_user) if raw_user is not None else None
-    message = message or _body_text(body, headers.get("content-type")) or _reason_phrase(status)
+    if _field(parsed, "error") is None:  # (_field of None is None)
+        parsed = None
+        with contextlib.suppress(ValueError, RecursionError):  # not JSON, or nested past the recursion limit
+            parsed = json.loads(body)
+        parsed = parsed if isinstance(parsed, dict) else None
+    error = _field(parsed, "error")
+    fields = None if isinstance(error, str) else error  # the spec's {"code", "message", "metadata"}
+    message = error if isinstance(error, str) else _field(fields, "message")
+    code, user_id = _field(fields, "code"), _field(parsed, "user_id") if fields is not None else None
+    text = str(message) if message is not None else ""
     return status_error_class(status)(
         status,
-        redact(message),
-        code=code,
-        metadata=metadata,
-        user_id=user_id,
+        redact(text or _body_text(body, headers.get("content-type")) or _reason_phrase(status)),
+        code=code if isinstance(code, int) else None,
+        metadata=_mapping(_field(fields, "metadata")),
+        user_id=str(user_id) if user_id is not None else None,
         retry_after=parse_retry_after(headers),
         body=body,
     )
