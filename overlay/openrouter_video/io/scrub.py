@@ -4,6 +4,7 @@ an exception the package raises, and the package's frames in its traceback lose 
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import types
@@ -61,13 +62,10 @@ def scrub(exc: BaseException) -> BaseException:
             pending.append(_request_of(item))
         elif isinstance(item, BaseException):
             _clear_package_frames(item.__traceback__)
-            pending += [item.__cause__, item.__context__, _request_of(item)]
+            pending += [item.__cause__, item.__context__, _request_of(item), getattr(item, "response", None)]
             if isinstance(item, BaseExceptionGroup):
                 pending += item.exceptions
-            pending += [
-                value for value in vars(item).values() if isinstance(value, (httpx.Request, httpx.Response))
-            ]
-            pending.append(getattr(item, "response", None))
+            pending += [v for v in vars(item).values() if isinstance(v, httpx.Request | httpx.Response)]
     return exc
 
 
@@ -77,10 +75,8 @@ def _clear_package_frames(tb: types.TracebackType | None) -> None:
     while tb is not None:
         frame = tb.tb_frame
         if str(frame.f_globals.get("__name__", "")).startswith("openrouter_video"):
-            try:
+            with contextlib.suppress(RuntimeError):  # still running (the frame handling the exception)
                 frame.clear()
-            except RuntimeError:  # still running (the frame handling the exception)
-                pass
         tb = tb.tb_next
 
 
