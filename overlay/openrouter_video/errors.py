@@ -180,8 +180,7 @@ _BY_STATUS: dict[int, type[APIStatusError]] = {
 
 def status_error_class(status_code: int) -> type[APIStatusError]:
     """The :class:`APIStatusError` subclass for ``status_code``."""
-    default = InternalServerError if 500 <= status_code <= 599 else APIStatusError
-    return _BY_STATUS.get(status_code, default)
+    return _BY_STATUS.get(status_code, InternalServerError if 500 <= status_code <= 599 else APIStatusError)
 
 
 class APIConnectionError(OpenRouterVideoError):
