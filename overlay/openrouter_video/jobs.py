@@ -52,11 +52,9 @@ def _read(value: Any, schema: Mapping[str, Any]) -> Any:
     type than the spec's is left out."""
     kind = schema.get("type")
     if kind == "array":
-        return (
-            tuple(str(v) if schema.get("items", {}).get("type") == "string" else v for v in value)
-            if (isinstance(value, list))
-            else ()
-        )
+        if not isinstance(value, list):
+            return ()
+        return tuple(str(v) if schema.get("items", {}).get("type") == "string" else v for v in value)
     if kind == "string":
         return str(value)
     if kind == "integer":
