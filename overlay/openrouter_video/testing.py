@@ -647,8 +647,7 @@ class FakeOpenRouter:
     @property
     def origin(self) -> str:
         """``http://127.0.0.1:PORT`` (``https://`` when serving TLS)."""
-        scheme = "https" if self.ssl_context is not None else "http"
-        return f"{scheme}://{self._host}:{self.port}"
+        return f"{'https' if self.ssl_context is not None else 'http'}://{self._host}:{self.port}"
 
     @property
     def storage_origin(self) -> str:
@@ -861,16 +860,14 @@ class FakeOpenRouter:
             for index, data in enumerate(job.outputs):
                 if (job.id, index) not in self._videos:
                     self.add_video(job.id, data, index=index)
-            body["unsigned_urls"] = [
-                f"{self.origin}{path}/content?index={index}" for index in range(len(job.outputs))
-            ]
+            count = range(len(job.outputs))
+            body["unsigned_urls"] = [f"{self.origin}{path}/content?index={index}" for index in count]
             body["usage"] = {"cost": 0.5, "is_byok": False}
             with self._lock:
                 expires = self._expires.setdefault(job.id, int(time.time() + self.stored_for))
                 self._signed += self.refresh_urls
             # the spec has signed URLs (2026-10 on), and the copy is still stored
             if {"urls", "expires_at"} <= self._job_fields() and expires > time.time():
-                count = range(len(job.outputs))
                 body["urls"] = [self.signed_url(job.id, index, expires, self._signed) for index in count]
                 body["expires_at"] = expires
         elif status == "failed":
