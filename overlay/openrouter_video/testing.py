@@ -517,18 +517,14 @@ class FakeOpenRouter:
         """Bind and start serving in a background thread; returns ``self``."""
         with self._listen_lock:
             self._stop.clear()
-            self._listen(self._port)
+            self._server = self._serve(self._host, self._port)
+            self._bound_port = int(self._server.server_address[1])
             self._running = True
         try:
             self._storage = self._serve(self._storage_host, 0)
         except OSError:  # no 127.0.0.2 here: another port of the same host
             self._storage = self._serve(self._host, 0)
         return self
-
-    def _listen(self, port: int) -> None:
-        """Bind a new server on ``port`` and serve it (the caller holds ``_listen_lock``)."""
-        self._server = self._serve(self._host, port)
-        self._bound_port = int(self._server.server_address[1])
 
     def _serve(self, host: str, port: int) -> _Server:
         server = _Server((host, port), _Handler)  # closed again if binding fails
@@ -592,7 +588,7 @@ class FakeOpenRouter:
                 if not self._running or generation != self._outage_generation:
                     return
                 try:
-                    self._listen(self._bound_port)
+                    self._server = self._serve(self._host, self._bound_port)
                     return
                 except OSError:
                     seconds = 0.02  # the port is still busy (e.g. in use by a closing socket): try again
