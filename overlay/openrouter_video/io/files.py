@@ -284,14 +284,8 @@ class _Writer:
 
 def _content_of(state: dict[str, Any]) -> Resumable:
     """What a state file (as :func:`~.journal.read_state` validated it) says about the content."""
-    return Resumable(
-        etag=state.get("etag"),
-        last_modified=state.get("last_modified"),
-        total=state.get("total"),
-        content_type=state.get("content_type"),
-        digests=state["digests"],
-        origin=state.get("origin") or API_ORIGIN,
-    )
+    known = {name: state.get(name) for name in ("etag", "last_modified", "total", "content_type")}
+    return Resumable(**known, digests=state["digests"], origin=state.get("origin") or API_ORIGIN)
 
 
 def _tail(fd: int, end: int, start: int = 0) -> bytes:
