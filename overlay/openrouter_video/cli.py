@@ -371,9 +371,7 @@ _FILE_FIELDS = ("path", "size", "content_type", "attempts", "resumes", "verified
 
 def _file_record(result: DownloadResult, with_sha256: bool) -> dict[str, Any]:
     names = _FILE_FIELDS + (("sha256",) if with_sha256 else ())
-    record = {name: getattr(result, name) for name in names}
-    record["path"] = str(result.path)
-    return record
+    return {name: getattr(result, name) for name in names} | {"path": str(result.path)}  # keeps its place
 
 
 def _print_json(value: Any) -> int:
