@@ -35,7 +35,6 @@ import signal
 import sys
 import time
 from collections.abc import Callable, Sequence
-from importlib.util import find_spec
 from pathlib import Path
 from types import FrameType
 from typing import TYPE_CHECKING, Any, TextIO
@@ -138,8 +137,13 @@ class _Spinner(_Tqdm):
 
 
 def _interactive(args: argparse.Namespace) -> bool:
-    """Whether to draw a bar or a spinner: not ``--quiet``, stderr is a terminal and tqdm is installed."""
-    return not getattr(args, "quiet", False) and sys.stderr.isatty() and find_spec("tqdm") is not None
+    if getattr(args, "quiet", False) or not sys.stderr.isatty():
+        return False
+    try:
+        import tqdm  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 class _Notes(logging.Handler):
