@@ -172,5 +172,18 @@ bench: bench-deps
 bench-large: bench-deps
 	$(BENCH_RUN) --sizes 1G,4G --rounds 5 --command "make bench-large"
 
+## bench-wan: downloads over an emulated WAN link (root, Linux; bench/wan/, docs/benchmarks.md): curl, aria2c,
+## httpx and VideoClient in two network namespaces; WAN_ROUNDS (default 3), WAN_SIZES (default 8M,32M,128M)
+.PHONY: bench-wan
+WAN_ROUNDS ?= 3
+WAN_SIZES ?= 8M,32M,128M
+bench-wan: bench-deps
+	@command -v gcc >/dev/null && command -v ping >/dev/null && command -v ip >/dev/null || { \
+	  $(SUDO) apt-get update -qq; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    gcc libc6-dev iputils-ping iproute2; }
+	$(SUDO) $(BENCH_VENV)/bin/python bench/wan/run.py --rounds $(WAN_ROUNDS) --sizes $(WAN_SIZES) \
+	  --json bench/wan/results.json --out bench/wan/results.md
+
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .venv-deps-* .venv-python3.* node_modules build dist .pytest_cache .mypy_cache .ruff_cache demo-output
