@@ -183,7 +183,8 @@ def test_one_range_failing_again_and_again_while_the_others_finish(h: Harness, t
         value = request.headers.get("range", "")
         if not target and value and not value.startswith("bytes=0-"):
             target.append(value)  # the first helper's range
-        if target and value == target[0] and failed[0] < 3:
+        # the same range, from the same byte (work stealing may have cut its end meanwhile)
+        if target and value.partition("-")[0] == target[0].partition("-")[0] and failed[0] < 3:
             failed[0] += 1
             raise ConnectionResetError("dropped by the test")
 
