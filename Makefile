@@ -74,7 +74,7 @@ test-fast: $(STAMP) check-generated lint
 # interpreter can change.
 MATRIX_TESTS := tests/test_fastio.py tests/test_transport.py tests/test_lending.py tests/test_download.py \
 	tests/test_resume.py tests/test_retries.py tests/test_errors.py tests/test_verification.py \
-	tests/test_secrets.py tests/test_flow.py tests/test_segments.py tests/test_engine_segments.py \
+	tests/test_secrets.py tests/test_flow.py tests/test_segments.py tests/test_engine_segments.py tests/test_ranges_nginx.py \
 	tests/test_partial_file.py tests/test_client.py tests/test_tls.py tests/test_proxies.py tests/test_service.py \
 	tests/test_signed.py tests/test_signed_nginx.py
 UV := $(BIN)/uv

@@ -1,4 +1,4 @@
-"""Segmented downloads at test scale: the thresholds (16 MiB to segment, 4 MiB to split, 0.5 s ramp
+"""Segmented downloads at test scale: the thresholds (2 MiB to segment, 1 MiB to split, 0.1 s ramp
 windows) are module constants patched to 1 MiB, 256 KiB and 0.1 s by the autouse fixture
 :func:`small_thresholds`, which the segment tests import."""
 
@@ -16,4 +16,3 @@ def small_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_segments, "MIN_SEGMENTED_SIZE", 1 * MIB)
     monkeypatch.setattr(_segments, "MIN_SPLIT", 256 * KIB)
     monkeypatch.setattr(_segments, "RAMP_WINDOW", 0.1)
-    monkeypatch.setattr(_segments, "RAMP_SETTLE", 0.02)

@@ -1,6 +1,5 @@
 """The segment machinery on its own (:mod:`openrouter_video.engine.segments`): the plan that tiles the
-file, the ramp that adds connections while they pay, the segment core against a simulated server, and
-when a single stream goes on by ranges.
+file and the segment core against a simulated server (the ramp: tests/test_ramp.py).
 
 Sizes are scaled down as in tests/test_segments.py (its thresholds, patched here too)."""
 
@@ -11,7 +10,6 @@ import random
 import sys
 from typing import Any
 
-import pytest
 from helpers_segments import (
     KIB,
     MIB,
@@ -90,45 +88,6 @@ def test_the_written_prefix_never_passes_a_byte_not_written(cuts: list[int], dra
     assert prefix == total or not written[prefix]  # and it stops at the first one that is not
 
 
-# -- the ramp and the switch from one stream to ranges ---------------------------------------------
-
-
-def test_the_ramp_doubles_while_each_added_connection_pays_and_stops_when_they_do_not(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(_segments, "RAMP_WINDOW", 0.5)
-    monkeypatch.setattr(_segments, "RAMP_SETTLE", 0.1)
-    ramp = _segments.Ramp(8, now=0.0, received=0)
-    assert ramp.want_more(0.05, 10) == 0  # the window is not over
-    assert ramp.want_more(0.5, 100) == 1  # 1 connection: 200 B/s; now 2
-    assert ramp.want_more(0.55, 110) == 0  # settling
-    assert ramp.want_more(0.6, 120) == 0  # the measurement of 2 starts here
-    assert ramp.want_more(1.1, 270) == 2  # 2: 300 B/s, +50% for one more: now 4
-    assert ramp.want_more(1.25, 300) == 0  # the measurement of 4 starts here
-    assert ramp.want_more(1.75, 464) == 0 and ramp.settled  # 4: 328 B/s, +9% for two more (< 2 x 15%)
-    assert ramp.connections == 4
-    # A cap per connection: two bring twice as much, so the next step quadruples (1, 2, 8, 16).
-    linear = _segments.Ramp(16, now=0.0, received=0)
-    assert linear.want_more(0.5, 100) == 1  # 200 B/s
-    linear.want_more(0.6, 120)
-    assert linear.want_more(1.1, 320) == 6  # 400 B/s: +100% for one more; now 8
-    linear.want_more(1.25, 340)  # the measurement of 8 starts here
-    assert linear.want_more(1.75, 1940) == 8 and linear.settled  # 3200 B/s with 8; now 16, the cap
-    capped = _segments.Ramp(3, now=0.0, received=0)
-    assert capped.want_more(0.5, 100) == 1
-    capped.want_more(0.6, 120)
-    assert capped.want_more(1.1, 400) == 1 and capped.settled  # 2 -> 3, the cap
-
-
-def test_a_stream_goes_on_by_ranges_only_when_slow_and_far_from_done() -> None:
-    window = _segments.RAMP_WINDOW
-    assert _segments.upgrade_rate(window / 2, 10 * MIB, 100 * MIB) is None  # not a second of body yet
-    assert _segments.upgrade_rate(window, 8 * MIB, 100 * MIB) == 8 * MIB / window  # capped, far from done
-    assert _segments.upgrade_rate(window, 8 * MIB, 4 * MIB) is None  # done within another window
-    fast = _segments.UPGRADE_BELOW * window + 1  # as fast as a CPU- or disk-bound loopback stream
-    assert _segments.upgrade_rate(window, int(fast), 100 * int(fast)) is None
-
-
 # -- the segment core -------------------------------------------------------------------------------
 
 
@@ -181,7 +140,7 @@ def test_the_core_never_commits_a_mix_of_two_versions(
         plan=Plan(total, min_split=64 * KIB),
         max_connections=connections,
     )
-    core.ramp = _segments.Ramp(connections, now=0.0, received=0)
+    core.ramp = _segments.Ramp(connections, now=0.0, received=0, total=total)
     out = bytearray(total)
     active: dict[int, Any] = {}  # worker -> (head, body, position in body)
     workers = [core.add_worker()]

@@ -36,6 +36,7 @@ from .engine.segments import (
     DEFAULT_MAX_CONNECTIONS,
     MAX_CONNECTIONS,
     Abandon,
+    Connections,
     SegmentCore,
     Upgrade,
 )
@@ -606,11 +607,11 @@ class _ClientBase:
             exc.partial_path = None
 
 
-def _connections(max_connections: int | None) -> int:
+def _connections(max_connections: int | None) -> Connections:
     """``max_connections``, checked: ``None`` is the adaptive default's cap."""
     if max_connections is None:
-        return DEFAULT_MAX_CONNECTIONS
-    return _whole("max_connections", max_connections, MAX_CONNECTIONS)
+        return Connections(DEFAULT_MAX_CONNECTIONS, explicit=False)
+    return Connections(_whole("max_connections", max_connections, MAX_CONNECTIONS))
 
 
 class _Segmented:
@@ -632,7 +633,7 @@ class _Segmented:
             return False
         return True
 
-    def segment_core(self, max_connections: int, upgrade: Upgrade | None) -> SegmentCore:
+    def segment_core(self, connections: Connections, upgrade: Upgrade | None) -> SegmentCore:
         sink, core = self.sink, self.core
         assert sink.content is not None and sink.plan is not None and sink.content.total is not None
         small = sink.content.total < _segments.MIN_SEGMENTED_SIZE
@@ -641,10 +642,11 @@ class _Segmented:
             what=core.what,
             content=sink.content,
             plan=sink.plan,
-            max_connections=1 if small else max_connections,
+            max_connections=1 if small else connections.most,
+            explicit=connections.explicit,
             parse_model=core.parse_model,
             deadline=core.deadline,
-            measured=None if upgrade is None else upgrade.rate,
+            upgrade=upgrade,
         )
 
     def finish(

@@ -227,9 +227,9 @@ def _common(parser: argparse.ArgumentParser, *, downloads: bool = False) -> None
             type=_connections,
             metavar="N",
             help=(
-                "fetch each video of 16 MiB or more as byte ranges over up to N connections at once "
-                "(1 to 16), adding one while the speed still grows (for links that cap each connection); "
-                "1: one connection (default: up to 4)"
+                "fetch each video of 2 MiB or more as byte ranges over N connections at once (1 to 16; "
+                "for links that cap each connection); 1: one connection (default: up to 4, added while "
+                "they pay)"
             ),
         )
     parser.add_argument(

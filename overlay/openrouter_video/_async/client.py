@@ -44,7 +44,7 @@ from .._options import GenerateOptions, request_body
 from ..engine.bodies import BoundedBody
 from ..engine.core import DownloadCore
 from ..engine.retry import logger
-from ..engine.segments import Upgrade, Watch
+from ..engine.segments import Connections, Upgrade, Watch
 from ..errors import (
     DeadlineExceededError,
     GoneError,
@@ -185,11 +185,13 @@ class AsyncVideoClient(_ClientBase):
         ``max_connections``: fetch the video as byte ranges over up to this many connections at once
         (1 to 16; ``None``, the default: up to 4), for links that cap each connection. Every
         download starts as one stream. When the server's answer says ``Accept-Ranges: bytes``, gives
-        the length (16 MiB or more) and a strong ETag or a Last-Modified date, and a second of body
-        shows more than another second left at a speed under 256 MiB/s, it goes on by ranges from
-        the bytes it has, adding connections while the combined throughput still grows by 15% or
-        more per added connection (a link one stream fills, or a quick download, stays one stream).
-        When a range finishes, the largest one left is split. Every range keeps the safety rules of
+        the length (2 MiB or more) and a strong ETag or a Last-Modified date, a number given here
+        opens that many ranges at once, the first stream's body going on as the first of them. The
+        default waits until the stream is out of slow start (its throughput, measured in windows
+        of a round trip, stops growing), then adds a second connection and doubles while each added
+        connection raised the throughput by 15% or more (a link one stream fills ends with two; a
+        download nearly done, or at 256 MiB/s or more, stays one stream). When a range finishes,
+        the largest one left is split. Every range keeps the safety rules of
         a single stream (If-Range, the overlap re-read on every resume, retries and resumes of its
         own), and a content change seen by any of them starts the whole file again over one
         connection; a server that answers a range with 200 has one stream go on from the bytes on
@@ -211,7 +213,7 @@ class AsyncVideoClient(_ClientBase):
     async def _download_file(
         self,
         target: _Target,
-        connections: int,
+        connections: Connections,
         deadline: float | None,
         source: Source = "api",
         job: VideoJob | None = None,
@@ -258,7 +260,7 @@ class AsyncVideoClient(_ClientBase):
             raise
 
     async def _fetch(
-        self, target: _Target, connections: int, deadline: float | None, frm: _From
+        self, target: _Target, connections: Connections, deadline: float | None, frm: _From
     ) -> DownloadResult:
         """One stream first; by ranges when it is slow (or a segmented partial is kept here); one
         stream again from byte 0 when the ranges must give up."""
@@ -281,17 +283,22 @@ class AsyncVideoClient(_ClientBase):
             return result
         left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
         core, request = self._core(target, frm, can_restart=True, deadline=left)
-        done = await self._download_one(core, request, target, 1, http)
+        done = await self._download_one(core, request, target, Connections(1), http)
         assert isinstance(done, DownloadResult)
         return done
 
     async def _download_one(
-        self, core: DownloadCore, request: dict[str, Any], target: _Target, connections: int, http: Any
+        self,
+        core: DownloadCore,
+        request: dict[str, Any],
+        target: _Target,
+        connections: Connections,
+        http: Any,
     ) -> DownloadResult | Upgrade:
-        """Download over one stream. With ``connections > 1`` and a first answer worth splitting
-        (see :func:`~..engine.segments.worth_segmenting`), a stream that a second of body shows to
-        be slow stops there: its partial is kept, and the :class:`Upgrade` returned says how fast
-        it went (the caller goes on by ranges from it)."""
+        """Download over one stream. With more than one connection and a first answer worth splitting
+        (see :func:`~..engine.segments.worth_segmenting`), a stream that the ramp splits stops being
+        written here: its partial is kept, and the :class:`Upgrade` returned carries the ramp and the
+        live body, which the caller's ranges go on with."""
         # Made on the event loop (a lock, a state file, a directory listing: milliseconds), so that a
         # cancel can never leave it behind half made, with its lock held.
         with self._partial(PartialFile, target) as sink:
@@ -301,9 +308,13 @@ class AsyncVideoClient(_ClientBase):
             watch: Watch | None = None
             upgrade: Upgrade | None = None
             try:
-                if connections > 1 and sink.resumable is None:
+                if connections.most > 1 and sink.resumable is None:
+                    asked = self.retry.clock()
                     await driver.open()
-                    watch = Watch.start(core, driver.response, self.retry.clock, sink.size, job.resumed_from)
+                    rtt = self.retry.clock() - asked
+                    watch = Watch.start(
+                        core, driver.response, self.retry.clock, sink.size, job.resumed_from, connections, rtt
+                    )
                 async with aclosing(driver.chunks()) as chunks:
                     async for chunk in chunks:
                         if chunk is None:
@@ -313,12 +324,17 @@ class AsyncVideoClient(_ClientBase):
                             await AsyncRuntime.wait_room(sink)
                         target.check_cancel()
                         if chunk is not None and watch is not None and (upgrade := watch.upgrade(sink.size)):
+                            upgrade.live = driver.detach()  # this stream goes on as the first range
                             break
             finally:
                 await driver.aclose()
             if upgrade is None:
                 return await AsyncRuntime.commit(job.finish)
-            sink.abort(keep=True)  # the bytes so far: the first range of the segmented download
+            try:
+                sink.abort(keep=True)  # the bytes so far: the first range of the segmented download
+            except BaseException:
+                await upgrade.live.aclose()
+                raise
             return upgrade
 
     async def _download_segmented(
@@ -326,7 +342,7 @@ class AsyncVideoClient(_ClientBase):
         core: DownloadCore,
         request: dict[str, Any],
         target: _Target,
-        connections: int,
+        connections: Connections,
         upgrade: Upgrade | None,
         http: Any,
     ) -> DownloadResult | None:
@@ -335,6 +351,7 @@ class AsyncVideoClient(_ClientBase):
         # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
         sink = self._partial(SegmentFile, target if upgrade is None else replace(target, partial_ttl=None))
         run = _Segmented(self, core, request, sink)
+        live = None if upgrade is None else upgrade.live
         try:
             # Off the loop: turning a kept partial into a segmented one may fsync it (durable).
             if not await AsyncRuntime.to_thread(run.begin, upgrade):
@@ -342,6 +359,7 @@ class AsyncVideoClient(_ClientBase):
             segments = run.segment_core(connections, upgrade)
             progress = _Progress(target.on_progress)
             total = segments.total
+            handed, live = live, None  # run_segments closes it
             outcome = await run_segments(
                 http,
                 request,
@@ -350,6 +368,7 @@ class AsyncVideoClient(_ClientBase):
                 target.sleep(self.retry.sleep),
                 lambda: progress.update(lambda: segments.plan.received, total),
                 target.cancel,
+                handed,
             )
             result = await AsyncRuntime.commit(run.finish, segments, outcome, upgrade)
             if result is not None:
@@ -361,6 +380,9 @@ class AsyncVideoClient(_ClientBase):
                 with suppress(AttributeError):
                     exc.partial_path = kept  # type: ignore[attr-defined]
             raise
+        finally:
+            if live is not None:  # the ranges did not start
+                await live.aclose()
 
     def stream(self, job: VideoJob | str, *, index: int = 0, source: Source = "auto") -> AsyncVideoStream:
         """Open output ``index`` of ``job`` (a :class:`VideoJob` or its id) for streaming: ``async

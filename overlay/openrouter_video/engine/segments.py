@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, NamedTuple, Protocol
 
 from .core import (
     MIN_PROGRESS,
@@ -37,24 +37,37 @@ from .core import (
 from .retry import RetryPolicy, RetryState
 
 #: Videos smaller than this are fetched over one connection (segments would not pay off).
-MIN_SEGMENTED_SIZE: Final = 16 * 1024 * 1024
+MIN_SEGMENTED_SIZE: Final = 2 * 1024 * 1024
 #: A region is split only while at least this much of it is left (each half then has half of it).
-MIN_SPLIT: Final = 4 * 1024 * 1024
+MIN_SPLIT: Final = 1024 * 1024
 #: The default and the largest ``max_connections``.
 DEFAULT_MAX_CONNECTIONS: Final = 4
 MAX_CONNECTIONS: Final = 16
-#: How long the throughput is measured at each number of connections before deciding again.
-RAMP_WINDOW: Final = 1.0
-#: How long after adding connections the measurement of the new count starts.
-RAMP_SETTLE: Final = 0.1
-#: Connections are added while each one the last step added raised the combined throughput by this
-#: much (a fraction of the throughput before the step).
+#: The ramp's windows (seconds): as long as the first answer took (its handshakes), within these.
+RAMP_WINDOW: Final = 0.1
+RAMP_MAX_WINDOW: Final = 0.5
+#: Still in slow start while a window brings this much more than the one before (at most this many).
+RAMP_GROWTH: Final = 0.2
+RAMP_WINDOWS: Final = 8
+#: Add connections only while the rest would take this many windows more (a new one needs about two).
+RAMP_PAYS: Final = 3
+#: Add more while each connection the last step added raised the throughput by this fraction.
 RAMP_GAIN: Final = 0.15
-#: When the throughput per connection after a step is at least this fraction of what it was
-#: before (it grows with the count: the link caps each connection), the next step quadruples the
-#: count instead of doubling it (1, 2, 8, 16), so that a capped download reaches its connections a
-#: measurement sooner.
+#: Quadruple instead of doubling (1, 2, 8, 16) when the throughput per connection held this fraction
+#: through the last step: the link caps each connection.
 RAMP_LINEAR: Final = 0.8
+#: A stream this fast (bytes a second) is held back by the CPU or the disk, not by a cap per
+#: connection: the default never splits it. (Over loopback, 4 GiB split at 1.23x curl over HTTPS
+#: against 1.24x unsplit; ``checksum="sha256"`` fell from 0.62x to 0.42x; the peak RSS rose 16 MiB.)
+UPGRADE_BELOW: Final = 256 * 1024 * 1024
+
+
+class Connections(NamedTuple):
+    """``max_connections`` as asked: ``explicit`` (a number was given: open that many at once) or
+    the adaptive default's cap (add connections while they pay, :class:`Ramp`)."""
+
+    most: int
+    explicit: bool = True
 
 
 @dataclass(eq=False)
@@ -164,49 +177,86 @@ class Plan:
 
 
 class Ramp:
-    """How many connections to add, and when: the count doubles (1, 2, 4, 8, ...) after each
-    :data:`RAMP_WINDOW` of measurement while the last step raised the combined throughput by
-    :data:`RAMP_GAIN` per connection it added (two more must bring +30%), and quadruples after a
-    step that kept :data:`RAMP_LINEAR` of the throughput per connection; else it stops there. Each
-    measurement starts :data:`RAMP_SETTLE` after its step, once the new connections are sending."""
+    """How many connections to add, and when, from the bytes received over time (sans I/O).
+
+    An explicit ``max_connections`` opens them all at once. The adaptive default measures in windows
+    of a round trip or more (:data:`RAMP_WINDOW`, ``rtt``). While a window brings the newest
+    connections (the first stream, at first) :data:`RAMP_GROWTH` more than the one before, they are
+    still in slow start, and it waits; once they stop growing, the combined throughput of the last two
+    windows is what the count gets. The first such measure is followed by a second connection, unless
+    the rest would be done within :data:`RAMP_PAYS` windows or the stream runs at
+    :data:`UPGRADE_BELOW` or more. After a step, the count doubles again while each connection added
+    raised the throughput by :data:`RAMP_GAIN` (quadruples when the throughput per connection held:
+    :data:`RAMP_LINEAR`), else it stops there: a link that one stream fills ends with two. Each
+    measurement starts one window after its step, once the new connections are sending."""
 
     def __init__(
-        self, max_connections: int, now: float, received: int, measured: float | None = None
+        self,
+        max_connections: int,
+        now: float,
+        received: int,
+        *,
+        total: int,
+        explicit: bool = False,
+        rtt: float = 0.0,
     ) -> None:
-        self.max_connections = max_connections
+        self.max_connections, self.total, self.explicit = max_connections, total, explicit
+        self.window = min(max(RAMP_WINDOW, rtt), max(RAMP_WINDOW, RAMP_MAX_WINDOW))
         self.connections = 1
         self.settled = max_connections <= 1
-        self._since: float = now
-        self._from: int | None = received
-        self._previous: float | None = None  # throughput before the last step
+        self._previous: float | None = None  # the throughput before the last step
         self._added = 0  # connections the last step added
-        if measured is not None:  # one connection was measured already (see upgrade_rate): step now
-            self._since = now - RAMP_WINDOW
-            self._from = received - int(measured * RAMP_WINDOW)
+        self._rates: list[float]
+        self._fresh_rates: list[float]
+        self._measure(now, received)
 
-    def want_more(self, now: float, received: int) -> int:
-        """Called often with the clock and the bytes received so far: how many connections to start now."""
-        if self.settled or now < self._since:
+    def _measure(self, since: float, received: int | None, fresh: int = 0) -> None:
+        self._since, self._from, self._fresh, self._rates, self._fresh_rates = since, received, fresh, [], []
+
+    def want_more(self, now: float, received: int, fresh: int | None = None) -> int:
+        """Called often with the clock, the bytes received so far and (``fresh``) those the connections
+        the last step added received: how many connections to start now."""
+        if self.settled:
+            return 0
+        if self.explicit:
+            return self._step(self.max_connections - 1, now)
+        fresh = received if fresh is None else fresh
+        if now < self._since:
             return 0
         if self._from is None:  # the settling time after a step is over: measure from here
-            self._since, self._from = now, received
+            self._measure(now, received, fresh)
             return 0
-        if now - self._since < RAMP_WINDOW:
+        if now - self._since < self.window:
             return 0
-        rate = (received - self._from) / (now - self._since)
-        if self._previous is not None and rate < self._previous * (1 + RAMP_GAIN * self._added):
-            self.settled = True  # the last step did not pay: keep what there is
+        rates, newest = self._rates, self._fresh_rates
+        rates.append((received - self._from) / (now - self._since))
+        newest.append((fresh - self._fresh) / (now - self._since))
+        self._since, self._from, self._fresh = now, received, fresh
+        # Growing: the newest connections (the only one, at first) are still in slow start.
+        growing = len(rates) < 2 or newest[-1] > newest[-2] * (1 + RAMP_GROWTH) or not newest[-1]
+        if growing and len(rates) < RAMP_WINDOWS:
+            return 0
+        rate, previous = (rates[-1] + rates[-2]) / 2, self._previous
+        if (
+            (previous is not None and rate < previous * (1 + RAMP_GAIN * self._added))  # it did not pay
+            or (previous is None and rate >= UPGRADE_BELOW)  # the CPU or the disk holds it back
+            or self.total - received < rate * self.window * RAMP_PAYS  # done before more would help
+        ):
+            self.settled = True
             return 0
         # Linear: the throughput per connection held through the last step (a cap per connection).
-        before = self.connections - self._added
         linear = (
-            self._previous is not None and rate * before >= RAMP_LINEAR * self._previous * self.connections
+            previous is not None
+            and rate * (self.connections - self._added) >= RAMP_LINEAR * previous * self.connections
         )
         self._previous = rate
-        self._added = min(self.connections * (3 if linear else 1), self.max_connections - self.connections)
+        return self._step(self.connections * (3 if linear else 1), now)
+
+    def _step(self, more: int, now: float) -> int:
+        self._added = min(more, self.max_connections - self.connections)
         self.connections += self._added
         self.settled = self.connections >= self.max_connections
-        self._since, self._from = now + RAMP_SETTLE, None
+        self._measure(now + self.window, None)
         return self._added
 
     def lost(self) -> None:
@@ -236,6 +286,7 @@ class _Worker:
     region: Region | None = None
     asked_from: int = 0
     attempt_from: int = 0
+    received: int = 0  # by this worker, all its ranges
 
 
 def is_strong(etag: str | None) -> bool:
@@ -262,10 +313,11 @@ class SegmentCore(_Decisions):
         max_connections: int,
         parse_model: ParseModel | None = None,
         deadline: float | None = None,
-        measured: float | None = None,
+        explicit: bool = False,
+        upgrade: Upgrade | None = None,
     ) -> None:
-        """``measured``: the throughput one connection already had (bytes a second), so that the
-        ramp's first step is taken at once."""
+        """``explicit``: open ``max_connections`` at once (else ramp up). ``upgrade``: a single stream
+        goes on as worker 0 (:meth:`continued`); its ramp goes on here, with the connections it added."""
         assert content.total is not None
         self.policy = policy
         self.what = what
@@ -277,7 +329,14 @@ class SegmentCore(_Decisions):
         self._retries = RetryState(policy, deadline)
         #: Splitting needs a validator that If-Range can carry, so that no range ever mixes contents.
         self.can_split = max_connections > 1 and (is_strong(content.etag) or bool(content.last_modified))
-        self.ramp = Ramp(max_connections if self.can_split else 1, policy.clock(), plan.received, measured)
+        most = max_connections if self.can_split else 1
+        self.ramp = (
+            upgrade.ramp
+            if upgrade
+            else Ramp(most, policy.clock(), plan.received, total=self.total, explicit=explicit)
+        )
+        self._adding = upgrade.added if upgrade else 0
+        self._newest: list[_Worker] = []
         self.attempts = 0
         self.resumes = 0
         self.peak_connections = 0
@@ -286,7 +345,8 @@ class SegmentCore(_Decisions):
     def add_worker(self) -> int:
         with self.plan.lock:  # workers' threads read the table while the shell adds to it
             number = len(self._workers)
-            self._workers[number] = _Worker(retries=self._retries)
+            self._workers[number] = worker = _Worker(retries=self._retries)
+            self._newest.append(worker)  # the workers of the ramp's last step
         return number
 
     def claim(self, worker: int) -> Region | None:
@@ -306,7 +366,18 @@ class SegmentCore(_Decisions):
 
     def want_workers(self) -> int:
         """How many connections to start now (see :class:`Ramp`)."""
-        return self.ramp.want_more(self.policy.clock(), self.plan.received) if self.can_split else 0
+        adding, self._adding = self._adding, 0
+        if not adding and self.can_split:
+            fresh = sum(w.received for w in self._newest) if self._newest else None
+            adding = self.ramp.want_more(self.policy.clock(), self.plan.received, fresh)
+        if adding:
+            self._newest = []
+        return adding
+
+    def continued(self, worker: int) -> None:
+        """``worker``'s region goes on with the body of the single stream it took over (no request)."""
+        state, region = self._at(worker)
+        state.asked_from = state.attempt_from = region.pos
 
     @property
     def complete(self) -> bool:
@@ -383,6 +454,7 @@ class SegmentCore(_Decisions):
             data = chunk[: max(0, region.end - at)] if at + len(chunk) > region.end else chunk
             region.pos = at + len(data)
             done = region.pos >= region.end
+            self._workers[worker].received += len(data)
         if data:
             keep = (region.tail + data)[-OVERLAP:] if len(data) < OVERLAP else data[-OVERLAP:]
             region.tail = bytes(keep)
@@ -457,32 +529,16 @@ def worth_segmenting(status: int, headers: Mapping[str, str]) -> Resumable | str
     return content
 
 
-#: A single stream this fast (bytes a second) is not held back by a cap per connection but by the
-#: CPU or the disk, where more connections cost more than they bring: it is never split. (Over
-#: loopback, 4 GiB downloads split after their first second ran at 1.23x curl over HTTPS against
-#: 1.24x for 1 GiB ones that were not, ``checksum="sha256"`` over HTTP fell from 0.62x to 0.42x of
-#: the plain download, and the peak RSS rose by 16 MiB.) Capped links are far below it: the
-#: per-connection caps that segmented downloads are for run from under 1 to tens of MB/s.
-UPGRADE_BELOW: Final = 256 * 1024 * 1024
-
-
-def upgrade_rate(elapsed: float, received: int, remaining: int) -> float | None:
-    """The throughput of a single stream of a video :func:`worth_segmenting`, ``elapsed`` seconds
-    (at least :data:`RAMP_WINDOW`) into its body with ``received`` bytes of it, when it goes on by
-    ranges: under :data:`UPGRADE_BELOW`, with more than another window's worth left; else ``None``."""
-    if elapsed < RAMP_WINDOW or received <= 0:
-        return None
-    rate = received / elapsed
-    return rate if rate < UPGRADE_BELOW and remaining > rate * RAMP_WINDOW else None
-
-
-@dataclass(frozen=True)
+@dataclass
 class Upgrade:
-    """A single stream that goes on by ranges: its throughput, requests, and where it had started."""
+    """A single stream that goes on by ranges as worker 0: its ramp (which just ``added`` connections),
+    its requests, where it had started, and (set by the client) its live body."""
 
-    rate: float
+    ramp: Ramp
+    added: int
     attempts: int
     resumed_from: int
+    live: Any = None
 
 
 class Answer(Protocol):
@@ -495,36 +551,56 @@ class Answer(Protocol):
 
 
 class Watch:
-    """Watches a single stream whose first answer was :func:`worth_segmenting`: after a second of
-    body, :func:`upgrade_rate` says whether it goes on by ranges. Sizes are the bytes written so far."""
+    """Feeds a single stream whose first answer was :func:`worth_segmenting` to a :class:`Ramp`: when
+    it adds connections, the stream goes on by ranges, as the first of them. Sizes are the bytes
+    written so far; ``rtt``: how long the first answer took."""
 
-    def __init__(self, core: DownloadCore, clock: Callable[[], float], size: int, resumed_from: int) -> None:
-        self.core, self.clock, self.resumed_from = core, clock, resumed_from
-        self.started, self.start_size = clock(), size
+    def __init__(
+        self,
+        core: DownloadCore,
+        clock: Callable[[], float],
+        resumed_from: int,
+        connections: Connections,
+        rtt: float,
+    ) -> None:
+        self.core, self.clock, self.resumed_from, self.connections, self.rtt = (
+            core,
+            clock,
+            resumed_from,
+            connections,
+            rtt,
+        )
         self.resets = 0
 
     @staticmethod
     def start(
-        core: DownloadCore, answer: Answer | None, clock: Callable[[], float], size: int, resumed_from: int
+        core: DownloadCore,
+        answer: Answer | None,
+        clock: Callable[[], float],
+        size: int,
+        resumed_from: int,
+        connections: Connections,
+        rtt: float,
     ) -> Watch | None:
         """A watch for the stream that ``answer`` opened, if it is worth splitting."""
         if answer is None or isinstance(worth_segmenting(answer.status_code, answer.headers), str):
             return None  # not logged: one stream is the normal case (a small video, no ranges)
-        return Watch(core, clock, size, resumed_from)
+        return Watch(core, clock, resumed_from, connections, rtt)._measure(size)
 
-    def restarted(self, size: int) -> Watch | None:
-        """After new content from byte 0: the first one starts the body (watch from now); a later one
-        means new content, not the one judged worth splitting (stop watching)."""
-        self.resets += 1
-        if self.resets > 1:
-            return None
-        self.started, self.start_size = self.clock(), size
+    def _measure(self, size: int) -> Watch:
+        most, explicit = self.connections
+        self.ramp = Ramp(
+            most, self.clock(), size, total=self.core.total or 0, explicit=explicit, rtt=self.rtt
+        )
         return self
 
+    def restarted(self, size: int) -> Watch | None:
+        """After new content from byte 0: the first one starts the body (measure from now); a later one
+        means new content, not the one judged worth splitting (stop watching)."""
+        self.resets += 1
+        return self._measure(size) if self.resets == 1 else None
+
     def upgrade(self, size: int) -> Upgrade | None:
-        """After each chunk: the upgrade when it is due."""
-        total = self.core.total
-        if total is None:
-            return None
-        rate = upgrade_rate(self.clock() - self.started, size - self.start_size, total - size)
-        return None if rate is None else Upgrade(rate, self.core.attempts, self.resumed_from)
+        """After each chunk: the upgrade when the ramp adds connections."""
+        added = self.ramp.want_more(self.clock(), size)
+        return Upgrade(self.ramp, added, self.core.attempts, self.resumed_from) if added else None

@@ -88,6 +88,11 @@ class Body:
         self.response, self.watchdog = response, watchdog
         self.head = head if head is not None and not head.passed else None
         self.error: Failure | Exception | None = None
+        self.stream = self.chunks()  # one reader at a time (a driver hands its body over whole)
+
+    async def aclose(self) -> None:
+        await self.stream.aclose()
+        await self.response.aclose()
 
     async def chunks(self) -> AsyncGenerator[bytes, None]:
         head, watchdog = self.head, self.watchdog
@@ -168,6 +173,14 @@ class AsyncDriver:
         self._stream: Stream | None = None
         self._opened = False
         self._recent = _Recent(core.tail)
+        self._live: Body | None = None
+
+    def detach(self) -> Body:
+        """Hand the body being read over to a range worker (:func:`run_segments`): the driver lets
+        go of it, and reads no more."""
+        live, self._live, self.response = self._live, None, None
+        assert live is not None
+        return live
 
     async def open(self) -> None:
         """Send requests until one answers with the video (raises the core's error otherwise)."""
@@ -224,19 +237,21 @@ class AsyncDriver:
             fresh = stream.fresh
             if fresh:
                 recent.clear()
-            body = Body(response, stream.head, core.watchdog())
+            self._live = body = Body(response, stream.head, core.watchdog())
             received = 0
             try:
-                async with aclosing(body.chunks()) as chunks:
-                    async for chunk in chunks:
-                        if fresh:
-                            fresh = False
-                            yield None
-                        received += len(chunk)
-                        recent.add(chunk)
-                        yield chunk
+                async for chunk in body.stream:
+                    if fresh:
+                        fresh = False
+                        yield None
+                    received += len(chunk)
+                    recent.add(chunk)
+                    yield chunk
             finally:
-                await self.aclose()
+                if self._live is not None:  # not handed over
+                    self._live = None
+                    await body.aclose()
+                    self.response = None
             action: Any = core.on_body_end(received, body.error, stream.head, recent.last())
             while isinstance(action, Check):
                 verdict = await AsyncRuntime.to_thread(self.check) if self.check is not None else Verdict()
@@ -271,52 +286,61 @@ async def run_segments(
     sleep: Callable[[float], object] | None,
     progress: Callable[[], None],
     cancel: threading.Event | None = None,
+    live: Body | None = None,
 ) -> Abandon | None:
     """Fetch every region of ``sink`` (a :class:`~..segment_file.SegmentFile`), one worker per
     connection (tasks on the loop; threads in the sync code), adding one when the ramp says so;
-    ``cancel``: stop (raise :class:`~..primitives.Cancelled`) once set. ``None`` when every byte is
-    written, else the :class:`Abandon` that stopped it."""
+    ``cancel``: stop (raise :class:`~..primitives.Cancelled`) once set; ``live``: the single stream's
+    body, which worker 0 reads on as its first range. ``None`` when every byte is written, else the
+    :class:`Abandon` that stopped it."""
     outcome = _Outcome()
 
-    async def read(worker: int, response: httpx.Response, take: Take) -> Any:
-        """Read a range body into the file; what :meth:`SegmentCore.on_body_end` decided."""
-        body = Body(response, take.head, Watchdog(core.policy, core.deadline))
-        async with aclosing(body.chunks()) as chunks:
+    async def read(worker: int, response: httpx.Response, take: Take | None, live: Body | None) -> Any:
+        """Read a range body (or the live one) into the file; what :meth:`SegmentCore.on_body_end` decided."""
+        head = None if take is None else take.head
+        body = live or Body(response, head, Watchdog(core.policy, core.deadline))
+        async with aclosing(body.stream) as chunks:
             async for chunk in chunks:
                 region, at, data, done = core.on_chunk(worker, chunk)
                 if data:
                     await AsyncRuntime.put(sink, region, at, data)
                     progress()
                 if done:
-                    return core.on_body_end(worker, None, take.head)
+                    return core.on_body_end(worker, None, head)
                 if outcome.stop.is_set():
                     return None if core.plan.complete else Retry(0.0, "stopped")
         try:
-            return core.on_body_end(worker, body.error, take.head)
+            return core.on_body_end(worker, body.error, head)
         finally:
             body.error = None  # its traceback holds this frame: no reference cycle left behind
 
-    async def fetch(worker: int) -> bool:
+    async def fetch(worker: int, live: Body | None) -> bool:
+        action: Any
         while not outcome.stop.is_set():
-            try:
-                response = await send(http, request, core.request_headers(worker), core.time_left())
-            except (httpx.RequestError, httpx.InvalidURL) as exc:
-                action: Any = core.on_request_error(worker, failure(exc))
-                if isinstance(action, Fail):
-                    raise action.error from exc
-                log_retry(core.what, action.reason, core.attempts, action.delay)
-                await AsyncRuntime.sleep(action.delay, sleep, outcome.stop)
-                continue
-            try:
+            if live is not None:
+                core.continued(worker)
+                response, action = live.response, None
+            else:
+                try:
+                    response = await send(http, request, core.request_headers(worker), core.time_left())
+                except (httpx.RequestError, httpx.InvalidURL) as exc:
+                    action = core.on_request_error(worker, failure(exc))
+                    if isinstance(action, Fail):
+                        raise action.error from exc
+                    log_retry(core.what, action.reason, core.attempts, action.delay)
+                    await AsyncRuntime.sleep(action.delay, sleep, outcome.stop)
+                    continue
                 action = core.on_response(worker, response.status_code, response.headers)
+            try:
                 if isinstance(action, ReadBody):
                     body = await read_bounded(response)
                     action = core.on_error_body(worker, response.status_code, response.headers, body)
-                elif isinstance(action, Take):
-                    action = await read(worker, response, action)
+                elif live is not None or isinstance(action, Take):
+                    action = await read(worker, response, action, live)
                     if action is None:
                         return True
             finally:
+                live = None
                 await response.aclose()
             if isinstance(action, Abandon):
                 outcome.end(abandon=action)
@@ -330,29 +354,42 @@ async def run_segments(
         return False
 
     async def work(worker: int) -> None:
+        nonlocal live
+        mine = None
+        if worker == first:
+            mine, live = live, None
         try:
-            while not outcome.stop.is_set() and core.claim(worker) is not None:
-                if not await fetch(worker):
+            while not outcome.stop.is_set() and (mine is not None or core.claim(worker) is not None):
+                if not await fetch(worker, mine):
                     return
+                mine = None
         except BaseException as exc:  # Ctrl-C in a sync worker too: the caller raises it (its partial kept)
             outcome.end(exc)
+        finally:
+            if mine is not None:
+                await mine.aclose()
 
     workers = AsyncRuntime.Workers()
     sink.start()
+    first = core.add_worker()
+    if live is not None:
+        core.claim(first)  # the region the live body goes on with, before any other worker splits it
     try:
-        workers.spawn(work, core.add_worker())
+        workers.spawn(work, first)
         while workers.alive():
+            for _ in range(core.want_workers()):  # at once: an upgrade's, an explicit count's
+                workers.spawn(work, core.add_worker())
             await workers.wait(TICK, outcome.stop)
             if outcome.stop.is_set():
                 break
             if cancel is not None and cancel.is_set():
                 outcome.end(Cancelled("the call was interrupted"))
                 break
-            for _ in range(core.want_workers()):
-                workers.spawn(work, core.add_worker())
     finally:
         outcome.stop.set()
         await workers.stop()
+        if live is not None:  # its worker never ran
+            await live.aclose()
     if outcome.error is not None:
         raise outcome.error
     return outcome.abandon
