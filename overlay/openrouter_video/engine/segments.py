@@ -267,13 +267,8 @@ class SegmentCore(_Decisions):
         """``measured``: the throughput one connection already had (bytes a second), so that the
         ramp's first step is taken at once."""
         assert content.total is not None
-        self.policy = policy
-        self.what = what
-        self.content = content
-        self.total = content.total
-        self.plan = plan
-        self.parse_model = parse_model
-        self.deadline = deadline
+        self.policy, self.what, self.content, self.total = policy, what, content, content.total
+        self.plan, self.parse_model, self.deadline = plan, parse_model, deadline
         self._retries = RetryState(policy, deadline)
         #: Splitting needs a validator that If-Range can carry, so that no range ever mixes contents.
         self.can_split = max_connections > 1 and (is_strong(content.etag) or bool(content.last_modified))
