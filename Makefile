@@ -163,10 +163,12 @@ BENCH_RUN = $(BENCH_VENV)/bin/python bench/run.py --upstream nginx --json bench/
 BENCH_SEGMENTS = $(BENCH_VENV)/bin/python bench/segments.py --json bench/segments.json \
 	--compare bench/segments.json --doc docs/benchmarks.md
 
-## bench: 1 GiB and 4 GiB over HTTP and HTTPS against nginx, 3 rounds; updates bench/results.* and docs/benchmarks.md
+## bench: 1 GiB and 4 GiB over HTTP and HTTPS against nginx, 3 rounds, then the start-up (bench/startup.py);
+## updates bench/results.*, bench/startup.md and docs/benchmarks.md
 bench: bench-deps
 	$(BENCH_RUN) --sizes 1G,4G --rounds 3 --command "make bench"
 	$(BENCH_SEGMENTS) --command "make bench"
+	$(BENCH_VENV)/bin/python bench/startup.py --out bench/startup.md --doc docs/benchmarks.md
 
 ## bench-large: the same with 5 rounds
 bench-large: bench-deps

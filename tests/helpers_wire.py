@@ -35,12 +35,14 @@ class Reply:
     """Raw bytes to send, then how the connection ends.
 
     ``end``: ``"close"`` (a clean FIN), ``"reset"`` (an RST, SO_LINGER 0) or ``"keep"`` (read the
-    next request on the same connection); ``delay``: seconds to wait before ending it.
+    next request on the same connection); ``delay``: seconds to wait before ending it; ``hold``: an
+    event to wait for (at most 10 s) before ending it.
     """
 
     data: bytes
     end: str = "close"
     delay: float = 0.0
+    hold: threading.Event | None = None
 
 
 Script = Reply | Callable[[Seen], Reply]
@@ -156,6 +158,8 @@ class RawServer:
                 conn.sendall(reply.data)
                 if reply.delay:
                     self._stopping.wait(reply.delay)
+                if reply.hold is not None:
+                    reply.hold.wait(10)
                 if reply.end == "keep":
                     continue
                 if reply.end == "reset":

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "overlay" / "openrouter_video"
 #: What the engine may never import: the network, TLS, event loops.
@@ -55,6 +57,34 @@ def test_every_public_name_resolves() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert int(out.stdout) >= 50
+
+
+#: What building a client does not need, imported on first use: the generated package (its client, models
+#: and endpoints, attrs), the jobs and the spec checks, the CLI, the webhooks, the test tools, yaml.
+NOT_AT_START = ("openrouter_video_api.", "attr", "openrouter_video.jobs", "openrouter_video._options")
+NOT_AT_START += ("openrouter_video._openapi", "openrouter_video._api", "openrouter_video.cli", "yaml")
+NOT_AT_START += ("openrouter_video.webhooks", "openrouter_video.testing", "openrouter_video.client")
+
+
+@pytest.mark.parametrize("client", ["VideoClient", "AsyncVideoClient"])
+def test_building_a_client_imports_only_what_it_needs(client: str) -> None:
+    """No start-up tax (issue 27): what is left out loads with the first call that needs it."""
+    code = (
+        f"import sys, openrouter_video as o; c = o.{client}(api_key='x'); "
+        f"print(sorted(m for m in sys.modules if m.startswith({NOT_AT_START!r})))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_cli_help_imports_no_http_client() -> None:
+    code = (
+        "import contextlib as c, io, sys; from openrouter_video import cli\n"
+        "with c.suppress(SystemExit), c.redirect_stdout(io.StringIO()): cli.main(['--help'])\n"
+        "print(sorted(m for m in sys.modules if m.partition('.')[0] in ('httpx', 'httpcore', 'asyncio')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def hand_written_lines() -> int:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import re
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -616,6 +618,28 @@ def test_informational_103_before_the_video_is_skipped(h: Harness, tmp_path: Pat
     assert (tmp_path / "out.mp4").read_bytes() == content
     check_requests(h.server, 1)
     assert result.verified == "content-length"
+
+
+def test_the_first_bytes_reach_the_disk_before_the_rest_of_the_body(h: Harness, tmp_path: Path) -> None:
+    """The writer gets the first bytes of a body at once, not once a whole 1 MiB buffer is full: the
+    server sends 100 KB (in 1,000-byte chunks: copied into the writer's buffers), then waits; the bytes
+    are in the partial file while it waits."""
+    content, released = data(4_000_000), threading.Event()
+    first = chunked(content[:100_000], 1000, 'ETag: "v1"', last=False).data
+    h.server.script(Reply(first, hold=released), serve_range(content, 'ETag: "v1"'))
+    part, results = tmp_path / ".out.mp4.part", []
+    args = (tmp_path / "out.mp4",)
+    worker = threading.Thread(target=lambda: results.append(h.download(*args, source="api", timeout=30)))
+    worker.start()
+    try:
+        end = time.monotonic() + 10
+        while not (part.exists() and part.stat().st_size > 0) and time.monotonic() < end:
+            time.sleep(0.01)
+        assert part.exists() and part.stat().st_size > 0, "nothing written while the server waits"
+    finally:
+        released.set()
+        worker.join(30)
+    assert (tmp_path / "out.mp4").read_bytes() == content and results[0].resumes == 1
 
 
 # -- connections ------------------------------------------------------------------------------------

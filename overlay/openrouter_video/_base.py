@@ -7,7 +7,9 @@ reachable as ``client.api`` for direct calls, which go through the same retrying
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib
 import os
 import re
 import ssl
@@ -19,13 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Final, Literal, TypeVar
+from types import ModuleType
+from typing import TYPE_CHECKING, Any, Final, Literal, TypeVar
 
 import httpx
-from openrouter_video_api import AuthenticatedClient
-from openrouter_video_api.api.video_generation import list_videos_content
 
-from . import jobs
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._secrets import clean_key
 from .engine import segments as _segments
@@ -56,7 +56,11 @@ from .io.journal import DEFAULT_PARTIAL_TTL, partial_paths
 from .io.primitives import Cancelled
 from .io.segment_file import SegmentFile, read_segment_state
 from .io.transport import RetryTransport
-from .jobs import JobWaiter, VideoJob
+
+if TYPE_CHECKING:  # the generated package and the jobs are imported on first use
+    from . import jobs
+    from ._api import ApiClient
+    from .jobs import JobWaiter, VideoJob
 
 #: ``on_progress(done, total)``: bytes written so far and the size (``None`` when unknown).
 ProgressCallback = Callable[[int, int | None], None]
@@ -147,13 +151,6 @@ def _refused(exc: BaseException, source: Literal["signed", "api"]) -> bool:
         return False
     status, expired = exc.status_code, _EXPIRED.search(exc.body) is not None
     return (status in (401, 403) and source == "signed") or (status in (400, 403) and expired)
-
-
-class ApiClient(AuthenticatedClient):
-    """The generated :class:`AuthenticatedClient`, with a repr that never shows the API key."""
-
-    def __repr__(self) -> str:
-        return f"{type(self).__name__}(base_url={self._base_url!r}, token='***')"
 
 
 @dataclass(frozen=True)
@@ -433,7 +430,7 @@ class _ClientBase:
         headers = {**dict(extra.pop("headers", None) or {}), **dict(default_headers or {})}
         for name, value in headers.items():
             _check_header(name, value)
-        cookies = extra.pop("cookies", None)
+        cookies = extra.pop("cookies", None) or {}
         timeout = _DEFAULT_TIMEOUT if timeout is None else timeout
         try:
             self.timeout = timeout if isinstance(timeout, httpx.Timeout) else httpx.Timeout(timeout)
@@ -451,20 +448,23 @@ class _ClientBase:
             **{"async_transport" if self._runtime.is_async else "transport": inner},
         )
         self.transport.prepare(httpx.URL(self.base_url))  # TLS contexts now, not on the first request
-        args: dict[str, Any] = {"transport": self.transport, "max_redirects": MAX_REDIRECTS, **extra}
-        #: The generated client (``openrouter_video_api``) for direct calls; same key, retries, timeout.
-        self.api = ApiClient(
-            base_url=self.base_url,
-            token=key,
-            timeout=self.timeout,
-            verify_ssl=verify,
-            follow_redirects=True,
-            headers=headers,
-            cookies=cookies or {},
-            httpx_args=args,
-        )
+        self._api_args: dict[str, Any] = dict(base_url=self.base_url, token=key, timeout=self.timeout)
+        self._api_args |= dict(verify_ssl=verify, follow_redirects=True, headers=headers, cookies=cookies)
+        self._api_args["httpx_args"] = {"transport": self.transport, "max_redirects": MAX_REDIRECTS, **extra}
         # A client dropped unclosed gives its connections back when it is collected (see _collected).
         self._finalizer = weakref.finalize(self, type(self)._collected, self.transport)
+
+    @functools.cached_property
+    def api(self) -> ApiClient:
+        """The generated client (``openrouter_video_api``) for direct calls; same key, retries, timeout."""
+        from ._api import ApiClient
+
+        return ApiClient(**self._api_args)
+
+    @property
+    def _jobs(self) -> ModuleType:
+        """:mod:`.jobs`, imported on first use (with the spec checks and the generated package)."""
+        return importlib.import_module("openrouter_video.jobs")
 
     @staticmethod
     def _collected(transport: RetryTransport) -> None:
@@ -516,6 +516,8 @@ class _ClientBase:
         self, target: _Target, frm: _From, *, can_restart: bool, deadline: float | None = None
     ) -> tuple[DownloadCore, dict[str, Any]]:
         """The core and the request of a download of ``target`` from ``frm``."""
+        from openrouter_video_api.api.video_generation import list_videos_content
+
         job_id, index = target.job_id, target.index
         if job_id in ("", ".", ".."):
             # httpx would normalise the dot segment away and the request would go to another path.
@@ -561,7 +563,7 @@ class _ClientBase:
         return f"{self.base_url}/videos/{target.job_id}/content?index={target.index}"
 
     def _poll_call(self, waiter: JobWaiter) -> jobs.Call:
-        call = jobs.get_call(self.api, waiter.job.id)
+        call: jobs.Call = self._jobs.get_call(self.api, waiter.job.id)
         call.deadline = waiter.deadline  # no poll, retries included, outlasts the wait
         url = waiter.poll_url()
         if url is not None:  # follow the job's own polling_url (same origin only)

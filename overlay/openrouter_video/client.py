@@ -6,12 +6,12 @@ Both are written once, in :mod:`._async.client`; the sync one is generated from 
 
 from __future__ import annotations
 
+from ._api import ApiClient
 from ._async.client import AsyncVideoClient, AsyncVideoStream
 from ._base import (
     DEFAULT_EXPIRY_MARGIN,
     DEFAULT_POLL_INTERVAL,
     DEFAULT_WAIT_TIMEOUT,
-    ApiClient,
     DownloadResult,
     OutputProgressCallback,
     ProgressCallback,

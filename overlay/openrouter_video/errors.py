@@ -108,13 +108,9 @@ class APIStatusError(OpenRouterVideoError):
         body: bytes = b"",
     ) -> None:
         super().__init__(f"HTTP {status_code}: {message}")
-        self.status_code = status_code
-        self.code = code
-        self.message = message
+        self.status_code, self.code, self.message = status_code, code, message
         self.metadata = dict(metadata) if metadata is not None else None
-        self.user_id = user_id
-        self.retry_after = retry_after
-        self.body = body
+        self.user_id, self.retry_after, self.body = user_id, retry_after, body
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(status_code={self.status_code}, message={self.message!r})"
@@ -206,8 +202,7 @@ class IncompleteDownloadError(OpenRouterVideoError):
 
     def __init__(self, message: str, *, received: int = 0, expected: int | None = None) -> None:
         super().__init__(message)
-        self.received = received
-        self.expected = expected
+        self.received, self.expected = received, expected
 
 
 class IntegrityError(IncompleteDownloadError):
@@ -224,8 +219,7 @@ class UnexpectedContentError(OpenRouterVideoError):
 
     def __init__(self, message: str, *, content_type: str | None, snippet: str) -> None:
         super().__init__(message)
-        self.content_type = content_type
-        self.snippet = snippet
+        self.content_type, self.snippet = content_type, snippet
 
 
 class VideoJobFailedError(OpenRouterVideoError):
@@ -252,8 +246,7 @@ class VideoJobTimeoutError(OpenRouterVideoError):
     """
 
     def __init__(self, job: Any, timeout: float) -> None:
-        self.job = job
-        self.timeout = timeout
+        self.job, self.timeout = job, timeout
         super().__init__(f"video job {job.id} still {job.status} after {timeout:g} s")
 
 

@@ -185,9 +185,7 @@ class Call:
     """
 
     def __init__(self, module: ModuleType, ok: Callable[[Any], Any], api: Any, **params: Any) -> None:
-        self.module = module
-        self.ok = ok
-        self.api = api
+        self.module, self.ok, self.api = module, ok, api
         self.request: dict[str, Any] = module._get_kwargs(**params)
         self.what = f"{self.request['method'].upper()} {self.request['url']}"
         self.follow_redirects = self.request["method"].upper() != "POST"
@@ -296,10 +294,8 @@ class JobWaiter:
     ) -> None:
         self.job = job if isinstance(job, VideoJob) else VideoJob(id=job, status="")
         self.base = httpx.URL(base_url if base_url.endswith("/") else base_url + "/")
-        self.poll_interval = poll_interval
-        self.timeout = timeout
-        self.on_status = on_status
-        self.clock = clock
+        self.poll_interval, self.timeout = poll_interval, timeout
+        self.on_status, self.clock = on_status, clock
         self.deadline = clock() + timeout
         self._last_status: str | None = None
 

@@ -468,11 +468,9 @@ class FakeOpenRouter:
         self.ssl_context = ssl_context
         self.on_request: Callable[[RecordedRequest], None] | None = None
         self.requests: list[RecordedRequest] = []
-        self.ignore_range = False
         self.accept_ranges = True
-        self.wrong_content_range = False
-        self.ignore_if_range = False
-        self.ignore_bounded_ranges = False
+        self.ignore_range = self.wrong_content_range = False
+        self.ignore_if_range = self.ignore_bounded_ranges = False
         self.validators_on_206 = True
         self.rate: float | None = None
         self.stored_for: float = 3600.0

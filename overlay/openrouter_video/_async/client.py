@@ -8,11 +8,10 @@ import os
 from collections.abc import AsyncGenerator, Callable, Mapping
 from contextlib import aclosing, suppress
 from dataclasses import replace
-from typing import Any, Literal, Unpack
+from typing import TYPE_CHECKING, Any, Literal, Unpack
 
 import httpx
 
-from .. import jobs
 from .._base import (
     DEFAULT_CONCURRENT_OUTPUTS,
     DEFAULT_EXPIRY_MARGIN,
@@ -40,7 +39,6 @@ from .._base import (
     _Target,
     _whole,
 )
-from .._options import GenerateOptions, request_body
 from ..engine.bodies import BoundedBody
 from ..engine.core import DownloadCore
 from ..engine.retry import logger
@@ -59,7 +57,11 @@ from ..io.journal import DEFAULT_PARTIAL_TTL
 from ..io.primitives import AsyncRuntime
 from ..io.scrub import scrub, scrubbed
 from ..io.segment_file import SegmentFile
-from ..jobs import JobWaiter, VideoJob, VideoModelInfo, warn_expiry
+
+if TYPE_CHECKING:  # the jobs, the spec checks and the generated package: imported on first use
+    from .. import jobs
+    from .._options import GenerateOptions
+    from ..jobs import VideoJob, VideoModelInfo
 
 
 class AsyncVideoStream(_StreamState):
@@ -454,19 +456,19 @@ class AsyncVideoClient(_ClientBase):
         followed (it raises an :class:`~openrouter_video.errors.APIStatusError` naming the
         Location). ``timeout`` bounds the whole call, retries included.
         """
-        call = jobs.create_call(self.api, model, prompt, options, extra_body)
+        call = self._jobs.create_call(self.api, model, prompt, options, extra_body)
         return await self._call(call, timeout)  # type: ignore[no-any-return]
 
     @scrubbed
     async def get_job(self, job_id: str, *, timeout: float | None = None) -> VideoJob:
         """The job's current state (``GET /videos/{jobId}``); ``timeout`` bounds the whole call,
         retries included (:class:`~openrouter_video.errors.DeadlineExceededError`)."""
-        return await self._call(jobs.get_call(self.api, job_id), timeout)  # type: ignore[no-any-return]
+        return await self._call(self._jobs.get_call(self.api, job_id), timeout)  # type: ignore[no-any-return]
 
     @scrubbed
     async def list_models(self, *, timeout: float | None = None) -> list[VideoModelInfo]:
         """The video generation models (``GET /videos/models``); ``timeout`` as for :meth:`get_job`."""
-        return await self._call(jobs.models_call(self.api), timeout)  # type: ignore[no-any-return]
+        return await self._call(self._jobs.models_call(self.api), timeout)  # type: ignore[no-any-return]
 
     @scrubbed
     async def wait(
@@ -491,7 +493,7 @@ class AsyncVideoClient(_ClientBase):
         ``cancelled`` or ``expired``, and :class:`~openrouter_video.errors.VideoJobTimeoutError`
         after ``timeout`` seconds.
         """
-        waiter = JobWaiter(
+        waiter = self._jobs.JobWaiter(
             job,
             self.base_url,
             poll_interval=poll_interval,
@@ -509,7 +511,7 @@ class AsyncVideoClient(_ClientBase):
             else:
                 next_delay = waiter.on_job(polled)
                 if next_delay is None:
-                    warn_expiry(polled, expiry_margin)
+                    self._jobs.warn_expiry(polled, expiry_margin)
                     return polled
                 delay = next_delay
             await AsyncRuntime.sleep(delay, self.retry.sleep)
@@ -558,7 +560,7 @@ class AsyncVideoClient(_ClientBase):
         ``previous_job_id`` continues a completed job. ``max_connections`` and ``source`` are those
         of :meth:`download`, for each output, and ``expiry_margin`` that of :meth:`wait`.
         """
-        request_body(model, prompt, options, extra_body)  # refused before a directory is made
+        self._jobs.request_body(model, prompt, options, extra_body)  # refused before a directory is made
         _choose(None, 0, source)
         connections = _connections(max_connections)
         parallel = _whole("concurrent_outputs", concurrent_outputs, MAX_CONCURRENT_OUTPUTS)
@@ -586,7 +588,8 @@ class AsyncVideoClient(_ClientBase):
     async def aclose(self) -> None:
         """Close the connections."""
         self._finalizer.detach()
-        await self.api.get_async_httpx_client().aclose()
+        api = self.__dict__.get("api")  # made on first use
+        await (self.transport if api is None else api.get_async_httpx_client()).aclose()
 
     async def __aenter__(self) -> AsyncVideoClient:
         return self

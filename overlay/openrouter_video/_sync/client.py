@@ -9,11 +9,10 @@ import os
 from collections.abc import Generator, Callable, Mapping
 from contextlib import closing, suppress
 from dataclasses import replace
-from typing import Any, Literal, Unpack
+from typing import TYPE_CHECKING, Any, Literal, Unpack
 
 import httpx
 
-from .. import jobs
 from .._base import (
     DEFAULT_CONCURRENT_OUTPUTS,
     DEFAULT_EXPIRY_MARGIN,
@@ -41,7 +40,6 @@ from .._base import (
     _Target,
     _whole,
 )
-from .._options import GenerateOptions, request_body
 from ..engine.bodies import BoundedBody
 from ..engine.core import DownloadCore
 from ..engine.retry import logger
@@ -60,7 +58,11 @@ from ..io.journal import DEFAULT_PARTIAL_TTL
 from ..io.primitives import Runtime
 from ..io.scrub import scrub, scrubbed
 from ..io.segment_file import SegmentFile
-from ..jobs import JobWaiter, VideoJob, VideoModelInfo, warn_expiry
+
+if TYPE_CHECKING:  # the jobs, the spec checks and the generated package: imported on first use
+    from .. import jobs
+    from .._options import GenerateOptions
+    from ..jobs import VideoJob, VideoModelInfo
 
 
 class VideoStream(_StreamState):
@@ -455,19 +457,19 @@ class VideoClient(_ClientBase):
         followed (it raises an :class:`~openrouter_video.errors.APIStatusError` naming the
         Location). ``timeout`` bounds the whole call, retries included.
         """
-        call = jobs.create_call(self.api, model, prompt, options, extra_body)
+        call = self._jobs.create_call(self.api, model, prompt, options, extra_body)
         return self._call(call, timeout)  # type: ignore[no-any-return]
 
     @scrubbed
     def get_job(self, job_id: str, *, timeout: float | None = None) -> VideoJob:
         """The job's current state (``GET /videos/{jobId}``); ``timeout`` bounds the whole call,
         retries included (:class:`~openrouter_video.errors.DeadlineExceededError`)."""
-        return self._call(jobs.get_call(self.api, job_id), timeout)  # type: ignore[no-any-return]
+        return self._call(self._jobs.get_call(self.api, job_id), timeout)  # type: ignore[no-any-return]
 
     @scrubbed
     def list_models(self, *, timeout: float | None = None) -> list[VideoModelInfo]:
         """The video generation models (``GET /videos/models``); ``timeout`` as for :meth:`get_job`."""
-        return self._call(jobs.models_call(self.api), timeout)  # type: ignore[no-any-return]
+        return self._call(self._jobs.models_call(self.api), timeout)  # type: ignore[no-any-return]
 
     @scrubbed
     def wait(
@@ -492,7 +494,7 @@ class VideoClient(_ClientBase):
         ``cancelled`` or ``expired``, and :class:`~openrouter_video.errors.VideoJobTimeoutError`
         after ``timeout`` seconds.
         """
-        waiter = JobWaiter(
+        waiter = self._jobs.JobWaiter(
             job,
             self.base_url,
             poll_interval=poll_interval,
@@ -510,7 +512,7 @@ class VideoClient(_ClientBase):
             else:
                 next_delay = waiter.on_job(polled)
                 if next_delay is None:
-                    warn_expiry(polled, expiry_margin)
+                    self._jobs.warn_expiry(polled, expiry_margin)
                     return polled
                 delay = next_delay
             Runtime.sleep(delay, self.retry.sleep)
@@ -559,7 +561,7 @@ class VideoClient(_ClientBase):
         ``previous_job_id`` continues a completed job. ``max_connections`` and ``source`` are those
         of :meth:`download`, for each output, and ``expiry_margin`` that of :meth:`wait`.
         """
-        request_body(model, prompt, options, extra_body)  # refused before a directory is made
+        self._jobs.request_body(model, prompt, options, extra_body)  # refused before a directory is made
         _choose(None, 0, source)
         connections = _connections(max_connections)
         parallel = _whole("concurrent_outputs", concurrent_outputs, MAX_CONCURRENT_OUTPUTS)
@@ -587,7 +589,8 @@ class VideoClient(_ClientBase):
     def close(self) -> None:
         """Close the connections."""
         self._finalizer.detach()
-        self.api.get_httpx_client().close()
+        api = self.__dict__.get("api")  # made on first use
+        (self.transport if api is None else api.get_httpx_client()).close()
 
     def __enter__(self) -> VideoClient:
         return self

@@ -560,12 +560,9 @@ class DownloadCore(_Decisions):
         deadline: float | None = None,
         origin: str = API_ORIGIN,
     ) -> None:
-        self.policy = policy
-        self.what = what
-        self.origin = origin
+        self.policy, self.what, self.origin = policy, what, origin
         self._switched = False  # resuming another origin's partial: adopt this one's validators
-        self.parse_model = parse_model
-        self.can_restart = can_restart
+        self.parse_model, self.can_restart = parse_model, can_restart
         self.retries = RetryState(policy, deadline)
         self.offset = 0
         self.total: int | None = None

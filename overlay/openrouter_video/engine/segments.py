@@ -319,13 +319,8 @@ class SegmentCore(_Decisions):
         """``explicit``: open ``max_connections`` at once (else ramp up). ``upgrade``: a single stream
         goes on as worker 0 (:meth:`continued`); its ramp goes on here, with the connections it added."""
         assert content.total is not None
-        self.policy = policy
-        self.what = what
-        self.content = content
-        self.total = content.total
-        self.plan = plan
-        self.parse_model = parse_model
-        self.deadline = deadline
+        self.policy, self.what, self.content, self.total = policy, what, content, content.total
+        self.plan, self.parse_model, self.deadline = plan, parse_model, deadline
         self._retries = RetryState(policy, deadline)
         #: Splitting needs a validator that If-Range can carry, so that no range ever mixes contents.
         self.can_split = max_connections > 1 and (is_strong(content.etag) or bool(content.last_modified))

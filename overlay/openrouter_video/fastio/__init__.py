@@ -10,6 +10,7 @@ httpx's own transports (see :mod:`..io.transport`).
 
 from __future__ import annotations
 
+import functools
 import os
 import ssl
 
@@ -27,13 +28,18 @@ _Verify = ssl.SSLContext | str | bool
 def ssl_context(verify: _Verify) -> ssl.SSLContext:
     """The TLS context for ``verify``, as httpx reads it: an :class:`ssl.SSLContext` as it is, a CA
     bundle file or directory, True (certifi's CAs, or ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``) or False
-    (no verification)."""
+    (no verification): those two made once per process (loading the CAs takes ~20 ms), for every client."""
     if isinstance(verify, ssl.SSLContext):
         return verify
     if isinstance(verify, str):
         if os.path.isdir(verify):
             return ssl.create_default_context(capath=verify)
         return ssl.create_default_context(cafile=verify)
+    return _default_context(bool(verify), os.environ.get("SSL_CERT_FILE"), os.environ.get("SSL_CERT_DIR"))
+
+
+@functools.cache
+def _default_context(verify: bool, *environment: str | None) -> ssl.SSLContext:
     return httpx.create_ssl_context(verify=verify)
 
 

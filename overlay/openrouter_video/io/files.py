@@ -12,6 +12,7 @@ import os
 import queue
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from ctypes import c_int, c_int64, c_uint
 from dataclasses import dataclass
@@ -77,6 +78,9 @@ _STOP: Final = object()
 #: Chunks are copied into reused buffers of this size (one queue operation, one ``write`` and one hash
 #: update per buffer, whatever the chunk sizes).
 BATCH_BYTES: Final = 1024 * 1024
+#: A partly filled buffer goes to the writer when this many seconds passed since the last one went, and
+#: at once for the first bytes: on a slow link they reach the disk without waiting for a full buffer.
+FLUSH_AFTER: Final = 0.05
 #: A ``bytes`` chunk (immutable) of at least this size is queued as it is, not copied: one copy fewer
 #: per byte on the network thread, the bottleneck of many downloads on one event loop (32 x 16 MiB over
 #: HTTP: 0.78x to 0.82x of 32 curls with 256 KiB here, 0.82x to 0.85x with 64 KiB).
@@ -315,11 +319,8 @@ class _Partial:
         partial_ttl: float | None = DEFAULT_PARTIAL_TTL,
         named_by_content: bool = False,
     ) -> None:
-        self.path = path
-        self.overwrite = overwrite
-        self.source = source
-        self.durable = durable
-        self.keep_partial = keep_partial
+        self.path, self.overwrite, self.source = path, overwrite, source
+        self.durable, self.keep_partial = durable, keep_partial
         #: The destination's suffix follows the content at the commit (see :func:`named_by_content`).
         self.named_by_content = named_by_content
         self.part_path, self.state_path = partial_paths(path)
@@ -583,7 +584,7 @@ class PartialFile(_Partial):
         self._unsynced = 0
         #: The buffer being filled (``_fill`` bytes of it) and full ones not yet queued.
         self._buffer: mmap.mmap | None = None
-        self._fill = 0
+        self._fill, self._due = 0, 0.0
         self._full: list[_Data | Resumable] = []
         if self.kept and self._hashes:
             self._hash_up_to(self.kept)  # the bytes kept, read back before anything new
@@ -610,7 +611,9 @@ class PartialFile(_Partial):
             data = data[taken:]
             if self._fill == BATCH_BYTES:
                 self._full.append(self._buffer)
-                self._buffer = None
+                self._buffer, self._due = None, time.monotonic() + FLUSH_AFTER
+        if self._fill and time.monotonic() >= self._due:  # the first bytes, or a slow stream
+            self._seal()
         return self._send(block=False)
 
     def wait_for_room(self) -> None:
@@ -626,8 +629,7 @@ class PartialFile(_Partial):
         """Queue the partly filled buffer as it is (the writer hands it back once written)."""
         if self._buffer is not None and self._fill:
             self._full.append(_Slice(self._buffer, self._fill))
-            self._buffer = None
-            self._fill = 0
+            self._buffer, self._fill, self._due = None, 0, time.monotonic() + FLUSH_AFTER
 
     def try_flush(self, on_room: Callable[[], None]) -> bool:
         """Hand the current batch to the writer if it has room; else arrange for ``on_room`` to be
@@ -638,7 +640,7 @@ class PartialFile(_Partial):
         """Discard everything: ``content`` starts again from byte 0 (recorded in the state file)."""
         self._free.extend(b for b in map(_pooled, self._full) if b is not None)
         self._full.clear()
-        self._fill, self.size = 0, 0
+        self._fill, self.size, self._due = 0, 0, 0.0
         self._full.append(content)  # a Resumable queued: the writer starts the file again
         self._send(block=True)
 

@@ -47,10 +47,8 @@ class Connection(httpcore.ConnectionInterface):
         ssl_context: ssl.SSLContext | None,
         keepalive_expiry: float | None,
     ) -> None:
-        self.origin = origin
-        self.backend = backend
-        self.ssl_context = ssl_context
-        self.keepalive_expiry = keepalive_expiry
+        self.origin, self.backend = origin, backend
+        self.ssl_context, self.keepalive_expiry = ssl_context, keepalive_expiry
         self.network: httpcore.NetworkStream | None = None
         self.state = State.NEW
         self.expire_at: float | None = None

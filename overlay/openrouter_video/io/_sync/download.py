@@ -166,9 +166,7 @@ class Driver:
         lend: bool = False,
     ) -> None:
         self.http, self.request, self.core = http, request, core
-        self.lend = lend
-        self.sleep = sleep
-        self.check = check
+        self.lend, self.sleep, self.check = lend, sleep, check
         #: After :meth:`open`: the response whose body is read next (``None`` when there is none).
         self.response: httpx.Response | None = None
         self._stream: Stream | None = None
