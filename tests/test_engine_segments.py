@@ -265,3 +265,21 @@ def test_a_206_shorter_than_asked_is_taken_and_the_rest_asked_for_again() -> Non
     retry = core.on_body_end(worker, None, head)
     assert isinstance(retry, Retry) and retry.resume
     assert core.request_headers(worker)["Range"] == f"bytes={4 * MIB + 100 * KIB - OVERLAP}-"
+
+
+def test_a_withdrawn_range_goes_back_to_a_body_that_runs_on_through_it() -> None:
+    live = Region(0, 50, 10, 10, owner=0, to_end=True)  # the first stream's body: on to the end
+    bounded = Region(50, 75, 50, 50, owner=1)  # asked for bytes 50-74 only
+    last = Region(75, 100, 75, 75, owner=2, to_end=True)
+    plan = Plan(100, [live, bounded, last], min_split=1)
+    plan.give_back(last)  # its neighbour's body stops at 75: nobody to take it back yet
+    assert last in plan.regions and last.owner is None
+    plan.give_back(bounded)  # the live body runs through both
+    assert plan.regions == [live] and live.end == 100
+    plan.check_tiling()
+    # A region with bytes received, or a live body that already ended, takes nothing back.
+    done = Region(0, 50, 50, 50, owner=0, to_end=True)
+    started = Region(50, 100, 60, 60, owner=1)
+    plan = Plan(100, [done, started], min_split=1)
+    plan.give_back(started)
+    assert len(plan.regions) == 2 and done.end == 50 and started.owner is None

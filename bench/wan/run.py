@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,28 +68,59 @@ SCENARIOS = [
 ]
 
 # name -> argv builder (url, dest, job, base); python contenders run with this interpreter
+# Each Python contender prints the seconds its download call took (the in-process time) last.
 HTTPX_SCRIPT = """
-import sys, httpx
-url, dest = sys.argv[1:3]
-with httpx.Client(timeout=60) as c, c.stream("GET", url) as r, open(dest, "wb") as f:
-    r.raise_for_status()
-    for chunk in r.iter_raw(1 << 20):
-        f.write(chunk)
+import sys, time, httpx
+url, dest, ca = sys.argv[1:4]
+with httpx.Client(timeout=60, verify=ca or True) as c:
+    epoch, started = time.time(), time.perf_counter()
+    with c.stream("GET", url) as r, open(dest, "wb") as f:
+        r.raise_for_status()
+        for chunk in r.iter_raw(1 << 20):
+            f.write(chunk)
+print(epoch, time.perf_counter() - started)
 """
 ORV_SCRIPT = """
-import sys
+import sys, time
 from openrouter_video import VideoClient
-base, job, dest, conns = sys.argv[1:5]
-with VideoClient(api_key="bench", base_url=base) as client:
+base, job, dest, conns, ca = sys.argv[1:6]
+with VideoClient(api_key="bench", base_url=base, verify=ca or True) as client:
+    epoch, started = time.time(), time.perf_counter()
     client.download(job, dest, durable=False, source="api",
                     max_connections=None if conns == "default" else int(conns))
+print(epoch, time.perf_counter() - started)
 """
+ORV_ASYNC_SCRIPT = """
+import asyncio, sys, time
+from openrouter_video import AsyncVideoClient
+base, job, dest, ca = sys.argv[1:5]
+async def main():
+    async with AsyncVideoClient(api_key="bench", base_url=base, verify=ca or True) as client:
+        epoch, started = time.time(), time.perf_counter()
+        await client.download(job, dest, durable=False, source="api")
+        return f"{epoch} {time.perf_counter() - started}"
+print(asyncio.run(main()))
+"""
+
+
+#: With --tls: nginx's self-signed certificate, which every contender is told to trust.
+TLS: dict[str, str] = {}
+
+
+def make_cert(work: Path) -> None:
+    cert, key = work / "cert.pem", work / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                    "-nodes", "-days", "2", "-subj", f"/CN={SERVER_IP}",
+                    "-addext", f"subjectAltName=IP:{SERVER_IP}", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)  # fmt: skip
+    TLS.update(cert=str(cert), key=str(key))
 
 
 def aria2(n: int):  # type: ignore[no-untyped-def]
     def argv(url: str, dest: Path, job: str, base: str) -> list[str]:
+        ca = [f"--ca-certificate={TLS['cert']}"] if TLS else []
         return ["aria2c", "-q", f"-x{n}", f"-s{n}", "-k1M", "--file-allocation=none",
-                "--allow-overwrite=true", "--auto-file-renaming=false",
+                "--allow-overwrite=true", "--auto-file-renaming=false", *ca,
                 "-d", str(dest.parent), "-o", dest.name, url]  # fmt: skip
 
     return argv
@@ -96,20 +128,40 @@ def aria2(n: int):  # type: ignore[no-untyped-def]
 
 def orv(conns: str):  # type: ignore[no-untyped-def]
     def argv(url: str, dest: Path, job: str, base: str) -> list[str]:
-        return [sys.executable, "-c", ORV_SCRIPT, base, job, str(dest), conns]
+        ca = TLS.get("cert", "")
+        if conns == "async":
+            return [sys.executable, "-c", ORV_ASYNC_SCRIPT, base, job, str(dest), ca]
+        return [sys.executable, "-c", ORV_SCRIPT, base, job, str(dest), conns, ca]
 
     return argv
 
 
+def curl(url: str, dest: Path, job: str, base: str) -> list[str]:
+    ca = ["--cacert", TLS["cert"]] if TLS else []
+    return ["curl", "-sS", "--fail", *ca, "-w", "%{time_total}\n", "-o", str(dest), url]
+
+
 CONTENDERS = {
-    "curl": lambda url, dest, job, base: ["curl", "-sS", "--fail", "-o", str(dest), url],
+    "curl": curl,
     "aria2c-x4": aria2(4),
     "aria2c-x8": aria2(8),
-    "httpx": lambda url, dest, job, base: [sys.executable, "-c", HTTPX_SCRIPT, url, str(dest)],
+    "httpx": lambda url, dest, job, base: [
+        sys.executable,
+        "-c",
+        HTTPX_SCRIPT,
+        url,
+        str(dest),
+        TLS.get("cert", ""),
+    ],
     "orv": orv("default"),
     "orv-c1": orv("1"),
     "orv-c8": orv("8"),
+    "orv-async": orv("async"),
 }
+
+
+def scheme() -> str:
+    return "https" if TLS else "http"
 
 
 def parse_size(text: str) -> int:
@@ -145,7 +197,8 @@ http {{
     tcp_nopush on;
     keepalive_timeout 65;
     server {{
-        listen {SERVER_IP}:{PORT};
+        listen {SERVER_IP}:{PORT}{" ssl" if TLS else ""};
+        {f"ssl_certificate {TLS['cert']}; ssl_certificate_key {TLS['key']};" if TLS else ""}
         {location("")}
         {limited}
         location / {{ return 404; }}
@@ -177,9 +230,9 @@ def start_nginx(link: EmulatedLink, work: Path, limit_rate: str) -> subprocess.P
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    url = f"http://{SERVER_IP}:{PORT}/api/v1/videos/warmup/content"
+    url = f"{scheme()}://{SERVER_IP}:{PORT}/api/v1/videos/warmup/content"
     deadline = time.monotonic() + 15
-    while link.run(link.client_ns, ["curl", "-sf", "-o", "/dev/null", url], check=False).returncode:
+    while link.run(link.client_ns, ["curl", "-skf", "-o", "/dev/null", url], check=False).returncode:
         if proc.poll() is not None or time.monotonic() > deadline:
             log = (prefix / "logs" / "error.log").read_text()
             raise RuntimeError(f"nginx did not come up: {log[-2000:]}")
@@ -200,22 +253,52 @@ def stop(proc: subprocess.Popen[bytes]) -> None:
 def timed_run(
     link: EmulatedLink, argv: list[str], dest: Path, size: int, timeout: float
 ) -> dict[str, object]:
-    start = time.monotonic()
+    # The first byte on disk: the destination, or this package's partial beside it, is no longer empty.
+    watched = [dest, dest.with_name(f".{dest.name}.part")]
+    first: list[float] = []
+    done = threading.Event()
+
+    def watch() -> None:
+        while not done.is_set() and not first:
+            if any(p.exists() and p.stat().st_size > 0 for p in watched):
+                first.append(time.time())
+            time.sleep(0.002)
+
+    start, epoch = time.monotonic(), time.time()
     proc = link.popen(
-        link.client_ns, argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True
+        link.client_ns, argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
     )
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
     try:
-        _, err = proc.communicate(timeout=timeout)
+        out, err = proc.communicate(timeout=timeout)
         wall = time.monotonic() - start
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.communicate()
         return {"ok": False, "wall": None, "error": f"timeout after {timeout:g} s"}
+    finally:
+        done.set()
+        watcher.join()
     got = dest.stat().st_size if dest.exists() else -1
     ok = proc.returncode == 0 and got == size
     tail = err.decode(errors="replace")[-300:]
     error = "" if ok else f"exit {proc.returncode}, {got} of {size} bytes: {tail}"
-    return {"ok": ok, "wall": round(wall, 3), "error": error}
+    # The in-process time (curl's time_total, the Python contenders' download call, which also print
+    # when it started); aria2c reports none.
+    words = out.decode(errors="replace").split()
+    inproc = round(float(words[-1]), 3) if words else None
+    called = float(words[-2]) if len(words) > 1 else epoch
+    ttfb = round(first[0] - epoch, 3) if first else None
+    ttfb_call = round(first[0] - called, 3) if first else None
+    return {
+        "ok": ok,
+        "wall": round(wall, 3),
+        "inproc": inproc,
+        "ttfb": ttfb,
+        "ttfb_call": ttfb_call,
+        "error": error,
+    }
 
 
 def run_scenarios(args: argparse.Namespace, work: Path) -> list[dict[str, object]]:
@@ -236,7 +319,7 @@ def run_scenarios(args: argparse.Namespace, work: Path) -> list[dict[str, object
         with EmulatedLink(sc.rtt_ms / 2, sc.loss, sc.rate_mbit, cc=args.cc, seed=args.seed) as link:
             nginx = start_nginx(link, work, sc.limit_rate)
             try:
-                base = f"http://{SERVER_IP}:{PORT}{'/limited' if sc.limit_rate else ''}/api/v1"
+                base = f"{scheme()}://{SERVER_IP}:{PORT}{'/limited' if sc.limit_rate else ''}/api/v1"
                 print(f"# {sc.name}: {sc.describe()} ({link.ready_line})", file=sys.stderr, flush=True)
                 for rnd in range(args.rounds):
                     for size in sc.sizes(sizes):
@@ -261,35 +344,101 @@ def run_scenarios(args: argparse.Namespace, work: Path) -> list[dict[str, object
     return results
 
 
-def table(results: list[dict[str, object]], contenders: list[str]) -> str:
+def seconds(row: dict[str, object], key: str) -> float:
+    """``row``'s time by ``key`` ("wall", or "inproc" where the contender reports one, else its wall)."""
+    return float(row.get(key) or row["wall"])  # type: ignore[arg-type]
+
+
+def table(results: list[dict[str, object]], contenders: list[str], key: str = "wall") -> str:
     """Per scenario and size: median of per-round speed ratios vs curl, and median seconds."""
     lines = [
         "| scenario | size | " + " | ".join(contenders) + " |",
         "|---|---:|" + "---:|" * len(contenders),
     ]
-    keys = []
-    for r in results:
-        key = (r["scenario"], r["size"])
-        if key not in keys:
-            keys.append(key)
-    for scenario, size in keys:
+    for scenario, size in dict.fromkeys((r["scenario"], r["size"]) for r in results):
         cells = []
         rows = [r for r in results if r["scenario"] == scenario and r["size"] == size]
-        curl = {r["round"]: r["wall"] for r in rows if r["contender"] == "curl" and r["ok"]}
+        curl = {r["round"]: seconds(r, key) for r in rows if r["contender"] == "curl" and r["ok"]}
         for name in contenders:
             mine = [r for r in rows if r["contender"] == name]
-            walls = [float(r["wall"]) for r in mine if r["ok"]]  # type: ignore[arg-type]
+            walls = [seconds(r, key) for r in mine if r["ok"]]
             if not walls:
                 cells.append("failed" if mine else "")
                 continue
             paired = [r for r in mine if r["ok"] and r["round"] in curl]
-            ratios = [float(curl[r["round"]]) / float(r["wall"]) for r in paired]  # type: ignore[arg-type]
+            ratios = [curl[r["round"]] / seconds(r, key) for r in paired]
             ratio = f"{statistics.median(ratios):.2f}x" if ratios else "n/a"
             failed = len(mine) - len(walls)
             cells.append(
                 f"{ratio} ({statistics.median(walls):.2f} s{f', {failed} failed' if failed else ''})"
             )
         lines.append(f"| {scenario} | {int(size) // MIB} MiB | " + " | ".join(cells) + " |")  # type: ignore[call-overload]
+    return "\n".join(lines)
+
+
+def ttfb_table(results: list[dict[str, object]], contenders: list[str], key: str = "ttfb") -> str:
+    lines = ["| scenario | size | " + " | ".join(contenders) + " |", "|---|---:|" + "---:|" * len(contenders)]
+    for scenario, size in dict.fromkeys((r["scenario"], r["size"]) for r in results):
+        cells = []
+        for name in contenders:
+            mine = [
+                r for r in results if (r["scenario"], r["size"], r["contender"]) == (scenario, size, name)
+            ]
+            got = [float(r[key]) for r in mine if r.get(key)]  # type: ignore[arg-type]
+            cells.append(f"{statistics.median(got):.3f}" if got else "")
+        lines.append(f"| {scenario} | {int(size) // MIB} MiB | " + " | ".join(cells) + " |")  # type: ignore[call-overload]
+    return "\n".join(lines)
+
+
+def pick(
+    results: list[dict[str, object]], scenario: object, size: object, who: str
+) -> list[dict[str, object]]:
+    return [r for r in results if (r["scenario"], r["size"], r["contender"]) == (scenario, size, who)]
+
+
+def ratios(results: list[dict[str, object]], name: str, other: str, key: str = "inproc") -> dict:
+    """Per (scenario, size): the median over rounds of ``other``'s time / ``name``'s (above 1: ``name``
+    is faster), both from the same round."""
+    out = {}
+    for scenario, size in dict.fromkeys((r["scenario"], r["size"]) for r in results):
+        mine = {r["round"]: seconds(r, key) for r in pick(results, scenario, size, name) if r["ok"]}
+        theirs = {r["round"]: seconds(r, key) for r in pick(results, scenario, size, other) if r["ok"]}
+        paired = [theirs[k] / mine[k] for k in mine if k in theirs]
+        if paired:
+            out[(scenario, size)] = statistics.median(paired)
+    return out
+
+
+def verdicts(results: list[dict[str, object]]) -> str:
+    """issue 27's targets, in-process and from the same round: the worst cell of each, and whether it holds.
+    Parallel pays where aria2c -x4 beat curl by 10% or more."""
+    pays = {k for k, v in ratios(results, "aria2c-x4", "curl", "wall").items() if v >= 1.1}
+    ttfb = {}
+    for scenario, size in dict.fromkeys((r["scenario"], r["size"]) for r in results):
+        mine = [float(r["ttfb_call"]) for r in pick(results, scenario, size, "orv") if r.get("ttfb_call")]  # type: ignore[arg-type]
+        curl = [float(r["ttfb"]) for r in pick(results, scenario, size, "curl") if r.get("ttfb")]  # type: ignore[arg-type]
+        if mine and curl:  # >= 0: within 50 ms of curl's
+            ttfb[(scenario, size)] = statistics.median(curl) + 0.05 - statistics.median(mine)
+    rows = [
+        ("the default vs curl, every scenario and size", ratios(results, "orv", "curl"), 1.0),
+        ("the default vs max_connections=1", ratios(results, "orv", "orv-c1"), 0.97),
+        ("where parallel pays: the default vs aria2c -x4",
+         {k: v for k, v in ratios(results, "orv", "aria2c-x4").items() if k in pays}, 1.0),
+        ("where parallel pays: max_connections=8 vs aria2c -x8",
+         {k: v for k, v in ratios(results, "orv-c8", "aria2c-x8").items() if k in pays}, 1.0),
+        ("the async default vs curl", ratios(results, "orv-async", "curl"), 1.0),
+    ]  # fmt: skip
+    lines = ["| target (in-process, same round) | worst | where | holds |", "|---|---:|---|---|"]
+    for what, cells, floor in rows:
+        if cells:
+            where, worst = min(cells.items(), key=lambda kv: kv[1])
+            lines.append(f"| {what} ≥ {floor:g}x | {worst:.2f}x | {where[0]} {int(where[1]) // MIB} MiB "
+                         f"| {'yes' if worst >= floor else '**no**'} |")  # fmt: skip
+    if ttfb:
+        where, slack = min(ttfb.items(), key=lambda kv: kv[1])
+        holds = "yes" if slack >= 0 else "**no**"
+        lines.append(f"| first byte on disk (from the call) ≤ curl's + 50 ms | {0.05 - slack:+.3f} s vs "
+                     f"curl | {where[0]} {int(where[1]) // MIB} MiB | {holds} |")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -371,6 +520,7 @@ def main() -> None:
     )
     parser.add_argument("--cc", default="cubic", help=f"TCP congestion control ({' '.join(available_cc())})")
     parser.add_argument("--seed", type=int, default=27, help="linkemu's loss RNG seed")
+    parser.add_argument("--tls", action="store_true", help="nginx over TLS (a self-signed certificate)")
     parser.add_argument(
         "--timeout", type=float, default=90, help="seconds per run before it counts as failed"
     )
@@ -384,7 +534,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="orv-wan-"))
     os.chmod(work, 0o755)
     try:
-        meta = {"kernel": platform.release(), "cc": args.cc, "seed": args.seed, "cpus": os.cpu_count()}
+        if args.tls:
+            make_cert(work)
+        meta = {"kernel": platform.release(), "cc": args.cc, "seed": args.seed, "cpus": os.cpu_count(),
+                "tls": args.tls}  # fmt: skip
         if args.validate:
             report = {"meta": meta, "validate": validate(args, work)}
             md = "\n".join(
@@ -403,12 +556,23 @@ def main() -> None:
             scen = {s.name: s.describe() for s in SCENARIOS}
             ran = {r["scenario"] for r in results}
             md = (
-                f"Rounds: {args.rounds}; TCP {args.cc}; kernel {meta['kernel']}; cells: median of the "
+                f"Rounds: {args.rounds}; {'HTTPS' if args.tls else 'HTTP'}; TCP {args.cc}; "
+                f"kernel {meta['kernel']}; cells: median of the "
                 "per-round ratios curl time / contender time (above 1x: faster than curl), then the median "
                 "whole-process wall time.\n\n"
                 + "\n".join(f"- `{k}`: {v}" for k, v in scen.items() if k in ran)
                 + "\n\n"
                 + table(results, contenders)
+                + "\n\nIn-process: the download call alone (curl: its time_total; aria2c reports none: "
+                "its wall time)\n\n"
+                + table(results, contenders, "inproc")
+                + "\n\nTime to the first byte on disk, from the process's start (seconds, median; a segmented"
+                " partial is preallocated once its first bytes are written)\n\n"
+                + ttfb_table(results, contenders)
+                + "\n\nThe same from the download call (curl, aria2c: from the process's start)\n\n"
+                + ttfb_table(results, contenders, "ttfb_call")
+                + "\n\n"
+                + verdicts(results)
             )
             report = {"meta": meta, "scenarios": {s.name: s.__dict__ for s in SCENARIOS}, "results": results}
         print(md)

@@ -191,10 +191,10 @@ class VideoClient(_ClientBase):
         the length (2 MiB or more) and a strong ETag or a Last-Modified date, a number given here
         opens that many ranges at once, the first stream's body going on as the first of them. The
         default waits until the stream is out of slow start (its throughput, measured in windows
-        of a round trip, stops growing), then adds a second connection and doubles while each added
-        connection raised the throughput by 15% or more (a link one stream fills ends with two; a
-        download nearly done, or at 256 MiB/s or more, stays one stream). When a range finishes,
-        the largest one left is split. Every range keeps the safety rules of
+        of a round trip, stops growing), then tries a second connection: if its first answer waited
+        in a full queue, the link is full and it withdraws; else the others start (a download nearly
+        done, or at 256 MiB/s or more, stays one stream). When a range finishes, the largest one
+        left is split. Every range keeps the safety rules of
         a single stream (If-Range, the overlap re-read on every resume, retries and resumes of its
         own), and a content change seen by any of them starts the whole file again over one
         connection; a server that answers a range with 200 has one stream go on from the bytes on

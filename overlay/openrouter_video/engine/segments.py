@@ -51,15 +51,15 @@ RAMP_GROWTH: Final = 0.2
 RAMP_WINDOWS: Final = 8
 #: Add connections only while the rest would take this many windows more (a new one needs about two).
 RAMP_PAYS: Final = 3
-#: Add more while each connection the last step added raised the throughput by this fraction.
-RAMP_GAIN: Final = 0.15
-#: Quadruple instead of doubling (1, 2, 8, 16) when the throughput per connection held this fraction
-#: through the last step: the link caps each connection.
-RAMP_LINEAR: Final = 0.8
 #: A stream this fast (bytes a second) is held back by the CPU or the disk, not by a cap per
 #: connection: the default never splits it. (Over loopback, 4 GiB split at 1.23x curl over HTTPS
 #: against 1.24x unsplit; ``checksum="sha256"`` fell from 0.62x to 0.42x; the peak RSS rose 16 MiB.)
 UPGRADE_BELOW: Final = 256 * 1024 * 1024
+#: A connection added whose first answer took this many times as long as the first stream's did met a
+#: full queue at the bottleneck: the link is full, and it would only take from the others (and, its
+#: slow start overflowing the queue, make every connection lose packets). It withdraws.
+RAMP_QUEUE: Final = 1.25
+RAMP_QUEUE_MIN: Final = 0.02  # and this many seconds longer: less is no queue worth the name
 
 
 class Connections(NamedTuple):
@@ -85,6 +85,7 @@ class Region:
     written: int
     owner: int | None = None
     tail: bytes = b""
+    to_end: bool = False  # its body runs on to the end of the file (the first stream's, an open range)
 
     @property
     def left(self) -> int:
@@ -157,6 +158,18 @@ class Plan:
         """``region``'s worker stopped fetching it (done, or giving it up)."""
         region.owner = None
 
+    def give_back(self, region: Region) -> None:
+        """``region``'s worker withdraws. A region whose body runs on to the end of the file (and
+        has not ended) takes back the regions after it that nobody fetches and nothing came of."""
+        region.owner = None
+        for donor in sorted(self.regions, key=lambda r: r.start):
+            while donor.to_end and donor.owner is not None and donor.pos < donor.end:
+                after = next((r for r in self.regions if r.start == donor.end and r.owner is None), None)
+                if after is None or after.pos > after.start:
+                    break
+                donor.end = after.end
+                self.regions.remove(after)
+
     def journal(self) -> list[list[int]]:
         """``[start, written, end]`` of every region, in order: what a state file records."""
         with self.lock:
@@ -179,16 +192,15 @@ class Plan:
 class Ramp:
     """How many connections to add, and when, from the bytes received over time (sans I/O).
 
-    An explicit ``max_connections`` opens them all at once. The adaptive default measures in windows
-    of a round trip or more (:data:`RAMP_WINDOW`, ``rtt``). While a window brings the newest
-    connections (the first stream, at first) :data:`RAMP_GROWTH` more than the one before, they are
-    still in slow start, and it waits; once they stop growing, the combined throughput of the last two
-    windows is what the count gets. The first such measure is followed by a second connection, unless
-    the rest would be done within :data:`RAMP_PAYS` windows or the stream runs at
-    :data:`UPGRADE_BELOW` or more. After a step, the count doubles again while each connection added
-    raised the throughput by :data:`RAMP_GAIN` (quadruples when the throughput per connection held:
-    :data:`RAMP_LINEAR`), else it stops there: a link that one stream fills ends with two. Each
-    measurement starts one window after its step, once the new connections are sending."""
+    An explicit ``max_connections`` opens them all at once. The adaptive default waits for the first
+    stream to leave slow start: it measures in windows of a round trip or more (:data:`RAMP_WINDOW`,
+    ``rtt``: how long the first answer took), and while a window brings :data:`RAMP_GROWTH` more
+    than the one before, the stream is still growing. Once it stops, the link is either full or
+    capping that stream (a server's or a policer's cap per connection, or losses that keep its
+    window small). Which of the two, a second connection's first answer tells (:meth:`queued`): one
+    that waited in a full queue at the bottleneck withdraws, and a link one stream fills stays one
+    stream; else the others are added at once. No second one when the rest would be done within
+    :data:`RAMP_PAYS` windows, or the stream runs at :data:`UPGRADE_BELOW` or more."""
 
     def __init__(
         self,
@@ -200,68 +212,45 @@ class Ramp:
         explicit: bool = False,
         rtt: float = 0.0,
     ) -> None:
-        self.max_connections, self.total, self.explicit = max_connections, total, explicit
+        self.max_connections, self.total, self.explicit, self.rtt = max_connections, total, explicit, rtt
         self.window = min(max(RAMP_WINDOW, rtt), max(RAMP_WINDOW, RAMP_MAX_WINDOW))
         self.connections = 1
         self.settled = max_connections <= 1
-        self._previous: float | None = None  # the throughput before the last step
-        self._added = 0  # connections the last step added
-        self._rates: list[float]
-        self._fresh_rates: list[float]
-        self._measure(now, received)
+        self._since, self._from, self._rates = now, received, list[float]()
+        self._probed: bool | None = None  # the second connection: out (False), then judged (True)
 
-    def _measure(self, since: float, received: int | None, fresh: int = 0) -> None:
-        self._since, self._from, self._fresh, self._rates, self._fresh_rates = since, received, fresh, [], []
-
-    def want_more(self, now: float, received: int, fresh: int | None = None) -> int:
-        """Called often with the clock, the bytes received so far and (``fresh``) those the connections
-        the last step added received: how many connections to start now."""
-        if self.settled:
+    def want_more(self, now: float, received: int) -> int:
+        """Called often with the clock and the bytes received so far: how many connections to start now."""
+        if self.settled or (now - self._since < self.window and not self.explicit) or self._probed is False:
             return 0
-        if self.explicit:
-            return self._step(self.max_connections - 1, now)
-        fresh = received if fresh is None else fresh
-        if now < self._since:
-            return 0
-        if self._from is None:  # the settling time after a step is over: measure from here
-            self._measure(now, received, fresh)
-            return 0
-        if now - self._since < self.window:
-            return 0
-        rates, newest = self._rates, self._fresh_rates
-        rates.append((received - self._from) / (now - self._since))
-        newest.append((fresh - self._fresh) / (now - self._since))
-        self._since, self._from, self._fresh = now, received, fresh
-        # Growing: the newest connections (the only one, at first) are still in slow start.
-        growing = len(rates) < 2 or newest[-1] > newest[-2] * (1 + RAMP_GROWTH) or not newest[-1]
-        if growing and len(rates) < RAMP_WINDOWS:
-            return 0
-        rate, previous = (rates[-1] + rates[-2]) / 2, self._previous
-        if (
-            (previous is not None and rate < previous * (1 + RAMP_GAIN * self._added))  # it did not pay
-            or (previous is None and rate >= UPGRADE_BELOW)  # the CPU or the disk holds it back
-            or self.total - received < rate * self.window * RAMP_PAYS  # done before more would help
-        ):
-            self.settled = True
-            return 0
-        # Linear: the throughput per connection held through the last step (a cap per connection).
-        linear = (
-            previous is not None
-            and rate * (self.connections - self._added) >= RAMP_LINEAR * previous * self.connections
+        if not self.explicit and self._probed is None:
+            rates = self._rates
+            rates.append((received - self._from) / (now - self._since))
+            self._since, self._from = now, received
+            growing = len(rates) < 2 or rates[-1] > rates[-2] * (1 + RAMP_GROWTH) or not rates[-1]
+            if growing and len(rates) < RAMP_WINDOWS:
+                return 0
+            rate = (rates[-1] + rates[-2]) / 2
+            if rate >= UPGRADE_BELOW or self.total - received < rate * self.window * RAMP_PAYS:
+                self.settled = True  # the CPU or the disk holds it back, or it is nearly done
+                return 0
+            self._probed, self.connections = False, 2
+            return 1
+        added, self.connections, self.settled = (
+            self.max_connections - self.connections,
+            self.max_connections,
+            True,
         )
-        self._previous = rate
-        return self._step(self.connections * (3 if linear else 1), now)
+        return added
 
-    def _step(self, more: int, now: float) -> int:
-        self._added = min(more, self.max_connections - self.connections)
-        self.connections += self._added
-        self.settled = self.connections >= self.max_connections
-        self._measure(now + self.window, None)
-        return self._added
-
-    def lost(self) -> None:
-        """A worker found nothing left to fetch: no point adding more."""
-        self.settled = True
+    def queued(self, waited: float) -> bool:
+        """Whether a connection the adaptive ramp added, whose first answer took ``waited`` seconds,
+        waited in a full queue (:data:`RAMP_QUEUE` times the first stream's): then it withdraws."""
+        self._probed = True
+        if self.explicit or self.rtt <= 0 or waited <= max(self.rtt * RAMP_QUEUE, self.rtt + RAMP_QUEUE_MIN):
+            return False
+        self.connections, self.settled = self.connections - 1, True
+        return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,6 +260,12 @@ class Abandon:
 
     reason: str
     changed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Withdraw:
+    """This worker's connection met a full queue (:meth:`Ramp.queued`): its region was given back
+    (:meth:`Plan.give_back`); close the response and stop."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,7 +281,8 @@ class _Worker:
     region: Region | None = None
     asked_from: int = 0
     attempt_from: int = 0
-    received: int = 0  # by this worker, all its ranges
+    probing: bool = False  # added by the ramp, its first answer not judged yet
+    asked_at: float | None = None  # when its first request was sent
 
 
 def is_strong(etag: str | None) -> bool:
@@ -331,7 +327,6 @@ class SegmentCore(_Decisions):
             else Ramp(most, policy.clock(), plan.received, total=self.total, explicit=explicit)
         )
         self._adding = upgrade.added if upgrade else 0
-        self._newest: list[_Worker] = []
         self.attempts = 0
         self.resumes = 0
         self.peak_connections = 0
@@ -340,8 +335,7 @@ class SegmentCore(_Decisions):
     def add_worker(self) -> int:
         with self.plan.lock:  # workers' threads read the table while the shell adds to it
             number = len(self._workers)
-            self._workers[number] = worker = _Worker(retries=self._retries)
-            self._newest.append(worker)  # the workers of the ramp's last step
+            self._workers[number] = _Worker(retries=self._retries, probing=number > 0)
         return number
 
     def claim(self, worker: int) -> Region | None:
@@ -356,23 +350,21 @@ class SegmentCore(_Decisions):
             self.peak_connections = max(self.peak_connections, fetching)
         state.retries = self._retries
         if region is None:
-            self.ramp.lost()
+            self.ramp.settled = True  # nothing left to fetch: no point adding more
         return region
 
     def want_workers(self) -> int:
         """How many connections to start now (see :class:`Ramp`)."""
         adding, self._adding = self._adding, 0
         if not adding and self.can_split:
-            fresh = sum(w.received for w in self._newest) if self._newest else None
-            adding = self.ramp.want_more(self.policy.clock(), self.plan.received, fresh)
-        if adding:
-            self._newest = []
+            adding = self.ramp.want_more(self.policy.clock(), self.plan.received)
         return adding
 
     def continued(self, worker: int) -> None:
         """``worker``'s region goes on with the body of the single stream it took over (no request)."""
         state, region = self._at(worker)
         state.asked_from = state.attempt_from = region.pos
+        region.to_end = True
 
     @property
     def complete(self) -> bool:
@@ -391,9 +383,12 @@ class SegmentCore(_Decisions):
         state, region = self._at(worker)
         state.asked_from = region.pos - len(self.overlap(worker))
         state.attempt_from = region.pos
+        if state.probing and state.asked_at is None:
+            state.asked_at = self.policy.clock()
         # The last region asks for the rest as an open range (served by servers that only honour
         # those); it stops at its end if a thief moves it.
         last = "" if region.end == self.total else str(region.end - 1)
+        region.to_end = not last
         headers = {"Accept-Encoding": "identity", "Range": f"bytes={state.asked_from}-{last}"}
         validator = self.content.etag if is_strong(self.content.etag) else self.content.last_modified
         if validator:
@@ -404,7 +399,9 @@ class SegmentCore(_Decisions):
         region = self._at(worker)[1]
         return region.tail[-min(OVERLAP, region.pos - region.start) :] if region.pos > region.start else b""
 
-    def on_response(self, worker: int, status: int, headers: Mapping[str, str]) -> Take | ReadBody | Abandon:
+    def on_response(
+        self, worker: int, status: int, headers: Mapping[str, str]
+    ) -> Take | ReadBody | Abandon | Withdraw:
         """Judge a response to :meth:`request_headers`."""
         state, region = self._at(worker)
         if status not in (200, 206, 416):
@@ -435,6 +432,14 @@ class SegmentCore(_Decisions):
                 f"Content-Range {headers.get('content-range')!r}",
                 False,
             )
+        if state.probing and state.asked_at is not None:
+            state.probing = False
+            if self.ramp.queued(self.policy.clock() - state.asked_at):
+                with self.plan.lock:
+                    self.plan.give_back(region)
+                state.region = None
+                self.peak_connections -= 1
+                return Withdraw()
         if state.asked_from < region.pos or region.pos > region.start:
             self.resumes += 1
         return Take(Head(self.overlap(worker), sniff=region.pos == 0, content_type=known.content_type))
@@ -449,7 +454,6 @@ class SegmentCore(_Decisions):
             data = chunk[: max(0, region.end - at)] if at + len(chunk) > region.end else chunk
             region.pos = at + len(data)
             done = region.pos >= region.end
-            self._workers[worker].received += len(data)
         if data:
             keep = (region.tail + data)[-OVERLAP:] if len(data) < OVERLAP else data[-OVERLAP:]
             region.tail = bytes(keep)
@@ -545,27 +549,19 @@ class Answer(Protocol):
     def headers(self) -> Mapping[str, str]: ...
 
 
+@dataclass
 class Watch:
     """Feeds a single stream whose first answer was :func:`worth_segmenting` to a :class:`Ramp`: when
     it adds connections, the stream goes on by ranges, as the first of them. Sizes are the bytes
     written so far; ``rtt``: how long the first answer took."""
 
-    def __init__(
-        self,
-        core: DownloadCore,
-        clock: Callable[[], float],
-        resumed_from: int,
-        connections: Connections,
-        rtt: float,
-    ) -> None:
-        self.core, self.clock, self.resumed_from, self.connections, self.rtt = (
-            core,
-            clock,
-            resumed_from,
-            connections,
-            rtt,
-        )
-        self.resets = 0
+    core: DownloadCore
+    clock: Callable[[], float]
+    resumed_from: int
+    connections: Connections
+    rtt: float
+    resets: int = 0
+    ramp: Ramp | None = None
 
     @staticmethod
     def start(
@@ -597,5 +593,6 @@ class Watch:
 
     def upgrade(self, size: int) -> Upgrade | None:
         """After each chunk: the upgrade when the ramp adds connections."""
+        assert self.ramp is not None
         added = self.ramp.want_more(self.clock(), size)
         return Upgrade(self.ramp, added, self.core.attempts, self.resumed_from) if added else None

@@ -32,7 +32,7 @@ from ...engine.core import (
     Watchdog,
 )
 from ...engine.retry import log_retry
-from ...engine.segments import Abandon, SegmentCore, Take
+from ...engine.segments import Abandon, SegmentCore, Take, Withdraw
 from ...errors import UnexpectedContentError
 from ..http import capped, failure
 from ..primitives import AsyncRuntime, Cancelled
@@ -330,6 +330,8 @@ async def run_segments(
                     continue
                 action = core.on_response(worker, response.status_code, response.headers)
             try:
+                if isinstance(action, Withdraw):
+                    return False
                 if isinstance(action, ReadBody):
                     body = await read_bounded(response)
                     action = core.on_error_body(worker, response.status_code, response.headers, body)

@@ -33,7 +33,7 @@ from ...engine.core import (
     Watchdog,
 )
 from ...engine.retry import log_retry
-from ...engine.segments import Abandon, SegmentCore, Take
+from ...engine.segments import Abandon, SegmentCore, Take, Withdraw
 from ...errors import UnexpectedContentError
 from ..http import capped, failure
 from ..primitives import Runtime, Cancelled
@@ -331,6 +331,8 @@ def run_segments(
                     continue
                 action = core.on_response(worker, response.status_code, response.headers)
             try:
+                if isinstance(action, Withdraw):
+                    return False
                 if isinstance(action, ReadBody):
                     body = read_bounded(response)
                     action = core.on_error_body(worker, response.status_code, response.headers, body)
