@@ -8,6 +8,7 @@ connection (like nginx's ``limit_rate``), which is what segments are for.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -15,6 +16,7 @@ import signal
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -29,6 +31,9 @@ from helpers_segments import (
 from openrouter_video.engine import segments as _segments
 from openrouter_video.engine.core import OVERLAP
 from openrouter_video.errors import NotFoundError
+from openrouter_video.io import files as _files
+from openrouter_video.io._async import download as _adl
+from openrouter_video.io._sync import download as _sdl
 from openrouter_video.testing import FakeOpenRouter, RecordedRequest, digest_headers, mp4_bytes
 
 
@@ -442,3 +447,87 @@ def test_a_sync_ranged_download_reports_progress_one_call_at_a_time(
     assert result.connections > 1 and (tmp_path / "out.mp4").read_bytes() == data
     assert overlaps == [], f"{len(overlaps)} calls overlapped another"
     assert seen == sorted(seen) and seen[-1] == len(data)
+
+
+# -- the handover of the first stream's live body to the ranges ------------------------------------
+
+
+def test_a_write_error_before_the_handover_never_splices_the_file(
+    h: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = mp4_bytes(3 * MIB - 200, seed=3)
+    h.fake.add_video("job-1", data)
+    h.fake.rate = MIB  # per connection: chunks of 52 KiB (copied into batches), a long stream
+    monkeypatch.setattr(_files, "FLUSH_AFTER", 1.0)  # (a wider window: batches sealed when full)
+    failed = threading.Event()
+    calls = [0]
+    real_write_all = _files.write_all
+
+    def write_all(fd: int, view: memoryview, offset: int | None = None) -> int:
+        calls[0] += 1
+        if calls[0] == 2:  # the second batch of the single stream: a full disk, for a moment
+            failed.set()
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return real_write_all(fd, view, offset)
+
+    monkeypatch.setattr(_files, "write_all", write_all)  # the single stream's writer only
+    real_upgrade = _segments.Watch.upgrade
+
+    def upgrade(self: _segments.Watch, size: int) -> _segments.Upgrade | None:
+        # An explicit count upgrades at its first call: here, once the writer has failed (the
+        # producer has not seen it: its chunks since then went into the batch buffer). The partial
+        # kept is then shorter than the bytes the live body passed on.
+        return real_upgrade(self, size) if failed.is_set() else None
+
+    monkeypatch.setattr(_segments.Watch, "upgrade", upgrade)
+    dest = tmp_path / "out.mp4"
+    try:
+        h.download("job-1", dest, max_connections=4, source="api")
+    except OSError as exc:  # what one stream does: the full disk is reported, its partial kept
+        assert exc.errno == errno.ENOSPC
+        assert not dest.exists()
+        return
+    assert dest.read_bytes() == data, "the file was spliced at the handover"
+
+
+def test_a_handover_that_cannot_open_the_segmented_partial_closes_the_live_body(
+    h: Harness, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """When the segmented partial cannot be opened (here the destination appeared meanwhile:
+    FileExistsError), the live body handed over is closed (its connection goes back)."""
+    data = mp4_bytes(3 * MIB - 200, seed=4)
+    h.fake.add_video("job-1", data)
+    h.fake.rate = 4 * MIB
+    dest = tmp_path / "out.mp4"
+    handed: list[object] = []
+    closed: list[object] = []
+    for module, driver, close in ((_adl, "AsyncDriver", "aclose"), (_sdl, "Driver", "close")):
+        real_detach = getattr(module, driver).detach
+        real_close = getattr(module.Body, close)
+
+        def detach(self, real_detach=real_detach):  # type: ignore[no-untyped-def]
+            body = real_detach(self)
+            handed.append(body)
+            dest.write_bytes(b"someone else's file")  # appears between the two partials
+            return body
+
+        if close == "aclose":
+
+            async def closing(self, real_close=real_close):  # type: ignore[no-untyped-def]
+                closed.append(self)
+                await real_close(self)
+
+        else:
+
+            def closing(self, real_close=real_close):  # type: ignore[no-untyped-def]
+                closed.append(self)
+                real_close(self)
+
+        monkeypatch.setattr(getattr(module, driver), "detach", detach)
+        monkeypatch.setattr(module.Body, close, closing)
+    try:
+        h.download("job-1", dest, max_connections=4, source="api")
+    except FileExistsError:
+        pass
+    assert len(handed) == 1
+    assert handed[0] in closed, "the live body handed over was never closed"

@@ -626,7 +626,7 @@ class _Segmented:
         """Set up the ranges from the segmented partial, or (``upgrade``) from the single stream's
         partial this call just kept; False (the sink let go) when one stream must go on."""
         sink = self.sink
-        if sink.single_partial and not (upgrade is not None and sink.adopt_single()):
+        if sink.single_partial and not (upgrade is not None and sink.adopt_single(upgrade.at)):
             sink.release()  # a partial of one stream: one stream continues it
             return False
         if sink.plan is None:

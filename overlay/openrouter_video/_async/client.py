@@ -350,10 +350,17 @@ class AsyncVideoClient(_ClientBase):
     ) -> DownloadResult | None:
         """Fetch the video by ranges: continue the segmented partial at ``dest``, or (``upgrade``)
         the single stream's partial this call just kept. ``None``: one stream must go on."""
-        # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
-        sink = self._partial(SegmentFile, target if upgrade is None else replace(target, partial_ttl=None))
-        run = _Segmented(self, core, request, sink)
         live = None if upgrade is None else upgrade.live
+        try:
+            # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
+            sink = self._partial(
+                SegmentFile, target if upgrade is None else replace(target, partial_ttl=None)
+            )
+        except BaseException:
+            if live is not None:
+                await live.aclose()
+            raise
+        run = _Segmented(self, core, request, sink)
         try:
             # Off the loop: turning a kept partial into a segmented one may fsync it (durable).
             if not await AsyncRuntime.to_thread(run.begin, upgrade):

@@ -351,10 +351,15 @@ class VideoClient(_ClientBase):
     ) -> DownloadResult | None:
         """Fetch the video by ranges: continue the segmented partial at ``dest``, or (``upgrade``)
         the single stream's partial this call just kept. ``None``: one stream must go on."""
-        # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
-        sink = self._partial(SegmentFile, target if upgrade is None else replace(target, partial_ttl=None))
-        run = _Segmented(self, core, request, sink)
         live = None if upgrade is None else upgrade.live
+        try:
+            # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
+            sink = self._partial(SegmentFile, target if upgrade is None else replace(target, partial_ttl=None))
+        except BaseException:
+            if live is not None:
+                live.close()
+            raise
+        run = _Segmented(self, core, request, sink)
         try:
             # Off the loop: turning a kept partial into a segmented one may fsync it (durable).
             if not Runtime.to_thread(run.begin, upgrade):

@@ -437,8 +437,8 @@ class SegmentCore(_Decisions):
             if self.ramp.queued(self.policy.clock() - state.asked_at):
                 with self.plan.lock:
                     self.plan.give_back(region)
+                    self.peak_connections -= 1
                 state.region = None
-                self.peak_connections -= 1
                 return Withdraw()
         if state.asked_from < region.pos or region.pos > region.start:
             self.resumes += 1
@@ -537,6 +537,7 @@ class Upgrade:
     added: int
     attempts: int
     resumed_from: int
+    at: int  # the bytes the live body has passed on: where the first range goes on
     live: Any = None
 
 
@@ -595,4 +596,4 @@ class Watch:
         """After each chunk: the upgrade when the ramp adds connections."""
         assert self.ramp is not None
         added = self.ramp.want_more(self.clock(), size)
-        return Upgrade(self.ramp, added, self.core.attempts, self.resumed_from) if added else None
+        return Upgrade(self.ramp, added, self.core.attempts, self.resumed_from, size) if added else None

@@ -90,17 +90,23 @@ class SegmentFile(_Partial):
                 return
         self.single_partial = (read_state(self.state_path) or {}).get("source") == self.source and size > 0
 
-    def adopt_single(self) -> bool:
+    def adopt_single(self, at: int | None = None) -> bool:
         """Make the single-stream partial kept here (:attr:`single_partial`) region 0 of a segmented
         one, continuing after the bytes kept. False (nothing changed) when its state does not allow
-        it (no total, no validator for If-Range)."""
+        it (no total, no validator for If-Range), or (``at``) it does not end where the body that goes
+        on with it is (a write that failed kept less)."""
         with self._ending:  # an abort from another thread (a cancelled task) waits for it
             fd = self._fd
             if fd is None or not self.single_partial:  # already let go
                 return False
             state = read_state(self.state_path)
             size = os.fstat(fd).st_size
-            if state is None or type(total := state.get("total")) is not int or not 0 < size < total:
+            if (
+                state is None
+                or type(total := state.get("total")) is not int
+                or not 0 < size < total
+                or at not in (None, size)
+            ):
                 return False
             content = _content_of(state)
             if not (is_strong(content.etag) or content.last_modified):

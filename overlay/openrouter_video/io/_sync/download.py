@@ -371,11 +371,11 @@ def run_segments(
                 mine.close()
 
     workers = Runtime.Workers()
-    sink.start()
     first = core.add_worker()
-    if live is not None:
-        core.claim(first)  # the region the live body goes on with, before any other worker splits it
     try:
+        sink.start()
+        if live is not None:
+            core.claim(first)  # the region the live body goes on with, before any other worker splits it
         workers.spawn(work, first)
         while workers.alive():
             for _ in range(core.want_workers()):  # at once: an upgrade's, an explicit count's
