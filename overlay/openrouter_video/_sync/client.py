@@ -354,7 +354,9 @@ class VideoClient(_ClientBase):
         live = None if upgrade is None else upgrade.live
         try:
             # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
-            sink = self._partial(SegmentFile, target if upgrade is None else replace(target, partial_ttl=None))
+            sink = self._partial(
+                SegmentFile, target if upgrade is None else replace(target, partial_ttl=None)
+            )
         except BaseException:
             if live is not None:
                 live.close()
