@@ -163,29 +163,34 @@ BENCH_RUN = $(BENCH_VENV)/bin/python bench/run.py --upstream nginx --json bench/
 BENCH_SEGMENTS = $(BENCH_VENV)/bin/python bench/segments.py --json bench/segments.json \
 	--compare bench/segments.json --doc docs/benchmarks.md
 
-## bench: 1 GiB and 4 GiB over HTTP and HTTPS against nginx, 3 rounds, then the start-up (bench/startup.py);
-## updates bench/results.*, bench/startup.md and docs/benchmarks.md
+## bench: 1 GiB and 4 GiB over HTTP and HTTPS against nginx, 3 rounds, then the start-up (bench/startup.py),
+## then the WAN (bench-wan); updates bench/results.*, bench/startup.md, bench/wan/results-* and docs/benchmarks.md
 bench: bench-deps
 	$(BENCH_RUN) --sizes 1G,4G --rounds 3 --command "make bench"
 	$(BENCH_SEGMENTS) --command "make bench"
 	$(BENCH_VENV)/bin/python bench/startup.py --out bench/startup.md --doc docs/benchmarks.md
+	$(MAKE) bench-wan
 
 ## bench-large: the same with 5 rounds
 bench-large: bench-deps
 	$(BENCH_RUN) --sizes 1G,4G --rounds 5 --command "make bench-large"
 
-## bench-wan: downloads over an emulated WAN link (root, Linux; bench/wan/, docs/benchmarks.md): curl, aria2c,
-## httpx and VideoClient in two network namespaces; WAN_ROUNDS (default 3), WAN_SIZES (default 8M,32M,128M)
+## bench-wan: downloads over an emulated WAN link over TLS (root, Linux; bench/wan/): curl, aria2c, httpx and
+## VideoClient in two network namespaces, with CUBIC then BBR (WAN_CC); WAN_ROUNDS (default 2), WAN_SIZES
+## (default 8M,32M,128M); pastes each report and the targets' verdicts into docs/benchmarks.md
 .PHONY: bench-wan
-WAN_ROUNDS ?= 3
+WAN_ROUNDS ?= 2
 WAN_SIZES ?= 8M,32M,128M
+WAN_CC ?= cubic bbr
 bench-wan: bench-deps
 	@command -v gcc >/dev/null && command -v ping >/dev/null && command -v ip >/dev/null || { \
 	  $(SUDO) apt-get update -qq; \
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
 	    gcc libc6-dev iputils-ping iproute2; }
-	$(SUDO) $(BENCH_VENV)/bin/python bench/wan/run.py --rounds $(WAN_ROUNDS) --sizes $(WAN_SIZES) \
-	  --json bench/wan/results.json --out bench/wan/results.md
+	for cc in $(WAN_CC); do \
+	  $(SUDO) $(BENCH_VENV)/bin/python bench/wan/run.py --tls --cc $$cc --rounds $(WAN_ROUNDS) --sizes $(WAN_SIZES) \
+	    --json bench/wan/results-$$cc.json --out bench/wan/results-$$cc.md --doc docs/benchmarks.md || exit 1; \
+	done
 
 clean:
 	rm -rf $(VENV) $(BENCH_VENV) .venv-deps-* .venv-python3.* node_modules build dist .pytest_cache .mypy_cache .ruff_cache demo-output

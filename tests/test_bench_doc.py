@@ -52,7 +52,7 @@ def test_the_saved_reports_paste_back_into_the_document(run: ModuleType, tmp_pat
 def test_a_document_without_the_markers_stops_the_bench_first(tmp_path: Path) -> None:
     doc = tmp_path / "README.md"
     doc.write_text("# no markers here\n")
-    for script in ("run.py", "segments.py"):
+    for script in ("run.py", "segments.py", "wan/run.py"):
         result = subprocess.run(
             [sys.executable, str(BENCH / script), "--doc", str(doc)],
             capture_output=True,

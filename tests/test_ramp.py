@@ -68,7 +68,18 @@ def test_a_connection_that_waited_in_a_full_queue_withdraws() -> None:
     feed = Feed(ramp, 0.25)
     assert feed([5e6] * 3) == [0, 1, 0] and ramp.connections == 2
     assert ramp.queued(0.2 * _segments.RAMP_QUEUE + 0.01)  # its answer waited: the link is full
+    assert ramp.connections == 1 and not ramp.settled
+    assert feed([5e6] * 3) == [0, 1, 0]  # once more at the next plateau (a loss can look like a queue)
+    assert ramp.queued(0.2 * _segments.RAMP_QUEUE + 0.01)
     assert ramp.connections == 1 and ramp.settled and feed([5e6] * 3) == [0, 0, 0]
+
+
+def test_a_first_answer_a_lost_packet_delayed_is_no_queue() -> None:
+    ramp = Ramp(4, 0.0, 0, total=1000 * MIB, rtt=0.2)
+    feed = Feed(ramp, 0.25)
+    assert feed([5e6] * 3) == [0, 1, 0]
+    assert not ramp.queued(0.2 + 1.0)  # a lost SYN waits a second: a timeout, not a queue
+    assert feed([5e6]) == [2] and ramp.connections == 4
     explicit = Ramp(4, 0.0, 0, total=MIB, explicit=True, rtt=0.2)
     explicit.want_more(0.0, 0)
     assert not explicit.queued(10.0)  # asked for: never withdrawn

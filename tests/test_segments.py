@@ -531,3 +531,30 @@ def test_a_handover_that_cannot_open_the_segmented_partial_closes_the_live_body(
         pass
     assert len(handed) == 1
     assert handed[0] in closed, "the live body handed over was never closed"
+
+
+@pytest.mark.parametrize(("delay", "kept"), [(1.6, False), (6.0, True)], ids=["a full queue", "a lost packet"])
+def test_a_second_connection_whose_answer_waited_in_a_queue_withdraws(
+    h: Harness, tmp_path: Path, delay: float, kept: bool
+) -> None:
+    """The server's answers stand in for the path: every answer waits 0.1 s (a round trip), and the
+    second connection's ``delay`` times as long. 1.6: the bottleneck's queue is full (the link is
+    full), so each probe withdraws at once (two, a plateau apart) and one stream does it all; 6: far
+    longer than any queue, a retransmission's timeout, so the probe stays and the rest start."""
+    data = video(3 * MIB)
+    h.fake.add_video("job-1", data)
+    h.fake.rate = 2 * MIB  # per connection: the first stream levels off at once
+
+    def path(request: RecordedRequest) -> None:
+        if request.path.endswith("/content"):
+            time.sleep(0.1 * (delay if "range" in request.headers else 1.0))
+
+    h.fake.on_request = path
+    result = h.download("job-1", tmp_path / "out.mp4", source="api")
+    assert (tmp_path / "out.mp4").read_bytes() == data
+    probes = [r for r in content_requests(h.fake) if "range" in r.headers]
+    if kept:
+        assert result.connections >= 2, result
+    else:
+        assert result.connections == 1 and len(probes) == 2, (result, probes)
+        assert result.resumed_from == 0 and result.attempts == 3  # the first stream never stopped

@@ -103,6 +103,10 @@ print(asyncio.run(main()))
 """
 
 
+#: The contenders' environment: Python may use and write bytecode, as in an installed package (a shell
+#: with PYTHONDONTWRITEBYTECODE would have the package compiled at every run).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
 #: With --tls: nginx's self-signed certificate, which every contender is told to trust.
 TLS: dict[str, str] = {}
 
@@ -266,7 +270,7 @@ def timed_run(
 
     start, epoch = time.monotonic(), time.time()
     proc = link.popen(
-        link.client_ns, argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True
+        link.client_ns, argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True, env=ENV
     )
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
@@ -527,7 +531,14 @@ def main() -> None:
     parser.add_argument("--validate", action="store_true", help="check the emulator instead (ping, curl)")
     parser.add_argument("--json", type=Path, help="write the raw results here")
     parser.add_argument("--out", type=Path, help="write the markdown report here")
+    parser.add_argument(
+        "--doc", type=Path, help="also paste it into this file, between <!-- bench-wan-CC:start/end -->"
+    )
     args = parser.parse_args()
+    markers = (f"<!-- bench-wan-{args.cc}:start -->", f"<!-- bench-wan-{args.cc}:end -->")
+    if args.doc and not all(m in args.doc.read_text() for m in markers):
+        print(f"{args.doc} has no {markers[0]} / {markers[1]}: nowhere to paste the report", file=sys.stderr)
+        sys.exit(1)
     if os.geteuid() != 0:
         sys.exit("bench/wan/run.py needs root (network namespaces, TUN devices)")
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))  # unwind: finally cleans up
@@ -536,6 +547,11 @@ def main() -> None:
     try:
         if args.tls:
             make_cert(work)
+        import openrouter_video  # the package the Python contenders import: compiled once, up front
+
+        root = Path(openrouter_video.__file__).resolve().parents[1]
+        subprocess.run([sys.executable, "-m", "compileall", "-q", str(root), str(root.parent / "generated")],
+                       env=ENV, check=False, capture_output=True)  # fmt: skip
         meta = {"kernel": platform.release(), "cc": args.cc, "seed": args.seed, "cpus": os.cpu_count(),
                 "tls": args.tls}  # fmt: skip
         if args.validate:
@@ -578,6 +594,10 @@ def main() -> None:
         print(md)
         if args.out:
             args.out.write_text(md + "\n")
+        if args.doc:
+            start, end = markers
+            before, rest = args.doc.read_text().split(start, 1)
+            args.doc.write_text(f"{before}{start}\n{md}\n{end}{rest.split(end, 1)[1]}")
         if args.json:
             args.json.write_text(json.dumps(report, indent=1) + "\n")
     finally:

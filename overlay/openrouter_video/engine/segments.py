@@ -57,9 +57,11 @@ RAMP_PAYS: Final = 3
 UPGRADE_BELOW: Final = 256 * 1024 * 1024
 #: A connection added whose first answer took this many times as long as the first stream's did met a
 #: full queue at the bottleneck: the link is full, and it would only take from the others (and, its
-#: slow start overflowing the queue, make every connection lose packets). It withdraws.
+#: slow start overflowing the queue, make every connection lose packets). It withdraws. Up to
+#: RAMP_QUEUE_MAX times: longer is a lost packet's timeout (a SYN's takes 1 s), not a queue.
 RAMP_QUEUE: Final = 1.25
 RAMP_QUEUE_MIN: Final = 0.02  # and this many seconds longer: less is no queue worth the name
+RAMP_QUEUE_MAX: Final = 2.5
 
 
 class Connections(NamedTuple):
@@ -198,9 +200,10 @@ class Ramp:
     than the one before, the stream is still growing. Once it stops, the link is either full or
     capping that stream (a server's or a policer's cap per connection, or losses that keep its
     window small). Which of the two, a second connection's first answer tells (:meth:`queued`): one
-    that waited in a full queue at the bottleneck withdraws, and a link one stream fills stays one
-    stream; else the others are added at once. No second one when the rest would be done within
-    :data:`RAMP_PAYS` windows, or the stream runs at :data:`UPGRADE_BELOW` or more."""
+    that waited in a full queue at the bottleneck withdraws (and after a second such probe, at the
+    next plateau, a link one stream fills stays one stream); else the others are added at once. No
+    probe when the rest would be done within :data:`RAMP_PAYS` windows, or the stream runs at
+    :data:`UPGRADE_BELOW` or more."""
 
     def __init__(
         self,
@@ -218,6 +221,7 @@ class Ramp:
         self.settled = max_connections <= 1
         self._since, self._from, self._rates = now, received, list[float]()
         self._probed: bool | None = None  # the second connection: out (False), then judged (True)
+        self._withdrawn = 0
 
     def want_more(self, now: float, received: int) -> int:
         """Called often with the clock and the bytes received so far: how many connections to start now."""
@@ -247,9 +251,17 @@ class Ramp:
         """Whether a connection the adaptive ramp added, whose first answer took ``waited`` seconds,
         waited in a full queue (:data:`RAMP_QUEUE` times the first stream's): then it withdraws."""
         self._probed = True
-        if self.explicit or self.rtt <= 0 or waited <= max(self.rtt * RAMP_QUEUE, self.rtt + RAMP_QUEUE_MIN):
+        low, high = max(self.rtt * RAMP_QUEUE, self.rtt + RAMP_QUEUE_MIN), self.rtt * RAMP_QUEUE_MAX
+        if self.explicit or not low < waited < high:
             return False
-        self.connections, self.settled = self.connections - 1, True
+        # Once more after the next plateau (a loss may have looked like a queue), then it stays one.
+        self.connections, self._withdrawn, self._probed, self._rates = (
+            self.connections - 1,
+            self._withdrawn + 1,
+            None,
+            [],
+        )
+        self.settled = self.settled or self._withdrawn >= 2
         return True
 
 
