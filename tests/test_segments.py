@@ -533,7 +533,7 @@ def test_a_handover_that_cannot_open_the_segmented_partial_closes_the_live_body(
     assert handed[0] in closed, "the live body handed over was never closed"
 
 
-@pytest.mark.parametrize(("delay", "kept"), [(1.6, False), (6.0, True)], ids=["a full queue", "a lost packet"])
+@pytest.mark.parametrize(("delay", "kept"), [(1.6, False), (6.0, True)], ids=["full queue", "lost packet"])
 def test_a_second_connection_whose_answer_waited_in_a_queue_withdraws(
     h: Harness, tmp_path: Path, delay: float, kept: bool
 ) -> None:
