@@ -516,8 +516,6 @@ class _ClientBase:
         self, target: _Target, frm: _From, *, can_restart: bool, deadline: float | None = None
     ) -> tuple[DownloadCore, dict[str, Any]]:
         """The core and the request of a download of ``target`` from ``frm``."""
-        from openrouter_video_api.api.video_generation import list_videos_content
-
         job_id, index = target.job_id, target.index
         if job_id in ("", ".", ".."):
             # httpx would normalise the dot segment away and the request would go to another path.
@@ -525,17 +523,19 @@ class _ClientBase:
         what = f"GET /videos/{job_id}/content?index={index}"
         if frm.url is not None:
             what = f"GET {frm.url.partition('?')[0]} (output {index} of job {job_id}, signed URL)"
+        if frm.url is None:  # the content endpoint: its generated module (not needed for a signed URL)
+            from openrouter_video_api.api.video_generation import list_videos_content as endpoint
         core = DownloadCore(
             self.retry,
             what=what,
-            parse_model=parser(list_videos_content, self.api) if frm.url is None else None,
+            parse_model=parser(endpoint, lambda: self.api) if frm.url is None else None,
             can_restart=can_restart,
             deadline=None if deadline is None else self.retry.clock() + deadline,
             origin=frm.origin,
         )
         if frm.url is not None:
             return core, {"method": "get", "url": frm.url}
-        return core, list_videos_content._get_kwargs(job_id, index=index)
+        return core, endpoint._get_kwargs(job_id, index=index)
 
     def _http(self, frm: _From) -> Any:
         """The httpx client that fetches from ``frm``: for a signed URL, one built without the key

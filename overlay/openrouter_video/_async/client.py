@@ -314,9 +314,8 @@ class AsyncVideoClient(_ClientBase):
                     asked = self.retry.clock()
                     await driver.open()
                     rtt = self.retry.clock() - asked
-                    watch = Watch.start(
-                        core, driver.response, self.retry.clock, sink.size, job.resumed_from, connections, rtt
-                    )
+                    watch = Watch(core, self.retry.clock, job.resumed_from, connections, rtt)
+                    watch = watch.start(driver.response, sink.size)
                 async with aclosing(driver.chunks()) as chunks:
                     async for chunk in chunks:
                         if chunk is None:

@@ -315,9 +315,8 @@ class VideoClient(_ClientBase):
                     asked = self.retry.clock()
                     driver.open()
                     rtt = self.retry.clock() - asked
-                    watch = Watch.start(
-                        core, driver.response, self.retry.clock, sink.size, job.resumed_from, connections, rtt
-                    )
+                    watch = Watch(core, self.retry.clock, job.resumed_from, connections, rtt)
+                    watch = watch.start(driver.response, sink.size)
                 with closing(driver.chunks()) as chunks:
                     for chunk in chunks:
                         if chunk is None:

@@ -240,11 +240,8 @@ class Ramp:
                 return 0
             self._probed, self.connections = False, 2
             return 1
-        added, self.connections, self.settled = (
-            self.max_connections - self.connections,
-            self.max_connections,
-            True,
-        )
+        added = self.max_connections - self.connections
+        self.connections, self.settled = self.max_connections, True
         return added
 
     def queued(self, waited: float) -> bool:
@@ -255,12 +252,8 @@ class Ramp:
         if self.explicit or not low < waited < high:
             return False
         # Once more after the next plateau (a loss may have looked like a queue), then it stays one.
-        self.connections, self._withdrawn, self._probed, self._rates = (
-            self.connections - 1,
-            self._withdrawn + 1,
-            None,
-            [],
-        )
+        self.connections, self._probed, self._rates = self.connections - 1, None, []
+        self._withdrawn += 1
         self.settled = self.settled or self._withdrawn >= 2
         return True
 
@@ -576,20 +569,11 @@ class Watch:
     resets: int = 0
     ramp: Ramp | None = None
 
-    @staticmethod
-    def start(
-        core: DownloadCore,
-        answer: Answer | None,
-        clock: Callable[[], float],
-        size: int,
-        resumed_from: int,
-        connections: Connections,
-        rtt: float,
-    ) -> Watch | None:
-        """A watch for the stream that ``answer`` opened, if it is worth splitting."""
+    def start(self, answer: Answer | None, size: int) -> Watch | None:
+        """This watch, for the stream that ``answer`` opened, if it is worth splitting; else ``None``."""
         if answer is None or isinstance(worth_segmenting(answer.status_code, answer.headers), str):
             return None  # not logged: one stream is the normal case (a small video, no ranges)
-        return Watch(core, clock, resumed_from, connections, rtt)._measure(size)
+        return self._measure(size)
 
     def _measure(self, size: int) -> Watch:
         most, explicit = self.connections

@@ -70,11 +70,12 @@ def capped(timeout: httpx.Timeout, left: float) -> httpx.Timeout:
 
 def parser(module: Any, api: Any) -> Callable[[int, Mapping[str, str], bytes], Any]:
     """The generated endpoint ``module``'s parser of an answer, for
-    :func:`~..engine.core.build_status_error`."""
+    :func:`~..engine.core.build_status_error`; ``api``: the generated client, or a function that
+    makes it (only an error answer needs it)."""
 
     def parse(status: int, headers: Mapping[str, str], body: bytes) -> Any:
         response = httpx.Response(status, headers=dict(headers), content=body)
-        return module._build_response(client=api, response=response).parsed
+        return module._build_response(client=api() if callable(api) else api, response=response).parsed
 
     return parse
 
