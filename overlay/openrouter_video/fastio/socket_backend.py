@@ -77,12 +77,17 @@ class LargeReadStream(httpcore.NetworkStream):
             size = sock.recv_into(view, _TLS_RECORD)
             if not size:
                 return 0
-            # More records already in the kernel's buffer (or decrypted in OpenSSL's): take them now.
-            while size <= READ_BYTES - _TLS_RECORD and (sock.pending() or _readable(sock)):
-                more = sock.recv_into(view[size:], _TLS_RECORD)
-                if not more:
-                    break
-                size += more
+            sock.settimeout(0.0)  # more whole records already here: take them, not wait for one en route
+            try:
+                while size <= READ_BYTES - _TLS_RECORD and (sock.pending() or _readable(sock)):
+                    more = sock.recv_into(view[size:], _TLS_RECORD)
+                    if not more:
+                        break
+                    size += more
+            except ssl.SSLWantReadError:
+                pass
+            finally:
+                sock.settimeout(self._timeout)
         except TimeoutError as exc:
             if size:  # what came before the wait is data; the next read times out again
                 return size

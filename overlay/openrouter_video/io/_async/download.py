@@ -355,9 +355,7 @@ async def run_segments(
 
     async def work(worker: int) -> None:
         nonlocal live
-        mine = None
-        if worker == first:
-            mine, live = live, None
+        mine, live = (live, None) if worker == first else (None, live)
         try:
             while not outcome.stop.is_set() and (mine is not None or core.claim(worker) is not None):
                 if not await fetch(worker, mine):
