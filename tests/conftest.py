@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,12 @@ from helpers_run import run  # noqa: F401 - fixture: one client method, sync or 
 from helpers_tls import certificate, tls_fake  # noqa: F401 - fixtures: a throwaway CA, a TLS fake server
 from helpers_wire import raw  # noqa: F401 - fixture: a raw-socket HTTP server
 from openrouter_video.testing import FakeOpenRouter
+
+# A shell without job control starts background commands with SIGINT ignored, and children inherit
+# that: Ctrl-C tests (a real SIGINT to a CLI process or to this one) would then test nothing. A
+# Python handler here is reset to the default in every child at exec.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 ROOT = Path(__file__).resolve().parent.parent
 
