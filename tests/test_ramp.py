@@ -85,6 +85,17 @@ def test_a_first_answer_a_lost_packet_delayed_is_no_queue() -> None:
     assert not explicit.queued(10.0)  # asked for: never withdrawn
 
 
+def test_no_connection_joins_what_is_nearly_done() -> None:
+    ramp = Ramp(4, 0.0, 0, total=5 * MIB, rtt=0.125)
+    feed = Feed(ramp)
+    assert feed([1e6, 4e6, 4e6]) == [0, 0, 1]
+    assert not ramp.queued(0.125)
+    # The probe doubles the rate, but what is left takes fewer than RAMP_PAYS windows at that rate.
+    assert feed([8e6] * 3) == [0] * 3 and ramp.settled and ramp.connections == 2
+    late = Ramp(4, 0.0, 0, total=3 * MIB, rtt=0.125)
+    assert Feed(late)([1e6, 4e6, 4e6]) == [0, 0, 0] and late.settled and late.connections == 1
+
+
 # -- a simulated network ----------------------------------------------------------------------------
 
 IW = 10 * 1448  # the initial congestion window (RFC 6928)
@@ -129,14 +140,19 @@ def simulate(
     product, full while the connections want more than the link) with round trip ``rtt``; each
     connection capped at ``cap``. With ``ramp``, the real :class:`Ramp` adds connections (each a new
     TCP connection: two round trips, queue included, before its first byte; one whose first answer
-    the ramp finds queued withdraws); else ``most`` run from the start."""
+    the ramp finds queued withdraws as that answer comes); else ``most`` run from the start."""
     dt = min(rtt / 8, 0.002)
     first = 2 * rtt  # the first answer: TCP's handshake, then the request, on an idle link
     conns = [Conn(first) for _ in range(1 if ramp else most)]
     decider = Ramp(most, first, 0, total=total, explicit=explicit, rtt=first) if ramp else None
     received, now, tick, full = 0.0, 0.0, first, False
+    answers: list[tuple[Conn, float]] = []  # added, not judged yet: each with how long its answer took
     while received < total and now < 600:
         now += dt
+        for conn, waited in [(c, w) for c, w in answers if now >= c.ready]:
+            answers.remove((conn, waited))
+            if decider is not None and decider.queued(waited):
+                conns.remove(conn)  # withdrawn as its answer comes
         active = [c for c in conns if now >= c.ready]
         demands = [min(c.cwnd / rtt, cap or math.inf) for c in active]
         full = sum(demands) >= link
@@ -150,8 +166,8 @@ def simulate(
             tick += TICK
             for _ in range(decider.want_more(now, int(min(received, total)))):
                 answer = 2 * (rtt + (rtt if full else 0.0))  # the queue delays the handshake and the request
-                if not decider.queued(answer):
-                    conns.append(Conn(now + answer))
+                conns.append(Conn(now + answer))
+                answers.append((conns[-1], answer))
     return Run(now, len(conns))
 
 
