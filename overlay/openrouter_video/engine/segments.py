@@ -49,9 +49,8 @@ RAMP_MAX_WINDOW: Final = 0.5
 #: Still in slow start while a window brings this much more than the one before (at most this many).
 RAMP_GROWTH: Final = 0.2
 RAMP_WINDOWS: Final = 8
-#: Add connections only while the rest would take this many windows more at the rate measured: a new
-#: one needs about two (its handshakes, then its slow start). (At 3, BBR at 20 ms and 32 MiB probed
-#: with 0.34 s left and then added two more: 0.92 s, against 0.61 s for one stream.)
+#: Add connections only while the rest would take this many windows more at the rate measured (a new
+#: one needs about two: its handshakes, then its slow start; see CHANGELOG for why not 3).
 RAMP_PAYS: Final = 5
 #: A stream this fast (bytes a second) is held back by the CPU or the disk, not by a cap per
 #: connection: the default never splits it. (Over loopback, 4 GiB split at 1.23x curl over HTTPS
@@ -197,15 +196,13 @@ class Ramp:
     """How many connections to add, and when, from the bytes received over time (sans I/O).
 
     An explicit ``max_connections`` opens them all at once. The adaptive default waits for the first
-    stream to leave slow start: it measures in windows of a round trip or more (:data:`RAMP_WINDOW`,
-    ``rtt``: how long the first answer took), and while a window brings :data:`RAMP_GROWTH` more
-    than the one before, the stream is still growing. Once it stops, the link is either full or
-    capping that stream (a server's or a policer's cap per connection, or losses that keep its
-    window small). Which of the two, a second connection's first answer tells (:meth:`queued`): one
-    that waited in a full queue at the bottleneck withdraws (and after a second such probe, at the
-    next plateau, a link one stream fills stays one stream); else the others are added at once. No
-    connection is added when the rest would be done within :data:`RAMP_PAYS` windows at the rate
-    measured, or the stream runs at :data:`UPGRADE_BELOW` or more."""
+    stream to leave slow start, measuring windows of a round trip or more (:data:`RAMP_WINDOW`,
+    ``rtt``: how long the first answer took): a window with :data:`RAMP_GROWTH` more than the one
+    before is still slow start. Then the link is full or caps that stream (a cap per connection, or
+    losses that keep its window small): a second connection's first answer tells (:meth:`queued`).
+    One that waited in a full queue withdraws (after a second such probe, at the next plateau, it
+    stays one stream); else the others start at once. None is added when the rest would take fewer
+    than :data:`RAMP_PAYS` windows, or the stream runs at :data:`UPGRADE_BELOW` or more."""
 
     def __init__(
         self,
@@ -231,7 +228,9 @@ class Ramp:
             return 0
         if not self.explicit:
             rate = (received - self._from) / (now - self._since)
-            pays = self.total - received >= rate * self.window * RAMP_PAYS
+            if self.total - received < rate * self.window * RAMP_PAYS:
+                self.settled = True  # nearly done: a new connection would not pay
+                return 0
             if not self._probed:
                 rates = self._rates
                 rates.append(rate)
@@ -239,14 +238,9 @@ class Ramp:
                 growing = len(rates) < 2 or rates[-1] > rates[-2] * (1 + RAMP_GROWTH) or not rates[-1]
                 if growing and len(rates) < RAMP_WINDOWS:
                     return 0
-                # Not when the CPU or the disk holds it back, or it is nearly done.
-                self.settled = (rates[-1] + rates[-2]) / 2 >= UPGRADE_BELOW or not pays
-                if not self.settled:
-                    self._probed, self.connections = False, 2
+                self.settled = (rates[-1] + rates[-2]) / 2 >= UPGRADE_BELOW  # the CPU or the disk holds it
+                self._probed, self.connections = (None, 1) if self.settled else (False, 2)
                 return int(not self.settled)
-            if not pays:  # the probe stays, but the rest is too little for the others to pay
-                self.settled = True
-                return 0
         added = self.max_connections - self.connections
         self.connections, self.settled = self.max_connections, True
         return added
