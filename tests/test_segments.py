@@ -91,7 +91,9 @@ def test_a_capped_video_is_fetched_over_several_connections_that_tile_it(h: Harn
 def test_the_default_is_adaptive_and_splits_a_capped_video(h: Harness, tmp_path: Path) -> None:
     data = video(3 * MIB)
     h.fake.add_video("job-1", data)
-    h.fake.rate = 4 * MIB  # per connection
+    # Per connection: slow enough that the rest, once the first stream is out of slow start, takes
+    # RAMP_PAYS windows or more (at 4 MiB/s it took 0.4 s: then a new connection would not pay).
+    h.fake.rate = 2 * MIB
     result = h.download("job-1", tmp_path / "out.mp4", source="api")  # no max_connections: up to 4
     assert (tmp_path / "out.mp4").read_bytes() == data
     assert 2 <= result.connections <= 4, result

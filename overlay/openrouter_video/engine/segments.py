@@ -49,8 +49,7 @@ RAMP_MAX_WINDOW: Final = 0.5
 #: Still in slow start while a window brings this much more than the one before (at most this many).
 RAMP_GROWTH: Final = 0.2
 RAMP_WINDOWS: Final = 8
-#: Add connections only while the rest would take this many windows more at the rate measured (a new
-#: one needs about two: its handshakes, then its slow start; see CHANGELOG for why not 3).
+#: Add connections only while the rest takes this many windows more (a new one needs two; 3 was short).
 RAMP_PAYS: Final = 5
 #: A stream this fast (bytes a second) is held back by the CPU or the disk, not by a cap per
 #: connection: the default never splits it. (Over loopback, 4 GiB split at 1.23x curl over HTTPS
@@ -227,10 +226,7 @@ class Ramp:
         if self.settled or (now - self._since < self.window and not self.explicit) or self._probed is False:
             return 0
         if not self.explicit:
-            rate = (received - self._from) / (now - self._since)
-            if self.total - received < rate * self.window * RAMP_PAYS:
-                self.settled = True  # nearly done: a new connection would not pay
-                return 0
+            rate = (received - self._from) / (now - self._since)  # since the probe went out, if it did
             if not self._probed:
                 rates = self._rates
                 rates.append(rate)
@@ -238,9 +234,13 @@ class Ramp:
                 growing = len(rates) < 2 or rates[-1] > rates[-2] * (1 + RAMP_GROWTH) or not rates[-1]
                 if growing and len(rates) < RAMP_WINDOWS:
                     return 0
-                self.settled = (rates[-1] + rates[-2]) / 2 >= UPGRADE_BELOW  # the CPU or the disk holds it
-                self._probed, self.connections = (None, 1) if self.settled else (False, 2)
-                return int(not self.settled)
+                rate = (rates[-1] + rates[-2]) / 2
+            if rate >= UPGRADE_BELOW or self.total - received < rate * self.window * RAMP_PAYS:
+                self.settled = True  # the CPU or the disk holds it back, or it is nearly done
+                return 0
+            if not self._probed:
+                self._probed, self.connections = False, 2
+                return 1
         added = self.max_connections - self.connections
         self.connections, self.settled = self.max_connections, True
         return added
