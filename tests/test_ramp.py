@@ -102,7 +102,7 @@ IW = 10 * 1448  # the initial congestion window (RFC 6928)
 TICK = 0.05  # how often the drivers ask the ramp (io/_async/download.py's TICK)
 
 
-@dataclass
+@dataclass(eq=False)  # removed from lists by identity: two added at once are equal field by field
 class Conn:
     ready: float  # when its first byte can arrive (its handshake and request are over)
     cwnd: float = IW
