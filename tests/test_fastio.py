@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -19,6 +20,8 @@ import httpx
 import pytest
 from helpers_wire import RawServer, Reply, response
 from openrouter_video import AsyncVideoClient, VideoClient, fastio
+from openrouter_video.fastio import tcp as _tcp  # noqa: F401  (fastio.tcp below)
+from openrouter_video.io.http import path_of
 from openrouter_video.testing import FakeOpenRouter
 
 MIB = 1024 * 1024
@@ -238,3 +241,85 @@ def test_a_read_timeout_mid_body_is_httpxs_read_timeout(server: RawServer) -> No
     with httpx.Client(transport=fastio.sync_transport(), timeout=httpx.Timeout(5, read=0.2)) as client:
         with pytest.raises(httpx.ReadTimeout):
             client.get(f"{server.base_url}/x")
+
+
+def _round_trip_after_body(client: Any, url: str, headers: dict[str, str]) -> Any:
+    with client.stream("GET", url, headers=headers) as response:
+        response.read()
+        reader = path_of(response)
+        return reader() if reader is not None else "no reader"
+
+
+async def _round_trip_after_body_async(client: Any, url: str, headers: dict[str, str]) -> Any:
+    async with client.stream("GET", url, headers=headers) as response:
+        await response.aread()
+        reader = path_of(response)
+        return reader() if reader is not None else "no reader"
+
+
+@pytest.mark.skipif(not hasattr(socket, "TCP_INFO"), reason="the kernel's view is Linux's TCP_INFO")
+@pytest.mark.parametrize("tls", [False, True], ids=["http", "https"])
+def test_every_transport_shows_the_kernels_round_trip_of_the_connection_that_answered(
+    fake: FakeOpenRouter, tls_fake: FakeOpenRouter, certificate: tuple[Path, Path], tls: bool
+) -> None:
+    """What the segment ramp reads to tell a full queue (:func:`openrouter_video.fastio.tcp.least_rtt`):
+    from this package's transports and from plain httpx's (httpcore's ``network_stream``), over
+    TLS too (an ``SSLSocket``, asyncio's and anyio's TLS streams)."""
+    server = tls_fake if tls else fake
+    server.add_video("job-1", os.urandom(8 * MIB))
+    url, headers = f"{server.base_url}/videos/job-1/content", {"Authorization": f"Bearer {server.api_key}"}
+    verify: Any = ssl.create_default_context(cafile=certificate[0]) if tls else True
+    seen: dict[str, Any] = {}
+    transports = (
+        ("ours", fastio.sync_transport(verify=verify)),
+        ("plain", httpx.HTTPTransport(verify=verify)),
+    )
+    for name, transport in transports:
+        with httpx.Client(transport=transport) as client:
+            seen[f"{name} sync"] = _round_trip_after_body(client, url, headers)
+
+    async def run() -> None:
+        ours: Any = fastio.async_transport(verify=verify)
+        for name, transport in (("ours", ours), ("plain", httpx.AsyncHTTPTransport(verify=verify))):
+            async with httpx.AsyncClient(transport=transport) as client:
+                seen[f"{name} async"] = await _round_trip_after_body_async(client, url, headers)
+
+    asyncio.run(run())
+    assert set(seen) == {"ours sync", "plain sync", "ours async", "plain async"}
+    for name, reading in seen.items():
+        assert isinstance(reading, float) and 0 < reading < 0.5, (name, reading)  # seconds, over loopback
+    closed = socket.create_server(("127.0.0.1", 0))
+    reader = fastio.tcp.least_rtt(closed)
+    closed.close()
+    assert reader is not None and reader() is None  # a closed socket: no view, no error
+    assert fastio.tcp.least_rtt(None) is None and fastio.tcp.least_rtt(object()) is None
+
+
+def test_the_first_answer_the_ramp_times_excludes_the_event_loops_first_call(tmp_path: Path) -> None:
+    """anyio loads its asyncio backend (~20 ms) on a loop's first network call. It used to land in the
+    first answer's time, which the ramp compares probes with: at 20 ms, 128 MiB, a probe that waited
+    in a full queue looked like none, and the async default split a full link (0.74x curl)."""
+    code = """
+import asyncio, os, sys
+from openrouter_video import AsyncVideoClient
+from openrouter_video.io._async.download import AsyncDriver
+from openrouter_video.testing import FakeOpenRouter
+loaded = []
+original = AsyncDriver.open
+async def open(self):
+    loaded.append("anyio._backends._asyncio" in sys.modules)
+    await original(self)
+AsyncDriver.open = open
+async def main(fake):
+    async with AsyncVideoClient(api_key=fake.api_key, base_url=fake.base_url) as client:
+        await client.download("job-1", sys.argv[1], source="api", max_connections=4)
+with FakeOpenRouter() as fake:
+    fake.add_video("job-1", os.urandom(1 << 20))
+    asyncio.run(main(fake))
+print(loaded)
+"""
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(tmp_path / "out.mp4")], capture_output=True, text=True, timeout=60
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split()[-1] == "[True]"

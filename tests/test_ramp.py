@@ -8,6 +8,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from openrouter_video.engine import segments as _segments
@@ -94,6 +95,47 @@ def test_no_connection_joins_what_is_nearly_done() -> None:
     assert feed([8e6] * 3) == [0] * 3 and ramp.settled and ramp.connections == 2
     late = Ramp(4, 0.0, 0, total=3 * MIB, rtt=0.125)
     assert Feed(late)([1e6, 4e6, 4e6]) == [0, 0, 0] and late.settled and late.connections == 1
+
+
+def test_a_queue_the_kernel_saw_too_keeps_one_stream_at_once() -> None:
+    """The kernel's view (``path``): the probe's handshake took 1.45x the first stream's (which met an
+    empty link). The queue is confirmed, no second probe: once CUBIC lost a packet or BBR drained
+    the queue, that one would stay and slow the download (80 ms, 128 MiB: 8.5 s against 6.4 s)."""
+    ramp = Ramp(4, 0.0, 0, total=1000 * MIB, rtt=0.2, path=lambda: 0.080)
+    feed = Feed(ramp, 0.25)
+    assert feed([5e6] * 3) == [0, 1, 0]
+    assert ramp.queued(0.2 * _segments.RAMP_QUEUE + 0.01, 0.116)
+    assert ramp.connections == 1 and ramp.settled and feed([5e6] * 3) == [0, 0, 0]
+
+
+def test_a_slow_answer_is_a_queue_not_a_loss_when_the_kernel_saw_the_queue() -> None:
+    # 80 ms, a BDP of buffer: three round trips through a full queue can take 2.5x the first answer
+    ramp = Ramp(4, 0.0, 0, total=1000 * MIB, rtt=0.2, path=lambda: 0.080)
+    feed = Feed(ramp, 0.25)
+    assert feed([5e6] * 3) == [0, 1, 0]
+    assert ramp.queued(0.2 * _segments.RAMP_QUEUE_MAX + 0.05, 0.15) and ramp.settled
+
+
+@pytest.mark.parametrize(
+    ("first", "probe"),
+    [
+        (0.080, 0.0802),  # a lossy link (or a cap): the probe's handshake met no queue
+        (0.00005, 0.0009),  # loopback: 18x, but under RAMP_PATH_MIN
+        (None, 0.15),  # no view of the first stream (or its socket closed)
+        (0.080, None),  # none of the probe's
+    ],
+)
+def test_unless_the_kernel_saw_the_queue_the_answer_times_decide(
+    first: tuple | None, probe: tuple | None
+) -> None:
+    ramp = Ramp(4, 0.0, 0, total=1000 * MIB, rtt=0.2, path=lambda: first)
+    feed = Feed(ramp, 0.25)
+    assert feed([5e6] * 3) == [0, 1, 0]
+    assert not ramp.queued(0.2 * _segments.RAMP_QUEUE_MAX + 0.05, probe)  # slow as a loss: it stays
+    assert feed([5e6]) == [2]
+    once = Ramp(4, 0.0, 0, total=1000 * MIB, rtt=0.2, path=lambda: first)
+    assert Feed(once, 0.25)([5e6] * 3) == [0, 1, 0]
+    assert once.queued(0.2 * _segments.RAMP_QUEUE + 0.01, probe) and not once.settled  # once more
 
 
 # -- a simulated network ----------------------------------------------------------------------------

@@ -20,3 +20,5 @@ DEADLINE: Final = "openrouter_video.deadline"
 UNTIL: Final = "openrouter_video.until"
 #: The body's chunks may be lent receive buffers (see :mod:`.fastio.lent`).
 LEND: Final = "openrouter_video.lend"
+#: A response extension of :mod:`.fastio`: its connection's :func:`~.fastio.tcp.least_rtt` reader.
+PATH_RTT: Final = "openrouter_video.path_rtt"

@@ -53,6 +53,7 @@ from ..errors import (
 )
 from ..io._async.download import AsyncDriver, run_segments
 from ..io.files import PartialFile, ensure_directory, resolve_destination
+from ..io.http import path_of
 from ..io.journal import DEFAULT_PARTIAL_TTL
 from ..io.primitives import AsyncRuntime
 from ..io.scrub import scrub, scrubbed
@@ -311,10 +312,12 @@ class AsyncVideoClient(_ClientBase):
             upgrade: Upgrade | None = None
             try:
                 if connections.most > 1 and sink.resumable is None:
+                    await AsyncRuntime.warm_up()  # not in the first answer's time, which the ramp uses
                     asked = self.retry.clock()
                     await driver.open()
                     rtt = self.retry.clock() - asked
-                    watch = Watch(core, self.retry.clock, job.resumed_from, connections, rtt)
+                    path = path_of(driver.response)
+                    watch = Watch(core, self.retry.clock, job.resumed_from, connections, rtt, path)
                     watch = watch.start(driver.response, sink.size)
                 async with aclosing(driver.chunks()) as chunks:
                     async for chunk in chunks:

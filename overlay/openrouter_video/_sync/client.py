@@ -54,6 +54,7 @@ from ..errors import (
 )
 from ..io._sync.download import Driver, run_segments
 from ..io.files import PartialFile, ensure_directory, resolve_destination
+from ..io.http import path_of
 from ..io.journal import DEFAULT_PARTIAL_TTL
 from ..io.primitives import Runtime
 from ..io.scrub import scrub, scrubbed
@@ -312,10 +313,12 @@ class VideoClient(_ClientBase):
             upgrade: Upgrade | None = None
             try:
                 if connections.most > 1 and sink.resumable is None:
+                    Runtime.warm_up()  # not in the first answer's time, which the ramp uses
                     asked = self.retry.clock()
                     driver.open()
                     rtt = self.retry.clock() - asked
-                    watch = Watch(core, self.retry.clock, job.resumed_from, connections, rtt)
+                    path = path_of(driver.response)
+                    watch = Watch(core, self.retry.clock, job.resumed_from, connections, rtt, path)
                     watch = watch.start(driver.response, sink.size)
                 with closing(driver.chunks()) as chunks:
                     for chunk in chunks:

@@ -62,6 +62,11 @@ UPGRADE_BELOW: Final = 256 * 1024 * 1024
 RAMP_QUEUE: Final = 1.25
 RAMP_QUEUE_MIN: Final = 0.02  # and this many seconds longer: less is no queue worth the name
 RAMP_QUEUE_MAX: Final = 2.5
+#: The kernel saw the queue when a probe's handshake took :data:`RAMP_QUEUE` times the first stream's,
+#: and this many seconds longer (on loopback both are fractions of a millisecond).
+RAMP_PATH_MIN: Final = 0.005
+#: Reads the least round trip the kernel measured on a connection (:func:`~..fastio.tcp.least_rtt`).
+PathRtt = Callable[[], "float | None"]
 
 
 class Connections(NamedTuple):
@@ -200,8 +205,9 @@ class Ramp:
     before is still slow start. Then the link is full or caps that stream (a cap per connection, or
     losses that keep its window small): a second connection's first answer tells (:meth:`queued`).
     One that waited in a full queue withdraws (after a second such probe, at the next plateau, it
-    stays one stream); else the others start at once. None is added when the rest would take fewer
-    than :data:`RAMP_PAYS` windows, or the stream runs at :data:`UPGRADE_BELOW` or more."""
+    stays one stream; at once where the kernel saw the queue too: ``path``); else the others start
+    at once. None is added when the rest would take fewer than
+    :data:`RAMP_PAYS` windows, or the stream runs at :data:`UPGRADE_BELOW` or more."""
 
     def __init__(
         self,
@@ -212,8 +218,10 @@ class Ramp:
         total: int,
         explicit: bool = False,
         rtt: float = 0.0,
+        path: PathRtt | None = None,
     ) -> None:
         self.max_connections, self.total, self.explicit, self.rtt = max_connections, total, explicit, rtt
+        self.path = path
         self.window = min(max(RAMP_WINDOW, rtt), max(RAMP_WINDOW, RAMP_MAX_WINDOW))
         self.connections = 1
         self.settled = max_connections <= 1
@@ -245,17 +253,22 @@ class Ramp:
         self.connections, self.settled = self.max_connections, True
         return added
 
-    def queued(self, waited: float) -> bool:
-        """Whether a connection the adaptive ramp added, whose first answer took ``waited`` seconds,
-        waited in a full queue (:data:`RAMP_QUEUE` times the first stream's): then it withdraws."""
+    def queued(self, waited: float, probe: float | None = None) -> bool:
+        """Whether a connection the adaptive ramp added, whose first answer took ``waited`` seconds
+        (its handshake ``probe``, as the kernel measured it), waited in a full queue (:data:`RAMP_QUEUE`
+        times the first stream's): then it withdraws."""
         self._probed = True
+        first = self.path() if self.path is not None and probe is not None else None
+        # The handshakes' round trips: the probe's met the queue, if any; the first stream's did not.
+        full = bool(first and probe and probe >= max(first * RAMP_QUEUE, first + RAMP_PATH_MIN))
         low, high = max(self.rtt * RAMP_QUEUE, self.rtt + RAMP_QUEUE_MIN), self.rtt * RAMP_QUEUE_MAX
-        if self.explicit or not low < waited < high:
+        if self.explicit or not (low < waited < high or (full and low < waited)):
             return False
-        # Once more after the next plateau (a loss may have looked like a queue), then it stays one.
+        # Once more after the next plateau (a loss may have looked like a queue), then it stays one;
+        # at once when the kernel saw the probe's handshake wait in that queue too.
         self.connections, self._probed, self._rates = self.connections - 1, None, []
         self._withdrawn += 1
-        self.settled = self.settled or self._withdrawn >= 2
+        self.settled = self.settled or self._withdrawn >= 2 or full
         return True
 
 
@@ -406,9 +419,9 @@ class SegmentCore(_Decisions):
         return region.tail[-min(OVERLAP, region.pos - region.start) :] if region.pos > region.start else b""
 
     def on_response(
-        self, worker: int, status: int, headers: Mapping[str, str]
+        self, worker: int, status: int, headers: Mapping[str, str], path: PathRtt | None = None
     ) -> Take | ReadBody | Abandon | Withdraw:
-        """Judge a response to :meth:`request_headers`."""
+        """Judge a response to :meth:`request_headers` (``path``: see :data:`PathRtt`)."""
         state, region = self._at(worker)
         if status not in (200, 206, 416):
             return ReadBody()
@@ -440,7 +453,7 @@ class SegmentCore(_Decisions):
             )
         if state.probing and state.asked_at is not None:
             state.probing = False
-            if self.ramp.queued(self.policy.clock() - state.asked_at):
+            if self.ramp.queued(self.policy.clock() - state.asked_at, path() if path is not None else None):
                 with self.plan.lock:
                     self.plan.give_back(region)
                     self.peak_connections -= 1
@@ -560,13 +573,14 @@ class Answer(Protocol):
 class Watch:
     """Feeds a single stream whose first answer was :func:`worth_segmenting` to a :class:`Ramp`: when
     it adds connections, the stream goes on by ranges, as the first of them. Sizes are the bytes
-    written so far; ``rtt``: how long the first answer took."""
+    written so far; ``rtt``: how long the first answer took; ``path``: see :data:`PathRtt`."""
 
     core: DownloadCore
     clock: Callable[[], float]
     resumed_from: int
     connections: Connections
     rtt: float
+    path: PathRtt | None = None
     resets: int = 0
     ramp: Ramp | None = None
 
@@ -577,9 +591,9 @@ class Watch:
         return self._measure(size)
 
     def _measure(self, size: int) -> Watch:
-        most, explicit = self.connections
+        (most, explicit), total = self.connections, self.core.total or 0
         self.ramp = Ramp(
-            most, self.clock(), size, total=self.core.total or 0, explicit=explicit, rtt=self.rtt
+            most, self.clock(), size, total=total, explicit=explicit, rtt=self.rtt, path=self.path
         )
         return self
 

@@ -13,10 +13,22 @@ from typing import Any, Literal
 
 import httpx
 
-from .._extensions import DEADLINE
+from .._extensions import DEADLINE, PATH_RTT
 from .._secrets import redact
 from ..engine.core import Failure
 from ..engine.retry import RetryPolicy, RetryState, log_retry, parse_retry_after
+from ..engine.segments import PathRtt
+from ..fastio.tcp import least_rtt
+
+
+def path_of(response: httpx.Response | None) -> PathRtt | None:
+    """The kernel's view of the connection that answered (:func:`..fastio.tcp.least_rtt`): from this
+    package's transport, else from httpcore's ``network_stream``."""
+    extensions = {} if response is None else response.extensions
+    if PATH_RTT in extensions:
+        return extensions[PATH_RTT]  # type: ignore[no-any-return]
+    stream = extensions.get("network_stream")
+    return None if stream is None else least_rtt(stream.get_extra_info("socket"))
 
 
 def origin_of(exc: BaseException) -> str | None:

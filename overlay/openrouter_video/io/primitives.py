@@ -71,6 +71,13 @@ class AsyncRuntime:
         if inspect.isawaitable(result):
             await result
 
+    @staticmethod
+    async def warm_up() -> None:
+        """Load what the loop's first network call would (anyio's backend: ~20 ms, once)."""
+        import anyio.lowlevel
+
+        await anyio.lowlevel.checkpoint()
+
     #: Blocking file work in a thread; a cancel waits for it.
     to_thread = staticmethod(threads.until_done)
     #: A commit in a thread; once begun it finishes.
@@ -148,6 +155,10 @@ class Runtime:
             stop.wait(delay)
         else:
             (sleep or time.sleep)(delay)
+
+    @staticmethod
+    def warm_up() -> None:
+        """Nothing to load (see :meth:`AsyncRuntime.warm_up`)."""
 
     #: Blocking file work, and a commit: here.
     to_thread = staticmethod(_in_place)

@@ -16,14 +16,14 @@ from __future__ import annotations
 
 import ssl
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Callable
 from typing import Any
 
 import h11
 import httpcore
 import httpx
 
-from ..._extensions import LEND, UNTIL
+from ..._extensions import LEND, PATH_RTT, UNTIL
 from .._common import (
     DEFAULT_LIMITS,
     MAX_HEAD,
@@ -35,6 +35,7 @@ from .._common import (
     mapped_exceptions,
     sized,
 )
+from ..tcp import least_rtt
 
 
 class Connection(httpcore.ConnectionInterface):
@@ -55,6 +56,7 @@ class Connection(httpcore.ConnectionInterface):
         self.requests = 0
         #: The current request's deadline (see :data:`~..._extensions.UNTIL`).
         self.until: float | None = None
+        self.path: Callable[[], float | None] | None = None
 
     def handle_request(self, request: httpcore.Request) -> httpcore.Response:
         if not self.can_handle_request(request.url.origin):
@@ -68,6 +70,7 @@ class Connection(httpcore.ConnectionInterface):
         try:
             if self.network is None:
                 self.network = self._connect(request, timeouts.get("connect"))
+                self.path = least_rtt(self.network.get_extra_info("socket"))
             self.requests += 1
             http = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEAD)
             self._send(http, request, timeouts.get("write"))
@@ -81,7 +84,11 @@ class Connection(httpcore.ConnectionInterface):
             content=Body(self, http, request, head),
             # (no "network_stream": httpx's response and its stream refer to each other, and that
             # cycle would keep the stream, and its buffers, until the cyclic collector runs)
-            extensions={"http_version": b"HTTP/" + head.http_version, "reason_phrase": head.reason},
+            extensions={
+                "http_version": b"HTTP/" + head.http_version,
+                "reason_phrase": head.reason,
+                PATH_RTT: self.path,
+            },
         )
 
     def _connect(self, request: httpcore.Request, timeout: float | None) -> httpcore.NetworkStream:

@@ -34,7 +34,7 @@ from ...engine.core import (
 from ...engine.retry import log_retry
 from ...engine.segments import Abandon, SegmentCore, Take, Withdraw
 from ...errors import UnexpectedContentError
-from ..http import capped, failure
+from ..http import capped, failure, path_of
 from ..primitives import AsyncRuntime, Cancelled
 
 #: How often :func:`run_segments` asks the ramp whether to add a connection.
@@ -328,7 +328,7 @@ async def run_segments(
                     log_retry(core.what, action.reason, core.attempts, action.delay)
                     await AsyncRuntime.sleep(action.delay, sleep, outcome.stop)
                     continue
-                action = core.on_response(worker, response.status_code, response.headers)
+                action = core.on_response(worker, response.status_code, response.headers, path_of(response))
             try:
                 if isinstance(action, Withdraw):
                     return False
