@@ -294,6 +294,12 @@ def test_every_transport_shows_the_kernels_round_trip_of_the_connection_that_ans
     assert reader is not None and reader() is None  # a closed socket: no view, no error
     assert fastio.tcp.least_rtt(None) is None and fastio.tcp.least_rtt(object()) is None
 
+    class Odd:  # a socket-like object of some event loop or proxy stream, without the option
+        def getsockopt(self, *args: object) -> bytes:
+            raise NotImplementedError
+
+    assert fastio.tcp.least_rtt(Odd()) is None
+
 
 def test_the_first_answer_the_ramp_times_excludes_the_event_loops_first_call(tmp_path: Path) -> None:
     """anyio loads its asyncio backend (~20 ms) on a loop's first network call. It used to land in the

@@ -21,11 +21,11 @@ def least_rtt(sock: Any) -> Callable[[], float | None] | None:
     def read() -> float | None:
         try:
             info = sock.getsockopt(socket.IPPROTO_TCP, _TCP_INFO, _SIZE)
-        except (OSError, ValueError):
+        except Exception:  # closed, or a socket-like object without the option: no view, no error
             return None
         return (struct.unpack_from("I", info, _MIN_RTT)[0] / 1e6 or None) if len(info) >= _SIZE else None
 
     try:
         return read if len(sock.getsockopt(socket.IPPROTO_TCP, _TCP_INFO, _SIZE)) >= _SIZE else None
-    except (OSError, ValueError):
+    except Exception:
         return None
