@@ -166,6 +166,7 @@ def share(demands: list[float], link: float) -> list[float]:
 class Run:
     seconds: float
     connections: int
+    probes: int = 0  # connections the ramp added, withdrawn ones included
 
 
 def simulate(
@@ -177,23 +178,26 @@ def simulate(
     *,
     explicit: bool = False,
     ramp: bool = True,
+    kernel: bool = False,
 ) -> Run:
     """Download ``total`` bytes over ``link`` (bytes a second; its queue holds one bandwidth-delay
     product, full while the connections want more than the link) with round trip ``rtt``; each
     connection capped at ``cap``. With ``ramp``, the real :class:`Ramp` adds connections (each a new
     TCP connection: two round trips, queue included, before its first byte; one whose first answer
-    the ramp finds queued withdraws as that answer comes); else ``most`` run from the start."""
+    the ramp finds queued withdraws as that answer comes); else ``most`` run from the start. With
+    ``kernel``, the ramp sees the handshakes' round trips too (``Ramp(path=)``, ``queued(probe=)``)."""
     dt = min(rtt / 8, 0.002)
     first = 2 * rtt  # the first answer: TCP's handshake, then the request, on an idle link
     conns = [Conn(first) for _ in range(1 if ramp else most)]
-    decider = Ramp(most, first, 0, total=total, explicit=explicit, rtt=first) if ramp else None
-    received, now, tick, full = 0.0, 0.0, first, False
-    answers: list[tuple[Conn, float]] = []  # added, not judged yet: each with how long its answer took
+    path = (lambda: rtt) if kernel else None  # the first stream's handshake, on an idle link
+    decider = Ramp(most, first, 0, total=total, explicit=explicit, rtt=first, path=path) if ramp else None
+    received, now, tick, full, probes = 0.0, 0.0, first, False, 0
+    answers: list[tuple[Conn, float, float]] = []  # added, not judged yet: its answer's and handshake's times
     while received < total and now < 600:
         now += dt
-        for conn, waited in [(c, w) for c, w in answers if now >= c.ready]:
-            answers.remove((conn, waited))
-            if decider is not None and decider.queued(waited):
+        for conn, waited, handshake in [a for a in answers if now >= a[0].ready]:
+            answers.remove((conn, waited, handshake))
+            if decider is not None and decider.queued(waited, handshake if kernel else None):
                 conns.remove(conn)  # withdrawn as its answer comes
         active = [c for c in conns if now >= c.ready]
         demands = [min(c.cwnd / rtt, cap or math.inf) for c in active]
@@ -207,10 +211,11 @@ def simulate(
         if decider is not None and now >= tick:
             tick += TICK
             for _ in range(decider.want_more(now, int(min(received, total)))):
-                answer = 2 * (rtt + (rtt if full else 0.0))  # the queue delays the handshake and the request
-                conns.append(Conn(now + answer))
-                answers.append((conns[-1], answer))
-    return Run(now, len(conns))
+                handshake = rtt + (rtt if full else 0.0)  # the queue delays the handshake and the request
+                conns.append(Conn(now + 2 * handshake))
+                answers.append((conns[-1], 2 * handshake, handshake))
+                probes += 1
+    return Run(now, len(conns), probes)
 
 
 links = st.sampled_from([2e6, 12.5e6, 25e6, 87.5e6])  # 16, 100, 200, 700 Mbit/s
@@ -229,12 +234,30 @@ def test_a_link_one_stream_fills_stays_one_stream(rtt: float, link: float, size:
 
 
 @settings(max_examples=40, deadline=None)
-@given(rtt=rtts, cap=st.sampled_from([0.5e6, 2e6, 5 * MIB]), size=st.sampled_from([8, 32, 128]))
+@given(rtt=rtts, link=links, size=st.sampled_from([8, 32, 128]))
+def test_where_the_kernel_sees_the_queue_a_full_link_is_probed_once(
+    rtt: float, link: float, size: int
+) -> None:
+    total = size * MIB
+    one = simulate(total, rtt, link, None, 1, ramp=False)
+    adaptive = simulate(total, rtt, link, None, 4, kernel=True)
+    if 2 * rtt > _segments.RAMP_QUEUE_MIN:  # the answer waited in the queue, and the handshake with it
+        assert adaptive.connections == 1 and adaptive.probes <= 1, adaptive
+    assert adaptive.seconds <= one.seconds + TICK, (adaptive, one)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    rtt=rtts,
+    cap=st.sampled_from([0.5e6, 2e6, 5 * MIB]),
+    size=st.sampled_from([8, 32, 128]),
+    kernel=st.booleans(),
+)
 def test_under_a_cap_per_connection_the_ramp_opens_them_all_once_the_first_is_out_of_slow_start(
-    rtt: float, cap: float, size: int
+    rtt: float, cap: float, size: int, kernel: bool
 ) -> None:
     total, link = size * MIB, 100e6
-    adaptive = simulate(total, rtt, link, cap, 4)
+    adaptive = simulate(total, rtt, link, cap, 4, kernel=kernel)
     eager = simulate(total, rtt, link, cap, 4, ramp=False)
     one = simulate(total, rtt, link, cap, 1, ramp=False)
     assert adaptive.seconds <= one.seconds + TICK
