@@ -205,9 +205,9 @@ class Ramp:
     before is still slow start. Then the link is full or caps that stream (a cap per connection, or
     losses that keep its window small): a second connection's first answer tells (:meth:`queued`).
     One that waited in a full queue withdraws (after a second such probe, at the next plateau, it
-    stays one stream; at once where the kernel saw the queue too: ``path``); else the others start
-    at once. None is added when the rest would take fewer than
-    :data:`RAMP_PAYS` windows, or the stream runs at :data:`UPGRADE_BELOW` or more."""
+    stays one stream; at once where the kernel saw the probe's handshake wait too: ``path``); else
+    the others start at once. None is added when the rest would take fewer than :data:`RAMP_PAYS`
+    windows, or the stream runs at :data:`UPGRADE_BELOW` or more."""
 
     def __init__(
         self,
