@@ -77,6 +77,20 @@ def test_building_a_client_imports_only_what_it_needs(client: str) -> None:
     assert out.stdout.strip() == "[]"
 
 
+@pytest.mark.parametrize("client", ["VideoClient", "AsyncVideoClient"])
+def test_importing_and_building_a_client_starts_no_program(client: str) -> None:
+    """A service imports the package in a process that may hold threads and locks: importing it never
+    forks or runs another program (ctypes' find_library ran ``ldconfig -p`` twice: 3 to 10 ms)."""
+    code = (
+        "import sys; seen = []\n"
+        "sys.addaudithook(lambda e, a: seen.append(e) if e.startswith(('subprocess.', 'os.fork', "
+        "'os.posix_spawn', 'os.exec', 'os.system')) else None)\n"
+        f"import openrouter_video as o; c = o.{client}(api_key='x'); print(seen)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
 def test_the_cli_help_imports_no_http_client() -> None:
     code = (
         "import contextlib as c, io, sys; from openrouter_video import cli\n"

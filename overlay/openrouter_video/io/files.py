@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import errno
 import hashlib
 import mmap
@@ -98,14 +99,12 @@ _fdatasync: Callable[[int], None] = getattr(os, "fdatasync", os.fsync)
 
 
 def _libc_function(name: str, *argtypes: Any) -> Callable[..., int] | None:
-    """A Linux libc function Python has no binding for (``None`` elsewhere, or if it is missing)."""
+    """A Linux libc function Python has no binding for (``None`` elsewhere, or if it is missing),
+    from the symbols the process has loaded: ``find_library`` would run ``ldconfig -p``."""
     if not sys.platform.startswith("linux"):
         return None
     try:
-        import ctypes.util
-
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        function = getattr(libc, name)
+        function = getattr(ctypes.CDLL(None, use_errno=True), name)
     except (OSError, AttributeError):
         return None
     function.argtypes = argtypes
