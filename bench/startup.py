@@ -72,7 +72,8 @@ def main(argv: list[str] | None = None) -> int:
     # httpx loads its own command line's rich, click and pygments when all three are installed (~40 ms)
     heavy = [m for m in ("rich", "click", "pygments") if importlib.util.find_spec(m) is not None]
     where = f"with {', '.join(heavy)} installed" if heavy else "without rich, click or pygments"
-    head = f"Python {sys.version.split()[0]} ({Path(sys.prefix).name}, {where}), {args.runs} fresh processes each."
+    venv = f"{Path(sys.prefix).name}, {where}"
+    head = f"Python {sys.version.split()[0]} ({venv}), {args.runs} fresh processes each."
     report = "\n".join([head, "", *rows, ""])
     print(report)
     if args.out is not None:
