@@ -301,6 +301,21 @@ def test_every_transport_shows_the_kernels_round_trip_of_the_connection_that_ans
     assert fastio.tcp.least_rtt(Odd()) is None
 
 
+@pytest.mark.parametrize("where", ["outside a loop", "inside a loop"])
+def test_building_an_async_client_loads_the_event_loops_backend(where: str) -> None:
+    """anyio's asyncio backend (30 to 40 ms to import) loads when the client is built (a service's
+    start-up), not in its first download's time."""
+    build = "asyncio.run(build())" if where == "inside a loop" else "AsyncVideoClient(api_key='x')"
+    code = (
+        "import asyncio, sys\nfrom openrouter_video import AsyncVideoClient\n"
+        "async def build(): return AsyncVideoClient(api_key='x')\n"
+        f"client = {build}\nprint('anyio._backends._asyncio' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True"]
+
+
 def test_the_first_answer_the_ramp_times_excludes_the_event_loops_first_call(tmp_path: Path) -> None:
     """anyio loads its asyncio backend (~20 ms) on a loop's first network call. It used to land in the
     first answer's time, which the ramp compares probes with: at 20 ms, 128 MiB, a probe that waited

@@ -437,7 +437,7 @@ class _ClientBase:
         except (TypeError, ValueError) as exc:
             raise ConfigurationError(f"invalid timeout: {exc}") from None
         if self._runtime.is_async:
-            import anyio  # noqa: F401 - httpcore's async locks import it (~15 ms): now, not mid-request
+            self._runtime.load()  # what the loop's first request would import: now, not mid-request
         # The retrying transport around this client's kind of inner transports.
         self.transport = RetryTransport(
             self.retry,

@@ -271,11 +271,6 @@ class OpenAPISpec:
             statuses=frozenset(str(status) for status in operation.get("responses") or {}),
         )
 
-    @property
-    def operations(self) -> list[Operation]:
-        """Every operation, in document order."""
-        return [op for methods in self.paths.values() for op in methods.values()]
-
     def match(self, method: str, path: str) -> Match:
         """The operation ``method`` and ``path`` (still percent-encoded, with the server's prefix) name.
         Raises :class:`RequestRefused`: 404 off the spec's paths; 405 with ``Allow`` for a method the

@@ -15,6 +15,7 @@ expires. Their query strings (the signatures) are registered when a job is read
 
 from __future__ import annotations
 
+import functools
 import logging
 import re
 import threading
@@ -142,13 +143,9 @@ _LOGGERS: Final = (
     "httpcore.proxy",
     "httpcore.socks",
 )
-_installed = False
 
 
+@functools.cache
 def _install_filter() -> None:
-    global _installed
-    if _installed:
-        return
-    _installed = True
     for name in _LOGGERS:
         logging.getLogger(name).addFilter(_FILTER)  # once: addFilter skips a filter already there

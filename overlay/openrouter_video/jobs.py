@@ -9,7 +9,6 @@ not know (the API may add one) is kept as a string rather than failing, as the g
 from __future__ import annotations
 
 import json
-import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -26,6 +25,7 @@ from ._extensions import DEADLINE, UNTIL
 from ._options import request_body
 from ._secrets import redact, register_signed_url
 from .engine.core import build_status_error
+from .engine.retry import logger
 from .errors import (
     APIStatusError,
     InvalidRequestError,
@@ -35,8 +35,6 @@ from .errors import (
     VideoJobTimeoutError,
 )
 from .io.http import capped, parser
-
-logger = logging.getLogger("openrouter_video")
 
 #: The job completed; its outputs can be downloaded.
 COMPLETED: Final = "completed"

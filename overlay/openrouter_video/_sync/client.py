@@ -224,8 +224,7 @@ class VideoClient(_ClientBase):
     ) -> DownloadResult:
         """Choose the source (fetching the job when ``auto`` needs its URLs), download, and when a
         signed URL (or a redirect's) is refused, fetch the job again and go on from the partial."""
-        clock = self.retry.clock
-        end = None if deadline is None else clock() + deadline
+        clock, end = self.retry.clock, self._deadline(deadline)
 
         def left() -> float | None:
             return None if end is None else max(0.0, end - clock())
@@ -575,8 +574,7 @@ class VideoClient(_ClientBase):
         connections = _connections(max_connections)
         parallel = _whole("concurrent_outputs", concurrent_outputs, MAX_CONCURRENT_OUTPUTS)
         directory = ensure_directory(dest_dir)  # made (or refused) before a paid job is submitted
-        clock = self.retry.clock
-        end = None if deadline is None else clock() + deadline
+        clock, end = self.retry.clock, self._deadline(deadline)
         done = self.wait(
             self.generate(model, prompt, extra_body=extra_body, **options),
             poll_interval=poll_interval,

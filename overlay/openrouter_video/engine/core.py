@@ -291,8 +291,6 @@ def _field(obj: Any, name: str) -> Any:
 
 
 def _mapping(value: Any) -> dict[str, Any] | None:
-    if value is None:
-        return None
     if hasattr(value, "to_dict"):
         return dict(value.to_dict())
     return dict(value) if isinstance(value, dict) else None

@@ -10,6 +10,8 @@ Ctrl-C in the caller sets to stop them).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import importlib
 import inspect
 import threading
 import time
@@ -72,8 +74,20 @@ class AsyncRuntime:
             await result
 
     @staticmethod
+    def load() -> None:
+        """anyio (httpcore's async locks) and its asyncio backend unless another library's loop runs
+        this (30-40 ms; a private module: if it moves, :meth:`warm_up` loads it), with the client."""
+        import sniffio
+
+        with contextlib.suppress(sniffio.AsyncLibraryNotFoundError):
+            if sniffio.current_async_library() != "asyncio":
+                return
+        with contextlib.suppress(ImportError):
+            importlib.import_module("anyio._backends._asyncio")
+
+    @staticmethod
     async def warm_up() -> None:
-        """Load what the loop's first network call would (anyio's backend: ~20 ms, once)."""
+        """Load what the loop's first network call would (anyio's backend, once)."""
         import anyio.lowlevel
 
         await anyio.lowlevel.checkpoint()
