@@ -664,6 +664,11 @@ def test_additive_edit_is_a_minor_bump(tmp_path: Path) -> None:
         " M CHANGELOG.md",
         " M openapi.yaml",
     ]
+    # the overlay knows the new status without an edit: polling a "queued" job warns of no unknown status
+    code = "from openrouter_video.jobs import KNOWN_STATUSES as k; print('queued' in k, 'pending' in k)"
+    env = {**os.environ, "PYTHONPATH": f"{project / 'overlay'}{os.pathsep}{project / 'generated'}"}
+    known = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert known.stdout.split() == ["True", "True"], known.stderr
     # `make test`'s own drift check passes before the update is committed (README: update-spec, make
     # test, then commit); it failed with "generated/ differs from what is committed" before issue 25
     check = _make(project, "check-generated")

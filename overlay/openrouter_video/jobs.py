@@ -40,8 +40,8 @@ from .io.http import capped, parser
 COMPLETED: Final = "completed"
 #: Statuses that end a job without outputs.
 FAILED_STATUSES: Final = frozenset({"failed", "cancelled", "expired"})
-#: Statuses this version knows; anything else is treated as "still running".
-KNOWN_STATUSES: Final = frozenset({"pending", "in_progress", COMPLETED, *FAILED_STATUSES})
+#: Statuses the spec's job schema names, and those acted on; anything else is taken for "still running".
+KNOWN_STATUSES: Final = frozenset({*JOB["properties"]["status"].get("enum", ()), COMPLETED, *FAILED_STATUSES})
 
 
 def _read(value: Any, schema: Mapping[str, Any]) -> Any:
