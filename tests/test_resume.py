@@ -603,8 +603,10 @@ def test_a_second_download_to_the_same_destination_is_refused_while_the_first_ru
         target=lambda: results.append(h.download("job-1", tmp_path / "out.mp4", source="api"))
     )
     first.start()
+    # The partial is created a moment before it is locked: wait for the first request, which is sent
+    # once it is locked (waiting for the file alone let the second download win the lock now and then).
     deadline = time.monotonic() + 10
-    while not (tmp_path / ".out.mp4.part").exists() and time.monotonic() < deadline:
+    while not h.fake.requests and time.monotonic() < deadline:
         time.sleep(0.01)
     with VideoClient(api_key=h.fake.api_key, base_url=h.fake.base_url) as client:
         with pytest.raises(DownloadLockedError, match=r"out\.mp4"):
