@@ -132,8 +132,5 @@ def test_every_documented_answer_parses(endpoint: str, status: int) -> None:
     body["polling_url"] = "http://127.0.0.1/"
     response = httpx.Response(status, json=body, request=httpx.Request("GET", "http://127.0.0.1/"))
     with AuthenticatedClient(base_url="http://127.0.0.1:1", token="k") as client:
-        try:
-            parsed = module._parse_response(client=client, response=response)
-        except (KeyError, TypeError, ValueError):  # a body this test does not shape fully
-            return
+        parsed = module._parse_response(client=client, response=response)
     assert parsed is not None and type(parsed).__module__.startswith("openrouter_video_api.")
