@@ -12,30 +12,14 @@ Example::
             client.download("job-1", "out.mp4")
         fake.requests                              # what the server received
 
-The server implements the four operations of openapi.yaml and is as strict as the spec (it needs the
-``testing`` extra, ``pip install 'openrouter-video[testing]'``, for ``jsonschema`` and ``pyyaml``).
-docs/testing.md describes it in full; in short:
-
-* **Every request is checked against openapi.yaml itself** with ``jsonschema`` (the ``POST /videos``
-  body, the path and query parameters): a violation gets 400 with the spec's error shape and a
-  message naming the field. :attr:`FakeOpenRouter.strict` set to false turns these checks off.
-  Routing and statuses follow the spec too (404 off its paths, 405 with ``Allow``, 401 where the
-  operation documents it, 404 for an unknown job, output index or model).
-* **Beyond the spec**, and only these: ``HEAD`` wherever ``GET`` is; 405 for an undefined method; 206
-  and 416 for ranges of the content; and the faults a test queues, used before the request is checked
-  (as a proxy or rate limiter in front of the API would answer).
-* Jobs walk through their statuses one per poll (:meth:`FakeOpenRouter.script_job`); a completed one
-  lists its ``unsigned_urls`` and signed ``urls`` to a second listener,
-  :attr:`FakeOpenRouter.storage_origin`, that serves the stored copies like an object store (see
-  :meth:`~FakeOpenRouter.store`, :meth:`~FakeOpenRouter.expire` and :meth:`~FakeOpenRouter.gone`).
-
-Faults are queued per route with :meth:`FakeOpenRouter.enqueue` (or the shorthand methods), each used
-up by the next request to that route: :class:`Status`, :class:`Cut`, :class:`Stall`, :class:`Redirect`,
-:class:`EndEarly`, :class:`Trickle` and :class:`Outage` (:meth:`FakeOpenRouter.outage` starts one at
-once). Switches such as :attr:`~FakeOpenRouter.framing`, :attr:`~FakeOpenRouter.ignore_range` or
-:attr:`~FakeOpenRouter.rate` stay on until turned off, and :attr:`~FakeOpenRouter.connections`,
-:attr:`~FakeOpenRouter.peak_requests`... count what the server saw (see :class:`FakeOpenRouter`).
-:func:`mp4_bytes` builds a small, structurally valid MP4 file (:attr:`FakeOpenRouter.default_output`).
+It implements the four operations of openapi.yaml, checking every request against the spec itself
+with ``jsonschema`` (a violation gets 400 naming the field, unless :attr:`FakeOpenRouter.strict` is
+false), and needs the ``testing`` extra, ``pip install 'openrouter-video[testing]'``. docs/testing.md
+describes it in full. **Beyond the spec**, and only these: ``HEAD`` wherever ``GET`` is; 405 for an
+undefined method; 206 and 416 for ranges of the content; and the faults a test queues per route with
+:meth:`FakeOpenRouter.enqueue` (:class:`Status`, :class:`Cut`, :class:`Stall`, :class:`Redirect`,
+:class:`EndEarly`, :class:`Trickle`, :class:`Outage`), used before the request is checked (as a proxy
+or rate limiter in front of the API would answer).
 """
 
 from __future__ import annotations
@@ -468,10 +452,11 @@ class FakeOpenRouter:
         self.ssl_context = ssl_context
         self.on_request: Callable[[RecordedRequest], None] | None = None
         self.requests: list[RecordedRequest] = []
-        self.accept_ranges = True
-        self.ignore_range = self.wrong_content_range = False
-        self.ignore_if_range = self.ignore_bounded_ranges = False
-        self.validators_on_206 = True
+        self.accept_ranges = self.validators_on_206 = self.refresh_urls = True
+        self.ignore_range = self.wrong_content_range = self.ignore_if_range = self.ignore_bounded_ranges = (
+            False
+        )
+        self.content_outlives_copy = False
         self.rate: float | None = None
         self.stored_for: float = 3600.0
         self.storage_authorization: list[str] = []
@@ -481,12 +466,7 @@ class FakeOpenRouter:
         self._gone: set[str] = set()  # jobs whose content endpoint answers 410
         self._copies: dict[tuple[str, int], FakeVideo] = {}  # the stored copies
         self._signed = 0  # signed URLs issued (each differs, as a presigned URL's date does)
-        self.refresh_urls = True
-        self.content_outlives_copy = False
-        self.connections = 0
-        self.peak_connections = 0
-        self.peak_requests = 0
-        self._answering = 0
+        self.connections = self.peak_connections = self.peak_requests = self._answering = 0
         self._framing = "content-length"
         self._chunk_size = 65536
         self._videos: dict[tuple[str, int], FakeVideo] = {}
@@ -771,10 +751,6 @@ class FakeOpenRouter:
         with self._lock:
             self._job_scripts.append(FakeJob(job_id or "", list(statuses), videos, error, polling_url))
 
-    def _job_fields(self) -> set[str]:
-        schemas = self._spec.document.get("components", {}).get("schemas", {})
-        return set(schemas.get("VideoGenerationResponse", {}).get("properties", {}))
-
     def signed_url(self, job_id: str, index: int, expires: int, nonce: int = 0) -> str:
         """A signed URL to the stored copy of output ``index`` of ``job_id``, valid until ``expires``
         (Unix seconds), on :attr:`storage_origin`: it needs no key, only its signature."""
@@ -860,8 +836,10 @@ class FakeOpenRouter:
             with self._lock:
                 expires = self._expires.setdefault(job.id, int(time.time() + self.stored_for))
                 self._signed += self.refresh_urls
+            schemas = self._spec.document.get("components", {}).get("schemas", {})
+            fields = schemas.get("VideoGenerationResponse", {}).get("properties", {})
             # the spec has signed URLs (2026-10 on), and the copy is still stored
-            if {"urls", "expires_at"} <= self._job_fields() and expires > time.time():
+            if {"urls", "expires_at"} <= set(fields) and expires > time.time():
                 body["urls"] = [self.signed_url(job.id, index, expires, self._signed) for index in count]
                 body["expires_at"] = expires
         elif status == "failed":
@@ -980,29 +958,26 @@ class _Handler(BaseHTTPRequestHandler):
         route = _OPERATION_ROUTES.get(operation.operation_id)
         if route is None:
             raise _refused(500, f"The fake does not implement {operation.operation_id}")
-        with fake._lock:
-            fault = fake._faults[route].popleft() if fake._faults[route] else None
-        if isinstance(fault, Status):
-            self._status_fault(fault)
-        elif isinstance(fault, Redirect):
-            self._head(fault.status, [("Location", fault.location), ("Content-Length", "0")])
-        elif isinstance(fault, Outage) and route != "content":
+        fault = self._fault(route)
+        if isinstance(fault, Status | Redirect):
+            return
+        if isinstance(fault, Outage) and route != "content":
             self.close_connection = True
             fake._outage(fault.seconds)
+            return
+        if fake.strict:
+            fake._spec.check(match, query, headers, body)
+        job_id = unquote(match.path_params.get("jobId", ""))
+        if route == "content":
+            self._content(job_id, query, fault)
+        elif route == "create":
+            self._send(202, json.dumps(fake._job_json(fake._create_job(body), advance=False)).encode())
+        elif route == "job":
+            if job_id not in fake.jobs:
+                raise _refused(404, f"Job {job_id} not found")
+            self._send(200, json.dumps(fake._job_json(fake.jobs[job_id], advance=True)).encode())
         else:
-            if fake.strict:
-                fake._spec.check(match, query, headers, body)
-            job_id = unquote(match.path_params.get("jobId", ""))
-            if route == "content":
-                self._content(job_id, query, fault)
-            elif route == "create":
-                self._send(202, json.dumps(fake._job_json(fake._create_job(body), advance=False)).encode())
-            elif route == "job":
-                if job_id not in fake.jobs:
-                    raise _refused(404, f"Job {job_id} not found")
-                self._send(200, json.dumps(fake._job_json(fake.jobs[job_id], advance=True)).encode())
-            else:
-                self._send(200, json.dumps({"data": fake.models}).encode())
+            self._send(200, json.dumps({"data": fake.models}).encode())
 
     def _storage_answer(self, path: str, query: dict[str, list[str]], headers: Mapping[str, str]) -> None:
         fake = self.fake
@@ -1012,13 +987,10 @@ class _Handler(BaseHTTPRequestHandler):
             raise _refused(400, "the storage origin takes no Authorization: a signed URL needs no key")
         if not path.startswith(STORAGE_PATH):
             raise _refused(404, f"No route for {path}")
-        with fake._lock:
-            fault = fake._faults["storage"].popleft() if fake._faults["storage"] else None
-        if isinstance(fault, Status):
-            self._status_fault(fault)
-        elif isinstance(fault, Redirect):
-            self._head(fault.status, [("Location", fault.location), ("Content-Length", "0")])
-        elif isinstance(stored := fake._stored(path, query), bytes):
+        fault = self._fault("storage")
+        if isinstance(fault, Status | Redirect):
+            return
+        if isinstance(stored := fake._stored(path, query), bytes):
             self._send(403, stored, "application/xml")
         else:
             self._serve_video(stored, None if isinstance(fault, Outage) else fault)
@@ -1031,27 +1003,34 @@ class _Handler(BaseHTTPRequestHandler):
             raise _refused(400, f"index must be an integer, got {raw_index!r}") from None
         if index < 0:
             raise _refused(400, "index must be >= 0")
-        video = self.fake._videos.get((job_id, index))
+        fake = self.fake
+        video = fake._videos.get((job_id, index))
         if video is None:
             raise _refused(404, f"Video output {index} of job {job_id} not found")
-        fake = self.fake
         expired = fake._expires.get(job_id, time.time() + 1) <= time.time() and not fake.content_outlives_copy
         if job_id in fake._gone or expired:
             raise _refused(410, f"Video output {index} of job {job_id} is no longer available")
         self._serve_video(video, fault)
 
-    def _status_fault(self, fault: Status) -> None:
-        headers = dict(fault.headers)
-        if fault.retry_after is not None:
-            headers["Retry-After"] = str(fault.retry_after)
-        reason = self.responses.get(fault.status, ("Error",))[0]
-        if fault.html:
-            body = fault.body or _HTML_PAGE.format(status=fault.status, reason=reason).encode()
-            content_type = "text/html; charset=utf-8"
-        else:
-            body = fault.body if fault.body is not None else error_body(fault.status, reason)
-            content_type = "application/json"
-        self._send(fault.status, body, fault.content_type or content_type, headers.items())
+    def _fault(self, route: str) -> Fault | None:
+        """Take the next fault queued for ``route``; answer it here if it is a Status or a Redirect."""
+        with self.fake._lock:
+            queue = self.fake._faults[route]
+            fault = queue.popleft() if queue else None
+        if isinstance(fault, Redirect):
+            self._head(fault.status, [("Location", fault.location), ("Content-Length", "0")])
+        elif isinstance(fault, Status):
+            headers = dict(fault.headers)
+            if fault.retry_after is not None:
+                headers["Retry-After"] = str(fault.retry_after)
+            reason = self.responses.get(fault.status, ("Error",))[0]
+            if fault.html:
+                body = fault.body or _HTML_PAGE.format(status=fault.status, reason=reason).encode()
+            else:
+                body = fault.body if fault.body is not None else error_body(fault.status, reason)
+            ctype = fault.content_type or ("text/html; charset=utf-8" if fault.html else "application/json")
+            self._send(fault.status, body, ctype, headers.items())
+        return fault
 
     def _requested_range(self, video: FakeVideo, total: int) -> tuple[int, int] | None:
         """The byte range ``(start, end)`` (end exclusive) a 206 should serve, ``None`` for a 200, or
