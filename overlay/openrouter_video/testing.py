@@ -408,12 +408,10 @@ class FakeOpenRouter:
         stored_for: Seconds a job's stored copy lasts after it first completes (``expires_at``).
         refresh_urls: When true (the default), every read of a job signs its ``urls`` afresh (same
             ``expires_at``); when false, reads repeat the last URLs.
-        content_outlives_copy: When false (the default), the content endpoint answers 410 for a
-            job's outputs once its stored copy expired; when true, it goes on serving them (a job
-            then has no ``urls`` but its ``unsigned_urls`` work).
-        strict: When true (the default), every request is checked against openapi.yaml and a
-            violation answered 400 naming the field; when false, anything the handlers can read is
-            accepted (e.g. to see what a service does with a 202 to a body the spec refuses).
+        content_outlives_copy: When true, the content endpoint goes on serving a job's outputs once
+            its stored copy expired (the job has no ``urls``); by default it answers 410.
+        strict: When true (the default), every request is checked against openapi.yaml (400 naming
+            the field); when false, anything the handlers can read is accepted.
         on_request: Called with each request before it is answered (e.g. to change a video).
         ignore_range: When true, ``Range`` is ignored and every answer is a full 200.
         accept_ranges: When false, video answers carry no ``Accept-Ranges: bytes`` header (ranges
@@ -764,8 +762,7 @@ class FakeOpenRouter:
         """The stored copy a signed URL names, or the body of a 403 as S3 words it: its signature is
         wrong, or it (or the copy) has expired."""
         job_id, _, index = unquote(path[len(STORAGE_PATH) :]).rpartition("/")
-        expires, signature = query.get("expires", [""])[-1], query.get("signature", [""])[-1]
-        nonce = query.get("n", [""])[-1]
+        expires, nonce, signature = (query.get(name, [""])[-1] for name in ("expires", "n", "signature"))
         valid = all(part.isdigit() for part in (expires, index, nonce)) and hmac.compare_digest(
             self.signed_url(job_id, int(index), int(expires), int(nonce)).rpartition("=")[2], signature
         )
