@@ -937,14 +937,13 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         query = parse_qs(split.query, keep_blank_values=True)
         headers = {k.lower(): v for k, v in self.headers.items()}
-        storage = self.server is fake._storage
-        origin = "storage" if storage else "api"
+        origin = "storage" if self.server is fake._storage else "api"
         recorded = RecordedRequest(self.command, split.path, query, headers, body, origin)
         with fake._lock:
             fake.requests.append(recorded)
         if fake.on_request is not None:
             fake.on_request(recorded)
-        if storage:  # a signed URL to the stored copy: no key, no spec
+        if origin == "storage":  # a signed URL to the stored copy: no key, no spec
             self._storage_answer(split.path, query, headers)
             return
         match = fake._spec.match(self.command, split.path)
