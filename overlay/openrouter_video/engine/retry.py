@@ -158,10 +158,9 @@ class RetryState:
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """``Retry-After`` in seconds (from delta-seconds or an HTTP date), or ``None``."""
-    value = headers.get("retry-after")
-    if value is None:
+    value = headers.get("retry-after", "").strip()
+    if not value:
         return None
-    value = value.strip()
     try:
         return max(0.0, float(value))
     except ValueError:
