@@ -203,11 +203,8 @@ class Watchdog:
     def __init__(self, policy: RetryPolicy, deadline: float | None) -> None:
         self._clock = policy.clock
         self._deadline = deadline
-        if policy.min_speed is not None:
-            speed, self._window = policy.min_speed
-            self._limit = speed * self._window
-        else:
-            self._window, self._limit = float("inf"), 0
+        speed, self._window = policy.min_speed or (0, float("inf"))
+        self._limit = speed * self._window if speed else 0
         self._window_end = self._clock() + self._window
         self._window_bytes = 0
         self.reason: Aborted | None = None
@@ -562,11 +559,9 @@ class DownloadCore(_Decisions):
         self._switched = False  # resuming another origin's partial: adopt this one's validators
         self.parse_model, self.can_restart = parse_model, can_restart
         self.retries = RetryState(policy, deadline)
-        self.offset = 0
+        self.offset = self.attempts = self.resumes = 0
         self.total: int | None = None
         self.content_type: str | None = None
-        self.attempts = 0
-        self.resumes = 0
         self.verified: Verified | None = None
         self.content = Resumable(origin=origin)
         self.tail = b""

@@ -341,9 +341,7 @@ class SegmentCore(_Decisions):
             else Ramp(most, policy.clock(), plan.received, total=self.total, explicit=explicit)
         )
         self._adding = upgrade.added if upgrade else 0
-        self.attempts = 0
-        self.resumes = 0
-        self.peak_connections = 0
+        self.attempts = self.resumes = self.peak_connections = 0
         self._workers: dict[int, _Worker] = {}
 
     def add_worker(self) -> int:
