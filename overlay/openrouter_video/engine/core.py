@@ -490,9 +490,7 @@ class _Decisions:
             return checked(Retry(0.0, f"{reason}; resuming", resume=True), at.retries, self.what)
         # A body that brought nothing new counts against max_attempts even within resume_window
         # (which rides out outages, not a server that cuts every answer at the same byte, nor one
-        # that answers every range with the same short whole file). Bytes fetched again below the
-        # furthest point reached are not new: a download started again from byte 0 is cut at most
-        # max_attempts times before it passes that point.
+        # that answers every range with the same short whole file).
         return self._failed(at, f"{reason}; resuming", None, fruitless=True)
 
     def _failed(
@@ -759,8 +757,8 @@ class DownloadCore(_Decisions):
         self._delivered = self.offset
         if received:
             self.tail = tail[-OVERLAP:]
-        # Progress is measured against the furthest point ever reached, so that bytes downloaded
-        # again after a restart from 0 never count as progress (no endless restart loops).
+        # Progress is measured against the furthest point ever reached: bytes downloaded again after
+        # a restart from 0 never count (a restarted download is cut at most max_attempts times).
         new = self.offset - max(self._attempt_from, self._high_water)
         self._high_water = max(self._high_water, self.offset)
         if new >= MIN_PROGRESS:
@@ -808,23 +806,22 @@ class DownloadCore(_Decisions):
             return self._cut(self, reason, progressed=False)
         # Only the digests the verdict could compute are compared (a stream keeps no bytes to hash).
         expected = {name: value for name, value in self.content.digests.items() if name in verdict.digests}
-        if expected:
-            wrong = sorted(name for name, value in expected.items() if verdict.digests[name] != value)
-            if wrong:
-                reason = f"the {', '.join(wrong)} digest of the {self.offset} bytes received does not match"
-                if self._digest_restarts == 0 and self.can_restart:
-                    self._digest_restarts += 1
-                    self._discard()
-                    return checked(
-                        Retry(0.0, f"{reason}; downloading again from byte 0"), self.retries, self.what
-                    )
-                return Fail(
-                    IntegrityError(
-                        f"{self.what}: {reason} what the server announced, again after downloading it twice",
-                        received=self.offset,
-                        expected=self.total,
-                    )
+        wrong = sorted(name for name, value in expected.items() if verdict.digests[name] != value)
+        if wrong:
+            reason = f"the {', '.join(wrong)} digest of the {self.offset} bytes received does not match"
+            if self._digest_restarts == 0 and self.can_restart:
+                self._digest_restarts += 1
+                self._discard()
+                return checked(
+                    Retry(0.0, f"{reason}; downloading again from byte 0"), self.retries, self.what
                 )
+            return Fail(
+                IntegrityError(
+                    f"{self.what}: {reason} what the server announced, again after downloading it twice",
+                    received=self.offset,
+                    expected=self.total,
+                )
+            )
         conclusive_mp4 = boxes is not None and boxes.conclusive
         if expected:
             self.verified = "digest"

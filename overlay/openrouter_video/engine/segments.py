@@ -28,6 +28,7 @@ from .core import (
     ReadBody,
     Resumable,
     Retry,
+    Stream,
     _Decisions,
     content_length,
     named_failure,
@@ -286,11 +287,8 @@ class Withdraw:
     (:meth:`Plan.give_back`); close the response and stop."""
 
 
-@dataclass(frozen=True, slots=True)
-class Take:
-    """Read the body: its bytes continue ``region`` (after ``head`` has checked the overlap)."""
-
-    head: Head
+#: Read the body: its bytes continue the region (after ``head`` has checked the overlap).
+Take = Stream
 
 
 @dataclass
@@ -453,7 +451,8 @@ class SegmentCore(_Decisions):
                 return Withdraw()
         if state.asked_from < region.pos or region.pos > region.start:
             self.resumes += 1
-        return Take(Head(self.overlap(worker), sniff=region.pos == 0, content_type=known.content_type))
+        head = Head(self.overlap(worker), sniff=region.pos == 0, content_type=known.content_type)
+        return Take(fresh=False, head=head)
 
     def on_chunk(self, worker: int, chunk: bytes) -> tuple[Region, int, bytes, bool]:
         """Bytes of the body (past the head's checks): ``(region, offset, data, done)``. ``data`` is
