@@ -28,7 +28,6 @@ from .core import (
     ReadBody,
     Resumable,
     Retry,
-    Stream,
     _Decisions,
     content_length,
     named_failure,
@@ -287,8 +286,11 @@ class Withdraw:
     (:meth:`Plan.give_back`); close the response and stop."""
 
 
-#: Read the body: its bytes continue the region (after ``head`` has checked the overlap).
-Take = Stream
+@dataclass(frozen=True, slots=True)
+class Take:
+    """Read the body: its bytes continue ``region`` (after ``head`` has checked the overlap)."""
+
+    head: Head
 
 
 @dataclass
@@ -451,8 +453,7 @@ class SegmentCore(_Decisions):
                 return Withdraw()
         if state.asked_from < region.pos or region.pos > region.start:
             self.resumes += 1
-        head = Head(self.overlap(worker), sniff=region.pos == 0, content_type=known.content_type)
-        return Take(fresh=False, head=head)
+        return Take(Head(self.overlap(worker), sniff=region.pos == 0, content_type=known.content_type))
 
     def on_chunk(self, worker: int, chunk: bytes) -> tuple[Region, int, bytes, bool]:
         """Bytes of the body (past the head's checks): ``(region, offset, data, done)``. ``data`` is
