@@ -86,9 +86,7 @@ class RetryPolicy:
 
     def delay(self, failures: int, retry_after: float | None) -> float | None:
         """The delay before the next attempt, or ``None`` when the error must be raised now."""
-        if failures >= self.max_attempts or (retry_after is not None and retry_after > self.max_retry_after):
-            return None
-        return self.wait(failures, retry_after)
+        return RetryState(self, failures=failures).next_delay(retry_after)  # no deadline, no progress
 
 
 @dataclass(frozen=True)
