@@ -437,12 +437,12 @@ class Resumable:
         """The validator ``If-Range`` carries: a strong ETag, else Last-Modified."""
         return self.etag if is_strong(self.etag) else self.last_modified
 
-    def differs(self, headers: Mapping[str, str]) -> bool:
-        """Whether ``headers`` carry a validator (ETag, Last-Modified) other than this content's."""
-        etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
-        return (etag is not None and self.etag is not None and etag != self.etag) or (
-            modified is not None and self.last_modified is not None and modified != self.last_modified
-        )
+    def differs(self, headers: Mapping[str, str], total: int | None = None) -> bool:
+        """Whether ``headers`` carry a validator (ETag, Last-Modified), or a range answer its ``total``,
+        other than this content's (what one side does not say is no difference)."""
+        theirs = (headers.get("etag") or None, headers.get("last-modified") or None, total)
+        ours = (self.etag, self.last_modified, self.total)
+        return any(a is not None and b is not None and a != b for a, b in zip(theirs, ours, strict=True))
 
 
 class _HasRetries(Protocol):
@@ -678,9 +678,7 @@ class DownloadCore(_Decisions):
         parsed = parse_content_range(headers.get("content-range"))
         etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
         known = self.content
-        changed = known.differs(headers) or (
-            parsed is not None and None not in (parsed[2], self.total) and parsed[2] != self.total
-        )
+        changed = known.differs(headers, parsed[2] if parsed else None)
         fits = (
             self._range_from is not None
             and parsed is not None

@@ -422,7 +422,7 @@ class SegmentCore(_Decisions):
         if status == 416:
             return Abandon(f"416 for bytes {state.asked_from}-{region.end - 1}: the content is shorter", True)
         parsed = parse_content_range(headers.get("content-range")) if status == 206 else None
-        if known.differs(headers) or (parsed is not None and parsed[2] not in (None, self.total)):
+        if known.differs(headers, parsed[2] if parsed else None):
             return Abandon(
                 f"a range answered with ETag {etag!r}, Last-Modified {modified!r} and Content-Range "
                 f"{headers.get('content-range')!r}: the content changed (ETag {known.etag!r}, "
