@@ -755,8 +755,8 @@ class DownloadCore(_Decisions):
         self._delivered = self.offset
         if received:
             self.tail = tail[-OVERLAP:]
-        # Progress is measured against the furthest point ever reached: bytes downloaded again after
-        # a restart from 0 never count (a restarted download is cut at most max_attempts times).
+        # Progress is measured against the furthest point ever reached: a download started again from
+        # byte 0 is cut at most max_attempts times before it passes that point (no endless restarts).
         new = self.offset - max(self._attempt_from, self._high_water)
         self._high_water = max(self._high_water, self.offset)
         if new >= MIN_PROGRESS:
