@@ -90,24 +90,19 @@ class Head:
         if self.passed:
             return chunk
         if self._seen < len(self._overlap):
-            need = len(self._overlap) - self._seen
-            part = chunk[:need]
+            part = chunk[: len(self._overlap) - self._seen]
             if part != self._overlap[self._seen : self._seen + len(part)]:
                 self.failed = "mismatch"
                 return b""
             self._seen += len(part)
-            chunk = chunk[need:]
+            chunk = chunk[len(part) :]
             if self._seen < len(self._overlap):
                 return b""
             if not self.sniff:
                 self.passed = True
                 return chunk
-        if not chunk:
-            return b""
         self.held += chunk
-        if len(self.held) < SNIFF_BYTES:
-            return b""
-        return self._judge()
+        return self._judge() if len(self.held) >= SNIFF_BYTES else b""
 
     def end(self) -> bytes:
         """The body ended cleanly: judge what is held (a short body) and return it."""
@@ -208,13 +203,9 @@ class Watchdog:
     def __init__(self, policy: RetryPolicy, deadline: float | None) -> None:
         self._clock = policy.clock
         self._deadline = deadline
-        now = self._clock()
-        if policy.min_speed is not None:
-            speed, self._window = policy.min_speed
-            self._limit = speed * self._window
-        else:
-            self._window, self._limit = float("inf"), 0
-        self._window_end = now + self._window
+        speed, self._window = policy.min_speed or (0, float("inf"))
+        self._limit = speed * self._window if speed else 0
+        self._window_end = self._clock() + self._window
         self._window_bytes = 0
         self.reason: Aborted | None = None
 
@@ -243,6 +234,7 @@ _CONTENT_RANGE_UNSATISFIED = re.compile(r"^\s*bytes\s+\*/(\d+)\s*$", re.IGNORECA
 #: the next ``<``, so 64 KiB of ``<`` or ``<a`` cost one pass, not a quadratic rescan.
 _TAGS = re.compile(r"<[^<>]+>")
 _SPACE = re.compile(r"\s+")
+_PHRASES = {status.value: status.phrase for status in HTTPStatus}
 
 
 def parse_content_range(value: str | None) -> tuple[int, int, int | None] | None:
@@ -326,7 +318,7 @@ def build_status_error(
     text = str(message) if message is not None else ""
     return status_error_class(status)(
         status,
-        redact(text or _body_text(body, headers.get("content-type")) or _reason_phrase(status)),
+        redact(text or _body_text(body, headers.get("content-type")) or _PHRASES.get(status, "error")),
         code=code if isinstance(code, int) else None,
         metadata=_mapping(_field(fields, "metadata")),
         user_id=str(user_id) if user_id is not None else None,
@@ -347,13 +339,6 @@ def _size(count: int) -> str:
 def named_failure(exc: Failure | Exception) -> str:
     """``Name: message`` of a failure or exception."""
     return str(exc) if isinstance(exc, Failure) else f"{type(exc).__name__}: {exc}"
-
-
-def _reason_phrase(status: int) -> str:
-    try:
-        return HTTPStatus(status).phrase
-    except ValueError:
-        return "error"
 
 
 @dataclass(frozen=True)
@@ -410,6 +395,10 @@ def not_video(what: str, content_type: str | None, snippet: str, shown: str = ""
     return Fail(UnexpectedContentError(message, content_type=content_type, snippet=snippet))
 
 
+def is_strong(etag: str | None) -> bool:
+    return bool(etag) and not str(etag).startswith("W/")
+
+
 @dataclass(frozen=True, slots=True)
 class Resumable:
     """What a kept partial download remembers about its content (see :meth:`DownloadCore.resume`).
@@ -443,12 +432,17 @@ class Resumable:
             origin=origin,
         )
 
-    def differs(self, headers: Mapping[str, str]) -> bool:
-        """Whether ``headers`` carry a validator (ETag, Last-Modified) other than this content's."""
-        etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
-        return (etag is not None and self.etag is not None and etag != self.etag) or (
-            modified is not None and self.last_modified is not None and modified != self.last_modified
-        )
+    @property
+    def if_range(self) -> str | None:
+        """The validator ``If-Range`` carries: a strong ETag, else Last-Modified."""
+        return self.etag if is_strong(self.etag) else self.last_modified
+
+    def differs(self, headers: Mapping[str, str], total: int | None = None) -> bool:
+        """Whether ``headers`` carry a validator (ETag, Last-Modified), or a range answer its ``total``,
+        other than this content's (what one side does not say is no difference)."""
+        theirs = (headers.get("etag") or None, headers.get("last-modified") or None, total)
+        ours = (self.etag, self.last_modified, self.total)
+        return any(a is not None and b is not None and a != b for a, b in zip(theirs, ours, strict=True))
 
 
 class _HasRetries(Protocol):
@@ -473,9 +467,8 @@ class _Decisions:
     ) -> Retry | Fail:
         """An error response: raised at once, or retried (a status of ``retry_statuses``)."""
         error = build_status_error(status, headers, body, self.parse_model)
-        if status not in self.policy.retry_statuses:
-            return Fail(error)
-        if error.retry_after is not None and error.retry_after > self.policy.max_retry_after:
+        too_late = error.retry_after is not None and error.retry_after > self.policy.max_retry_after
+        if status not in self.policy.retry_statuses or too_late:
             return Fail(error)
         return self._failed(at, f"HTTP {status}: {error.message}", error, error.retry_after)
 
@@ -485,17 +478,19 @@ class _Decisions:
             return Fail(error)
         return self._failed(at, str(failure), error)
 
-    def _cut(self, at: _HasRetries, reason: str, *, progressed: bool) -> Retry | Fail:
-        """The body stopped before the end: resume where it stopped."""
+    def _cut(
+        self, at: _HasRetries, reason: str, exc: Failure | Exception | None = None, *, progressed: bool
+    ) -> Retry | Fail:
+        """The body stopped before the end (``exc``: how): resume where it stopped."""
+        if isinstance(exc, Failure) and not exc.retryable:
+            return Fail(exc.error(self.what))
         if progressed:
             # A resume that brought new bytes is free: no backoff, not counted as a failure.
             at.retries = at.retries.resumed()
             return checked(Retry(0.0, f"{reason}; resuming", resume=True), at.retries, self.what)
         # A body that brought nothing new counts against max_attempts even within resume_window
         # (which rides out outages, not a server that cuts every answer at the same byte, nor one
-        # that answers every range with the same short whole file). Bytes fetched again below the
-        # furthest point reached are not new: a download started again from byte 0 is cut at most
-        # max_attempts times before it passes that point.
+        # that answers every range with the same short whole file).
         return self._failed(at, f"{reason}; resuming", None, fruitless=True)
 
     def _failed(
@@ -562,11 +557,9 @@ class DownloadCore(_Decisions):
         self._switched = False  # resuming another origin's partial: adopt this one's validators
         self.parse_model, self.can_restart = parse_model, can_restart
         self.retries = RetryState(policy, deadline)
-        self.offset = 0
+        self.offset = self.attempts = self.resumes = 0
         self.total: int | None = None
         self.content_type: str | None = None
-        self.attempts = 0
-        self.resumes = 0
         self.verified: Verified | None = None
         self.content = Resumable(origin=origin)
         self.tail = b""
@@ -625,10 +618,8 @@ class DownloadCore(_Decisions):
         if self.offset > 0 and self.tail:
             self._range_from = self.offset - len(self.tail)
             headers["Range"] = f"bytes={self._range_from}-"
-            etag = self.content.etag
-            if_range = etag if etag and not etag.startswith("W/") else self.content.last_modified
-            if if_range:
-                headers["If-Range"] = if_range
+            if self.content.if_range:
+                headers["If-Range"] = self.content.if_range
         return headers
 
     def on_response(self, status: int, headers: Mapping[str, str]) -> OnResponse:
@@ -687,9 +678,7 @@ class DownloadCore(_Decisions):
         parsed = parse_content_range(headers.get("content-range"))
         etag, modified = headers.get("etag") or None, headers.get("last-modified") or None
         known = self.content
-        changed = known.differs(headers) or (
-            parsed is not None and None not in (parsed[2], self.total) and parsed[2] != self.total
-        )
+        changed = known.differs(headers, parsed[2] if parsed else None)
         fits = (
             self._range_from is not None
             and parsed is not None
@@ -720,12 +709,9 @@ class DownloadCore(_Decisions):
         """Discard what was kept and fetch again from 0 (counts as a failed attempt)."""
         if self._delivered > 0 and not self.can_restart:
             return self._incomplete(f"cannot resume a stream whose bytes were consumed: {reason}")
-        self.offset = 0
-        self.tail = b""
+        self._discard()
         self._probing = False
         self.retries = self.retries.forget_progress()  # what was received is discarded
-        self.content = Resumable(origin=self.origin)
-        self.total = None
         return self._failed(self, f"restarting from byte 0: {reason}", error=None)
 
     def on_error_body(self, status: int, headers: Mapping[str, str], body: bytes) -> Next:
@@ -769,8 +755,8 @@ class DownloadCore(_Decisions):
         self._delivered = self.offset
         if received:
             self.tail = tail[-OVERLAP:]
-        # Progress is measured against the furthest point ever reached, so that bytes downloaded
-        # again after a restart from 0 never count as progress (no endless restart loops).
+        # Progress is measured against the furthest point ever reached: a download started again from
+        # byte 0 is cut at most max_attempts times before it passes that point (no endless restarts).
         new = self.offset - max(self._attempt_from, self._high_water)
         self._high_water = max(self._high_water, self.offset)
         if new >= MIN_PROGRESS:
@@ -799,9 +785,7 @@ class DownloadCore(_Decisions):
             reason = f"{exc} at {_size(self.offset)}{of}"
         else:
             reason = f"connection cut at {_size(self.offset)}{of} ({named_failure(exc)})"
-        if isinstance(exc, Failure) and not exc.retryable:
-            return Fail(exc.error(self.what))
-        return self._cut(self, reason, progressed=new >= MIN_PROGRESS)
+        return self._cut(self, reason, exc, progressed=new >= MIN_PROGRESS)
 
     def on_verdict(self, verdict: Verdict) -> Next:
         """Decide once the body ended cleanly and the kept bytes were checked (see :class:`Check`)."""
@@ -820,24 +804,22 @@ class DownloadCore(_Decisions):
             return self._cut(self, reason, progressed=False)
         # Only the digests the verdict could compute are compared (a stream keeps no bytes to hash).
         expected = {name: value for name, value in self.content.digests.items() if name in verdict.digests}
-        if expected:
-            wrong = sorted(name for name, value in expected.items() if verdict.digests[name] != value)
-            if wrong:
-                reason = f"the {', '.join(wrong)} digest of the {self.offset} bytes received does not match"
-                if self._digest_restarts == 0 and self.can_restart:
-                    self._digest_restarts += 1
-                    self.offset = 0
-                    self.tail = b""
-                    self.content = Resumable()
-                    self.total = None
-                    return self._checked_retry(Retry(0.0, f"{reason}; downloading again from byte 0"))
-                return Fail(
-                    IntegrityError(
-                        f"{self.what}: {reason} what the server announced, again after downloading it twice",
-                        received=self.offset,
-                        expected=self.total,
-                    )
+        wrong = sorted(name for name, value in expected.items() if verdict.digests[name] != value)
+        if wrong:
+            reason = f"the {', '.join(wrong)} digest of the {self.offset} bytes received does not match"
+            if self._digest_restarts == 0 and self.can_restart:
+                self._digest_restarts += 1
+                self._discard()
+                return checked(
+                    Retry(0.0, f"{reason}; downloading again from byte 0"), self.retries, self.what
                 )
+            return Fail(
+                IntegrityError(
+                    f"{self.what}: {reason} what the server announced, again after downloading it twice",
+                    received=self.offset,
+                    expected=self.total,
+                )
+            )
         conclusive_mp4 = boxes is not None and boxes.conclusive
         if expected:
             self.verified = "digest"
@@ -857,8 +839,10 @@ class DownloadCore(_Decisions):
             )
             self.total = None
             self._probing = True
-            return self._checked_retry(
-                Retry(0.0, f"the body ended at {self.offset} bytes with nothing to prove it whole; checking")
+            return checked(
+                Retry(0.0, f"the body ended at {self.offset} bytes with nothing to prove it whole; checking"),
+                self.retries,
+                self.what,
             )
         self.total = self.offset
         return DONE
@@ -870,5 +854,7 @@ class DownloadCore(_Decisions):
     def _kept(self) -> int:
         return self.offset
 
-    def _checked_retry(self, retry: Retry) -> Retry | Fail:
-        return checked(retry, self.retries, self.what)
+    def _discard(self) -> None:
+        """Drop what was kept: the content starts again from byte 0."""
+        self.offset, self.tail, self.total = 0, b"", None
+        self.content = Resumable(origin=self.origin)

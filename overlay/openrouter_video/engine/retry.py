@@ -86,9 +86,7 @@ class RetryPolicy:
 
     def delay(self, failures: int, retry_after: float | None) -> float | None:
         """The delay before the next attempt, or ``None`` when the error must be raised now."""
-        if failures >= self.max_attempts or (retry_after is not None and retry_after > self.max_retry_after):
-            return None
-        return self.wait(failures, retry_after)
+        return RetryState(self, failures=failures).next_delay(retry_after)  # no deadline, no progress
 
 
 @dataclass(frozen=True)
@@ -158,10 +156,9 @@ class RetryState:
 
 def parse_retry_after(headers: Mapping[str, str], now: float | None = None) -> float | None:
     """``Retry-After`` in seconds (from delta-seconds or an HTTP date), or ``None``."""
-    value = headers.get("retry-after")
-    if value is None:
+    value = headers.get("retry-after", "").strip()
+    if not value:
         return None
-    value = value.strip()
     try:
         return max(0.0, float(value))
     except ValueError:

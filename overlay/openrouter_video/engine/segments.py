@@ -34,6 +34,7 @@ from .core import (
     not_video,
     parse_content_range,
 )
+from .core import is_strong as is_strong  # re-exported for io/segment_file.py
 from .retry import RetryPolicy, RetryState
 
 #: Videos smaller than this are fetched over one connection (segments would not pay off).
@@ -150,10 +151,8 @@ class Plan:
             if region.owner is None and region.left:
                 region.owner = worker
                 return region
-        if not split:
-            return None
         donor = max((r for r in self.regions if r.owner is not None), key=lambda r: r.left, default=None)
-        if donor is None or donor.left < self.min_split:
+        if not split or donor is None or donor.left < self.min_split:
             return None
         middle = donor.pos + donor.left // 2
         stolen = Region(middle, donor.end, middle, middle, owner=worker)
@@ -304,10 +303,6 @@ class _Worker:
     asked_at: float | None = None  # when its first request was sent
 
 
-def is_strong(etag: str | None) -> bool:
-    return bool(etag) and not str(etag).startswith("W/")
-
-
 class SegmentCore(_Decisions):
     """The decisions of one segmented download of ``content`` (whose ``total`` is known).
 
@@ -338,7 +333,7 @@ class SegmentCore(_Decisions):
         self.plan, self.parse_model, self.deadline = plan, parse_model, deadline
         self._retries = RetryState(policy, deadline)
         #: Splitting needs a validator that If-Range can carry, so that no range ever mixes contents.
-        self.can_split = max_connections > 1 and (is_strong(content.etag) or bool(content.last_modified))
+        self.can_split = max_connections > 1 and bool(content.if_range)
         most = max_connections if self.can_split else 1
         self.ramp = (
             upgrade.ramp
@@ -346,9 +341,7 @@ class SegmentCore(_Decisions):
             else Ramp(most, policy.clock(), plan.received, total=self.total, explicit=explicit)
         )
         self._adding = upgrade.added if upgrade else 0
-        self.attempts = 0
-        self.resumes = 0
-        self.peak_connections = 0
+        self.attempts = self.resumes = self.peak_connections = 0
         self._workers: dict[int, _Worker] = {}
 
     def add_worker(self) -> int:
@@ -409,9 +402,8 @@ class SegmentCore(_Decisions):
         last = "" if region.end == self.total else str(region.end - 1)
         region.to_end = not last
         headers = {"Accept-Encoding": "identity", "Range": f"bytes={state.asked_from}-{last}"}
-        validator = self.content.etag if is_strong(self.content.etag) else self.content.last_modified
-        if validator:
-            headers["If-Range"] = validator
+        if self.content.if_range:
+            headers["If-Range"] = self.content.if_range
         return headers
 
     def overlap(self, worker: int) -> bytes:
@@ -430,7 +422,7 @@ class SegmentCore(_Decisions):
         if status == 416:
             return Abandon(f"416 for bytes {state.asked_from}-{region.end - 1}: the content is shorter", True)
         parsed = parse_content_range(headers.get("content-range")) if status == 206 else None
-        if known.differs(headers) or (parsed is not None and parsed[2] not in (None, self.total)):
+        if known.differs(headers, parsed[2] if parsed else None):
             return Abandon(
                 f"a range answered with ETag {etag!r}, Last-Modified {modified!r} and Content-Range "
                 f"{headers.get('content-range')!r}: the content changed (ETag {known.etag!r}, "
@@ -474,8 +466,7 @@ class SegmentCore(_Decisions):
             region.pos = at + len(data)
             done = region.pos >= region.end
         if data:
-            keep = (region.tail + data)[-OVERLAP:] if len(data) < OVERLAP else data[-OVERLAP:]
-            region.tail = bytes(keep)
+            region.tail = bytes((region.tail + data)[-OVERLAP:] if len(data) < OVERLAP else data[-OVERLAP:])
         return region, at, data, done
 
     def on_body_end(
@@ -499,10 +490,8 @@ class SegmentCore(_Decisions):
         if exc is None:
             reason = f"a range ended early at byte {region.pos} of {region.start}-{region.end}"
         else:
-            if isinstance(exc, Failure) and not exc.retryable:
-                return Fail(exc.error(self.what))
             reason = f"a range was cut at byte {region.pos} ({named_failure(exc)})"
-        return self._cut(state, reason, progressed=new >= MIN_PROGRESS)
+        return self._cut(state, reason, exc, progressed=new >= MIN_PROGRESS)
 
     def on_error_body(
         self, worker: int, status: int, headers: Mapping[str, str], body: bytes
@@ -542,7 +531,7 @@ def worth_segmenting(status: int, headers: Mapping[str, str]) -> Resumable | str
     if total < MIN_SEGMENTED_SIZE:
         return f"{total} bytes, under {MIN_SEGMENTED_SIZE}"
     content = Resumable.of(headers, total)
-    if not (is_strong(content.etag) or content.last_modified):
+    if not content.if_range:
         return "no strong ETag or Last-Modified for If-Range"
     return content
 

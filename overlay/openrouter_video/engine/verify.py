@@ -114,8 +114,7 @@ def walk_boxes(read_at: Callable[[int, int], bytes], size: int) -> BoxWalk:
         header = read_at(offset, 16)
         if len(header) < 8:
             return BoxWalk("incomplete", f"a box header at byte {offset} is cut", tuple(seen))
-        box_size = struct.unpack(">I", header[:4])[0]
-        kind = header[4:8]
+        box_size, kind = struct.unpack(">I4s", header[:8])
         name = kind.decode("latin-1")
         minimum = 8
         if box_size == 1:
