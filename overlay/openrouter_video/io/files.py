@@ -329,13 +329,11 @@ class _Partial:
         #: The running digests and the bytes taken into them (always a prefix of the file); the
         #: prefix the hashing thread reads the file back up to (:meth:`_hash_up_to`).
         self._hashes: dict[str, Any] = {}
-        self._hashed = 0
-        self._hash_target = 0
+        self._hashed = self._hash_target = 0
         self._hasher: _Writer | None = None
         #: Buffers written (and hashed), free for reuse (taken last in, first out).
         self._free: list[mmap.mmap] = []
-        self._closed = False
-        self._committed = False
+        self._closed = self._committed = False
         #: Held by the end (commit, abort and the like), so that a cancel arriving while the file is
         #: verified or committed waits for that to finish.
         self._ending = threading.RLock()

@@ -84,8 +84,7 @@ class SegmentFile(_Partial):
                 if size < plan.total:
                     os.ftruncate(fd, plan.total)
                 for region in plan.regions:
-                    if region.written > region.start:
-                        region.tail = _tail(fd, region.written, region.start)
+                    region.tail = _tail(fd, region.written, region.start)  # (empty for a region not begun)
                 self.plan, self.kept, self.content = plan, plan.received, _content_of(state)
                 return
         self.single_partial = (read_state(self.state_path) or {}).get("source") == self.source and size > 0
