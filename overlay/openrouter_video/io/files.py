@@ -563,8 +563,7 @@ class PartialFile(_Partial):
         total = state.get("total")
         if state.get("source") == self.source and 0 < size <= (size if total is None else total):
             self.resumable = self.content = _content_of(state)
-            self.kept = size
-            self.tail = _tail(fd, size)
+            self.kept, self.tail = size, _tail(fd, size)
             if total is not None:
                 _reserve(fd, total)
         else:
@@ -632,9 +631,8 @@ class PartialFile(_Partial):
     def reset(self, content: Resumable) -> None:
         """Discard everything: ``content`` starts again from byte 0 (recorded in the state file)."""
         self._free.extend(b for b in map(_pooled, self._full) if b is not None)
-        self._full.clear()
+        self._full = [content]  # a Resumable queued: the writer starts the file again
         self._fill, self.size, self._due = 0, 0, 0.0
-        self._full.append(content)  # a Resumable queued: the writer starts the file again
         self._send(block=True)
 
     def check(self) -> Verdict:
