@@ -31,13 +31,19 @@ def path_of(response: httpx.Response | None) -> PathRtt | None:
     return None if stream is None else least_rtt(stream.get_extra_info("socket"))
 
 
+def request_of(item: Any) -> httpx.Request | None:
+    """The ``request`` of an httpx exception or response, if set."""
+    try:
+        request = item.request  # httpx's exceptions and responses raise when it is not set
+    except (AttributeError, RuntimeError):
+        return None
+    return request if isinstance(request, httpx.Request) else None
+
+
 def origin_of(exc: BaseException) -> str | None:
     """``scheme://host:port`` of the request ``exc`` failed on (never a path, query or header)."""
-    try:
-        url = exc.request.url  # type: ignore[attr-defined]
-    except (AttributeError, RuntimeError):  # an httpx error raised without a request
-        return None
-    if not isinstance(url, httpx.URL) or not url.host:
+    request = request_of(exc)
+    if request is None or not (url := request.url).host:
         return None
     default = {"http": 80, "https": 443}.get(url.scheme)
     return f"{url.scheme}://{url.host}:{url.port or default}"
@@ -107,10 +113,9 @@ class Attempts:
         return self._next(f"HTTP {status}", parse_retry_after(response.headers))
 
     def after_exception(self, exc: Exception) -> float | None:
-        retryable = is_retryable_exception(exc) and (
+        if not is_retryable_exception(exc) or not (
             self.idempotent or isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
-        )
-        if not retryable:
+        ):
             return None
         origin = origin_of(exc)
         reason = f"{type(exc).__name__}{f' from {origin}' if origin else ''}: {exc}"

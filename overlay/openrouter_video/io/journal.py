@@ -75,19 +75,17 @@ def read_state(path: Path, *, version: int = STATE_VERSION) -> dict[str, Any] | 
     if not isinstance(state, dict) or state.get("version") != version:
         return None
     total = state.get("total")
+    texts = [state.get(name) for name in ("etag", "last_modified", "content_type", "origin")]
     if not isinstance(state.get("source"), str) or not (total is None or (type(total) is int and total >= 0)):
         return None
-    for name in ("etag", "last_modified", "content_type", "origin"):
-        if state.get(name) is not None and not isinstance(state[name], str):
-            return None
+    if not all(text is None or isinstance(text, str) for text in texts):
+        return None
     digests = state.get("digests") or {}
-    if not isinstance(digests, dict) or not all(isinstance(value, str) for value in digests.values()):
+    try:  # a mapping of hex strings
+        state["digests"] = {name: bytes.fromhex(value) for name, value in digests.items()}
+    except (AttributeError, TypeError, ValueError):
         return None
-    try:
-        state["digests"] = {algorithm: bytes.fromhex(value) for algorithm, value in digests.items()}
-    except ValueError:
-        return None
-    if any(len(value) != _DIGEST_LENGTHS.get(algorithm) for algorithm, value in state["digests"].items()):
+    if any(len(value) != _DIGEST_LENGTHS.get(name) for name, value in state["digests"].items()):
         return None
     return state
 

@@ -195,8 +195,8 @@ class Runtime:
             self.threads: list[threading.Thread] = []
 
         def spawn(self, work: Callable[[int], None], worker: int) -> None:
-            thread = threading.Thread(target=work, args=(worker,), name=f"openrouter-video-range:{worker}")
-            thread.daemon = True
+            name = f"openrouter-video-range:{worker}"
+            thread = threading.Thread(target=work, args=(worker,), name=name, daemon=True)
             self.threads.append(thread)
             thread.start()
 
@@ -223,9 +223,8 @@ class Runtime:
         """``run(i)`` for each ``i < count``, in ``limit`` threads, each to its end; an exception in
         the caller (Ctrl-C) sets ``cancel``, which stops them at their next chunk."""
         pool = ThreadPoolExecutor(min(limit, count), thread_name_prefix="openrouter-video-output")
-        futures = []
         try:
-            futures += [pool.submit(run, i) for i in range(count)]
+            futures = [pool.submit(run, i) for i in range(count)]
             wait_for(futures)
         except BaseException:
             if cancel is not None:

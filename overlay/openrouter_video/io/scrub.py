@@ -14,6 +14,7 @@ from typing import Any, Final, ParamSpec, TypeVar
 import httpx
 
 from .._secrets import REDACTED, redact
+from .http import request_of
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -30,14 +31,6 @@ def scrub_request(request: httpx.Request) -> None:
     for name in _SECRET_HEADERS:
         if name in request.headers:
             request.headers[name] = REDACTED
-
-
-def _request_of(item: Any) -> httpx.Request | None:
-    try:
-        request = item.request  # httpx's exceptions and responses raise when it is not set
-    except (AttributeError, RuntimeError):
-        return None
-    return request if isinstance(request, httpx.Request) else None
 
 
 def scrub(exc: BaseException) -> BaseException:
@@ -59,10 +52,10 @@ def scrub(exc: BaseException) -> BaseException:
         if isinstance(item, httpx.Request):
             scrub_request(item)
         elif isinstance(item, httpx.Response):
-            pending.append(_request_of(item))
+            pending.append(request_of(item))
         elif isinstance(item, BaseException):
             _clear_package_frames(item.__traceback__)
-            pending += [item.__cause__, item.__context__, _request_of(item), getattr(item, "response", None)]
+            pending += [item.__cause__, item.__context__, request_of(item), getattr(item, "response", None)]
             if isinstance(item, BaseExceptionGroup):
                 pending += item.exceptions
             pending += [v for v in vars(item).values() if isinstance(v, httpx.Request | httpx.Response)]

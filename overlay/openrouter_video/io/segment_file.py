@@ -84,8 +84,7 @@ class SegmentFile(_Partial):
                 if size < plan.total:
                     os.ftruncate(fd, plan.total)
                 for region in plan.regions:
-                    if region.written > region.start:
-                        region.tail = _tail(fd, region.written, region.start)
+                    region.tail = _tail(fd, region.written, region.start)  # (empty for a region not begun)
                 self.plan, self.kept, self.content = plan, plan.received, _content_of(state)
                 return
         self.single_partial = (read_state(self.state_path) or {}).get("source") == self.source and size > 0
@@ -99,17 +98,15 @@ class SegmentFile(_Partial):
             fd = self._fd
             if fd is None or not self.single_partial:  # already let go
                 return False
-            state = read_state(self.state_path)
+            content = None if (state := read_state(self.state_path)) is None else _content_of(state)
             size = os.fstat(fd).st_size
             if (
-                state is None
-                or type(total := state.get("total")) is not int
+                content is None
+                or (total := content.total) is None
                 or not 0 < size < total
                 or at not in (None, size)
+                or not (is_strong(content.etag) or content.last_modified)
             ):
-                return False
-            content = _content_of(state)
-            if not (is_strong(content.etag) or content.last_modified):
                 return False
             region = Region(0, total, size, size, tail=_tail(fd, size))
             self.content, self.plan, self.kept = content, Plan(total, [region]), size
@@ -201,8 +198,7 @@ class SegmentFile(_Partial):
             self.flush()
             fd, plan = self._fd, self.plan
             assert fd is not None and plan is not None
-            holes = [r for r in plan.regions if r.written != r.end]
-            if holes:  # never expected: the last guard before a commit
+            if holes := [r for r in plan.regions if r.written != r.end]:  # never expected: a last guard
                 raise IncompleteDownloadError(
                     f"{len(holes)} ranges are not all written "
                     f"(first: bytes {holes[0].written}-{holes[0].end})",

@@ -71,8 +71,7 @@ class Routes(Generic[T]):
 
     def pick(self, url: httpx.URL) -> T:
         """The inner transport for ``url`` (made on first use)."""
-        proxy = self.proxy_for(url)
-        if proxy not in self.transports:
+        if (proxy := self.proxy_for(url)) not in self.transports:
             self.transports[proxy] = self._make(proxy)
         return self.transports[proxy]
 
@@ -140,8 +139,5 @@ def _make(
 def abandon(transport: RetryTransport) -> bool:
     """Close the async inner transports' connections now, without awaiting (their client was dropped
     unclosed); whether there were any."""
-    had = False
-    for inner in list(transport.async_routes.transports.values()):
-        if isinstance(inner, fastio.AsyncTransport):
-            had = inner.abandon() or had
-    return had
+    inners = [t for t in transport.async_routes.transports.values() if isinstance(t, fastio.AsyncTransport)]
+    return any([inner.abandon() for inner in inners])
