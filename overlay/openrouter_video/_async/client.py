@@ -27,14 +27,12 @@ from .._base import (
     _ClientBase,
     _connections,
     _DownloadJob,
-    _first_error,
     _From,
     _Outputs,
     _Progress,
     _refreshed,
     _refused,
     _Segmented,
-    _StreamDigests,
     _StreamState,
     _Target,
     _whole,
@@ -44,6 +42,7 @@ from ..engine.core import DownloadCore
 from ..engine.retry import logger
 from ..engine.segments import Connections, Upgrade, Watch
 from ..errors import (
+    APIStatusError,
     DeadlineExceededError,
     GoneError,
     OpenRouterVideoError,
@@ -53,7 +52,7 @@ from ..errors import (
 )
 from ..io._async.download import AsyncDriver, run_segments
 from ..io.files import PartialFile, ensure_directory, resolve_destination
-from ..io.http import path_of
+from ..io.http import failure, path_of
 from ..io.journal import DEFAULT_PARTIAL_TTL
 from ..io.primitives import AsyncRuntime
 from ..io.scrub import scrub, scrubbed
@@ -76,8 +75,8 @@ class AsyncVideoStream(_StreamState):
     def _attach(self, driver: AsyncDriver) -> None:
         self._driver = driver
         self._core = driver.core
-        self._digests = _StreamDigests(driver.core)
-        driver.check = self._digests.verdict
+        self._hashes: dict[str, Any] = {}
+        driver.check = self._verdict
 
     async def aiter_bytes(self) -> AsyncGenerator[bytes, None]:
         """The video's bytes, in the transport's chunks; a cut is resumed where it stopped.
@@ -87,14 +86,14 @@ class AsyncVideoStream(_StreamState):
         :class:`~openrouter_video.errors.IntegrityError` at the end when the bytes do not match a
         digest the server sent.
         """
-        digests = self._digests
         try:
             async with aclosing(self._driver.chunks()) as chunks:
                 async for chunk in chunks:
                     if chunk is None:  # new content from byte 0 (a restart fails in the core instead)
-                        digests.reset()
+                        self._reset_digests()
                         continue
-                    digests.feed(chunk)
+                    for digest in self._hashes.values():
+                        digest.update(chunk)
                     yield chunk
         except BaseException as exc:  # caught inside the with-block, it must not carry the key
             scrub(exc)
@@ -211,23 +210,20 @@ class AsyncVideoClient(_ClientBase):
             job_id, dest, index, overwrite, checksum, durable, keep_partial, partial_ttl, on_progress
         )
         known = None if isinstance(job, str) else job
-        return await self._download_file(target, _connections(max_connections), deadline, source, known)
+        end = self._deadline(deadline)
+        return await self._download_file(target, _connections(max_connections), end, source, known)
 
     async def _download_file(
         self,
         target: _Target,
         connections: Connections,
-        deadline: float | None,
+        end: float | None,
         source: Source = "api",
         job: VideoJob | None = None,
     ) -> DownloadResult:
-        """Choose the source (fetching the job when ``auto`` needs its URLs), download, and when a
-        signed URL (or a redirect's) is refused, fetch the job again and go on from the partial."""
-        clock, end = self.retry.clock, self._deadline(deadline)
-
-        def left() -> float | None:
-            return None if end is None else max(0.0, end - clock())
-
+        """Choose the source (fetching the job when ``auto`` needs its URLs), download by the clock
+        time ``end``, and when a signed URL (or a redirect's) is refused, fetch the job again and go
+        on from the partial."""
         _choose(None, target.index, source)  # a wrong source, a bad job id or destination: refused
         self._core(target, _From(), can_restart=True)  # before any request
         resolve_destination(target.dest, target.job_id, target.index, target.overwrite)
@@ -236,13 +232,13 @@ class AsyncVideoClient(_ClientBase):
         fetched = False
         try:
             if job is None and source != "api":
-                job = await self.get_job(target.job_id, timeout=left())
+                job = await self.get_job(target.job_id, timeout=self._left(end))
             frm = _From() if job is None else _choose(job, target.index, source)
             refreshes = 0
             while True:
                 try:
                     fetched = True
-                    result = await self._fetch(keep, connections, left(), frm)
+                    result = await self._fetch(keep, connections, end, frm)
                     return replace(result, source=frm.source, refreshes=refreshes)
                 except OpenRouterVideoError as exc:
                     if isinstance(exc, GoneError) and frm.url is None:  # the output is no more
@@ -252,7 +248,7 @@ class AsyncVideoClient(_ClientBase):
                     refreshes += 1
                     logger.warning("%s; fetching the job again for a fresh URL", exc)
                     try:
-                        job = await self.get_job(target.job_id, timeout=left())
+                        job = await self.get_job(target.job_id, timeout=self._left(end))
                     except OpenRouterVideoError:
                         raise exc from None
                     frm = _refreshed(job, target.index, source, frm, exc)
@@ -262,11 +258,11 @@ class AsyncVideoClient(_ClientBase):
             raise
 
     async def _fetch(
-        self, target: _Target, connections: Connections, deadline: float | None, frm: _From
+        self, target: _Target, connections: Connections, end: float | None, frm: _From
     ) -> DownloadResult:
         """One stream first; by ranges when it is slow (or a segmented partial is kept here); one
         stream again from byte 0 when the ranges must give up."""
-        core, request = self._core(target, frm, can_restart=True, deadline=deadline)
+        core, request = self._core(target, frm, can_restart=True, deadline=end)
         http = self._http(frm)
         upgrade: Upgrade | None = None
         kept = self._segmented_partial(target)
@@ -283,8 +279,7 @@ class AsyncVideoClient(_ClientBase):
         result = await self._download_segmented(core, request, target, connections, upgrade, http)
         if result is not None:
             return result
-        left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
-        core, request = self._core(target, frm, can_restart=True, deadline=left)
+        core, request = self._core(target, frm, can_restart=True, deadline=end)
         done = await self._download_one(core, request, target, Connections(1), http)
         assert isinstance(done, DownloadResult)
         return done
@@ -361,7 +356,7 @@ class AsyncVideoClient(_ClientBase):
             if live is not None:
                 await live.aclose()
             raise
-        run = _Segmented(self, core, request, sink)
+        run = _Segmented(self.retry, core, sink)
         try:
             # Off the loop: turning a kept partial into a segmented one may fsync it (durable).
             if not await AsyncRuntime.to_thread(run.begin, upgrade):
@@ -431,8 +426,21 @@ class AsyncVideoClient(_ClientBase):
             finally:
                 await response.aclose()
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._call_error(exc, call) from exc
-        return self._result(call, response, body)
+            if isinstance(exc, httpx.TimeoutException) and self._past(call):
+                raise DeadlineExceededError(
+                    f"{call.what}: the call's timeout passed ({type(exc).__name__})"
+                ) from exc
+            raise failure(exc).error(call.what) from exc
+        status = response.status_code
+        try:
+            return call.result(status, response.headers, body.body(), truncated=body.truncated)
+        except APIStatusError as exc:
+            # The transport stops retrying when its next wait would end past the deadline.
+            if status in self.retry.retry_statuses and self._past(call, exc.retry_after or 0.0):
+                raise DeadlineExceededError(
+                    f"{call.what}: the call's timeout would pass before the next retry ({exc})"
+                ) from exc
+            raise
 
     @scrubbed
     async def generate(
@@ -573,11 +581,11 @@ class AsyncVideoClient(_ClientBase):
         connections = _connections(max_connections)
         parallel = _whole("concurrent_outputs", concurrent_outputs, MAX_CONCURRENT_OUTPUTS)
         directory = ensure_directory(dest_dir)  # made (or refused) before a paid job is submitted
-        clock, end = self.retry.clock, self._deadline(deadline)
+        end = self._deadline(deadline)
         done = await self.wait(
             await self.generate(model, prompt, extra_body=extra_body, **options),
             poll_interval=poll_interval,
-            timeout=timeout if end is None else max(0.0, min(timeout, end - clock())),
+            timeout=timeout if end is None else max(0.0, min(timeout, end - self.retry.clock())),
             on_status=on_status,
             expiry_margin=expiry_margin,
         )
@@ -586,11 +594,14 @@ class AsyncVideoClient(_ClientBase):
         cancel = AsyncRuntime.cancel_event()
 
         async def one(i: int) -> DownloadResult:
-            left = None if end is None else end - clock()
             target = _Target(done.id, directory, i, overwrite, checksum, on_progress=outputs.callback(i))
-            return await self._download_file(replace(target, cancel=cancel), connections, left, source, done)
+            return await self._download_file(replace(target, cancel=cancel), connections, end, source, done)
 
-        return _first_error(await AsyncRuntime.each(count, parallel, one, cancel))
+        outcomes = await AsyncRuntime.each(count, parallel, one, cancel)
+        for _, error in outcomes:  # the first output that failed (the others ran to their end)
+            if error is not None:
+                raise error
+        return [result for result, _ in outcomes]
 
     async def aclose(self) -> None:
         """Close the connections."""
