@@ -38,7 +38,6 @@ from .._base import (
     _whole,
 )
 from ..engine.bodies import BoundedBody
-from ..engine.core import DownloadCore
 from ..engine.retry import logger
 from ..engine.segments import Connections, Upgrade, Watch
 from ..errors import (
@@ -185,21 +184,15 @@ class AsyncVideoClient(_ClientBase):
         empty or short file under the destination's name.
 
         ``max_connections``: fetch the video as byte ranges over up to this many connections at once
-        (1 to 16; ``None``, the default: up to 4), for links that cap each connection. Every
-        download starts as one stream. When the server's answer says ``Accept-Ranges: bytes``, gives
-        the length (2 MiB or more) and a strong ETag or a Last-Modified date, a number given here
-        opens that many ranges at once, the first stream's body going on as the first of them. The
-        default waits until the stream is out of slow start (its throughput, measured in windows
-        of a round trip, stops growing), then tries a second connection: if its first answer waited
-        in a full queue, the link is full and it withdraws; else the others start (a download nearly
-        done, or at 256 MiB/s or more, stays one stream). When a range finishes, the largest one
-        left is split. Every range keeps the safety rules of
-        a single stream (If-Range, the overlap re-read on every resume, retries and resumes of its
-        own), and a content change seen by any of them starts the whole file again over one
-        connection; a server that answers a range with 200 has one stream go on from the bytes on
-        disk with no gap before them. The partial records every range,
-        so a later call continues each one (even with ``max_connections=1``); a call that continues a
-        single stream's partial goes on as one stream. ``1`` is one stream, exactly.
+        (1 to 16; ``None``, the default: up to 4), for links that cap each connection. Every download
+        starts as one stream. When the server takes ranges (``Accept-Ranges: bytes``, 2 MiB or more, a
+        strong ETag or a Last-Modified date), a number given here opens that many ranges at once, the
+        first stream going on as the first of them; the default waits until the stream is out of slow
+        start, then adds connections unless a probe's first answer waited in a full queue (see
+        docs/api.md). Every range keeps the safety rules of a single stream, and a content change seen
+        by any of them starts the whole file again over one connection. The partial records every
+        range, so a later call continues each one (even with ``max_connections=1``). ``1`` is one
+        stream, exactly.
 
         Raises :class:`FileExistsError` / :class:`FileNotFoundError` before any request,
         :class:`~openrouter_video.errors.DownloadLockedError` when another process is downloading to
@@ -262,8 +255,6 @@ class AsyncVideoClient(_ClientBase):
     ) -> DownloadResult:
         """One stream first; by ranges when it is slow (or a segmented partial is kept here); one
         stream again from byte 0 when the ranges must give up."""
-        core, request = self._core(target, frm, can_restart=True, deadline=end)
-        http = self._http(frm)
         upgrade: Upgrade | None = None
         kept = self._segmented_partial(target)
         if kept is not None and kept != frm.origin:
@@ -272,36 +263,32 @@ class AsyncVideoClient(_ClientBase):
             await AsyncRuntime.to_thread(self._partial(SegmentFile, target).keep_as_single)
             kept = None
         if kept is None:
-            done = await self._download_one(core, request, target, connections, http)
+            done = await self._download_one(target, frm, end, connections)
             if isinstance(done, DownloadResult):
                 return done
             upgrade = done  # one stream was too slow: its partial goes on by ranges
-        result = await self._download_segmented(core, request, target, connections, upgrade, http)
+        result = await self._download_segmented(target, frm, end, connections, upgrade)
         if result is not None:
             return result
-        core, request = self._core(target, frm, can_restart=True, deadline=end)
-        done = await self._download_one(core, request, target, Connections(1), http)
+        done = await self._download_one(target, frm, end, Connections(1))
         assert isinstance(done, DownloadResult)
         return done
 
     async def _download_one(
-        self,
-        core: DownloadCore,
-        request: dict[str, Any],
-        target: _Target,
-        connections: Connections,
-        http: Any,
+        self, target: _Target, frm: _From, end: float | None, connections: Connections
     ) -> DownloadResult | Upgrade:
-        """Download over one stream. With more than one connection and a first answer worth splitting
-        (see :func:`~..engine.segments.worth_segmenting`), a stream that the ramp splits stops being
-        written here: its partial is kept, and the :class:`Upgrade` returned carries the ramp and the
-        live body, which the caller's ranges go on with."""
+        """Download from ``frm`` over one stream, by the clock time ``end``. With more than one
+        connection and a first answer worth splitting (see :func:`~..engine.segments.worth_segmenting`),
+        a stream that the ramp splits stops being written here: its partial is kept, and the
+        :class:`Upgrade` returned carries the ramp and the live body, which the caller's ranges go on with."""
+        core, request = self._core(target, frm, can_restart=True, deadline=end)
         # Made on the event loop (a lock, a state file, a directory listing: milliseconds), so that a
         # cancel can never leave it behind half made, with its lock held.
         with self._partial(PartialFile, target) as sink:
             job = _DownloadJob(core, sink, target.on_progress)
             # The chunks only go to the sink, which gives lent receive buffers back once written.
-            driver = AsyncDriver(http, request, core, target.sleep(self.retry.sleep), sink.check, lend=True)
+            sleep = target.sleep(self.retry.sleep)
+            driver = AsyncDriver(self._http(frm), request, core, sleep, sink.check, lend=True)
             watch: Watch | None = None
             upgrade: Upgrade | None = None
             try:
@@ -337,17 +324,18 @@ class AsyncVideoClient(_ClientBase):
 
     async def _download_segmented(
         self,
-        core: DownloadCore,
-        request: dict[str, Any],
         target: _Target,
+        frm: _From,
+        end: float | None,
         connections: Connections,
         upgrade: Upgrade | None,
-        http: Any,
     ) -> DownloadResult | None:
-        """Fetch the video by ranges: continue the segmented partial at ``dest``, or (``upgrade``)
-        the single stream's partial this call just kept. ``None``: one stream must go on."""
+        """Fetch the video from ``frm`` by ranges, by the clock time ``end``: continue the segmented
+        partial at ``dest``, or (``upgrade``) the single stream's partial this call just kept.
+        ``None``: one stream must go on."""
         live = None if upgrade is None else upgrade.live
         try:
+            core, request = self._core(target, frm, can_restart=True, deadline=end)
             # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
             sink = self._partial(
                 SegmentFile, target if upgrade is None else replace(target, partial_ttl=None)
@@ -366,7 +354,7 @@ class AsyncVideoClient(_ClientBase):
             total = segments.total
             handed, live = live, None  # run_segments closes it
             outcome = await run_segments(
-                http,
+                self._http(frm),
                 request,
                 segments,
                 sink,
