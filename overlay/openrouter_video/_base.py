@@ -193,8 +193,7 @@ class _Progress:
     call at a time (the ranges of a sync download report from threads of their own)."""
 
     def __init__(self, callback: ProgressCallback | None, interval: float = 0.1) -> None:
-        self.callback = callback
-        self.interval = interval
+        self.callback, self.interval = callback, interval
         self._next = 0.0
         self._lock = threading.Lock()
 
@@ -213,8 +212,7 @@ class _DownloadJob:
     """Consumes a driver's chunks into a :class:`PartialFile` (shared by sync and async)."""
 
     def __init__(self, core: DownloadCore, sink: PartialFile, on_progress: ProgressCallback | None):
-        self.core = core
-        self.sink = sink
+        self.core, self.sink = core, sink
         self.progress = _Progress(on_progress)
         self.resumed_from = sink.kept
         if sink.resumable is not None:
@@ -426,7 +424,6 @@ class _ClientBase:
             raise ConfigurationError(f"invalid timeout: {exc}") from None
         if self._runtime.is_async:
             self._runtime.load()  # what the loop's first request would import: now, not mid-request
-        # The retrying transport around this client's kind of inner transports.
         self.transport = RetryTransport(
             self.retry,
             verify=verify,
@@ -601,22 +598,18 @@ class _Segmented:
     def __init__(self, retry: RetryPolicy, core: DownloadCore, sink: SegmentFile):
         self.retry, self.core, self.sink = retry, core, sink
 
-    def begin(self, upgrade: Upgrade | None) -> bool:
-        """Set up the ranges from the segmented partial, or (``upgrade``) from the single stream's
-        partial this call just kept; False (the sink let go) when one stream must go on."""
-        sink = self.sink
+    def begin(self, connections: Connections, upgrade: Upgrade | None) -> SegmentCore | None:
+        """The ranges' core, set up from the segmented partial, or (``upgrade``) from the single
+        stream's partial this call just kept; ``None`` (the sink let go) when one stream must go on."""
+        sink, core = self.sink, self.core
         if sink.single_partial and not (upgrade is not None and sink.adopt_single(upgrade.at)):
             sink.release()  # a partial of one stream: one stream continues it
-            return False
+            return None
         if sink.plan is None:
-            logger.debug("%s: no partial to continue by ranges", self.core.what)
+            logger.debug("%s: no partial to continue by ranges", core.what)
             sink.discard()
-            return False
-        return True
-
-    def segment_core(self, connections: Connections, upgrade: Upgrade | None) -> SegmentCore:
-        sink, core = self.sink, self.core
-        assert sink.content is not None and sink.plan is not None and sink.content.total is not None
+            return None
+        assert sink.content is not None and sink.content.total is not None
         small = sink.content.total < _segments.MIN_SEGMENTED_SIZE
         return SegmentCore(
             self.retry,

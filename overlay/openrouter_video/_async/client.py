@@ -149,34 +149,31 @@ class AsyncVideoClient(_ClientBase):
         """Download output ``index`` of ``job`` (a :class:`VideoJob` or its id) to ``dest``
         atomically, resuming as needed.
 
-        ``source``: ``"auto"`` (the default) downloads from the job's signed URL to OpenRouter's
-        stored copy (``job.urls[index]``) when it has one that has not expired, else from the
-        content endpoint; given only a job id, it first fetches the job (one ``GET /videos/{id}``).
-        ``"signed"`` only from the signed URL (:class:`~openrouter_video.errors.VideoExpiredError`
-        when it expired, :class:`~openrouter_video.errors.InvalidRequestError` when there is none);
-        ``"api"`` only from the content endpoint, with no extra request. A signed URL is fetched by
-        a client that has no key. When it is refused (403 or 401, or 400 saying it expired), the
-        job is fetched again for a fresh one (at most twice); with ``"auto"``, a job that no longer
-        has one is downloaded from the content endpoint. Either way the download resumes from the
-        bytes it has, switching origins by the rule of :meth:`~.engine.core.DownloadCore.resume`
-        (the total size and the overlap bytes must match; never a splice). A 410 from the content
-        endpoint raises :class:`~openrouter_video.errors.VideoExpiredError` with the date.
-        :attr:`DownloadResult.source` says which source served the file.
+        ``source``: ``"auto"`` (the default) takes the job's signed URL to OpenRouter's stored copy
+        (``job.urls[index]``) while it has not expired, else the content endpoint; given only a job
+        id, it first fetches the job (one ``GET /videos/{id}``). ``"signed"`` takes only the signed URL
+        (:class:`~openrouter_video.errors.VideoExpiredError` when it expired,
+        :class:`~openrouter_video.errors.InvalidRequestError` when there is none), ``"api"`` only the
+        content endpoint, with no extra request. A signed URL is fetched by a client with no key; when
+        it is refused (403 or 401, or 400 saying it expired), the job is fetched again for a fresh one
+        (at most twice; ``"auto"`` falls back to the content endpoint), and the download resumes from
+        its bytes by the origin switch rule of :meth:`~.engine.core.DownloadCore.resume` (the total
+        size and the overlap bytes must match; never a splice). A 410 from the content endpoint raises
+        :class:`~openrouter_video.errors.VideoExpiredError` with the date. :attr:`DownloadResult.source`
+        says which source served the file.
 
-        ``dest`` is a file path, or a directory: an existing one or a path ending in ``/`` (the
-        file is then ``<job_id>.mp4``, or ``<job_id>-<index>.mp4``, see
-        :func:`~openrouter_video.safe_filename`). A missing directory is created, as by ``wget -P``;
-        a file in the way raises :class:`NotADirectoryError` naming it. The body streams
-        into the partial file ``.<name>.part`` beside the destination, which replaces it only once
-        complete and proven so (:attr:`DownloadResult.verified`).
+        ``dest`` is a file path, or a directory (an existing one or a path ending in ``/``; a missing
+        one is created, as by ``wget -P``, and a file in the way raises :class:`NotADirectoryError`
+        naming it) where the file is ``<job_id>.mp4`` or ``<job_id>-<index>.mp4`` (see
+        :func:`~openrouter_video.safe_filename`). The body streams into ``.<name>.part`` beside the
+        destination, which replaces it only once complete and proven so (:attr:`DownloadResult.verified`).
 
-        If the call fails (an error, an exception, Ctrl-C, a signal turned into an exception, a
-        cancel), the destination is untouched, and the partial file and its state file are kept:
-        the exception's ``partial_path`` names it, and the next download of the same output to the
-        same destination continues from it. ``keep_partial=False`` deletes them instead. Partials
-        older than ``partial_ttl`` seconds in the destination's directory (and not being
-        downloaded) are removed when a download starts there, at most once a minute per directory
-        (``None``: never).
+        If the call fails (an exception, Ctrl-C, a signal turned into an exception, a cancel), the
+        destination is untouched and the partial file and its state file are kept: the exception's
+        ``partial_path`` names it, and the next download of the same output to the same destination
+        continues from it. ``keep_partial=False`` deletes them instead. Partials in the destination's
+        directory older than ``partial_ttl`` seconds (``None``: never) and not being downloaded are
+        removed when a download starts there, at most once a minute per directory.
 
         ``deadline``: seconds the whole call may take (retries and waits included), else
         :class:`~openrouter_video.errors.DeadlineExceededError`. ``durable``: fsync the file before
@@ -347,9 +344,9 @@ class AsyncVideoClient(_ClientBase):
         run = _Segmented(self.retry, core, sink)
         try:
             # Off the loop: turning a kept partial into a segmented one may fsync it (durable).
-            if not await AsyncRuntime.to_thread(run.begin, upgrade):
+            segments = await AsyncRuntime.to_thread(run.begin, connections, upgrade)
+            if segments is None:
                 return None
-            segments = run.segment_core(connections, upgrade)
             progress = _Progress(target.on_progress)
             total = segments.total
             handed, live = live, None  # run_segments closes it
