@@ -225,8 +225,7 @@ class _DownloadJob:
         return accepted
 
     def restart(self) -> None:
-        """Discard what was written (new content from byte 0: the state file records it); progress
-        goes back to 0."""
+        """Discard what was written (new content from byte 0: the state file records it)."""
         had = self.sink.size
         self.sink.reset(self.core.content)
         if had:
@@ -453,9 +452,8 @@ class _ClientBase:
 
     @staticmethod
     def _collected(transport: RetryTransport) -> None:
-        """A client dropped without being closed: an async one's sockets (and their 1 MiB receive
-        buffers) would stay open until the event loop closes, held by the loop. Close them now, and
-        warn as asyncio does for unclosed resources. (A sync client's sockets go with their objects.)"""
+        """A client dropped unclosed: an async one's sockets (and their 1 MiB receive buffers) would stay
+        open, held by the loop until it closes. Close them now and warn, as asyncio does."""
         if _transport.abandon(transport):
             warnings.warn(
                 "AsyncVideoClient was dropped without aclose(); its connections were closed when it was "
@@ -496,10 +494,8 @@ class _ClientBase:
             from openrouter_video_api.api.video_generation import list_videos_content as endpoint
 
             what = f"GET /videos/{job_id}/content?index={index}"
-            request, parse_model = (
-                endpoint._get_kwargs(job_id, index=index),
-                parser(endpoint, lambda: self.api),
-            )
+            request = endpoint._get_kwargs(job_id, index=index)
+            parse_model = parser(endpoint, lambda: self.api)
         else:
             what = f"GET {frm.url.partition('?')[0]} (output {index} of job {job_id}, signed URL)"
             request = {"method": "get", "url": frm.url}
@@ -514,9 +510,8 @@ class _ClientBase:
         return core, request
 
     def _http(self, frm: _From) -> Any:
-        """The httpx client that fetches from ``frm``: for a signed URL, one built without the key
-        (it shares only the connection pool, which holds no header), so the key cannot reach the
-        storage origin, whatever the URL or its redirects."""
+        """The httpx client that fetches from ``frm``: for a signed URL, one without the key (sharing
+        only the connection pool, which holds no header), whatever the URL or its redirects."""
         if frm.url is None:
             api = self.api
             return api.get_async_httpx_client() if self._runtime.is_async else api.get_httpx_client()
@@ -547,9 +542,8 @@ class _ClientBase:
         return call
 
     def _segmented_partial(self, target: _Target) -> str | None:
-        """The origin of a segmented download of this output that left a partial at this
-        destination (it is continued range by range, whatever ``max_connections`` now says: nothing
-        paid for is lost), or ``None``."""
+        """The origin of a segmented partial of this output at this destination (continued range by
+        range, whatever ``max_connections`` now says: nothing paid for is lost), or ``None``."""
         path = resolve_destination(target.dest, target.job_id, target.index, target.overwrite)
         state = read_segment_state(partial_paths(path)[1])
         if state is None or state.get("source") != self._source(target):

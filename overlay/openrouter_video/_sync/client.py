@@ -440,13 +440,11 @@ class VideoClient(_ClientBase):
     ) -> VideoJob:
         """Submit a video generation job (``POST /videos``, answered 202) and return it.
 
-        ``options`` are the request's other fields, typed by :class:`~openrouter_video.GenerateOptions`:
-        ``duration``, ``resolution``, ``aspect_ratio``, ``size``, ``frame_images``,
-        ``input_references``, ``generate_audio``, ``seed``, ``callback_url``, ``provider``,
-        ``creativity``, ``upscale_factor``. They, ``model`` and ``prompt`` are checked against the
-        spec before anything is sent: an unknown name (the message suggests the likely one), a wrong
-        type, a value outside the spec's enum (the message lists the allowed values) or below its
-        minimum, or a ``callback_url`` that is not ``https://`` raises
+        ``options`` are the request's other fields, typed by :class:`~openrouter_video.GenerateOptions`
+        (written from the spec). They, ``model`` and ``prompt`` are checked against the spec before
+        anything is sent: an unknown name (the message suggests the likely one), a wrong type, a value
+        outside the spec's enum (the message lists the allowed values) or below its minimum, or a
+        ``callback_url`` that is not ``https://`` raises
         :class:`~openrouter_video.errors.InvalidRequestError`, and no request is made.
 
         ``extra_body`` is merged into the JSON body as is, unchecked: for fields this version does
