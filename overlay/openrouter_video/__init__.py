@@ -16,10 +16,9 @@ Errors are in :mod:`openrouter_video.errors`; a fake server for tests is in
 
 ``generate`` and ``generate_and_download`` take the request's fields as keyword options typed by
 :class:`GenerateOptions` (with :data:`Resolution`, :data:`AspectRatio` and the ``...Param``
-dictionaries for the nested ones), and check them against the spec before the paid request is sent:
-an unknown name, a wrong type, a value outside an enum or below a minimum, or a ``callback_url`` that
-is not ``https://`` raises :class:`InvalidRequestError` and sends nothing. Fields this version does
-not know go in ``extra_body={...}``, merged into the JSON body as is::
+dictionaries for the nested ones), checked against the spec before the paid request is sent (else
+:class:`InvalidRequestError`, and nothing is sent); fields this version does not know go in
+``extra_body={...}``, merged into the JSON body as is::
 
     job = client.generate("google/veo-3.1", "a red kite", duration=8, resolution="720p")
 
