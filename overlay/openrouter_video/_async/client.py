@@ -208,8 +208,8 @@ class AsyncVideoClient(_ClientBase):
         target: _Target,
         connections: Connections,
         end: float | None,
-        source: Source = "api",
-        job: VideoJob | None = None,
+        source: Source,
+        job: VideoJob | None,
     ) -> DownloadResult:
         """Choose the source (fetching the job when ``auto`` needs its URLs), download by the clock
         time ``end``, and when a signed URL (or a redirect's) is refused, fetch the job again and go
