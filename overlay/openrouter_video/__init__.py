@@ -16,10 +16,9 @@ Errors are in :mod:`openrouter_video.errors`; a fake server for tests is in
 
 ``generate`` and ``generate_and_download`` take the request's fields as keyword options typed by
 :class:`GenerateOptions` (with :data:`Resolution`, :data:`AspectRatio` and the ``...Param``
-dictionaries for the nested ones), and check them against the spec before the paid request is sent:
-an unknown name, a wrong type, a value outside an enum or below a minimum, or a ``callback_url`` that
-is not ``https://`` raises :class:`InvalidRequestError` and sends nothing. Fields this version does
-not know go in ``extra_body={...}``, merged into the JSON body as is::
+dictionaries for the nested ones), checked against the spec before the paid request is sent (else
+:class:`InvalidRequestError`, and nothing is sent); fields this version does not know go in
+``extra_body={...}``, merged into the JSON body as is::
 
     job = client.generate("google/veo-3.1", "a red kite", duration=8, resolution="720p")
 
@@ -99,44 +98,29 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 # The clients pull in httpx and the generated package (~150 ms); they are imported on first use so
-# that `import openrouter_video` and `openrouter-video --help` stay fast.
+# that `import openrouter_video` and `openrouter-video --help` stay fast. The typed options of
+# generate() (from ._options) are for typing only: nothing there is needed to call it.
 _LAZY = {
-    "ApiClient": "._api",
-    "AsyncVideoClient": "._async.client",
-    "AsyncVideoStream": "._async.client",
-    "DownloadResult": "._base",
-    "OutputProgressCallback": "._base",
-    "ProgressCallback": "._base",
-    "Source": "._base",
-    "VideoClient": "._sync.client",
-    "VideoStream": "._sync.client",
-    "RetryTransport": ".io.transport",
-    "VideoJob": ".jobs",
-    "VideoModelInfo": ".jobs",
-    # the typed options of generate() (typing only: nothing here is needed to call it)
-    "AspectRatio": "._options",
-    "AudioReferenceParam": "._options",
-    "FrameImageParam": "._options",
-    "FrameType": "._options",
-    "GenerateOptions": "._options",
-    "ImageReferenceParam": "._options",
-    "InputReferenceParam": "._options",
-    "MediaURLParam": "._options",
-    "ProviderParam": "._options",
-    "Resolution": "._options",
-    "VideoReferenceParam": "._options",
-    "AuthenticatedClient": "openrouter_video_api",
-    "Client": "openrouter_video_api",
+    name: module
+    for module, names in {
+        "._api": "ApiClient",
+        "._async.client": "AsyncVideoClient AsyncVideoStream",
+        "._base": "DownloadResult OutputProgressCallback ProgressCallback Source",
+        "._sync.client": "VideoClient VideoStream",
+        ".io.transport": "RetryTransport",
+        ".jobs": "VideoJob VideoModelInfo",
+        "._options": "AspectRatio AudioReferenceParam FrameImageParam FrameType GenerateOptions "
+        "ImageReferenceParam InputReferenceParam MediaURLParam ProviderParam Resolution VideoReferenceParam",
+        "openrouter_video_api": "AuthenticatedClient Client",
+    }.items()
+    for name in names.split()
 }
 
 
 def __getattr__(name: str) -> Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'openrouter_video' has no attribute {name!r}")
-    target = _LAZY[name]
-    module = importlib.import_module(target, __name__ if target.startswith(".") else None)
-    value = getattr(module, name)
-    globals()[name] = value
+    value = globals()[name] = getattr(importlib.import_module(_LAZY[name], __name__), name)
     return value
 
 

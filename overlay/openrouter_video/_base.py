@@ -29,7 +29,6 @@ import httpx
 from ._config import API_KEY_ENV, BASE_URL_ENV, DEFAULT_BASE_URL
 from ._secrets import clean_key
 from .engine import segments as _segments
-from .engine.bodies import BoundedBody
 from .engine.core import API_ORIGIN, DownloadCore, Verdict, Verified
 from .engine.retry import RetryPolicy, logger
 from .engine.segments import (
@@ -43,15 +42,13 @@ from .engine.segments import (
 from .errors import (
     APIStatusError,
     ConfigurationError,
-    DeadlineExceededError,
     DownloadLockedError,
     InvalidRequestError,
-    OpenRouterVideoError,
     VideoExpiredError,
 )
 from .io import transport as _transport
 from .io.files import PartialFile, is_directory_path, resolve_destination
-from .io.http import failure, parser
+from .io.http import parser
 from .io.journal import DEFAULT_PARTIAL_TTL, partial_paths
 from .io.primitives import Cancelled
 from .io.segment_file import SegmentFile, read_segment_state
@@ -196,8 +193,7 @@ class _Progress:
     call at a time (the ranges of a sync download report from threads of their own)."""
 
     def __init__(self, callback: ProgressCallback | None, interval: float = 0.1) -> None:
-        self.callback = callback
-        self.interval = interval
+        self.callback, self.interval = callback, interval
         self._next = 0.0
         self._lock = threading.Lock()
 
@@ -216,8 +212,7 @@ class _DownloadJob:
     """Consumes a driver's chunks into a :class:`PartialFile` (shared by sync and async)."""
 
     def __init__(self, core: DownloadCore, sink: PartialFile, on_progress: ProgressCallback | None):
-        self.core = core
-        self.sink = sink
+        self.core, self.sink = core, sink
         self.progress = _Progress(on_progress)
         self.resumed_from = sink.kept
         if sink.resumable is not None:
@@ -230,8 +225,7 @@ class _DownloadJob:
         return accepted
 
     def restart(self) -> None:
-        """Discard what was written (new content from byte 0: the state file records it); progress
-        goes back to 0."""
+        """Discard what was written (new content from byte 0: the state file records it)."""
         had = self.sink.size
         self.sink.reset(self.core.content)
         if had:
@@ -335,15 +329,6 @@ class _Outputs:
         return report
 
 
-def _first_error(outcomes: list[tuple[DownloadResult | None, BaseException | None]]) -> list[DownloadResult]:
-    """The results in output order, or the error of the first output that failed (the others ran
-    to their end: their files are in place, or their partials kept)."""
-    for _, error in outcomes:
-        if error is not None:
-            raise error
-    return [result for result, _ in outcomes if result is not None]
-
-
 #: ``httpx_args`` keys handed to :class:`httpx.Client` / :class:`httpx.AsyncClient` as they are.
 _PASSED_THROUGH = frozenset({"max_redirects", "event_hooks", "default_encoding", "params", "trust_env"})
 #: ``httpx_args`` keys this package takes over (they have an argument of their own, or must go
@@ -438,7 +423,6 @@ class _ClientBase:
             raise ConfigurationError(f"invalid timeout: {exc}") from None
         if self._runtime.is_async:
             self._runtime.load()  # what the loop's first request would import: now, not mid-request
-        # The retrying transport around this client's kind of inner transports.
         self.transport = RetryTransport(
             self.retry,
             verify=verify,
@@ -468,9 +452,8 @@ class _ClientBase:
 
     @staticmethod
     def _collected(transport: RetryTransport) -> None:
-        """A client dropped without being closed: an async one's sockets (and their 1 MiB receive
-        buffers) would stay open until the event loop closes, held by the loop. Close them now, and
-        warn as asyncio does for unclosed resources. (A sync client's sockets go with their objects.)"""
+        """A client dropped unclosed: an async one's sockets (and their 1 MiB receive buffers) would stay
+        open, held by the loop until it closes. Close them now and warn, as asyncio does."""
         if _transport.abandon(transport):
             warnings.warn(
                 "AsyncVideoClient was dropped without aclose(); its connections were closed when it was "
@@ -489,58 +472,46 @@ class _ClientBase:
         """The clock time a call with this ``timeout`` (seconds, the whole call) must end by."""
         return None if timeout is None else self.retry.clock() + timeout
 
-    def _call_error(self, exc: Exception, call: jobs.Call) -> OpenRouterVideoError:
-        timed_out = isinstance(exc, httpx.TimeoutException)
-        if timed_out and call.deadline is not None and self.retry.clock() >= call.deadline - 0.01:
-            return DeadlineExceededError(f"{call.what}: the call's timeout passed ({type(exc).__name__})")
-        return failure(exc).error(call.what)
+    def _left(self, end: float | None) -> float | None:
+        """Seconds left until the clock time ``end`` (at least 0), or ``None``."""
+        return None if end is None else max(0.0, end - self.retry.clock())
 
-    def _result(self, call: jobs.Call, response: httpx.Response, body: BoundedBody) -> Any:
-        status = response.status_code
-        try:
-            return call.result(status, response.headers, body.body(), truncated=body.truncated)
-        except APIStatusError as exc:
-            # The transport stops retrying when its next wait would end past the deadline.
-            wait = exc.retry_after or 0.0
-            if (
-                call.deadline is not None
-                and status in self.retry.retry_statuses
-                and self.retry.clock() + wait >= call.deadline - 0.01
-            ):
-                raise DeadlineExceededError(
-                    f"{call.what}: the call's timeout would pass before the next retry ({exc})"
-                ) from exc
-            raise
+    def _past(self, call: jobs.Call, wait: float = 0.0) -> bool:
+        """Whether ``call``'s deadline passes within ``wait`` seconds."""
+        return call.deadline is not None and self.retry.clock() + wait >= call.deadline - 0.01
 
     def _core(
         self, target: _Target, frm: _From, *, can_restart: bool, deadline: float | None = None
     ) -> tuple[DownloadCore, dict[str, Any]]:
-        """The core and the request of a download of ``target`` from ``frm``."""
+        """The core and the request of a download of ``target`` from ``frm`` that must end by the
+        clock time ``deadline``."""
         job_id, index = target.job_id, target.index
         if job_id in ("", ".", ".."):
             # httpx would normalise the dot segment away and the request would go to another path.
             raise InvalidRequestError(f"invalid job id {job_id!r}")
-        what = f"GET /videos/{job_id}/content?index={index}"
-        if frm.url is not None:
-            what = f"GET {frm.url.partition('?')[0]} (output {index} of job {job_id}, signed URL)"
+        parse_model = None
         if frm.url is None:  # the content endpoint: its generated module (not needed for a signed URL)
             from openrouter_video_api.api.video_generation import list_videos_content as endpoint
+
+            what = f"GET /videos/{job_id}/content?index={index}"
+            request = endpoint._get_kwargs(job_id, index=index)
+            parse_model = parser(endpoint, lambda: self.api)
+        else:
+            what = f"GET {frm.url.partition('?')[0]} (output {index} of job {job_id}, signed URL)"
+            request = {"method": "get", "url": frm.url}
         core = DownloadCore(
             self.retry,
             what=what,
-            parse_model=parser(endpoint, lambda: self.api) if frm.url is None else None,
+            parse_model=parse_model,
             can_restart=can_restart,
-            deadline=None if deadline is None else self.retry.clock() + deadline,
+            deadline=deadline,
             origin=frm.origin,
         )
-        if frm.url is not None:
-            return core, {"method": "get", "url": frm.url}
-        return core, endpoint._get_kwargs(job_id, index=index)
+        return core, request
 
     def _http(self, frm: _From) -> Any:
-        """The httpx client that fetches from ``frm``: for a signed URL, one built without the key
-        (it shares only the connection pool, which holds no header), so the key cannot reach the
-        storage origin, whatever the URL or its redirects."""
+        """The httpx client that fetches from ``frm``: for a signed URL, one without the key (sharing
+        only the connection pool, which holds no header), whatever the URL or its redirects."""
         if frm.url is None:
             api = self.api
             return api.get_async_httpx_client() if self._runtime.is_async else api.get_httpx_client()
@@ -571,9 +542,8 @@ class _ClientBase:
         return call
 
     def _segmented_partial(self, target: _Target) -> str | None:
-        """The origin of a segmented download of this output that left a partial at this
-        destination (it is continued range by range, whatever ``max_connections`` now says: nothing
-        paid for is lost), or ``None``."""
+        """The origin of a segmented partial of this output at this destination (continued range by
+        range, whatever ``max_connections`` now says: nothing paid for is lost), or ``None``."""
         path = resolve_destination(target.dest, target.job_id, target.index, target.overwrite)
         state = read_segment_state(partial_paths(path)[1])
         if state is None or state.get("source") != self._source(target):
@@ -619,28 +589,24 @@ def _connections(max_connections: int | None) -> Connections:
 class _Segmented:
     """A segmented download's set-up and end (the middle is :func:`~.io._async.download.run_segments`)."""
 
-    def __init__(self, client: _ClientBase, core: DownloadCore, request: dict[str, Any], sink: SegmentFile):
-        self.client, self.core, self.request, self.sink = client, core, request, sink
+    def __init__(self, retry: RetryPolicy, core: DownloadCore, sink: SegmentFile):
+        self.retry, self.core, self.sink = retry, core, sink
 
-    def begin(self, upgrade: Upgrade | None) -> bool:
-        """Set up the ranges from the segmented partial, or (``upgrade``) from the single stream's
-        partial this call just kept; False (the sink let go) when one stream must go on."""
-        sink = self.sink
+    def begin(self, connections: Connections, upgrade: Upgrade | None) -> SegmentCore | None:
+        """The ranges' core, set up from the segmented partial, or (``upgrade``) from the single
+        stream's partial this call just kept; ``None`` (the sink let go) when one stream must go on."""
+        sink, core = self.sink, self.core
         if sink.single_partial and not (upgrade is not None and sink.adopt_single(upgrade.at)):
             sink.release()  # a partial of one stream: one stream continues it
-            return False
+            return None
         if sink.plan is None:
-            logger.debug("%s: no partial to continue by ranges", self.core.what)
+            logger.debug("%s: no partial to continue by ranges", core.what)
             sink.discard()
-            return False
-        return True
-
-    def segment_core(self, connections: Connections, upgrade: Upgrade | None) -> SegmentCore:
-        sink, core = self.sink, self.core
-        assert sink.content is not None and sink.plan is not None and sink.content.total is not None
+            return None
+        assert sink.content is not None and sink.content.total is not None
         small = sink.content.total < _segments.MIN_SEGMENTED_SIZE
         return SegmentCore(
-            self.client.retry,
+            self.retry,
             what=core.what,
             content=sink.content,
             plan=sink.plan,
@@ -692,9 +658,11 @@ class _Segmented:
 
 
 class _StreamState:
-    """What a stream (:class:`~._async.client.AsyncVideoStream` and its sync twin) reports."""
+    """What a stream (:class:`~._async.client.AsyncVideoStream` and its sync twin) reports, and the
+    hashes of its bytes for the digests the server announced."""
 
     _core: DownloadCore
+    _hashes: dict[str, Any]
 
     @property
     def content_type(self) -> str | None:
@@ -716,22 +684,10 @@ class _StreamState:
         """Resumed range requests so far."""
         return self._core.resumes
 
-
-class _StreamDigests:
-    """Hashes a stream's bytes for the digests the server announced: the stream's :class:`Check`
-    (a stream keeps no file to walk, so its verdict has digests only)."""
-
-    def __init__(self, core: DownloadCore) -> None:
-        self.core = core
-        self.hashes: dict[str, Any] = {}
-
-    def reset(self) -> None:
+    def _reset_digests(self) -> None:
         """New content from byte 0 (the first response): hash what it announced."""
-        self.hashes = {name: hashlib.new(name) for name in sorted(self.core.digest_algorithms)}
+        self._hashes = {name: hashlib.new(name) for name in sorted(self._core.digest_algorithms)}
 
-    def feed(self, chunk: bytes) -> None:
-        for h in self.hashes.values():
-            h.update(chunk)
-
-    def verdict(self) -> Verdict:
-        return Verdict(None, {name: h.copy().digest() for name, h in self.hashes.items()})
+    def _verdict(self) -> Verdict:
+        """The stream's check: it keeps no file to walk, so its verdict has digests only."""
+        return Verdict(None, {name: h.copy().digest() for name, h in self._hashes.items()})

@@ -4,24 +4,9 @@ Every exception derives from :class:`OpenRouterVideoError`, apart from :class:`F
 :class:`FileNotFoundError` for a destination that exists (without ``overwrite``) or whose directory is
 missing; those are raised before any request is made.
 
-HTTP errors are :class:`APIStatusError` subclasses chosen by status code:
-
-=======================  ==============
-class                    status
-=======================  ==============
-BadRequestError          400
-AuthenticationError      401
-PaymentRequiredError     402
-PermissionDeniedError    403
-NotFoundError            404
-ConflictError            409
-GoneError                410
-PayloadTooLargeError     413
-RateLimitError           429
-BadGatewayError          502
-InternalServerError      any other 5xx
-APIStatusError           anything else
-=======================  ==============
+HTTP errors are :class:`APIStatusError` subclasses chosen by status code (:func:`status_error_class`):
+each one's docstring names its status; any other 5xx is an :class:`InternalServerError`, anything else
+an :class:`APIStatusError`.
 
 The API key never appears in a message or a repr.
 """

@@ -28,23 +28,21 @@ from .._base import (
     _ClientBase,
     _connections,
     _DownloadJob,
-    _first_error,
     _From,
     _Outputs,
     _Progress,
     _refreshed,
     _refused,
     _Segmented,
-    _StreamDigests,
     _StreamState,
     _Target,
     _whole,
 )
 from ..engine.bodies import BoundedBody
-from ..engine.core import DownloadCore
 from ..engine.retry import logger
 from ..engine.segments import Connections, Upgrade, Watch
 from ..errors import (
+    APIStatusError,
     DeadlineExceededError,
     GoneError,
     OpenRouterVideoError,
@@ -54,7 +52,7 @@ from ..errors import (
 )
 from ..io._sync.download import Driver, run_segments
 from ..io.files import PartialFile, ensure_directory, resolve_destination
-from ..io.http import path_of
+from ..io.http import failure, path_of
 from ..io.journal import DEFAULT_PARTIAL_TTL
 from ..io.primitives import Runtime
 from ..io.scrub import scrub, scrubbed
@@ -77,8 +75,8 @@ class VideoStream(_StreamState):
     def _attach(self, driver: Driver) -> None:
         self._driver = driver
         self._core = driver.core
-        self._digests = _StreamDigests(driver.core)
-        driver.check = self._digests.verdict
+        self._hashes: dict[str, Any] = {}
+        driver.check = self._verdict
 
     def iter_bytes(self) -> Generator[bytes, None]:
         """The video's bytes, in the transport's chunks; a cut is resumed where it stopped.
@@ -88,14 +86,14 @@ class VideoStream(_StreamState):
         :class:`~openrouter_video.errors.IntegrityError` at the end when the bytes do not match a
         digest the server sent.
         """
-        digests = self._digests
         try:
             with closing(self._driver.chunks()) as chunks:
                 for chunk in chunks:
                     if chunk is None:  # new content from byte 0 (a restart fails in the core instead)
-                        digests.reset()
+                        self._reset_digests()
                         continue
-                    digests.feed(chunk)
+                    for digest in self._hashes.values():
+                        digest.update(chunk)
                     yield chunk
         except BaseException as exc:  # caught inside the with-block, it must not carry the key
             scrub(exc)
@@ -152,34 +150,31 @@ class VideoClient(_ClientBase):
         """Download output ``index`` of ``job`` (a :class:`VideoJob` or its id) to ``dest``
         atomically, resuming as needed.
 
-        ``source``: ``"auto"`` (the default) downloads from the job's signed URL to OpenRouter's
-        stored copy (``job.urls[index]``) when it has one that has not expired, else from the
-        content endpoint; given only a job id, it first fetches the job (one ``GET /videos/{id}``).
-        ``"signed"`` only from the signed URL (:class:`~openrouter_video.errors.VideoExpiredError`
-        when it expired, :class:`~openrouter_video.errors.InvalidRequestError` when there is none);
-        ``"api"`` only from the content endpoint, with no extra request. A signed URL is fetched by
-        a client that has no key. When it is refused (403 or 401, or 400 saying it expired), the
-        job is fetched again for a fresh one (at most twice); with ``"auto"``, a job that no longer
-        has one is downloaded from the content endpoint. Either way the download resumes from the
-        bytes it has, switching origins by the rule of :meth:`~.engine.core.DownloadCore.resume`
-        (the total size and the overlap bytes must match; never a splice). A 410 from the content
-        endpoint raises :class:`~openrouter_video.errors.VideoExpiredError` with the date.
-        :attr:`DownloadResult.source` says which source served the file.
+        ``source``: ``"auto"`` (the default) takes the job's signed URL to OpenRouter's stored copy
+        (``job.urls[index]``) while it has not expired, else the content endpoint; given only a job
+        id, it first fetches the job (one ``GET /videos/{id}``). ``"signed"`` takes only the signed URL
+        (:class:`~openrouter_video.errors.VideoExpiredError` when it expired,
+        :class:`~openrouter_video.errors.InvalidRequestError` when there is none), ``"api"`` only the
+        content endpoint, with no extra request. A signed URL is fetched by a client with no key; when
+        it is refused (403 or 401, or 400 saying it expired), the job is fetched again for a fresh one
+        (at most twice; ``"auto"`` falls back to the content endpoint), and the download resumes from
+        its bytes by the origin switch rule of :meth:`~.engine.core.DownloadCore.resume` (the total
+        size and the overlap bytes must match; never a splice). A 410 from the content endpoint raises
+        :class:`~openrouter_video.errors.VideoExpiredError` with the date. :attr:`DownloadResult.source`
+        says which source served the file.
 
-        ``dest`` is a file path, or a directory: an existing one or a path ending in ``/`` (the
-        file is then ``<job_id>.mp4``, or ``<job_id>-<index>.mp4``, see
-        :func:`~openrouter_video.safe_filename`). A missing directory is created, as by ``wget -P``;
-        a file in the way raises :class:`NotADirectoryError` naming it. The body streams
-        into the partial file ``.<name>.part`` beside the destination, which replaces it only once
-        complete and proven so (:attr:`DownloadResult.verified`).
+        ``dest`` is a file path, or a directory (an existing one or a path ending in ``/``; a missing
+        one is created, as by ``wget -P``, and a file in the way raises :class:`NotADirectoryError`
+        naming it) where the file is ``<job_id>.mp4`` or ``<job_id>-<index>.mp4`` (see
+        :func:`~openrouter_video.safe_filename`). The body streams into ``.<name>.part`` beside the
+        destination, which replaces it only once complete and proven so (:attr:`DownloadResult.verified`).
 
-        If the call fails (an error, an exception, Ctrl-C, a signal turned into an exception, a
-        cancel), the destination is untouched, and the partial file and its state file are kept:
-        the exception's ``partial_path`` names it, and the next download of the same output to the
-        same destination continues from it. ``keep_partial=False`` deletes them instead. Partials
-        older than ``partial_ttl`` seconds in the destination's directory (and not being
-        downloaded) are removed when a download starts there, at most once a minute per directory
-        (``None``: never).
+        If the call fails (an exception, Ctrl-C, a signal turned into an exception, a cancel), the
+        destination is untouched and the partial file and its state file are kept: the exception's
+        ``partial_path`` names it, and the next download of the same output to the same destination
+        continues from it. ``keep_partial=False`` deletes them instead. Partials in the destination's
+        directory older than ``partial_ttl`` seconds (``None``: never) and not being downloaded are
+        removed when a download starts there, at most once a minute per directory.
 
         ``deadline``: seconds the whole call may take (retries and waits included), else
         :class:`~openrouter_video.errors.DeadlineExceededError`. ``durable``: fsync the file before
@@ -187,21 +182,15 @@ class VideoClient(_ClientBase):
         empty or short file under the destination's name.
 
         ``max_connections``: fetch the video as byte ranges over up to this many connections at once
-        (1 to 16; ``None``, the default: up to 4), for links that cap each connection. Every
-        download starts as one stream. When the server's answer says ``Accept-Ranges: bytes``, gives
-        the length (2 MiB or more) and a strong ETag or a Last-Modified date, a number given here
-        opens that many ranges at once, the first stream's body going on as the first of them. The
-        default waits until the stream is out of slow start (its throughput, measured in windows
-        of a round trip, stops growing), then tries a second connection: if its first answer waited
-        in a full queue, the link is full and it withdraws; else the others start (a download nearly
-        done, or at 256 MiB/s or more, stays one stream). When a range finishes, the largest one
-        left is split. Every range keeps the safety rules of
-        a single stream (If-Range, the overlap re-read on every resume, retries and resumes of its
-        own), and a content change seen by any of them starts the whole file again over one
-        connection; a server that answers a range with 200 has one stream go on from the bytes on
-        disk with no gap before them. The partial records every range,
-        so a later call continues each one (even with ``max_connections=1``); a call that continues a
-        single stream's partial goes on as one stream. ``1`` is one stream, exactly.
+        (1 to 16; ``None``, the default: up to 4), for links that cap each connection. Every download
+        starts as one stream. When the server takes ranges (``Accept-Ranges: bytes``, 2 MiB or more, a
+        strong ETag or a Last-Modified date), a number given here opens that many ranges at once, the
+        first stream going on as the first of them; the default waits until the stream is out of slow
+        start, then adds connections unless a probe's first answer waited in a full queue (see
+        docs/api.md). Every range keeps the safety rules of a single stream, and a content change seen
+        by any of them starts the whole file again over one connection. The partial records every
+        range, so a later call continues each one (even with ``max_connections=1``). ``1`` is one
+        stream, exactly.
 
         Raises :class:`FileExistsError` / :class:`FileNotFoundError` before any request,
         :class:`~openrouter_video.errors.DownloadLockedError` when another process is downloading to
@@ -212,23 +201,20 @@ class VideoClient(_ClientBase):
             job_id, dest, index, overwrite, checksum, durable, keep_partial, partial_ttl, on_progress
         )
         known = None if isinstance(job, str) else job
-        return self._download_file(target, _connections(max_connections), deadline, source, known)
+        end = self._deadline(deadline)
+        return self._download_file(target, _connections(max_connections), end, source, known)
 
     def _download_file(
         self,
         target: _Target,
         connections: Connections,
-        deadline: float | None,
-        source: Source = "api",
-        job: VideoJob | None = None,
+        end: float | None,
+        source: Source,
+        job: VideoJob | None,
     ) -> DownloadResult:
-        """Choose the source (fetching the job when ``auto`` needs its URLs), download, and when a
-        signed URL (or a redirect's) is refused, fetch the job again and go on from the partial."""
-        clock, end = self.retry.clock, self._deadline(deadline)
-
-        def left() -> float | None:
-            return None if end is None else max(0.0, end - clock())
-
+        """Choose the source (fetching the job when ``auto`` needs its URLs), download by the clock
+        time ``end``, and when a signed URL (or a redirect's) is refused, fetch the job again and go
+        on from the partial."""
         _choose(None, target.index, source)  # a wrong source, a bad job id or destination: refused
         self._core(target, _From(), can_restart=True)  # before any request
         resolve_destination(target.dest, target.job_id, target.index, target.overwrite)
@@ -237,13 +223,13 @@ class VideoClient(_ClientBase):
         fetched = False
         try:
             if job is None and source != "api":
-                job = self.get_job(target.job_id, timeout=left())
+                job = self.get_job(target.job_id, timeout=self._left(end))
             frm = _From() if job is None else _choose(job, target.index, source)
             refreshes = 0
             while True:
                 try:
                     fetched = True
-                    result = self._fetch(keep, connections, left(), frm)
+                    result = self._fetch(keep, connections, end, frm)
                     return replace(result, source=frm.source, refreshes=refreshes)
                 except OpenRouterVideoError as exc:
                     if isinstance(exc, GoneError) and frm.url is None:  # the output is no more
@@ -253,7 +239,7 @@ class VideoClient(_ClientBase):
                     refreshes += 1
                     logger.warning("%s; fetching the job again for a fresh URL", exc)
                     try:
-                        job = self.get_job(target.job_id, timeout=left())
+                        job = self.get_job(target.job_id, timeout=self._left(end))
                     except OpenRouterVideoError:
                         raise exc from None
                     frm = _refreshed(job, target.index, source, frm, exc)
@@ -263,12 +249,10 @@ class VideoClient(_ClientBase):
             raise
 
     def _fetch(
-        self, target: _Target, connections: Connections, deadline: float | None, frm: _From
+        self, target: _Target, connections: Connections, end: float | None, frm: _From
     ) -> DownloadResult:
         """One stream first; by ranges when it is slow (or a segmented partial is kept here); one
         stream again from byte 0 when the ranges must give up."""
-        core, request = self._core(target, frm, can_restart=True, deadline=deadline)
-        http = self._http(frm)
         upgrade: Upgrade | None = None
         kept = self._segmented_partial(target)
         if kept is not None and kept != frm.origin:
@@ -277,37 +261,32 @@ class VideoClient(_ClientBase):
             Runtime.to_thread(self._partial(SegmentFile, target).keep_as_single)
             kept = None
         if kept is None:
-            done = self._download_one(core, request, target, connections, http)
+            done = self._download_one(target, frm, end, connections)
             if isinstance(done, DownloadResult):
                 return done
             upgrade = done  # one stream was too slow: its partial goes on by ranges
-        result = self._download_segmented(core, request, target, connections, upgrade, http)
+        result = self._download_segmented(target, frm, end, connections, upgrade)
         if result is not None:
             return result
-        left = None if core.deadline is None else max(0.0, core.deadline - self.retry.clock())
-        core, request = self._core(target, frm, can_restart=True, deadline=left)
-        done = self._download_one(core, request, target, Connections(1), http)
+        done = self._download_one(target, frm, end, Connections(1))
         assert isinstance(done, DownloadResult)
         return done
 
     def _download_one(
-        self,
-        core: DownloadCore,
-        request: dict[str, Any],
-        target: _Target,
-        connections: Connections,
-        http: Any,
+        self, target: _Target, frm: _From, end: float | None, connections: Connections
     ) -> DownloadResult | Upgrade:
-        """Download over one stream. With more than one connection and a first answer worth splitting
-        (see :func:`~..engine.segments.worth_segmenting`), a stream that the ramp splits stops being
-        written here: its partial is kept, and the :class:`Upgrade` returned carries the ramp and the
-        live body, which the caller's ranges go on with."""
+        """Download from ``frm`` over one stream, by the clock time ``end``. With more than one
+        connection and a first answer worth splitting (see :func:`~..engine.segments.worth_segmenting`),
+        a stream that the ramp splits stops being written here: its partial is kept, and the
+        :class:`Upgrade` returned carries the ramp and the live body, which the caller's ranges go on with."""
+        core, request = self._core(target, frm, can_restart=True, deadline=end)
         # Made on the event loop (a lock, a state file, a directory listing: milliseconds), so that a
         # cancel can never leave it behind half made, with its lock held.
         with self._partial(PartialFile, target) as sink:
             job = _DownloadJob(core, sink, target.on_progress)
             # The chunks only go to the sink, which gives lent receive buffers back once written.
-            driver = Driver(http, request, core, target.sleep(self.retry.sleep), sink.check, lend=True)
+            sleep = target.sleep(self.retry.sleep)
+            driver = Driver(self._http(frm), request, core, sleep, sink.check, lend=True)
             watch: Watch | None = None
             upgrade: Upgrade | None = None
             try:
@@ -343,17 +322,18 @@ class VideoClient(_ClientBase):
 
     def _download_segmented(
         self,
-        core: DownloadCore,
-        request: dict[str, Any],
         target: _Target,
+        frm: _From,
+        end: float | None,
         connections: Connections,
         upgrade: Upgrade | None,
-        http: Any,
     ) -> DownloadResult | None:
-        """Fetch the video by ranges: continue the segmented partial at ``dest``, or (``upgrade``)
-        the single stream's partial this call just kept. ``None``: one stream must go on."""
+        """Fetch the video from ``frm`` by ranges, by the clock time ``end``: continue the segmented
+        partial at ``dest``, or (``upgrade``) the single stream's partial this call just kept.
+        ``None``: one stream must go on."""
         live = None if upgrade is None else upgrade.live
         try:
+            core, request = self._core(target, frm, can_restart=True, deadline=end)
             # No sweep when taking over the partial this call just kept (a tiny partial_ttl would take it).
             sink = self._partial(
                 SegmentFile, target if upgrade is None else replace(target, partial_ttl=None)
@@ -362,17 +342,17 @@ class VideoClient(_ClientBase):
             if live is not None:
                 live.close()
             raise
-        run = _Segmented(self, core, request, sink)
+        run = _Segmented(self.retry, core, sink)
         try:
             # Off the loop: turning a kept partial into a segmented one may fsync it (durable).
-            if not Runtime.to_thread(run.begin, upgrade):
+            segments = Runtime.to_thread(run.begin, connections, upgrade)
+            if segments is None:
                 return None
-            segments = run.segment_core(connections, upgrade)
             progress = _Progress(target.on_progress)
             total = segments.total
             handed, live = live, None  # run_segments closes it
             outcome = run_segments(
-                http,
+                self._http(frm),
                 request,
                 segments,
                 sink,
@@ -432,8 +412,21 @@ class VideoClient(_ClientBase):
             finally:
                 response.close()
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            raise self._call_error(exc, call) from exc
-        return self._result(call, response, body)
+            if isinstance(exc, httpx.TimeoutException) and self._past(call):
+                raise DeadlineExceededError(
+                    f"{call.what}: the call's timeout passed ({type(exc).__name__})"
+                ) from exc
+            raise failure(exc).error(call.what) from exc
+        status = response.status_code
+        try:
+            return call.result(status, response.headers, body.body(), truncated=body.truncated)
+        except APIStatusError as exc:
+            # The transport stops retrying when its next wait would end past the deadline.
+            if status in self.retry.retry_statuses and self._past(call, exc.retry_after or 0.0):
+                raise DeadlineExceededError(
+                    f"{call.what}: the call's timeout would pass before the next retry ({exc})"
+                ) from exc
+            raise
 
     @scrubbed
     def generate(
@@ -447,13 +440,11 @@ class VideoClient(_ClientBase):
     ) -> VideoJob:
         """Submit a video generation job (``POST /videos``, answered 202) and return it.
 
-        ``options`` are the request's other fields, typed by :class:`~openrouter_video.GenerateOptions`:
-        ``duration``, ``resolution``, ``aspect_ratio``, ``size``, ``frame_images``,
-        ``input_references``, ``generate_audio``, ``seed``, ``callback_url``, ``provider``,
-        ``creativity``, ``upscale_factor``. They, ``model`` and ``prompt`` are checked against the
-        spec before anything is sent: an unknown name (the message suggests the likely one), a wrong
-        type, a value outside the spec's enum (the message lists the allowed values) or below its
-        minimum, or a ``callback_url`` that is not ``https://`` raises
+        ``options`` are the request's other fields, typed by :class:`~openrouter_video.GenerateOptions`
+        (written from the spec). They, ``model`` and ``prompt`` are checked against the spec before
+        anything is sent: an unknown name (the message suggests the likely one), a wrong type, a value
+        outside the spec's enum (the message lists the allowed values) or below its minimum, or a
+        ``callback_url`` that is not ``https://`` raises
         :class:`~openrouter_video.errors.InvalidRequestError`, and no request is made.
 
         ``extra_body`` is merged into the JSON body as is, unchecked: for fields this version does
@@ -574,11 +565,11 @@ class VideoClient(_ClientBase):
         connections = _connections(max_connections)
         parallel = _whole("concurrent_outputs", concurrent_outputs, MAX_CONCURRENT_OUTPUTS)
         directory = ensure_directory(dest_dir)  # made (or refused) before a paid job is submitted
-        clock, end = self.retry.clock, self._deadline(deadline)
+        end = self._deadline(deadline)
         done = self.wait(
             self.generate(model, prompt, extra_body=extra_body, **options),
             poll_interval=poll_interval,
-            timeout=timeout if end is None else max(0.0, min(timeout, end - clock())),
+            timeout=timeout if end is None else max(0.0, min(timeout, end - self.retry.clock())),
             on_status=on_status,
             expiry_margin=expiry_margin,
         )
@@ -587,11 +578,14 @@ class VideoClient(_ClientBase):
         cancel = Runtime.cancel_event()
 
         def one(i: int) -> DownloadResult:
-            left = None if end is None else end - clock()
             target = _Target(done.id, directory, i, overwrite, checksum, on_progress=outputs.callback(i))
-            return self._download_file(replace(target, cancel=cancel), connections, left, source, done)
+            return self._download_file(replace(target, cancel=cancel), connections, end, source, done)
 
-        return _first_error(Runtime.each(count, parallel, one, cancel))
+        outcomes = Runtime.each(count, parallel, one, cancel)
+        for _, error in outcomes:  # the first output that failed (the others ran to their end)
+            if error is not None:
+                raise error
+        return [result for result, _ in outcomes]
 
     def close(self) -> None:
         """Close the connections."""
