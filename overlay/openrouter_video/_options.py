@@ -2,12 +2,10 @@
 the spec's ``VideoGenerationRequest`` before the paid ``POST /videos`` is sent.
 
 Nothing here restates the spec: the types and the schema checked come from
-``openrouter_video_api.spec``, which ``make generate`` writes from openapi.yaml (scripts/spec_types.py).
-A field, an enum value or a bound that a new spec adds is typed and checked with no edit here. What is
-written by hand is how a value is judged: its JSON type (an integer is never a ``bool``), ``enum``,
-``minimum``/``exclusiveMinimum``/``maximum``, ``minLength``/``maxLength``, ``format: uri`` (an
-``https://`` URL: the spec's ``callback_url`` says "Must be HTTPS"), arrays item by item, objects field
-by field (a missing required field is judged as ``None``), and ``oneOf`` by its discriminator.
+``openrouter_video_api.spec``, which ``make generate`` writes from openapi.yaml (scripts/spec_types.py),
+so a field, an enum value or a bound that a new spec adds is typed and checked with no edit here. Only
+how each JSON Schema keyword is judged is written by hand (:func:`check_value`; ``format: uri`` is an
+``https://`` URL: the spec's ``callback_url`` says "Must be HTTPS").
 """
 
 from __future__ import annotations
@@ -159,16 +157,13 @@ def check_value(name: str, value: Any, schema: Mapping[str, Any]) -> None:
         return
     kind, enum = schema.get("type"), schema.get("enum")
     # (a type this version does not know passes: the server judges it)
-    if isinstance(kind, str) and kind in _KINDS and not _KINDS[kind][1](value):
-        if enum is not None:
-            allowed = ", ".join(str(v) for v in enum)
-            raise InvalidRequestError(f"{name} must be one of {allowed}; got {_shown_with_type(value)}")
-        what = "an https:// URL" if schema.get("format") == "uri" else _KINDS[kind][0]
+    mistyped = isinstance(kind, str) and kind in _KINDS and not _KINDS[kind][1](value)
+    if enum is not None and (mistyped or value not in enum):
+        got = _shown_with_type(value) if mistyped else _show(value)
+        raise InvalidRequestError(f"{name} must be one of {', '.join(str(v) for v in enum)}; got {got}")
+    if mistyped:
+        what = "an https:// URL" if schema.get("format") == "uri" else _KINDS[str(kind)][0]
         raise InvalidRequestError(f"{name} must be {what}; got {_shown_with_type(value)}")
-    if enum is not None and value not in enum:
-        raise InvalidRequestError(
-            f"{name} must be one of {', '.join(str(v) for v in enum)}; got {_show(value)}"
-        )
     if kind in ("integer", "number"):
         _check_bounds(name, value, schema)
     if kind == "string":
