@@ -2,10 +2,12 @@
 the spec's ``VideoGenerationRequest`` before the paid ``POST /videos`` is sent.
 
 Nothing here restates the spec: the types and the schema checked come from
-``openrouter_video_api.spec``, which ``make generate`` writes from openapi.yaml (scripts/spec_types.py),
-so a field, an enum value or a bound that a new spec adds is typed and checked with no edit here. Only
-how each JSON Schema keyword is judged is written by hand (:func:`check_value`; ``format: uri`` is an
-``https://`` URL: the spec's ``callback_url`` says "Must be HTTPS").
+``openrouter_video_api.spec``, which ``make generate`` writes from openapi.yaml (scripts/spec_types.py).
+A field, an enum value or a bound that a new spec adds is typed and checked with no edit here. What is
+written by hand is how a value is judged: its JSON type (an integer is never a ``bool``), ``enum``,
+``minimum``/``exclusiveMinimum``/``maximum``, ``minLength``/``maxLength``, ``format: uri`` (an
+``https://`` URL: the spec's ``callback_url`` says "Must be HTTPS"), arrays item by item, objects field
+by field (a missing required field is judged as ``None``), and ``oneOf`` by its discriminator.
 """
 
 from __future__ import annotations
