@@ -6,7 +6,6 @@ are read). It needs the ``testing`` extra; the library itself never imports this
 
 from __future__ import annotations
 
-import copy
 import json
 import math
 import re
@@ -202,7 +201,7 @@ class OpenAPISpec:
     """An OpenAPI 3.1 document (parsed, not modified): its operations, routing and request checks."""
 
     def __init__(self, document: Mapping[str, Any]) -> None:
-        self.document: dict[str, Any] = _normalized(copy.deepcopy(dict(document)))
+        self.document: dict[str, Any] = _normalized(dict(document))  # a copy: every dict and list is new
         servers = self.document.get("servers") or [{"url": "/"}]
         #: The path the operations' paths are relative to (``/api/v1``, from ``servers[0].url``).
         self.prefix: str = urlsplit(str(servers[0]["url"])).path.rstrip("/")
@@ -308,7 +307,6 @@ class OpenAPISpec:
                 "query": list(query.get(param.name, ())),
                 "header": [headers[param.name.lower()]] if param.name.lower() in headers else [],
             }[param.location]
-            status = 404 if param.location == "path" and not operation.documents(400) else 400
             if not values:
                 if param.required:
                     raise RequestRefused(400, f"{param.name}: the {param.location} parameter is required")
@@ -324,6 +322,7 @@ class OpenAPISpec:
             value: Any = [param.coerce(v) for v in values] if repeatable else param.coerce(values[0])
             error = best_match(param.validator.iter_errors(value))
             if error is not None:
+                status = 404 if param.location == "path" and not operation.documents(400) else 400
                 raise RequestRefused(status, _message(param.name, error))
             params[param.name] = value
         return Checked(params, self._check_body(operation, headers, body))

@@ -159,16 +159,13 @@ def check_value(name: str, value: Any, schema: Mapping[str, Any]) -> None:
         return
     kind, enum = schema.get("type"), schema.get("enum")
     # (a type this version does not know passes: the server judges it)
-    if isinstance(kind, str) and kind in _KINDS and not _KINDS[kind][1](value):
-        if enum is not None:
-            allowed = ", ".join(str(v) for v in enum)
-            raise InvalidRequestError(f"{name} must be one of {allowed}; got {_shown_with_type(value)}")
-        what = "an https:// URL" if schema.get("format") == "uri" else _KINDS[kind][0]
+    mistyped = isinstance(kind, str) and kind in _KINDS and not _KINDS[kind][1](value)
+    if enum is not None and (mistyped or value not in enum):
+        got = _shown_with_type(value) if mistyped else _show(value)
+        raise InvalidRequestError(f"{name} must be one of {', '.join(str(v) for v in enum)}; got {got}")
+    if mistyped:
+        what = "an https:// URL" if schema.get("format") == "uri" else _KINDS[str(kind)][0]
         raise InvalidRequestError(f"{name} must be {what}; got {_shown_with_type(value)}")
-    if enum is not None and value not in enum:
-        raise InvalidRequestError(
-            f"{name} must be one of {', '.join(str(v) for v in enum)}; got {_show(value)}"
-        )
     if kind in ("integer", "number"):
         _check_bounds(name, value, schema)
     if kind == "string":

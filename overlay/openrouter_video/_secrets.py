@@ -19,7 +19,7 @@ import functools
 import logging
 import re
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from typing import Final
 from urllib.parse import urlsplit
 
@@ -41,7 +41,7 @@ MIN_SIGNED_QUERY: Final = 12
 _keys: set[str] = set()
 _lock = threading.Lock()
 _signed: OrderedDict[str, None] = OrderedDict()
-_lengths: dict[int, int] = {}  # how many registered query strings have each length
+_lengths: Counter[int] = Counter()  # how many registered query strings have each length
 _QUERY = re.compile(r"\?([^\s\"'<>#]+)")
 _SIGNATURE_PARAMETER = re.compile(r"(?i)(?:^|&)(?:x-[a-z]+-)?(?:signature|sig|token)=")
 
@@ -81,13 +81,12 @@ def register_signed_url(url: str) -> None:
     with _lock:
         if query not in _signed:
             _signed[query] = None
-            _lengths[len(query)] = _lengths.get(len(query), 0) + 1
+            _lengths[len(query)] += 1
             if len(_signed) > MAX_SIGNED_URLS:
                 oldest, _ = _signed.popitem(last=False)
-                if _lengths[len(oldest)] == 1:
+                _lengths[len(oldest)] -= 1
+                if not _lengths[len(oldest)]:
                     del _lengths[len(oldest)]
-                else:
-                    _lengths[len(oldest)] -= 1
     _install_filter()
 
 
@@ -123,10 +122,10 @@ class RedactingFilter(logging.Filter):
             except Exception:  # a broken record: leave it to logging's own error handling
                 return True
             cleaned = redact(message)
-            if cleaned != message or (record.exc_text and redact(record.exc_text) != record.exc_text):
+            if cleaned != message:
                 record.msg, record.args = cleaned, None
-                if record.exc_text:
-                    record.exc_text = redact(record.exc_text)
+            if record.exc_text:
+                record.exc_text = redact(record.exc_text)
         return True
 
 

@@ -1,15 +1,5 @@
-"""The ``openrouter-video`` command (also ``python -m openrouter_video``).
-
-::
-
-    openrouter-video download JOB_ID [-o PATH] [--index N] [--source auto|signed|api] [--overwrite]
-                              [--sha256] [--json] [--quiet]
-    openrouter-video generate --model M --prompt P [--continue JOB] [--duration S] [--resolution R]
-                              [--aspect-ratio A] [-o DIR] [--poll-interval S] [--wait-timeout S]
-                              [--source auto|signed|api] [--json] [--quiet]
-    openrouter-video status JOB_ID [--json]   (says until when the stored copy is kept)
-    openrouter-video models [--json]
-    openrouter-video clean DIR [--older-than SECONDS]
+"""The ``openrouter-video`` command (also ``python -m openrouter_video``): ``download``, ``generate``,
+``status``, ``models`` and ``clean``; ``openrouter-video COMMAND --help`` lists each one's options.
 
 Every command but ``clean`` also takes ``--base-url``, ``--timeout`` and ``--max-attempts``. The API
 key is read only from ``OPENROUTER_API_KEY`` and never printed. Exit codes: 0 on success, 1 on any
@@ -34,10 +24,10 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from types import FrameType
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from ._config import API_KEY_ENV, BASE_URL_ENV
 from ._options import ASPECT_RATIOS, RESOLUTIONS
@@ -80,24 +70,20 @@ def _handle_signals() -> None:
 
 
 class _Tqdm:
-    """One tqdm line on ``stream``."""
+    """One tqdm line on stderr."""
 
-    def __init__(self, stream: TextIO, **options: Any) -> None:
+    def __init__(self, **options: Any) -> None:
         from tqdm import tqdm  # imported only when a bar is shown: keeps --help fast
 
-        self._bar = tqdm(total=None, file=stream, leave=True, **options)
-
-    def close(self) -> None:
-        self._bar.close()
+        self._bar = tqdm(total=None, file=sys.stderr, leave=True, **options)
+        self.close = self._bar.close
 
 
 class _Bar(_Tqdm):
     """A tqdm byte bar that copes with an unknown size and goes back when a download restarts."""
 
-    def __init__(self, stream: TextIO, description: str) -> None:
-        super().__init__(
-            stream, unit="B", unit_scale=True, unit_divisor=1024, desc=description, dynamic_ncols=True
-        )
+    def __init__(self, description: str) -> None:
+        super().__init__(unit="B", unit_scale=True, unit_divisor=1024, desc=description, dynamic_ncols=True)
 
     def __call__(self, done: int, total: int | None) -> None:
         bar = self._bar
@@ -115,8 +101,8 @@ class _Bar(_Tqdm):
 class _Spinner(_Tqdm):
     """A one-line tqdm status (spinner, job id, status, elapsed) animated while ``wait`` sleeps."""
 
-    def __init__(self, stream: TextIO) -> None:
-        super().__init__(stream, bar_format="{desc} [{elapsed}]")
+    def __init__(self) -> None:
+        super().__init__(bar_format="{desc} [{elapsed}]")
         self._status = "submitting"
         self._frame = 0
 
@@ -137,7 +123,7 @@ class _Spinner(_Tqdm):
 
 
 def _interactive(args: argparse.Namespace) -> bool:
-    if getattr(args, "quiet", False) or not sys.stderr.isatty():
+    if args.quiet or not sys.stderr.isatty():
         return False
     try:
         import tqdm  # noqa: F401
@@ -194,10 +180,7 @@ def _number(kind: type[int] | type[float], floor: int, inclusive: bool = True, m
     return parse
 
 
-_non_negative = _number(int, 0)
 _positive = _number(int, 1)
-_connections = _number(int, 1, most=16)
-_non_negative_float = _number(float, 0)
 _positive_float = _number(float, 0, inclusive=False)
 
 
@@ -224,7 +207,7 @@ def _common(parser: argparse.ArgumentParser, *, downloads: bool = False) -> None
         )
         parser.add_argument(
             "--connections",
-            type=_connections,
+            type=_number(int, 1, most=16),
             metavar="N",
             help=(
                 "fetch each video of 2 MiB or more as byte ranges over N connections at once (1 to 16; "
@@ -287,7 +270,7 @@ def _parser() -> argparse.ArgumentParser:
         "made a safe file name)",
     )
     download.add_argument(
-        "--index", type=_non_negative, default=0, metavar="N", help="output index (default 0)"
+        "--index", type=_number(int, 0), default=0, metavar="N", help="output index (default 0)"
     )
     _common(download, downloads=True)
 
@@ -345,11 +328,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     clean.add_argument("directory", metavar="DIR", help="the directory the videos were downloaded to")
     _seconds(
-        clean,
-        "--older-than",
-        0.0,
-        "only partials untouched for this long (default: all)",
-        _non_negative_float,
+        clean, "--older-than", 0.0, "only partials untouched for this long (default: all)", _number(float, 0)
     )
     clean.add_argument("--quiet", "-q", action="store_true", help="print nothing on success")
     return parser
@@ -357,11 +336,13 @@ def _parser() -> argparse.ArgumentParser:
 
 # -- commands --------------------------------------------------------------------------------------------
 def _client(args: argparse.Namespace, sleep: Any = None) -> VideoClient:
+    """A client for ``args`` (its retries shown as notes)."""
     from .client import VideoClient  # httpx and the generated client: not needed for --help
 
     key = os.environ.get(API_KEY_ENV)
     if not key:
         raise _UsageError(f"{API_KEY_ENV} is not set; export your OpenRouter API key in it")
+    _show_retries(args)
     return VideoClient(
         api_key=key,
         base_url=args.base_url,
@@ -399,13 +380,6 @@ def _report(args: argparse.Namespace, results: list[DownloadResult], record: Any
     return EXIT_OK
 
 
-def _ask(args: argparse.Namespace, request: Callable[[VideoClient], Any]) -> Any:
-    """What ``request`` returns, made with a client (retries shown as notes)."""
-    _show_retries(args)
-    with _client(args) as client:
-        return request(client)
-
-
 def _download_one(
     client: VideoClient,
     args: argparse.Namespace,
@@ -415,7 +389,7 @@ def _download_one(
     label: str,
 ) -> DownloadResult:
     """One download with a progress bar (on a terminal) and retries shown as notes."""
-    bar = _Bar(sys.stderr, label) if _interactive(args) else None
+    bar = _Bar(label) if _interactive(args) else None
     _show_retries(args, bar)
     try:
         return client.download(
@@ -451,8 +425,7 @@ def _generate(args: argparse.Namespace) -> int:
     options = {name: getattr(args, name) for name in names if getattr(args, name) is not None}
     request_body(args.model, args.prompt, options)  # a bad option: refused before anything else
     directory = ensure_directory(args.output)  # made (or refused) before the paid job is submitted
-    spinner = _Spinner(sys.stderr) if _interactive(args) else None
-    _show_retries(args)
+    spinner = _Spinner() if _interactive(args) else None
     with _client(args, sleep=spinner.sleep if spinner else None) as client:
         job: VideoJob | None = None
         index = 0
@@ -484,7 +457,8 @@ def _generate(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    job = _ask(args, lambda client: client.get_job(args.job_id))
+    with _client(args) as client:
+        job = client.get_job(args.job_id)
     if args.json:
         return _print_json(_job_record(job))
     line = f"{job.id}: {job.status}"
@@ -499,7 +473,8 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _models(args: argparse.Namespace) -> int:
-    models = _ask(args, lambda client: client.list_models())
+    with _client(args) as client:
+        models = client.list_models()
     if args.json:
         return _print_json([dict(m.raw) for m in models])
     rows: list[tuple[str, ...]] = [("MODEL", "NAME", "DURATIONS (s)", "RESOLUTIONS", "ASPECT RATIOS")]
