@@ -54,12 +54,10 @@ def send(
     every timeout capped by ``left`` seconds (what is left of the call's deadline); the body is
     streamed. ``lend``: its chunks may be lent receive buffers (see :mod:`...fastio.lent`)."""
     timeout: Any = http.timeout
-    extensions: dict[str, Any] = {NO_TRANSPORT_RETRY: True}
+    extensions: dict[str, Any] = {NO_TRANSPORT_RETRY: True, LEND: lend}
     if left is not None:  # no single wait, and no whole request, may outlast the call's deadline
         timeout = capped(http.timeout, left)
         extensions[UNTIL] = time.monotonic() + max(left, 0.0)
-    if lend:
-        extensions[LEND] = True
     built = http.build_request(**request, headers=headers, timeout=timeout, extensions=extensions)
     return http.send(built, stream=True)
 
