@@ -24,17 +24,7 @@ import httpcore
 import httpx
 
 from ..._extensions import LEND, PATH_RTT, UNTIL
-from .._common import (
-    DEFAULT_LIMITS,
-    MAX_HEAD,
-    READ_BYTES,
-    AsyncShield,
-    State,
-    capped,
-    keeps_alive,
-    mapped_exceptions,
-    sized,
-)
+from .._common import MAX_HEAD, READ_BYTES, AsyncShield, State, capped, keeps_alive, mapped_exceptions, sized
 from ..tcp import least_rtt
 
 
@@ -45,7 +35,7 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
         self,
         origin: httpcore.Origin,
         backend: httpcore.AsyncNetworkBackend,
-        ssl_context: ssl.SSLContext | None,
+        ssl_context: ssl.SSLContext,
         keepalive_expiry: float | None,
     ) -> None:
         self.origin, self.backend = origin, backend
@@ -96,7 +86,6 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
         connect = capped(self.until, timeout, httpcore.ConnectTimeout)
         stream = await self.backend.connect_tcp(host, self.origin.port, timeout=connect)
         if self.origin.scheme == b"https":
-            assert self.ssl_context is not None
             sni = request.extensions.get("sni_hostname") or host
             try:
                 handshake = capped(self.until, timeout, httpcore.ConnectTimeout)  # what is left now
@@ -336,7 +325,8 @@ class AsyncTransport(httpx.AsyncBaseTransport):
         limits: httpx.Limits | None = None,
     ) -> None:
         ssl_context.set_alpn_protocols(["http/1.1"])
-        self.pool = AsyncPool(backend, ssl_context, limits or DEFAULT_LIMITS)
+        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's defaults
+        self.pool = AsyncPool(backend, ssl_context, limits)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
