@@ -74,15 +74,11 @@ class LargeReadStream(httpcore.NetworkStream):
                 # recv(READ_BYTES) would allocate a fresh megabyte (often mmap'd) per read and
                 # shrink it: page faults on every read. Receiving into a warm buffer avoids that.
                 return sock.recv_into(view)
-            size = sock.recv_into(view, _TLS_RECORD)
-            if not size:
-                return 0
+            size = more = sock.recv_into(view, _TLS_RECORD)
             sock.settimeout(0.0)  # more whole records already here: take them, not wait for one en route
             try:
-                while size <= READ_BYTES - _TLS_RECORD and (sock.pending() or _readable(sock)):
+                while more and size <= READ_BYTES - _TLS_RECORD and (sock.pending() or _readable(sock)):
                     more = sock.recv_into(view[size:], _TLS_RECORD)
-                    if not more:
-                        break
                     size += more
             except ssl.SSLWantReadError:
                 pass

@@ -194,8 +194,7 @@ class AsyncConnection(httpcore.AsyncConnectionInterface):
         return f"HTTP/1.1, {self.state.name}, Request Count: {self.requests}"
 
     def __repr__(self) -> str:
-        origin = f"{self.origin.scheme.decode()}://{self.origin.host.decode()}:{self.origin.port}"
-        return f"<{type(self).__name__} [{origin}, {self.info()}]>"
+        return f"<{type(self).__name__} [{self.origin}, {self.info()}]>"
 
 
 class AsyncBody:
