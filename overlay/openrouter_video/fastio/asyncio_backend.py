@@ -226,8 +226,9 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
                 if protocol.error is not None:
                     raise httpcore.ReadError(str(protocol.error) or type(protocol.error).__name__)
                 return
-            protocol.waiter = self._loop.create_future()
-            protocol.arm(self._loop, timeout)
+            loop = asyncio.get_running_loop()
+            protocol.waiter = loop.create_future()
+            protocol.arm(loop, timeout)
             try:
                 await protocol.waiter
             except TimeoutError:
@@ -243,7 +244,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             raise httpcore.WriteError("connection closed")
         self._transport.write(buffer)
         if protocol.write_paused:
-            protocol.drain_waiter = self._loop.create_future()
+            protocol.drain_waiter = asyncio.get_running_loop().create_future()
             try:
                 async with asyncio.timeout(timeout):
                     await protocol.drain_waiter
@@ -276,7 +277,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         protocol = _Protocol()
         try:
             async with asyncio.timeout(timeout):
-                transport = await self._loop.start_tls(
+                transport = await asyncio.get_running_loop().start_tls(
                     self._transport, protocol, ssl_context, server_hostname=server_hostname
                 )
         except TimeoutError:
