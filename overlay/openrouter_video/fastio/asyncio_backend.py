@@ -173,8 +173,7 @@ class _Protocol(asyncio.BufferedProtocol):
         a wait never inherits an earlier wait's longer (or missing) timeout."""
         self.deadline = math.inf if timeout is None else loop.time() + timeout
         if self.timer is not None and self.timer.when() > self.deadline:
-            self.timer.cancel()
-            self.timer = None
+            self.disarm()
         if self.timer is None and self.deadline != math.inf:
             self.timer = loop.call_at(self.deadline, self._expire, loop)
 

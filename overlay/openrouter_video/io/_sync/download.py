@@ -137,10 +137,6 @@ class _Recent:
         while self.size - len(chunks[0]) >= OVERLAP:
             self.size -= len(chunks.popleft())
 
-    def clear(self) -> None:
-        self.chunks.clear()
-        self.size = 0
-
     def last(self) -> bytes:
         return b"".join(self.chunks)[-OVERLAP:]
 
@@ -233,7 +229,7 @@ class Driver:
             # (a 200 that is an HTML page never wipes a kept partial).
             fresh = stream.fresh
             if fresh:
-                recent.clear()
+                recent = self._recent = _Recent(b"")
             self._live = body = Body(response, stream.head, core.watchdog())
             received = 0
             try:
