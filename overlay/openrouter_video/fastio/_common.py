@@ -21,9 +21,6 @@ READ_BYTES: Final = 1024 * 1024
 #: The largest response head accepted (httpcore's limit).
 MAX_HEAD: Final = 100 * 1024
 
-#: Default pool limits (httpx's).
-DEFAULT_LIMITS: Final = httpx.Limits(max_connections=100, max_keepalive_connections=20)
-
 
 # The one primitive that differs: ``scripts/unasync.py`` turns ``AsyncShield`` into ``SyncShield``.
 def AsyncShield() -> anyio.CancelScope:

@@ -1,19 +1,15 @@
 """A lean asyncio network backend for httpcore, used by the async client's transport.
 
 httpcore's default async backend goes through anyio: an event-loop round trip, a cancel scope and a copy
-of the unread remainder for every 64 KiB read, so that at loopback speeds the async client read at about
-a third of the sync one's speed. Here the event loop receives straight into one buffer of
-:data:`READ_BYTES` per connection (a plain :class:`asyncio.BufferedProtocol`; made once, reused for
-every read; ``loop.start_tls`` decrypts into it too), ``read`` hands over everything buffered so far as
-one chunk (no timer per read), and reading pauses while the buffer is full: a bulk download makes about
-one trip through httpcore per MiB when the reader falls behind (asyncio's own transports read at most
-256 KiB at a time). (A lazily faulted ``mmap`` instead measured 10% slower with 32 downloads at once:
-its pages then fault inside the socket reads.)
+of the unread remainder per 64 KiB read (the async client read at a third of the sync one's speed).
+Here the loop receives straight into one :data:`READ_BYTES` buffer per connection (an
+:class:`asyncio.BufferedProtocol`; ``loop.start_tls`` decrypts into it too), ``read`` hands over all
+that is buffered as one chunk (no timer per read), and reading pauses while the buffer is full: about
+one trip through httpcore per MiB when the reader falls behind. (A lazily faulted ``mmap`` measured 10%
+slower with 32 downloads at once: its pages fault inside the socket reads.)
 
-Only asyncio's public protocol API is used (``create_connection``, ``start_tls``,
-``pause_reading``/``resume_reading``), so uvloop works too. Other event loop libraries (e.g. trio), and
-a loop whose transports lack what this needs (with one DEBUG line), get httpcore's own backend; a loop
-without buffered protocols calls :meth:`_Protocol.data_received`, which works too.
+Only asyncio's public protocol API is used, so uvloop works too. Other event loops (e.g. trio), and a
+loop whose transports lack what this needs (one DEBUG line), get httpcore's own backend.
 """
 
 from __future__ import annotations
@@ -43,7 +39,7 @@ class _Protocol(asyncio.BufferedProtocol):
         self.buffer = LentBuffer(READ_BYTES, self.pool)
         self.view = memoryview(self.buffer)
         self.end = 0
-        self.overflow: list[bytes] = []
+        self.overflow: list[bytes | bytearray] = []
         #: While the reader lends (:meth:`lend`): a full buffer waiting for it, so that receiving
         #: goes on into another one instead of pausing (a pause and a resume cost two ``epoll_ctl``
         #: and the selector's bookkeeping, and a reader at loopback speed is 1 MiB behind often).
@@ -66,10 +62,9 @@ class _Protocol(asyncio.BufferedProtocol):
     def data_received(self, data: bytes) -> None:
         """For a loop that does not support buffered protocols: the bytes are kept as they came."""
         self.overflow.append(bytes(data))
-        if not self.paused and self.transport is not None and sum(map(len, self.overflow)) >= READ_BYTES:
-            self.paused = True
-            self.transport.pause_reading()
-        self._wake()
+        if sum(map(len, self.overflow)) >= READ_BYTES:
+            self._pause()
+        _resolve(self.waiter)
 
     def get_buffer(self, sizehint: int) -> memoryview:
         if self.end == len(self.buffer):  # never hand out an empty buffer (asyncio treats it as EOF)
@@ -83,16 +78,15 @@ class _Protocol(asyncio.BufferedProtocol):
             if self.lending and self.ready is None:
                 self.ready = self.buffer
                 self._swap()
-            elif not self.paused and self.transport is not None:
-                self.paused = True
-                self.transport.pause_reading()
-        self._wake()
+            else:
+                self._pause()
+        _resolve(self.waiter)
 
     def _swap(self) -> None:
         """Receive into another buffer (one given back, or a new one) from now on."""
         self.buffer = self.pool.take(READ_BYTES)
         self.view = memoryview(self.buffer)
-        self.end = 0
+        self._emptied()
 
     def has_data(self) -> bool:
         return bool(self.end or self.overflow or self.ready is not None)
@@ -100,12 +94,11 @@ class _Protocol(asyncio.BufferedProtocol):
     def take(self) -> bytes:
         """Everything received and not yet read, as one chunk; the buffer is then empty again."""
         self.lending = False
-        chunk = bytes(self.view[: self.end])
-        if self.overflow or self.ready is not None:
-            first = [bytes(self.ready)] if self.ready is not None else []
-            chunk = b"".join([*first, *self.overflow, chunk])
-            self.overflow.clear()
+        if self.ready is not None:  # the oldest bytes
+            self.overflow.insert(0, self.ready)
             self.ready = None
+        chunk = b"".join([*self.overflow, self.view[: self.end]])
+        self.overflow.clear()
         self._emptied()
         return chunk
 
@@ -121,7 +114,6 @@ class _Protocol(asyncio.BufferedProtocol):
             if self.paused:  # the current one is full too: it waits in turn, receiving resumes
                 self.ready = self.buffer
                 self._swap()
-                self._emptied()
             return chunk
         if self.end < LEND_BYTES:  # a small chunk of a lent body: copied, still lending
             small = self.take()
@@ -129,8 +121,12 @@ class _Protocol(asyncio.BufferedProtocol):
             return small
         chunk = self.view[: self.end]
         self._swap()
-        self._emptied()
         return chunk
+
+    def _pause(self) -> None:
+        if not self.paused and self.transport is not None:
+            self.paused = True
+            self.transport.pause_reading()
 
     def _emptied(self) -> None:
         self.end = 0
@@ -139,9 +135,11 @@ class _Protocol(asyncio.BufferedProtocol):
             self.transport.resume_reading()
 
     def release(self) -> None:
-        """The stream was closed: drop the receive buffers (a small one takes whatever a closing TLS
-        transport still delivers), so that nothing that still refers to this protocol (a traceback,
+        """The stream was closed: no timer, and no receive buffers (a small one takes whatever a closing
+        TLS transport still delivers), so that nothing that still refers to this protocol (a traceback,
         a reference cycle) keeps a megabyte alive."""
+        self.disarm()
+        self.pool.stop()
         self.buffer = LentBuffer(4096, self.pool)
         self.view = memoryview(self.buffer)
         self.end = 0
@@ -151,40 +149,31 @@ class _Protocol(asyncio.BufferedProtocol):
 
     def eof_received(self) -> bool:
         self.eof = True
-        self._wake()
+        _resolve(self.waiter)
         return False
 
     def connection_lost(self, exc: Exception | None) -> None:
         self.eof = True
         self.error = exc
         self.transport = None  # the transport refers to this protocol: no cycle left behind
-        self._wake()
+        _resolve(self.waiter)
         self.disarm()
-        if self.drain_waiter is not None and not self.drain_waiter.done():
-            self.drain_waiter.set_result(None)
+        _resolve(self.drain_waiter)
 
     def pause_writing(self) -> None:
         self.write_paused = True
 
     def resume_writing(self) -> None:
         self.write_paused = False
-        if self.drain_waiter is not None and not self.drain_waiter.done():
-            self.drain_waiter.set_result(None)
-
-    def _wake(self) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
+        _resolve(self.drain_waiter)
 
     def arm(self, loop: asyncio.AbstractEventLoop, timeout: float | None) -> None:
-        """The current wait ends with a timeout ``timeout`` seconds from now (``None``: never).
-
-        The timer is kept while the deadlines only move later (the usual case: one read after
-        another), and made again when one moves earlier: a wait never inherits an earlier wait's
-        longer (or missing) timeout."""
+        """The current wait times out ``timeout`` seconds from now (``None``: never). The timer is kept
+        while deadlines only move later (one read after another) and made again when one moves earlier:
+        a wait never inherits an earlier wait's longer (or missing) timeout."""
         self.deadline = math.inf if timeout is None else loop.time() + timeout
         if self.timer is not None and self.timer.when() > self.deadline:
-            self.timer.cancel()
-            self.timer = None
+            self.disarm()
         if self.timer is None and self.deadline != math.inf:
             self.timer = loop.call_at(self.deadline, self._expire, loop)
 
@@ -267,8 +256,6 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         self._close()
 
     def _close(self) -> None:
-        self._protocol.disarm()
-        self._protocol.pool.stop()
         self._transport.close()
         self._protocol.release()
 
@@ -285,18 +272,17 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     async def start_tls(
         self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
     ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
         self._protocol.disarm()
         protocol = _Protocol()
         try:
             async with asyncio.timeout(timeout):
-                transport = await loop.start_tls(
+                transport = await asyncio.get_running_loop().start_tls(
                     self._transport, protocol, ssl_context, server_hostname=server_hostname
                 )
         except TimeoutError:
             self._transport.close()
             raise httpcore.ConnectTimeout("timed out during the TLS handshake") from None
-        except (OSError, ssl.SSLError) as exc:
+        except OSError as exc:  # ssl.SSLError too
             self._transport.close()
             raise httpcore.ConnectError(str(exc)) from exc
         if transport is None:
@@ -313,14 +299,17 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
 
 def _read_tls_in_large_reads(transport: asyncio.Transport) -> None:
-    """Let asyncio's TLS layer read up to :data:`READ_BYTES` of ciphertext from the socket at once
-    (its default is 256 KiB), so that one trip through httpcore and h11 carries about 1 MiB over
-    HTTPS too. ``_ssl_protocol`` and ``SSLProtocol.max_size`` are private to asyncio (CPython 3.11
-    to 3.14 have both); tests/test_aio.py fails if they move, and without them reads stay smaller
-    but correct."""
+    """Let asyncio's TLS layer read up to :data:`READ_BYTES` of ciphertext at once (not 256 KiB).
+    ``_ssl_protocol`` and ``SSLProtocol.max_size`` are private to asyncio (CPython 3.11 to 3.14);
+    tests/test_transport.py fails if they move, and without them reads stay smaller but correct."""
     ssl_protocol = getattr(transport, "_ssl_protocol", None)
     if ssl_protocol is not None and isinstance(getattr(ssl_protocol, "max_size", None), int):
         ssl_protocol.max_size = max(ssl_protocol.max_size, READ_BYTES)
+
+
+def _resolve(waiter: asyncio.Future[None] | None) -> None:
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

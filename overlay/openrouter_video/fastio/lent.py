@@ -1,14 +1,13 @@
 """Receive buffers lent to the file writer and given back once written: no copy of a bulk body.
 
-The async client's network stream (:mod:`.asyncio_backend`) receives into a buffer of its own, and its
-``read`` hands everything received over as a fresh ``bytes``: a copy of every body byte on the
-event-loop thread, that thread's largest single cost at loopback speeds (about 0.15 CPU s/GiB, of about
-0.4 in all). A download's chunks only go on to :class:`~..io.files.PartialFile`, which writes (and
-hashes) them on threads of its own. So, for requests that ask for it (:data:`LEND`), the stream lends
-the buffer itself, as a ``memoryview`` of the bytes received, and receives into another one; the file's
-writer thread gives it back (:func:`give_back`) once written and hashed, to be received into again. A
-download thus cycles through a few buffers, whose pages stay mapped, and its bytes go from the socket to
-``os.write`` without a copy in Python.
+The network streams receive into a buffer of their own, and ``read`` hands what was received over as a
+fresh ``bytes``: a copy of every body byte (on the event loop, its largest single cost at loopback
+speeds: about 0.15 CPU s/GiB of 0.4). A download's chunks only go on to
+:class:`~..io.files.PartialFile`, which writes and hashes them on threads of its own. So, for requests
+that ask for it (:data:`~.._extensions.LEND`), a stream lends the buffer itself, as a ``memoryview``,
+and receives into another one; the writer thread gives it back (:func:`give_back`) once written and
+hashed. A download thus cycles through a few buffers whose pages stay mapped, and its bytes go from the
+socket to ``os.write`` without a copy in Python.
 
 The rule that keeps this safe: whoever keeps a lent chunk's bytes past handing the chunk on copies them
 (the drivers' resume overlap does); only the file writer gives a chunk back, after its last use. A lent

@@ -74,28 +74,20 @@ class LargeReadStream(httpcore.NetworkStream):
                 # recv(READ_BYTES) would allocate a fresh megabyte (often mmap'd) per read and
                 # shrink it: page faults on every read. Receiving into a warm buffer avoids that.
                 return sock.recv_into(view)
-            size = sock.recv_into(view, _TLS_RECORD)
-            if not size:
-                return 0
+            size = more = sock.recv_into(view, _TLS_RECORD)
             sock.settimeout(0.0)  # more whole records already here: take them, not wait for one en route
             try:
-                while size <= READ_BYTES - _TLS_RECORD and (sock.pending() or _readable(sock)):
+                while more and size <= READ_BYTES - _TLS_RECORD and (sock.pending() or _readable(sock)):
                     more = sock.recv_into(view[size:], _TLS_RECORD)
-                    if not more:
-                        break
                     size += more
             except ssl.SSLWantReadError:
                 pass
             finally:
                 sock.settimeout(self._timeout)
-        except TimeoutError as exc:
-            if size:  # what came before the wait is data; the next read times out again
-                return size
-            raise httpcore.ReadTimeout(str(exc) or "timed out") from exc
         except OSError as exc:
-            if size:
+            if size:  # what came before the wait or the error is data; the next read raises again
                 return size
-            raise httpcore.ReadError(str(exc) or type(exc).__name__) from exc
+            raise _mapped(exc, httpcore.ReadTimeout, httpcore.ReadError) from exc
         return size
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
@@ -104,10 +96,8 @@ class LargeReadStream(httpcore.NetworkStream):
         try:
             self._set_timeout(timeout)
             self._sock.sendall(buffer)
-        except TimeoutError as exc:
-            raise httpcore.WriteTimeout(str(exc) or "timed out") from exc
         except OSError as exc:
-            raise httpcore.WriteError(str(exc) or type(exc).__name__) from exc
+            raise _mapped(exc, httpcore.WriteTimeout, httpcore.WriteError) from exc
 
     def close(self) -> None:
         self._buffers.stop()
@@ -122,12 +112,9 @@ class LargeReadStream(httpcore.NetworkStream):
         try:
             self._set_timeout(timeout)
             sock = ssl_context.wrap_socket(self._sock, server_hostname=server_hostname)
-        except TimeoutError as exc:
-            self.close()
-            raise httpcore.ConnectTimeout(str(exc) or "timed out") from exc
         except OSError as exc:
             self.close()
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+            raise _mapped(exc, httpcore.ConnectTimeout, httpcore.ConnectError) from exc
         return LargeReadStream(sock)
 
     def get_extra_info(self, info: str) -> Any:
@@ -138,6 +125,13 @@ class LargeReadStream(httpcore.NetworkStream):
             return _readable(sock)
         getters = {"client_addr": sock.getsockname, "server_addr": sock.getpeername}
         return getters[info]() if info in getters else None
+
+
+def _mapped(exc: OSError, timeout: type[Exception], error: type[Exception]) -> Exception:
+    """``exc`` as httpcore's ``timeout`` (for a :class:`TimeoutError`) or ``error``."""
+    if isinstance(exc, TimeoutError):
+        return timeout(str(exc) or "timed out")
+    return error(str(exc) or type(exc).__name__)
 
 
 def _readable(sock: socket.socket) -> bool:
@@ -162,10 +156,8 @@ class LargeReadBackend(httpcore.SyncBackend):
             sock = socket.create_connection(
                 (host, port), timeout, source_address=None if local_address is None else (local_address, 0)
             )
-        except TimeoutError as exc:
-            raise httpcore.ConnectTimeout(str(exc) or "timed out") from exc
         except OSError as exc:
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+            raise _mapped(exc, httpcore.ConnectTimeout, httpcore.ConnectError) from exc
         for option in socket_options or ():
             sock.setsockopt(*option)
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

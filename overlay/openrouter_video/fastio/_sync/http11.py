@@ -6,7 +6,7 @@ through h11's public API (a fresh ``h11.Connection`` per request) except for one
 ``Content-Length`` is read straight from the network stream, past h11, which would copy every body byte
 three or four times (into its buffer, out of it, httpcore's ``bytes(event.data)``), each a fresh
 allocation: most of a download's CPU after TLS, with this package's megabyte reads. Such a body's chunks
-are counted and handed on as they are (lent, when the request carries :data:`~..lent.LEND` and the
+are counted and handed on as they are (lent, when the request carries :data:`~..._extensions.LEND` and the
 stream can lend). A peer that closes early raises :class:`httpx.RemoteProtocolError`, as h11 would;
 bytes beyond the body close the connection instead of being read as the next response (as curl does).
 Chunked and close-delimited bodies, and everything before the body, go through h11.
@@ -14,6 +14,7 @@ Chunked and close-delimited bodies, and everything before the body, go through h
 
 from __future__ import annotations
 
+import functools
 import ssl
 import time
 from collections.abc import Iterable, Iterator, Callable
@@ -24,17 +25,7 @@ import httpcore
 import httpx
 
 from ..._extensions import LEND, PATH_RTT, UNTIL
-from .._common import (
-    DEFAULT_LIMITS,
-    MAX_HEAD,
-    READ_BYTES,
-    SyncShield,
-    State,
-    capped,
-    keeps_alive,
-    mapped_exceptions,
-    sized,
-)
+from .._common import MAX_HEAD, READ_BYTES, SyncShield, State, capped, keeps_alive, mapped_exceptions, sized
 from ..tcp import least_rtt
 
 
@@ -45,7 +36,7 @@ class Connection(httpcore.ConnectionInterface):
         self,
         origin: httpcore.Origin,
         backend: httpcore.NetworkBackend,
-        ssl_context: ssl.SSLContext | None,
+        ssl_context: ssl.SSLContext,
         keepalive_expiry: float | None,
     ) -> None:
         self.origin, self.backend = origin, backend
@@ -96,7 +87,6 @@ class Connection(httpcore.ConnectionInterface):
         connect = capped(self.until, timeout, httpcore.ConnectTimeout)
         stream = self.backend.connect_tcp(host, self.origin.port, timeout=connect)
         if self.origin.scheme == b"https":
-            assert self.ssl_context is not None
             sni = request.extensions.get("sni_hostname") or host
             try:
                 handshake = capped(self.until, timeout, httpcore.ConnectTimeout)  # what is left now
@@ -205,8 +195,7 @@ class Connection(httpcore.ConnectionInterface):
         return f"HTTP/1.1, {self.state.name}, Request Count: {self.requests}"
 
     def __repr__(self) -> str:
-        origin = f"{self.origin.scheme.decode()}://{self.origin.host.decode()}:{self.origin.port}"
-        return f"<{type(self).__name__} [{origin}, {self.info()}]>"
+        return f"<{type(self).__name__} [{self.origin}, {self.info()}]>"
 
 
 class Body:
@@ -226,7 +215,7 @@ class Body:
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            chunks = self._direct() if self.length is not None else self._framed()
+            chunks = self._framed() if self.length is None else self._direct(self.length)
             for chunk in chunks:
                 yield chunk
             self.complete = True
@@ -235,28 +224,24 @@ class Body:
                 self.close()
             raise
 
-    def _direct(self) -> Iterator[bytes]:
-        """A body of :attr:`length` bytes, read past h11 (see the module's doc)."""
-        assert self.length is not None
-        remaining = self.length
+    def _direct(self, length: int) -> Iterator[bytes]:
+        """A body of ``length`` bytes, read past h11 (see the module's doc)."""
+        remaining = length
         data, _ = self.http.trailing_data  # what came with the head
         stream = self.connection.network
         assert stream is not None
         read_lent = getattr(stream, "read_lent", None) if self.lend else None
+        read = read_lent or functools.partial(stream.read, READ_BYTES)
         if len(data) > remaining:  # bytes beyond the message (Content-Length: 0 included)
             self.reusable = False
         try:
             while remaining:
                 if not data:
-                    timeout = capped(self.connection.until, self.timeout)
-                    if read_lent is not None:
-                        data = read_lent(timeout=timeout)
-                    else:
-                        data = stream.read(READ_BYTES, timeout)
+                    data = read(timeout=capped(self.connection.until, self.timeout))
                     if not data:
                         raise httpcore.RemoteProtocolError(
                             "peer closed connection without sending complete message body "
-                            f"(received {self.length - remaining} bytes, expected {self.length})"
+                            f"(received {length - remaining} bytes, expected {length})"
                         )
                 if len(data) > remaining:  # bytes beyond the message: never read as the next answer
                     self.reusable = False
@@ -340,7 +325,8 @@ class Transport(httpx.BaseTransport):
         limits: httpx.Limits | None = None,
     ) -> None:
         ssl_context.set_alpn_protocols(["http/1.1"])
-        self.pool = Pool(backend, ssl_context, limits or DEFAULT_LIMITS)
+        limits = limits or httpx.Limits(max_connections=100, max_keepalive_connections=20)  # httpx's defaults
+        self.pool = Pool(backend, ssl_context, limits)
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url

@@ -54,12 +54,10 @@ def send(
     every timeout capped by ``left`` seconds (what is left of the call's deadline); the body is
     streamed. ``lend``: its chunks may be lent receive buffers (see :mod:`...fastio.lent`)."""
     timeout: Any = http.timeout
-    extensions: dict[str, Any] = {NO_TRANSPORT_RETRY: True}
+    extensions: dict[str, Any] = {NO_TRANSPORT_RETRY: True, LEND: lend}
     if left is not None:  # no single wait, and no whole request, may outlast the call's deadline
         timeout = capped(http.timeout, left)
         extensions[UNTIL] = time.monotonic() + max(left, 0.0)
-    if lend:
-        extensions[LEND] = True
     built = http.build_request(**request, headers=headers, timeout=timeout, extensions=extensions)
     return http.send(built, stream=True)
 
@@ -138,10 +136,6 @@ class _Recent:
         self.size += len(chunk)
         while self.size - len(chunks[0]) >= OVERLAP:
             self.size -= len(chunks.popleft())
-
-    def clear(self) -> None:
-        self.chunks.clear()
-        self.size = 0
 
     def last(self) -> bytes:
         return b"".join(self.chunks)[-OVERLAP:]
@@ -235,7 +229,7 @@ class Driver:
             # (a 200 that is an HTML page never wipes a kept partial).
             fresh = stream.fresh
             if fresh:
-                recent.clear()
+                recent = self._recent = _Recent(b"")
             self._live = body = Body(response, stream.head, core.watchdog())
             received = 0
             try:
