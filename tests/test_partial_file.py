@@ -246,3 +246,35 @@ def test_the_digest_is_taken_in_file_order_while_the_ranges_are_written(tmp_path
         assert sink.sha256 == hashlib.sha256(data).hexdigest()
     finally:
         sink.discard()
+
+
+@pytest.mark.parametrize(
+    ("etag", "last_modified", "adopted"),
+    [
+        ('"strong"', None, True),
+        ('W/"weak"', "Mon, 07 Dec 2026 10:00:00 GMT", True),
+        ('W/"weak"', None, False),  # nothing If-Range can carry: a range could mix two contents
+        (None, None, False),
+    ],
+)
+def test_a_single_streams_partial_goes_on_by_ranges_only_with_a_validator_for_if_range(
+    tmp_path: Path, etag: str | None, last_modified: str | None, adopted: bool
+) -> None:
+    from openrouter_video.io.journal import content_state, partial_paths, write_state
+    from openrouter_video.io.segment_file import SegmentFile
+
+    dest = tmp_path / "out.mp4"
+    part, state = partial_paths(dest)
+    part.write_bytes(b"k" * 3000)
+    content = Resumable(etag=etag, last_modified=last_modified, total=10_000)
+    write_state(state, content_state("s", content, kept=3000))
+    sink = SegmentFile(
+        dest, overwrite=False, source="s", sha256=False, durable=False, keep_partial=True, partial_ttl=None
+    )
+    try:
+        assert sink.single_partial
+        assert sink.adopt_single(3000) is adopted
+        assert (sink.plan is not None) is adopted
+        assert part.stat().st_size == (10_000 if adopted else 3000)
+    finally:
+        sink.abort()

@@ -395,10 +395,6 @@ def not_video(what: str, content_type: str | None, snippet: str, shown: str = ""
     return Fail(UnexpectedContentError(message, content_type=content_type, snippet=snippet))
 
 
-def is_strong(etag: str | None) -> bool:
-    return bool(etag) and not str(etag).startswith("W/")
-
-
 @dataclass(frozen=True, slots=True)
 class Resumable:
     """What a kept partial download remembers about its content (see :meth:`DownloadCore.resume`).
@@ -435,7 +431,7 @@ class Resumable:
     @property
     def if_range(self) -> str | None:
         """The validator ``If-Range`` carries: a strong ETag, else Last-Modified."""
-        return self.etag if is_strong(self.etag) else self.last_modified
+        return self.etag if self.etag and not self.etag.startswith("W/") else self.last_modified
 
     def differs(self, headers: Mapping[str, str], total: int | None = None) -> bool:
         """Whether ``headers`` carry a validator (ETag, Last-Modified), or a range answer its ``total``,

@@ -34,7 +34,6 @@ from .core import (
     not_video,
     parse_content_range,
 )
-from .core import is_strong as is_strong  # re-exported for io/segment_file.py
 from .retry import RetryPolicy, RetryState
 
 #: Videos smaller than this are fetched over one connection (segments would not pay off).

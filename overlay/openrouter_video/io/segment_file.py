@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Final, NamedTuple
 
 from ..engine.core import Resumable
-from ..engine.segments import Plan, Region, is_strong
+from ..engine.segments import Plan, Region
 from ..engine.verify import BoxWalk, walk_boxes
 from ..errors import IncompleteDownloadError
 from .files import _content_of, _Partial, _tail, write_all
@@ -105,7 +105,7 @@ class SegmentFile(_Partial):
                 or (total := content.total) is None
                 or not 0 < size < total
                 or at not in (None, size)
-                or not (is_strong(content.etag) or content.last_modified)
+                or not content.if_range
             ):
                 return False
             region = Region(0, total, size, size, tail=_tail(fd, size))
